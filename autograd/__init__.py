@@ -1,0 +1,30 @@
+"""chainrule's scalar autograd engine.
+
+A :class:`Value` records the operation that made it; :meth:`Value.backward` sums the
+gradient over every path from the output to each node. The rules of differentiation live
+in one table, :data:`autograd.ops.OPS`, apart from the machinery.
+
+>>> from autograd import Value
+>>> x = Value(3.0, label="x")
+>>> h = x * x * x.tanh() + 1
+>>> h.backward()
+>>> round(x.grad, 4)
+6.0591
+"""
+
+from autograd.engine import Value, local_derivatives, no_grad, topological_order, zero_grad
+from autograd.functional import GradcheckError, grad, gradcheck
+from autograd.ops import OPS, Op
+
+__all__ = [
+    "Value",
+    "grad",
+    "gradcheck",
+    "GradcheckError",
+    "no_grad",
+    "zero_grad",
+    "local_derivatives",
+    "topological_order",
+    "OPS",
+    "Op",
+]

@@ -1,0 +1,1 @@
+"""Graphviz renderings of the chain-rule graph (see issue 4)."""
