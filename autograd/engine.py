@@ -13,14 +13,11 @@ import numbers
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Union
+from typing import Any
 
 from autograd.ops import OPS, Op
 
 __all__ = ["Value", "no_grad", "zero_grad", "local_derivatives", "topological_order"]
-
-Number = Union[int, float]
-Operand = Union["Value", int, float]
 
 # Whether operations record their operands. A ContextVar rather than a module global so
 # that threads and async tasks each have their own setting.
@@ -85,7 +82,7 @@ class Value:
     True
     """
 
-    __slots__ = ("data", "grad", "op", "parents", "label", "requires_grad")
+    __slots__ = ("data", "grad", "label", "op", "parents", "requires_grad")
 
     data: float
     grad: float
@@ -94,7 +91,7 @@ class Value:
     label: str
     requires_grad: bool
 
-    def __init__(self, data: Number, label: str = "", *, requires_grad: bool = True) -> None:
+    def __init__(self, data: float, label: str = "", *, requires_grad: bool = True) -> None:
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
         if not isinstance(requires_grad, bool):
@@ -112,22 +109,22 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label}{op})"
 
     # --- primitives: one line each onto the table ---------------------------------------
-    def __add__(self, other: Operand) -> Value:
+    def __add__(self, other: Value | float) -> Value:
         return _binary("+", self, other)
 
-    def __radd__(self, other: Operand) -> Value:
+    def __radd__(self, other: Value | float) -> Value:
         return _binary("+", other, self)
 
-    def __mul__(self, other: Operand) -> Value:
+    def __mul__(self, other: Value | float) -> Value:
         return _binary("*", self, other)
 
-    def __rmul__(self, other: Operand) -> Value:
+    def __rmul__(self, other: Value | float) -> Value:
         return _binary("*", other, self)
 
-    def __pow__(self, exponent: Operand) -> Value:
+    def __pow__(self, exponent: Value | float) -> Value:
         return _binary("**", self, exponent)
 
-    def __rpow__(self, base: Operand) -> Value:
+    def __rpow__(self, base: Value | float) -> Value:
         return _binary("**", base, self)
 
     def exp(self) -> Value:
@@ -169,17 +166,17 @@ class Value:
     def __neg__(self) -> Value:
         return self * -1.0
 
-    def __sub__(self, other: Operand) -> Value:
+    def __sub__(self, other: Value | float) -> Value:
         return self + (-other)
 
-    def __rsub__(self, other: Operand) -> Value:
+    def __rsub__(self, other: Value | float) -> Value:
         return other + (-self)
 
-    def __truediv__(self, other: Operand) -> Value:
+    def __truediv__(self, other: Value | float) -> Value:
         _check_divisor(self, other)
         return self * other**-1.0
 
-    def __rtruediv__(self, other: Operand) -> Value:
+    def __rtruediv__(self, other: Value | float) -> Value:
         _check_divisor(other, self)
         return other * self**-1.0
 
@@ -222,7 +219,7 @@ def _operand(x: Any) -> Value | None:
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         return None
-    return Value(x, requires_grad=False)
+    return Value(float(x), requires_grad=False)
 
 
 def _binary(name: str, left: Any, right: Any) -> Value:
@@ -302,7 +299,7 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
     args.append(node.data)
     return tuple(
         float(rule(*args)) if parent.requires_grad else None
-        for rule, parent in zip(rules, node.parents)
+        for rule, parent in zip(rules, node.parents, strict=True)
     )
 
 
@@ -343,7 +340,7 @@ def _propagate(node: Value, grads: dict[Value, Any], args: list[Any]) -> None:
         return
     gradient = grads[node]
     rules = OPS[node.op].derivatives
-    for rule, parent in zip(rules, node.parents):
+    for rule, parent in zip(rules, node.parents, strict=True):
         if not parent.requires_grad:
             continue
         try:

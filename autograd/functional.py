@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from autograd.engine import Value, _gradients, _recording, _to_float, no_grad
 

@@ -13,8 +13,9 @@ Adding an op is adding a row here and a one-line method on ``Value``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["Op", "OPS"]
 
