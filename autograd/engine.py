@@ -23,6 +23,11 @@ __all__ = ["Value", "no_grad", "zero_grad", "local_derivatives", "topological_or
 # that threads and async tasks each have their own setting.
 _RECORDING: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
 
+_ADD, _MUL, _POW = OPS["+"], OPS["*"], OPS["**"]
+_RULES = {name: op.derivatives for name, op in OPS.items()}
+_new_value = object.__new__
+isfinite = math.isfinite
+
 
 @contextmanager
 def no_grad() -> Iterator[None]:
@@ -60,7 +65,10 @@ def _to_float(data: Any, what: str = "Value data") -> float:
             f"{what} must be a real number (int, float or a numpy scalar), "
             f"got {type(data).__name__}: {data!r}"
         )
-    value = float(data)
+    try:
+        value = float(data)
+    except OverflowError:
+        value = math.inf
     if not math.isfinite(value):
         raise ValueError(f"{what} must be finite, got {value!r}")
     return value
@@ -110,57 +118,57 @@ class Value:
 
     # --- primitives: one line each onto the table ---------------------------------------
     def __add__(self, other: Value | float) -> Value:
-        return _binary("+", self, other)
+        return _binary(_ADD, self, other)
 
     def __radd__(self, other: Value | float) -> Value:
-        return _binary("+", other, self)
+        return _binary(_ADD, other, self)
 
     def __mul__(self, other: Value | float) -> Value:
-        return _binary("*", self, other)
+        return _binary(_MUL, self, other)
 
     def __rmul__(self, other: Value | float) -> Value:
-        return _binary("*", other, self)
+        return _binary(_MUL, other, self)
 
     def __pow__(self, exponent: Value | float) -> Value:
-        return _binary("**", self, exponent)
+        return _binary(_POW, self, exponent)
 
     def __rpow__(self, base: Value | float) -> Value:
-        return _binary("**", base, self)
+        return _binary(_POW, base, self)
 
     def exp(self) -> Value:
         """e ** self."""
-        return _apply(OPS["exp"], (self,))
+        return _unary(OPS["exp"], self)
 
     def log(self) -> Value:
         """Natural logarithm; ValueError for data <= 0."""
-        return _apply(OPS["log"], (self,))
+        return _unary(OPS["log"], self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return _apply(OPS["tanh"], (self,))
+        return _unary(OPS["tanh"], self)
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e ** -self)."""
-        return _apply(OPS["sigmoid"], (self,))
+        return _unary(OPS["sigmoid"], self)
 
     def relu(self) -> Value:
         """max(self, 0); the derivative at 0 is taken as 0."""
-        return _apply(OPS["relu"], (self,))
+        return _unary(OPS["relu"], self)
 
     def __abs__(self) -> Value:
-        return _apply(OPS["abs"], (self,))
+        return _unary(OPS["abs"], self)
 
     def abs(self) -> Value:
         """|self|; the derivative at 0 is taken as 0."""
-        return _apply(OPS["abs"], (self,))
+        return _unary(OPS["abs"], self)
 
     def sin(self) -> Value:
         """Sine."""
-        return _apply(OPS["sin"], (self,))
+        return _unary(OPS["sin"], self)
 
     def cos(self) -> Value:
         """Cosine."""
-        return _apply(OPS["cos"], (self,))
+        return _unary(OPS["cos"], self)
 
     # --- derived ops: composed from the primitives ---------------------------------------
     def __neg__(self) -> Value:
@@ -199,11 +207,34 @@ class Value:
         >>> y.backward(); y.backward(); x.grad
         54.0
         """
-        for node, gradient in _gradients(self).items():
+        _check_requires_grad(self)
+        order = topological_order(self, only_requiring_grad=True)
+        for node in order:
             if node.parents:
-                node.grad = gradient
-            else:
-                node.grad += gradient
+                node.grad = 0.0
+        self.grad = 1.0 if self.parents else self.grad + 1.0
+        try:
+            for node in reversed(order):
+                gradient = node.grad
+                if not isfinite(gradient):
+                    raise OverflowError
+                parents = node.parents
+                if not parents:
+                    continue
+                rules = _RULES[node.op]
+                if len(parents) == 1:
+                    (a,) = parents
+                    a.grad += gradient * rules[0](a.data, node.data)
+                    continue
+                a, b = parents
+                if a.requires_grad:
+                    a.grad += gradient * rules[0](a.data, b.data, node.data)
+                if b.requires_grad:
+                    b.grad += gradient * rules[1](a.data, b.data, node.data)
+        except OverflowError:
+            raise OverflowError(
+                f"the gradient overflowed a float at {_describe(node)}"
+            ) from None
 
 
 def _check_divisor(numerator: Any, divisor: Any) -> None:
@@ -215,47 +246,67 @@ def _check_divisor(numerator: Any, divisor: Any) -> None:
 
 def _operand(x: Any) -> Value | None:
     """A Value for an operand: Values pass, real numbers become constants, else None."""
-    if isinstance(x, Value):
+    if type(x) is Value:
         return x
+    if type(x) is float and isfinite(x):  # the common case, without __init__'s checks
+        constant = _new_value(Value)
+        constant.data = x
+        constant.grad = 0.0
+        constant.op = ""
+        constant.parents = ()
+        constant.label = ""
+        constant.requires_grad = False
+        return constant
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         return None
-    return Value(float(x), requires_grad=False)
+    return Value(_to_float(x, "an operand"), requires_grad=False)
 
 
-def _binary(name: str, left: Any, right: Any) -> Value:
+def _binary(op: Op, left: Any, right: Any) -> Value:
     a, b = _operand(left), _operand(right)
     if a is None or b is None:
         return NotImplemented
-    if name == "**" and b.requires_grad and a.data < 0.0:
+    if op is _POW and b.requires_grad and a.data < 0.0:
         raise ValueError(
             f"** : a negative base ({a.data!r}) with a Value exponent has no derivative "
             "with respect to the exponent (it needs log(base))"
         )
-    return _apply(OPS[name], (a, b))
-
-
-def _apply(op: Op, operands: tuple[Value, ...]) -> Value:
-    """Run ``op`` forward on the operands' data and record the new node."""
     try:
-        data = op.forward(*[v.data for v in operands])
+        data = op.forward(a.data, b.data)
     except OverflowError:
         data = math.inf
-    if not math.isfinite(data):
+    return _record(op, data, (a, b), a.requires_grad or b.requires_grad)
+
+
+def _unary(op: Op, a: Value) -> Value:
+    try:
+        data = op.forward(a.data)
+    except OverflowError:
+        data = math.inf
+    return _record(op, data, (a,), a.requires_grad)
+
+
+def _record(op: Op, data: float, operands: tuple[Value, ...], requires_grad: bool) -> Value:
+    """The new node holding ``op``'s result, with its operands unless in ``no_grad``."""
+    if not isfinite(data):
         args = ", ".join(repr(v.data) for v in operands)
         raise OverflowError(f"{op.name}({args}) overflows a float")
-    node = Value.__new__(Value)
+    # Value.__new__ skips __init__'s checks of user input: data is already a float.
+    node = _new_value(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
     if _RECORDING.get():
         node.op = op.name
         node.parents = operands
-        node.requires_grad = any(v.requires_grad for v in operands)
+        node.requires_grad = requires_grad
     else:
         node.op = ""
         node.parents = ()
         node.requires_grad = False
     return node
+
+
 
 
 def topological_order(root: Value, *, only_requiring_grad: bool = False) -> list[Value]:
@@ -268,20 +319,22 @@ def topological_order(root: Value, *, only_requiring_grad: bool = False) -> list
     ['a', '*', '+']
     """
     order: list[Value] = []
-    visited: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    entered: set[Value] = set()
+    finished: set[Value] = set()
+    stack = [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
+        node = stack[-1]
+        if node in entered:
+            # Its parents are finished: they were pushed above it.
+            stack.pop()
+            if node not in finished:
+                finished.add(node)
+                order.append(node)
             continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
+        entered.add(node)
         for parent in reversed(node.parents):
-            if parent not in visited and (parent.requires_grad or not only_requiring_grad):
-                stack.append((parent, False))
+            if parent not in entered and (parent.requires_grad or not only_requiring_grad):
+                stack.append(parent)
     return order
 
 
@@ -303,54 +356,34 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
     )
 
 
-def _gradients(root: Value, *, create_graph: bool = False) -> dict[Value, Any]:
-    """d(root)/d(node) for every node that requires grad, by one reverse sweep.
-
-    With ``create_graph`` the rules run on the nodes themselves, so the gradients are
-    Values whose own graph can be differentiated again; otherwise they are floats.
-    """
+def _check_requires_grad(root: Value) -> None:
     if not root.requires_grad:
         raise ValueError(
             "backward() needs a Value that requires grad; this one is a constant "
             "(made from plain numbers or under no_grad)"
         )
-    order = topological_order(root, only_requiring_grad=True)
-    grads: dict[Value, Any]
-    if create_graph:
-        grads = {root: Value(1.0, requires_grad=False)}
-        with _recording():
-            for node in reversed(order):
-                _propagate(node, grads, [*node.parents, node])
-        return grads
-    grads = dict.fromkeys(order, 0.0)
-    grads[root] = 1.0
-    for node in reversed(order):
-        if not math.isfinite(grads[node]):
-            raise OverflowError(f"the gradient overflowed a float at {_describe(node)}")
-        _propagate(node, grads, [*(p.data for p in node.parents), node.data])
-    return grads
 
 
-def _propagate(node: Value, grads: dict[Value, Any], args: list[Any]) -> None:
-    """Add node's gradient times each local derivative into its operands' gradients.
+def _gradient_graph(root: Value) -> dict[Value, Value]:
+    """d(root)/d(node) as Values, for every node that requires grad, by one reverse sweep.
 
-    ``args`` are the operands then the output, as floats or as the nodes themselves.
+    The rules run on the nodes themselves, so each gradient is a Value whose own graph
+    can be differentiated again. No ``.grad`` attribute is read or written.
     """
-    if not node.parents or node not in grads:
-        return
-    gradient = grads[node]
-    rules = OPS[node.op].derivatives
-    for rule, parent in zip(rules, node.parents, strict=True):
-        if not parent.requires_grad:
-            continue
-        try:
-            contribution = gradient * rule(*args)
-        except OverflowError:
-            raise OverflowError(
-                f"the local derivative of {node.op} overflowed a float at {_describe(node)}"
-            ) from None
-        previous = grads.get(parent)
-        grads[parent] = contribution if previous is None else previous + contribution
+    _check_requires_grad(root)
+    grads = {root: Value(1.0, requires_grad=False)}
+    with _recording():
+        for node in reversed(topological_order(root, only_requiring_grad=True)):
+            if not node.parents:
+                continue
+            gradient = grads[node]
+            args = [*node.parents, node]
+            for rule, parent in zip(_RULES[node.op], node.parents, strict=True):
+                if parent.requires_grad:
+                    contribution = gradient * rule(*args)
+                    previous = grads.get(parent)
+                    grads[parent] = contribution if previous is None else previous + contribution
+    return grads
 
 
 def _describe(node: Value) -> str:

@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from autograd.engine import Value, _gradients, _recording, _to_float, no_grad
+from autograd.engine import Value, _gradient_graph, _recording, _to_float, no_grad
 
 __all__ = ["grad", "gradcheck", "GradcheckError"]
 
@@ -48,7 +48,7 @@ def grad(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
             call_args[argnum] = x
             out = f(*call_args)
         if isinstance(out, Value):
-            d = _gradients(out, create_graph=True).get(x, 0.0) if out.requires_grad else 0.0
+            d = _gradient_graph(out).get(x, 0.0) if out.requires_grad else 0.0
         elif isinstance(out, numbers.Real) and not isinstance(out, bool):
             d = 0.0  # f does not depend on its argument
         else:
@@ -101,11 +101,12 @@ def gradcheck(
         out = f(*variables)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck needs f to return a Value, got {type(out).__name__}")
-    backprop = _gradients(out) if out.requires_grad else {}
+    backprop = _gradient_graph(out) if out.requires_grad else {}
 
     lines = []
     for i, variable in enumerate(variables):
-        analytic = float(backprop.get(variable, 0.0))
+        gradient = backprop.get(variable)
+        analytic = 0.0 if gradient is None else gradient.data
         numeric = (_evaluate(f, point, i, eps) - _evaluate(f, point, i, -eps)) / (2.0 * eps)
         if abs(analytic - numeric) > atol + rtol * abs(numeric):
             lines.append(
