@@ -12,6 +12,7 @@ in one table, :data:`autograd.ops.OPS`, apart from the machinery.
 6.0591
 """
 
+from autograd.compiled import Program, trace
 from autograd.engine import Value, local_derivatives, no_grad, topological_order, zero_grad
 from autograd.functional import GradcheckError, grad, gradcheck
 from autograd.ops import OPS, Op
@@ -27,4 +28,6 @@ __all__ = [
     "topological_order",
     "OPS",
     "Op",
+    "trace",
+    "Program",
 ]

@@ -232,9 +232,7 @@ class Value:
                 if b.requires_grad:
                     b.grad += gradient * rules[1](a.data, b.data, node.data)
         except OverflowError:
-            raise OverflowError(
-                f"the gradient overflowed a float at {_describe(node)}"
-            ) from None
+            raise OverflowError(f"the gradient overflowed a float at {_describe(node)}") from None
 
 
 def _check_divisor(numerator: Any, divisor: Any) -> None:
@@ -305,8 +303,6 @@ def _record(op: Op, data: float, operands: tuple[Value, ...], requires_grad: boo
         node.parents = ()
         node.requires_grad = False
     return node
-
-
 
 
 def topological_order(root: Value, *, only_requiring_grad: bool = False) -> list[Value]:

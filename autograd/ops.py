@@ -1,11 +1,14 @@
 """The table of primitive operations: each row holds a forward and its local derivatives.
 
 This module is the only place where calculus lives. A row says how to compute an op on
-plain floats and, for each operand slot, the local derivative d(out)/d(operand) as a
-function of the operands and the output. The derivative rules are written with plain
-arithmetic (and the small helpers below), so the same rule runs on floats, giving fast
-first-order gradients, and on :class:`~autograd.Value` nodes, giving a differentiable
-graph of the derivative itself for higher-order gradients.
+plain floats (``forward``), the same on numpy arrays (``forward_array``, used by the
+compiled path to run a whole batch at once), and, for each operand slot, the local
+derivative d(out)/d(operand) as a function of the operands and the output.
+
+The derivative rules are written with plain arithmetic and the few helpers below, so one
+rule serves three kinds of number: floats (fast first-order gradients), Values (a
+differentiable graph of the derivative, for higher-order gradients) and numpy arrays (a
+batch of samples in the compiled path).
 
 Adding an op is adding a row here and a one-line method on ``Value``.
 """
@@ -13,9 +16,12 @@ Adding an op is adding a row here and a one-line method on ``Value``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 __all__ = ["Op", "OPS"]
 
@@ -24,9 +30,10 @@ __all__ = ["Op", "OPS"]
 class Op:
     """One primitive operation.
 
-    ``forward`` maps floats to a float and raises a named error outside its domain.
-    ``derivatives`` holds one rule per operand slot; rule ``i`` is called as
-    ``rule(*operands, out)`` and returns d(out)/d(operand i).
+    ``forward`` maps floats to a float and raises a named error outside its domain;
+    ``forward_array`` computes the same elementwise on numpy arrays. ``derivatives``
+    holds one rule per operand slot; rule ``i`` is called as ``rule(*operands, out)``
+    and returns d(out)/d(operand i).
 
     >>> OPS["*"].forward(3.0, 4.0), OPS["*"].derivatives[0](3.0, 4.0, 12.0)
     (12.0, 4.0)
@@ -34,6 +41,7 @@ class Op:
 
     name: str
     forward: Callable[..., float]
+    forward_array: Callable[..., Any]
     derivatives: tuple[Callable[..., Any], ...]
 
     @property
@@ -42,24 +50,51 @@ class Op:
         return len(self.derivatives)
 
 
-def _number(x: Any) -> float:
-    """The float inside ``x``: rules that branch on a value need a number, not a node."""
-    return x if isinstance(x, float) else x.data
+# --- helpers that let one rule run on floats, Values and arrays -----------------------
+
+
+def _number(x: Any) -> Any:
+    """The number(s) inside ``x``: rules that branch on a value need data, not a node."""
+    if isinstance(x, (float, np.ndarray)):
+        return x
+    return x.data
 
 
 def _sin(x: Any) -> Any:
-    return math.sin(x) if isinstance(x, float) else x.sin()
+    if isinstance(x, float):
+        return math.sin(x)
+    return np.sin(x) if isinstance(x, np.ndarray) else x.sin()
 
 
 def _cos(x: Any) -> Any:
-    return math.cos(x) if isinstance(x, float) else x.cos()
+    if isinstance(x, float):
+        return math.cos(x)
+    return np.cos(x) if isinstance(x, np.ndarray) else x.cos()
 
 
 def _log(x: Any) -> Any:
-    return math.log(x) if isinstance(x, float) else x.log()
+    if isinstance(x, float):
+        return math.log(x)
+    return np.log(x) if isinstance(x, np.ndarray) else x.log()
 
 
-# --- forwards: floats in, a float out, a named error outside the domain --------------
+def _step(x: Any) -> Any:
+    """1 where x > 0, else 0: the derivative of relu (taken as 0 at 0, as PyTorch does)."""
+    v = _number(x)
+    if isinstance(v, np.ndarray):
+        return (v > 0.0).astype(float)
+    return 1.0 if v > 0.0 else 0.0
+
+
+def _sign(x: Any) -> Any:
+    """-1, 0 or 1: the derivative of abs (the subgradient 0 at 0, as PyTorch chooses)."""
+    v = _number(x)
+    if isinstance(v, np.ndarray):
+        return np.sign(v)
+    return 1.0 if v > 0.0 else -1.0 if v < 0.0 else 0.0
+
+
+# --- forwards on floats: a named error outside the domain ----------------------------
 
 
 def _pow(base: float, exponent: float) -> float:
@@ -89,6 +124,11 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
+def _sigmoid_array(x: Any) -> Any:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 def _relu(x: float) -> float:
     return x if x > 0.0 else 0.0
 
@@ -97,40 +137,40 @@ def _relu(x: float) -> float:
 
 
 def _dpow_dbase(base: Any, exponent: Any, out: Any) -> Any:
-    e = _number(exponent)
+    b, e = _number(base), _number(exponent)
+    if isinstance(b, np.ndarray) or isinstance(e, np.ndarray):
+        # Elementwise; an infinite slope at 0 shows up as inf for the caller to report.
+        return np.where(e == 0.0, 0.0, exponent * base ** (exponent - 1.0))
     if e == 0.0:
         return 0.0  # x ** 0 is the constant 1, even at x = 0
-    if _number(base) == 0.0 and e < 1.0:
+    if b == 0.0 and e < 1.0:
         raise ValueError(f"** : the derivative of x ** {e!r} is infinite at x = 0.0")
     return exponent * base ** (exponent - 1.0)
 
 
 def _dpow_dexponent(base: Any, exponent: Any, out: Any) -> Any:
     # d(a**b)/db = a**b * log(a); at a = 0 the one-sided limit (b > 0) is 0.
-    if _number(base) == 0.0:
+    b = _number(base)
+    if isinstance(b, np.ndarray):
+        return np.where(b == 0.0, 0.0, out * np.log(np.where(b == 0.0, 1.0, b)))
+    if b == 0.0:
         return 0.0
     return out * _log(base)
-
-
-def _dabs(x: Any, out: Any) -> float:
-    # The subgradient 0 at x = 0, as PyTorch chooses.
-    v = _number(x)
-    return 1.0 if v > 0.0 else -1.0 if v < 0.0 else 0.0
 
 
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
-        Op("+", lambda a, b: a + b, (lambda a, b, out: 1.0, lambda a, b, out: 1.0)),
-        Op("*", lambda a, b: a * b, (lambda a, b, out: b, lambda a, b, out: a)),
-        Op("**", _pow, (_dpow_dbase, _dpow_dexponent)),
-        Op("exp", math.exp, (lambda x, out: out,)),
-        Op("log", _log_forward, (lambda x, out: 1.0 / x,)),
-        Op("tanh", math.tanh, (lambda x, out: 1.0 - out * out,)),
-        Op("sigmoid", _sigmoid, (lambda x, out: out * (1.0 - out),)),
-        Op("relu", _relu, (lambda x, out: 1.0 if _number(x) > 0.0 else 0.0,)),
-        Op("abs", abs, (_dabs,)),
-        Op("sin", math.sin, (lambda x, out: _cos(x),)),
-        Op("cos", math.cos, (lambda x, out: -_sin(x),)),
+        Op("+", operator.add, operator.add, (lambda a, b, out: 1.0, lambda a, b, out: 1.0)),
+        Op("*", operator.mul, operator.mul, (lambda a, b, out: b, lambda a, b, out: a)),
+        Op("**", _pow, np.power, (_dpow_dbase, _dpow_dexponent)),
+        Op("exp", math.exp, np.exp, (lambda x, out: out,)),
+        Op("log", _log_forward, np.log, (lambda x, out: 1.0 / x,)),
+        Op("tanh", math.tanh, np.tanh, (lambda x, out: 1.0 - out * out,)),
+        Op("sigmoid", _sigmoid, _sigmoid_array, (lambda x, out: out * (1.0 - out),)),
+        Op("relu", _relu, lambda x: np.maximum(x, 0.0), (lambda x, out: _step(x),)),
+        Op("abs", abs, np.abs, (lambda x, out: _sign(x),)),
+        Op("sin", math.sin, np.sin, (lambda x, out: _cos(x),)),
+        Op("cos", math.cos, np.cos, (lambda x, out: -_sin(x),)),
     )
 }

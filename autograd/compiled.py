@@ -1,0 +1,222 @@
+"""The compiled path: trace a graph of Values once, replay it on new inputs without Values.
+
+:func:`trace` flattens the graph under an output into a :class:`Program`: numbered slots
+and a list of instructions (an op of :data:`autograd.ops.OPS` and the slots it reads and
+writes). Replaying it runs the same forwards and the same derivative rules as the
+interpreted engine, on plain floats, or on numpy arrays so that one replay computes a
+whole batch of samples at once (each slot then holds an array over the batch).
+
+The graph's structure is frozen at trace time: a function whose ops depend on the data
+(a Python ``if`` on a value) must be traced again for other data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd.engine import Value, _to_float, topological_order
+from autograd.ops import OPS, Op
+
+__all__ = ["Program", "trace"]
+
+
+@dataclass(frozen=True)
+class _Instruction:
+    op: Op
+    operands: tuple[int, ...]
+    out: int
+    # Which operands lead back to an input: gradients flow only into those.
+    active: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class Program:
+    """A traced graph: replays forward and backward on new inputs, as floats or arrays.
+
+    Slots ``0 .. n_inputs - 1`` hold the inputs in the order given to :func:`trace`;
+    every other leaf is a constant frozen at its traced value. Inputs are floats, or
+    numpy arrays (or lists) over a batch, mixed freely: a float is shared by every sample.
+
+    >>> x, y = Value(1.0), Value(2.0)
+    >>> program = trace(x * y + x.tanh(), [x, y])
+    >>> out, grads = program.value_and_grad([0.5, 3.0])
+    >>> round(out, 6), [round(g, 6) for g in grads]
+    (1.962117, [3.786448, 0.5])
+    >>> program([[0.5, 1.0], 3.0])  # a batch of two samples sharing y = 3
+    array([1.96211716, 3.76159416])
+    """
+
+    n_inputs: int
+    n_slots: int
+    constants: tuple[tuple[int, float], ...]
+    instructions: tuple[_Instruction, ...]
+    output: int
+
+    def __call__(self, inputs: Sequence[Any]) -> Any:
+        """The output for these inputs: a float, or an array over the batch."""
+        slots, batch = self._forward(inputs)
+        return _over_batch(slots[self.output], batch)
+
+    def value_and_grad(self, inputs: Sequence[Any]) -> tuple[Any, list[Any]]:
+        """The output and d(sum of the output)/d(input) for each input.
+
+        Inputs traced from Values that do not require grad (data) get zero gradients
+        without any work spent on them.
+        Each gradient has the shape of its input, so a float input (a weight shared by
+        every sample) gets the gradient summed over the batch: the gradient of the total.
+        """
+        slots, batch = self._forward(inputs)
+        output = _over_batch(slots[self.output], batch)
+        grads: list[Any] = [None] * self.n_slots
+        grads[self.output] = 1.0 if batch is None else np.ones(batch)
+        with np.errstate(all="raise"):
+            try:
+                for step in reversed(self.instructions):
+                    gradient = grads[step.out]
+                    if gradient is None:
+                        continue
+                    args = [slots[i] for i in step.operands]
+                    args.append(slots[step.out])
+                    for rule, slot, active in zip(
+                        step.op.derivatives, step.operands, step.active, strict=True
+                    ):
+                        if active:
+                            local = rule(*args)
+                            # A sum's local derivative is exactly 1: skip the product.
+                            if type(local) is float and local == 1.0:
+                                contribution = gradient
+                            else:
+                                contribution = gradient * local
+                            previous = grads[slot]
+                            grads[slot] = (
+                                contribution if previous is None else previous + contribution
+                            )
+            except (FloatingPointError, OverflowError) as error:
+                raise OverflowError(
+                    f"the gradient overflowed a float at the output of {step.op.name} "
+                    f"(slot {step.out}) in a compiled replay: {error}"
+                ) from None
+        return output, [_sum_to_shape(grads[i], slots[i]) for i in range(self.n_inputs)]
+
+    def _forward(self, inputs: Sequence[Any]) -> tuple[list[Any], int | None]:
+        """Every slot's value, and the batch size (None for a replay on floats)."""
+        if len(inputs) != self.n_inputs:
+            raise ValueError(f"this program takes {self.n_inputs} inputs, got {len(inputs)}")
+        slots: list[Any] = [None] * self.n_slots
+        for i, value in enumerate(inputs):
+            slots[i] = _as_input(value, i)
+        sizes = {len(value) for value in slots[: self.n_inputs] if isinstance(value, np.ndarray)}
+        if len(sizes) > 1:
+            raise ValueError(f"the batched inputs differ in length: {sorted(sizes)}")
+        batch = sizes.pop() if sizes else None
+        for slot, constant in self.constants:
+            slots[slot] = constant
+        if batch is None:
+            for step in self.instructions:
+                result = step.op.forward(*[slots[i] for i in step.operands])
+                if not math.isfinite(result):
+                    raise OverflowError(f"{step.op.name} overflows a float in a compiled replay")
+                slots[step.out] = result
+            return slots, None
+        with np.errstate(all="raise"):
+            try:
+                for step in self.instructions:
+                    slots[step.out] = step.op.forward_array(*[slots[i] for i in step.operands])
+            except FloatingPointError:
+                raise _batch_error(step, slots) from None
+        return slots, batch
+
+
+def _over_batch(value: Any, batch: int | None) -> Any:
+    """An output that does not depend on the batched inputs still has one entry per sample."""
+    if batch is None or isinstance(value, np.ndarray):
+        return value
+    return np.full(batch, value)
+
+
+def _as_input(value: Any, i: int) -> Any:
+    if type(value) is float and math.isfinite(value):
+        return value
+    if isinstance(value, (np.ndarray, list, tuple)):
+        array = np.asarray(value, dtype=float)
+        if array.ndim != 1:
+            raise ValueError(f"input {i} must be a number or a 1-d batch, got shape {array.shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"input {i} holds a non-finite value")
+        return array
+    if isinstance(value, Value):
+        raise TypeError(f"input {i} is a Value: a program takes plain numbers or arrays")
+    return _to_float(value, f"input {i}")
+
+
+def _batch_error(step: _Instruction, slots: list[Any]) -> Exception:
+    """The error a scalar replay would raise, for the first sample where ``step`` fails."""
+    arrays = np.broadcast_arrays(*[np.asarray(slots[i]) for i in step.operands])
+    for sample in range(arrays[0].size):
+        numbers = [float(a[sample]) for a in arrays]
+        try:
+            result = step.op.forward(*numbers)
+        except OverflowError:
+            result = math.inf
+        except (ValueError, ZeroDivisionError) as error:
+            return type(error)(f"{error} (sample {sample} of the batch)")
+        if not math.isfinite(result):
+            return OverflowError(
+                f"{step.op.name}{tuple(numbers)} overflows a float (sample {sample} of the batch)"
+            )
+    return OverflowError(f"{step.op.name} failed in a compiled replay")
+
+
+def _sum_to_shape(gradient: Any, like: Any) -> Any:
+    """The gradient in the shape of its input ``like``: a float input's is summed over the batch."""
+    if isinstance(like, np.ndarray):
+        return np.broadcast_to(gradient if gradient is not None else 0.0, like.shape).copy()
+    if isinstance(gradient, np.ndarray):
+        return float(gradient.sum())
+    return 0.0 if gradient is None else float(gradient)
+
+
+def trace(output: Value, inputs: Sequence[Value]) -> Program:
+    """Flatten the graph under ``output`` into a :class:`Program` of the given inputs.
+
+    >>> a = Value(2.0)
+    >>> trace(a * a, [a])([3.0])
+    9.0
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"trace needs a Value as output, got {type(output).__name__}")
+    slot_of: dict[Value, int] = {}
+    for i, v in enumerate(inputs):
+        if not isinstance(v, Value):
+            raise TypeError(f"trace inputs must be Values, got {type(v).__name__} at {i}")
+        if v in slot_of:
+            raise ValueError(f"input {i} is listed twice")
+        slot_of[v] = i
+    # Gradients flow only along paths back to inputs that require grad.
+    active = {i for i, v in enumerate(inputs) if v.requires_grad}
+    constants = []
+    instructions = []
+    for node in topological_order(output):
+        if node in slot_of:
+            continue
+        slot = slot_of[node] = len(slot_of)
+        if not node.parents:
+            constants.append((slot, node.data))
+            continue
+        operands = tuple(slot_of[p] for p in node.parents)
+        flags = tuple(i in active for i in operands)
+        if any(flags):
+            active.add(slot)
+        instructions.append(_Instruction(OPS[node.op], operands, slot, flags))
+    return Program(
+        n_inputs=len(inputs),
+        n_slots=len(slot_of),
+        constants=tuple(constants),
+        instructions=tuple(instructions),
+        output=slot_of[output],
+    )

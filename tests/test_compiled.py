@@ -1,0 +1,177 @@
+"""The compiled path replays exactly what the interpreted engine computes."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from autograd import OPS, Value, trace
+
+UNARY = {
+    "exp": lambda v: (v * 0.3).exp(),
+    "log": lambda v: (v * v + 0.5).log(),
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "relu": Value.relu,
+    "abs": Value.abs,
+    "sin": Value.sin,
+    "cos": Value.cos,
+}
+BINARY = {
+    "+": lambda a, b: a + b,
+    "*": lambda a, b: a * b,
+    "**": lambda a, b: (a * a + 0.5) ** (b.tanh() + 1.5),
+}
+
+
+def test_the_random_graphs_use_every_op() -> None:
+    assert set(UNARY) | set(BINARY) == set(OPS)
+
+
+def random_graph(rng: random.Random, leaves: list[Value], size: int) -> Value:
+    """A DAG with heavy reuse: each node takes operands from the last few nodes."""
+    nodes = list(leaves)
+    for _ in range(size):
+        a = nodes[-1 - rng.randrange(min(len(nodes), 6))]
+        if rng.random() < 0.4:
+            nodes.append(rng.choice(list(UNARY.values()))(a))
+        else:
+            b = nodes[-1 - rng.randrange(min(len(nodes), 6))]
+            op: Callable[[Value, Value], Value] = rng.choice(list(BINARY.values()))
+            # Squashed so that values stay tame whatever the inputs; the structure must
+            # not depend on the data, or a trace would not fit other inputs.
+            nodes.append(op(a, b).tanh())
+    total = nodes[-1]
+    for node in nodes[-5:-1]:
+        total = total + node * 0.5
+    return total
+
+
+def interpreted(
+    build: Callable[[list[Value]], Value], point: list[float]
+) -> tuple[float, list[float]]:
+    leaves = [Value(x) for x in point]
+    out = build(leaves)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_float_replay_matches_the_interpreted_engine_on_new_inputs(seed: int) -> None:
+    rng = random.Random(seed)
+    size = rng.randrange(5, 60)
+
+    def build(leaves: list[Value]) -> Value:
+        return random_graph(random.Random(seed), leaves, size)
+
+    traced_at = [rng.uniform(-1, 1) for _ in range(4)]
+    leaves = [Value(x) for x in traced_at]
+    program = trace(build(leaves), leaves)
+    for _ in range(3):
+        point = [rng.uniform(-1, 1) for _ in range(4)]
+        expected_out, expected_grads = interpreted(build, point)
+        out, grads = program.value_and_grad(point)
+        assert out == pytest.approx(expected_out, rel=1e-12, abs=1e-12)
+        assert grads == pytest.approx(expected_grads, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_batched_replay_equals_one_interpreted_run_per_sample(seed: int) -> None:
+    rng = random.Random(100 + seed)
+    size = rng.randrange(5, 50)
+
+    def build(leaves: list[Value]) -> Value:
+        return random_graph(random.Random(seed), leaves, size)
+
+    leaves = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+    program = trace(build(leaves), leaves)
+    batch = [rng.uniform(-1, 1) for _ in range(7)]
+    shared_a, shared_b = rng.uniform(-1, 1), rng.uniform(-1, 1)
+    out, grads = program.value_and_grad([np.array(batch), shared_a, shared_b])
+    per_sample = [interpreted(build, [x, shared_a, shared_b]) for x in batch]
+    assert out == pytest.approx([o for o, _ in per_sample], rel=1e-12, abs=1e-12)
+    # A batched input gets one gradient per sample; a shared one gets their sum.
+    assert grads[0] == pytest.approx([g[0] for _, g in per_sample], rel=1e-10, abs=1e-12)
+    assert grads[1] == pytest.approx(math.fsum(g[1] for _, g in per_sample), rel=1e-10)
+    assert grads[2] == pytest.approx(math.fsum(g[2] for _, g in per_sample), rel=1e-10)
+    assert isinstance(grads[1], float)
+
+
+def test_inputs_that_do_not_require_grad_get_zero_gradient_and_constants_are_frozen() -> None:
+    w = Value(2.0)
+    x = Value(3.0, requires_grad=False)
+    c = Value(5.0)  # not an input: frozen at 5
+    program = trace(w * x + c * w, [w, x])
+    out, (dw, dx) = program.value_and_grad([1.0, 4.0])
+    assert out == 1.0 * 4.0 + 5.0 * 1.0
+    assert dw == 4.0 + 5.0
+    assert dx == 0.0
+
+
+def test_a_graph_with_a_repeated_operand_counts_both_edges() -> None:
+    a = Value(1.0)
+    program = trace(a * a * a, [a])
+    assert program.value_and_grad([2.0])[1] == [12.0]
+
+
+def test_batched_domain_error_names_the_op_and_the_sample() -> None:
+    x = Value(1.0)
+    program = trace(x.log(), [x])
+    with pytest.raises(ValueError, match=r"log .*x = -2\.0.*sample 2"):
+        program([np.array([1.0, 2.0, -2.0])])
+    y = Value(1.0)
+    program = trace(y.exp(), [y])
+    with pytest.raises(OverflowError, match=r"exp.*sample 1"):
+        program([[0.0, 1000.0]])
+
+
+def test_float_replay_errors_are_the_engines_errors() -> None:
+    x = Value(1.0)
+    with pytest.raises(ValueError, match="log"):
+        trace(x.log(), [x])([0.0])
+    with pytest.raises(OverflowError, match=r"\*"):
+        trace(x * x, [x])([1e200])
+
+
+def test_gradient_overflow_in_a_replay_is_reported() -> None:
+    x = Value(1.0)
+    program = trace((x**-1.0) * 1e-300, [x])
+    assert program([[1e-200, 1.0]]) == pytest.approx([1e-100, 1e-300])
+    with pytest.raises(OverflowError, match="gradient overflowed"):
+        program.value_and_grad([[1.0, 1e-200]])
+
+
+def test_bad_calls_get_clear_errors() -> None:
+    x = Value(1.0)
+    program = trace(x * 2.0, [x])
+    with pytest.raises(ValueError, match="takes 1 inputs, got 2"):
+        program([1.0, 2.0])
+    with pytest.raises(TypeError, match="input 0"):
+        program(["a"])
+    with pytest.raises(TypeError, match="is a Value"):
+        program([x])
+    with pytest.raises(ValueError, match="non-finite"):
+        program([[1.0, math.nan]])
+    with pytest.raises(ValueError, match="1-d batch"):
+        program([np.ones((2, 2))])
+    with pytest.raises(TypeError, match="Value as output"):
+        trace(3.0, [x])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="inputs must be Values"):
+        trace(x * 2.0, [1.0])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="listed twice"):
+        trace(x * 2.0, [x, x])
+
+
+def test_an_output_independent_of_the_batch_still_counts_every_sample() -> None:
+    w = Value(3.0)
+    x = Value(1.0, requires_grad=False)
+    program = trace(w * w, [w, x])  # x is an input the output ignores
+    out, (dw, _) = program.value_and_grad([3.0, [1.0, 2.0, 3.0, 4.0]])
+    assert list(out) == [9.0] * 4
+    assert dw == 4 * 6.0  # the gradient of the sum over four samples
+    with pytest.raises(ValueError, match="differ in length"):
+        program([[1.0, 2.0], [1.0, 2.0, 3.0]])
