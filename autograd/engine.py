@@ -175,18 +175,16 @@ class Value:
         return self * -1.0
 
     def __sub__(self, other: Value | float) -> Value:
-        return self + (-other)
+        return _subtract(self, other)
 
     def __rsub__(self, other: Value | float) -> Value:
-        return other + (-self)
+        return _subtract(other, self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        _check_divisor(self, other)
-        return self * other**-1.0
+        return _divide(self, other)
 
     def __rtruediv__(self, other: Value | float) -> Value:
-        _check_divisor(other, self)
-        return other * self**-1.0
+        return _divide(other, self)
 
     def sqrt(self) -> Value:
         """Square root; ValueError for data < 0."""
@@ -235,11 +233,22 @@ class Value:
             raise OverflowError(f"the gradient overflowed a float at {_describe(node)}") from None
 
 
-def _check_divisor(numerator: Any, divisor: Any) -> None:
-    value = divisor.data if isinstance(divisor, Value) else divisor
-    if isinstance(value, numbers.Real) and value == 0:
-        top = numerator.data if isinstance(numerator, Value) else numerator
-        raise ZeroDivisionError(f"division by zero: {top!r} / {value!r}")
+def _subtract(left: Any, right: Any) -> Value:
+    """a - b as a + b * -1; a plain number b is negated in place, one constant."""
+    a, b = _operand(left), _operand(right)
+    if a is None or b is None:
+        return NotImplemented
+    return a + (b * -1.0 if isinstance(right, Value) else -b.data)
+
+
+def _divide(left: Any, right: Any) -> Value:
+    """a / b as a * b ** -1; a plain number b is inverted in place, one constant."""
+    a, b = _operand(left), _operand(right)
+    if a is None or b is None:
+        return NotImplemented
+    if b.data == 0.0:
+        raise ZeroDivisionError(f"division by zero: {a.data!r} / {b.data!r}")
+    return a * (b**-1.0 if isinstance(right, Value) else 1.0 / b.data)
 
 
 def _operand(x: Any) -> Value | None:
