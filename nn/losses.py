@@ -1,0 +1,98 @@
+"""Losses and regularisers, as separate pieces that add up to the seed's objective.
+
+``L = sse(preds, targets) + lam * l2(model.parameters())`` is the seed's
+``L = sum (y - yhat)^2 + Reg``.
+
+>>> from autograd import Value
+>>> sse([Value(0.5), Value(-1.0)], [1.0, -1.0]).data
+0.25
+>>> l2([Value(3.0), Value(-4.0)]).data, l1([Value(3.0), Value(-4.0)]).data
+(25.0, 7.0)
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+from autograd import Value
+
+__all__ = ["sse", "mse", "l2", "l1"]
+
+
+def sse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
+    """Sum of squared errors ``sum_n (y_n - yhat_n)^2``: the seed's loss.
+
+    >>> sse([0.0, 2.0], [1.0, 1.0]).data
+    2.0
+    """
+    _check_pair(preds, targets)
+    total: Value | None = None
+    for n, (p, y) in enumerate(zip(preds, targets, strict=True)):
+        error = _value(p, f"preds[{n}]") - _number(y, f"targets[{n}]")
+        total = error * error if total is None else total + error * error
+    if total is None:
+        raise ValueError("sse needs at least one prediction")
+    return total
+
+
+def mse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
+    """Mean squared error: :func:`sse` divided by the number of predictions.
+
+    >>> mse([0.0, 2.0], [1.0, 1.0]).data
+    1.0
+    """
+    return sse(preds, targets) * (1.0 / len(preds))
+
+
+def l2(params: Sequence[Value]) -> Value:
+    """``sum w^2`` over ``params`` (weight decay); multiply by your lambda.
+
+    >>> l2([Value(1.0), Value(2.0)]).data
+    5.0
+    """
+    total: Value | None = None
+    for n, w in enumerate(params):
+        v = _value(w, f"params[{n}]")
+        total = v * v if total is None else total + v * v
+    return _or_zero(total)
+
+
+def l1(params: Sequence[Value]) -> Value:
+    """``sum |w|`` over ``params`` (pushes weights to exactly 0); multiply by your lambda.
+
+    >>> l1([Value(1.0), Value(-2.0)]).data
+    3.0
+    """
+    total: Value | None = None
+    for n, w in enumerate(params):
+        v = abs(_value(w, f"params[{n}]"))
+        total = v if total is None else total + v
+    return _or_zero(total)
+
+
+def _or_zero(total: Value | None) -> Value:
+    return Value(0.0, requires_grad=False) if total is None else total
+
+
+def _check_pair(preds: Any, targets: Any) -> None:
+    for name, seq in (("preds", preds), ("targets", targets)):
+        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
+            raise TypeError(f"{name} must be a sequence, got {type(seq).__name__}: {seq!r}")
+    if len(preds) != len(targets):
+        raise ValueError(
+            f"preds and targets differ in length: {len(preds)} predictions, {len(targets)} targets"
+        )
+
+
+def _value(x: Any, what: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    return Value(_number(x, what), requires_grad=False)
+
+
+def _number(x: Any, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a number, got {type(x).__name__}: {x!r}")
+    return float(x)

@@ -1,0 +1,354 @@
+"""Neuron, Layer and MLP, in the seed's notation.
+
+``w^k_ij`` is the weight of layer ``k`` from neuron ``i`` of the layer below to neuron
+``j`` of layer ``k`` (all 1-based; the inputs are layer 0). ``O_kj`` is the output of
+neuron ``j`` of layer ``k``; the network's inputs are ``x_1 .. x_n``.
+
+>>> model = MLP(4, [3, 2, 1])
+>>> len(model.parameters()), model.sizes
+(20, (4, 3, 2, 1))
+>>> model.weight(1, 1, 1).label, model.weight(3, 2, 1).label
+('w^1_11', 'w^3_21')
+>>> out = model([5.1, 3.5, 1.4, 0.2])
+>>> out.label, -1.0 < out.data < 1.0
+('O_31', True)
+"""
+
+from __future__ import annotations
+
+import numbers
+import random
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from autograd import Value
+from nn.init import Initializer, get_initializer
+
+__all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "weight_label", "bias_label", "output_label"]
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+
+
+def _index(*indices: int) -> str:
+    """Subscript text: ``11`` for (1, 1), ``{10,3}`` once an index has two digits."""
+    if all(i < 10 for i in indices):
+        return "".join(str(i) for i in indices)
+    return "{" + ",".join(str(i) for i in indices) + "}"
+
+
+def weight_label(k: int, i: int, j: int) -> str:
+    """The seed's name of the weight from neuron i of layer k-1 to neuron j of layer k.
+
+    >>> weight_label(1, 1, 1), weight_label(1, 10, 3)
+    ('w^1_11', 'w^1_{10,3}')
+    """
+    return f"w^{k}_{_index(i, j)}"
+
+
+def bias_label(k: int, j: int) -> str:
+    """The name of the bias of neuron j of layer k.
+
+    >>> bias_label(2, 1), bias_label(1, 12)
+    ('b^2_1', 'b^1_{12}')
+    """
+    return f"b^{k}_{_index(j)}"
+
+
+def output_label(k: int, j: int) -> str:
+    """The name of the output of neuron j of layer k.
+
+    >>> output_label(3, 1), output_label(1, 12)
+    ('O_31', 'O_{1,12}')
+    """
+    return f"O_{_index(k, j)}"
+
+
+def _check_activation(name: Any, what: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a str, got {type(name).__name__}: {name!r}")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown {what} {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return name
+
+
+def _activate(z: Value, activation: str) -> Value:
+    if activation == "tanh":
+        return z.tanh()
+    if activation == "relu":
+        return z.relu()
+    if activation == "sigmoid":
+        return z.sigmoid()
+    return z
+
+
+class Neuron:
+    """Neuron ``j`` of layer ``k``: ``O_kj = activation(sum_i w^k_ij * O_(k-1)i [+ b^k_j])``.
+
+    ``weights[i - 1]`` is ``w^k_ij``; ``bias`` is ``b^k_j`` or None; ``output`` is the
+    Value this neuron produced in the most recent forward pass (None before the first).
+
+    >>> n = Neuron(2, k=1, j=1, init="uniform", rng=random.Random(0))
+    >>> [w.label for w in n.weights], n.bias
+    (['w^1_11', 'w^1_21'], None)
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        *,
+        k: int,
+        j: int,
+        bias: bool = False,
+        activation: str = "tanh",
+        init: str | Initializer = "xavier",
+        rng: random.Random,
+        fan_out: int = 1,
+    ) -> None:
+        _check_count(nin, "nin")
+        self.k = k
+        self.j = j
+        self.activation = _check_activation(activation, "activation")
+        draw = get_initializer(init)
+        self.weights: list[Value] = []
+        for i in range(1, nin + 1):
+            w = _float_from_initializer(draw(nin, fan_out, rng), init)
+            self.weights.append(Value(w, label=weight_label(k, i, j)))
+        self.bias: Value | None = Value(0.0, label=bias_label(k, j)) if bias else None
+        self.output: Value | None = None
+
+    def __call__(self, inputs: Sequence[Value]) -> Value:
+        """This neuron's output on ``inputs`` (Values, one per weight), labelled ``O_kj``."""
+        if len(inputs) != len(self.weights):
+            raise ValueError(
+                f"neuron {output_label(self.k, self.j)} has {len(self.weights)} inputs, "
+                f"got {len(inputs)}"
+            )
+        z = self.weights[0] * inputs[0]
+        for w, x in zip(self.weights[1:], inputs[1:], strict=True):
+            z = z + w * x
+        if self.bias is not None:
+            z = z + self.bias
+        out = _activate(z, self.activation)
+        out.label = output_label(self.k, self.j)
+        self.output = out
+        return out
+
+    def parameters(self) -> list[Value]:
+        """The weights in order of ``i``, then the bias if there is one."""
+        return self.weights + ([self.bias] if self.bias is not None else [])
+
+    def __repr__(self) -> str:
+        return (
+            f"Neuron(k={self.k}, j={self.j}, nin={len(self.weights)}, "
+            f"activation={self.activation!r}, bias={self.bias is not None})"
+        )
+
+
+class Layer:
+    """Layer ``k``: ``nout`` neurons each fed by all ``nin`` outputs of the layer below.
+
+    Calling it always returns a list, even for a single neuron.
+
+    >>> layer = Layer(3, 1, k=2, rng=random.Random(0))
+    >>> out = layer([Value(1.0), Value(0.5), Value(-1.0)])
+    >>> type(out).__name__, out[0].label
+    ('list', 'O_21')
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        *,
+        k: int,
+        bias: bool = False,
+        activation: str = "tanh",
+        init: str | Initializer = "xavier",
+        rng: random.Random,
+    ) -> None:
+        _check_count(nout, "the number of neurons in a layer")
+        self.k = k
+        self.neurons = [
+            Neuron(
+                nin,
+                k=k,
+                j=j,
+                bias=bias,
+                activation=activation,
+                init=init,
+                rng=rng,
+                fan_out=nout,
+            )
+            for j in range(1, nout + 1)
+        ]
+
+    def __call__(self, inputs: Sequence[Value]) -> list[Value]:
+        """The outputs ``O_k1 .. O_k(nout)``."""
+        return [neuron(inputs) for neuron in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        """Neuron by neuron, each neuron's weights then its bias."""
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+    def __repr__(self) -> str:
+        n = self.neurons[0]
+        return (
+            f"Layer(k={self.k}, nin={len(n.weights)}, nout={len(self.neurons)}, "
+            f"activation={n.activation!r})"
+        )
+
+
+class MLP:
+    """A multi-layer perceptron: ``MLP(4, [3, 2, 1])`` is the seed's 20-weight network.
+
+    ``nouts`` lists the layer sizes; hidden layers use ``activation``, the last layer
+    ``output_activation`` (``"tanh"``, ``"relu"``, ``"sigmoid"`` or ``"linear"``).
+    ``init`` names an initialiser from :mod:`nn.init` or is a callable
+    ``(fan_in, fan_out, rng) -> float``; weights are drawn from ``random.Random(seed)``
+    in :meth:`parameters` order, so a seed fixes them everywhere. Biases start at 0.
+
+    Calling the model on ``nin`` numbers or Values returns a Value when the last layer has
+    one neuron, a list otherwise. Numbers become constant inputs labelled ``x_1 ..``.
+
+    >>> model = MLP(2, [2, 1], bias=True, seed=1)
+    >>> [label for label, _ in model.named_parameters()]
+    ['w^1_11', 'w^1_21', 'b^1_1', 'w^1_12', 'w^1_22', 'b^1_2', 'w^2_11', 'w^2_21', 'b^2_1']
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        *,
+        bias: bool = False,
+        activation: str = "tanh",
+        output_activation: str = "tanh",
+        init: str | Initializer = "xavier",
+        seed: int = 0,
+    ) -> None:
+        _check_count(nin, "nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
+            raise TypeError(
+                f"nouts must be a sequence of layer sizes such as [3, 2, 1], "
+                f"got {type(nouts).__name__}: {nouts!r}"
+            )
+        if not nouts:
+            raise ValueError("nouts must list at least one layer size, e.g. [3, 2, 1]")
+        for n in nouts:
+            _check_count(n, "every layer size in nouts")
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias must be a bool, got {bias!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+        self.activation = _check_activation(activation, "activation")
+        self.output_activation = _check_activation(output_activation, "output_activation")
+        get_initializer(init)  # a bad name fails here, not inside the first neuron
+        self.has_bias = bias
+        self.sizes: tuple[int, ...] = (nin, *nouts)
+        rng = random.Random(seed)
+        self.layers: list[Layer] = []
+        for k in range(1, len(self.sizes)):
+            last = k == len(self.sizes) - 1
+            self.layers.append(
+                Layer(
+                    self.sizes[k - 1],
+                    self.sizes[k],
+                    k=k,
+                    bias=bias,
+                    activation=output_activation if last else activation,
+                    init=init,
+                    rng=rng,
+                )
+            )
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        """The network's output for one input vector ``x`` of length ``nin``."""
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+            raise TypeError(
+                f"the model takes a sequence of {self.sizes[0]} numbers or Values, "
+                f"got {type(x).__name__}: {x!r}"
+            )
+        if len(x) != self.sizes[0]:
+            raise ValueError(f"the model takes {self.sizes[0]} inputs, got {len(x)}")
+        values = [_input_value(xi, i) for i, xi in enumerate(x, start=1)]
+        for layer in self.layers:
+            values = layer(values)
+        return values[0] if len(values) == 1 else values
+
+    def weight(self, k: int, i: int, j: int) -> Value:
+        """``w^k_ij``: layer k, from neuron i of layer k-1 to neuron j of layer k (1-based).
+
+        >>> MLP(4, [3, 2, 1]).weight(2, 3, 1).label
+        'w^2_31'
+        """
+        _check_in_range(k, "layer k", 1, len(self.layers))
+        _check_in_range(i, f"i (a neuron of layer {k - 1})", 1, self.sizes[k - 1])
+        _check_in_range(j, f"j (a neuron of layer {k})", 1, self.sizes[k])
+        return self.layers[k - 1].neurons[j - 1].weights[i - 1]
+
+    def bias(self, k: int, j: int) -> Value:
+        """``b^k_j``, the bias of neuron j of layer k; ValueError if the model has none.
+
+        >>> MLP(4, [3, 2, 1], bias=True).bias(1, 3).label
+        'b^1_3'
+        """
+        if not self.has_bias:
+            raise ValueError("this model has no biases; build it with MLP(..., bias=True)")
+        _check_in_range(k, "layer k", 1, len(self.layers))
+        _check_in_range(j, f"j (a neuron of layer {k})", 1, self.sizes[k])
+        b = self.layers[k - 1].neurons[j - 1].bias
+        if b is None:  # cannot happen while has_bias is true; kept for the type checker
+            raise RuntimeError(f"neuron {j} of layer {k} lost its bias")
+        return b
+
+    def parameters(self) -> list[Value]:
+        """Every weight and bias in a fixed order.
+
+        Layer by layer (k = 1, 2, ...), within a layer neuron by neuron (j = 1, 2, ...),
+        for each neuron its weights (i = 1, 2, ...) then its bias.
+        """
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        """``(label, Value)`` pairs in :meth:`parameters` order."""
+        for p in self.parameters():
+            yield p.label, p
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0 (leaves add up gradients across passes)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"MLP({self.sizes[0]}, {list(self.sizes[1:])}, bias={self.has_bias}, "
+            f"activation={self.activation!r}, output_activation={self.output_activation!r})"
+        )
+
+
+def _input_value(x: Any, i: int) -> Value:
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"input x_{i} must be a number or a Value, got {type(x).__name__}: {x!r}")
+    return Value(float(x), label=f"x_{i}", requires_grad=False)
+
+
+def _float_from_initializer(w: Any, init: Any) -> float:
+    if isinstance(w, bool) or not isinstance(w, numbers.Real):
+        raise TypeError(f"the initialiser {init!r} returned {type(w).__name__} {w!r}, not a float")
+    return float(w)
+
+
+def _check_count(n: Any, what: str) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{what} must be an int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{what} must be at least 1, got {n}")
+
+
+def _check_in_range(n: Any, what: str, low: int, high: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{what} must be an int, got {type(n).__name__}: {n!r}")
+    if not low <= n <= high:
+        raise ValueError(f"{what} must be in {low}..{high}, got {n}")

@@ -1,0 +1,357 @@
+"""Training by gradient descent, as the seed writes it: ``w_new = w_old - eta * dL/dw``.
+
+Repeated until ``w_new ~= w_old`` (the largest change of a weight in an epoch is below
+``tol``) or ``max_epochs``. Momentum and Adam are there too.
+
+>>> from nn.model import MLP
+>>> model = MLP(1, [1], output_activation="linear", seed=0)
+>>> history = train(model, [[1.0], [2.0]], [2.0, 4.0], lr=0.05, tol=1e-9, progress=False)
+>>> history.converged, round(model.weight(1, 1, 1).data, 6)
+(True, 2.0)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm import tqdm
+
+from autograd import Value, no_grad
+from nn.losses import l1 as l1_penalty
+from nn.losses import l2 as l2_penalty
+from nn.losses import sse
+from nn.model import MLP
+
+__all__ = [
+    "History",
+    "TrainingDiverged",
+    "OPTIMIZERS",
+    "train",
+    "total_loss",
+    "numerical_gradient",
+    "accuracy",
+]
+
+Target = float | Sequence[float]
+OPTIMIZERS = ("gd", "momentum", "adam")
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss or the weights left the floats; the model keeps its last finite weights."""
+
+    def __init__(self, message: str, *, lr: float, epoch: int, history: History) -> None:
+        super().__init__(message)
+        self.lr = lr
+        self.epoch = epoch
+        self.history = history
+
+
+@dataclass
+class History:
+    """What happened in :func:`train`, epoch by epoch.
+
+    ``losses[e]`` is the objective at the weights epoch ``e + 1`` started from;
+    ``max_updates[e]`` the largest ``|w_new - w_old|`` of that epoch. ``final_loss`` is
+    the objective at the weights training ended with. ``trajectories`` maps each
+    parameter's label to its value before training and after every epoch (only with
+    ``record_trajectories=True``).
+    """
+
+    lr: float
+    tol: float
+    losses: list[float] = field(default_factory=list)
+    max_updates: list[float] = field(default_factory=list)
+    converged: bool = False
+    converged_epoch: int | None = None
+    final_loss: float = math.nan
+    trajectories: dict[str, list[float]] | None = None
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs ran."""
+        return len(self.losses)
+
+
+def total_loss(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Target],
+    *,
+    l2: float = 0.0,
+    l1: float = 0.0,
+) -> Value:
+    """The seed's objective ``L = sum (y - yhat)^2 + l2 * sum w^2 + l1 * sum |w|``.
+
+    A Value labelled ``"L"``, built on the model's parameters (call ``.backward()``).
+
+    >>> model = MLP(2, [1], init="zeros")
+    >>> total_loss(model, [[1.0, 2.0]], [0.5]).data
+    0.25
+    """
+    _check_data(model, X, y)
+    preds: list[Value] = []
+    targets: list[float] = []
+    for row, target in zip(X, y, strict=True):
+        out = model(row)
+        preds.extend(out if isinstance(out, list) else [out])
+        targets.extend(_as_list(target))
+    loss = sse(preds, targets)
+    params = model.parameters()
+    if l2:
+        loss = loss + l2 * l2_penalty(params)
+    if l1:
+        loss = loss + l1 * l1_penalty(params)
+    loss.label = "L"
+    return loss
+
+
+def _loss_and_gradients(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Target],
+    l2: float,
+    l1: float,
+) -> tuple[float, list[float]]:
+    """One pass: the objective and dL/dw for every parameter, in ``parameters()`` order.
+
+    The whole of an epoch's calculus lives here, so a faster (compiled or vectorised)
+    path can replace just this function.
+    """
+    loss = total_loss(model, X, y, l2=l2, l1=l1)
+    model.zero_grad()
+    loss.backward()
+    return loss.data, [p.grad for p in model.parameters()]
+
+
+def numerical_gradient(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Target],
+    param: Value,
+    *,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    eps: float = 1e-6,
+) -> float:
+    """dL/d``param`` by central finite differences, ``(L(w + eps) - L(w - eps)) / 2 eps``.
+
+    An independent check of backpropagation; ``param`` is restored afterwards.
+
+    >>> model = MLP(1, [1], output_activation="linear", init="zeros")
+    >>> round(numerical_gradient(model, [[1.0]], [1.0], model.weight(1, 1, 1)), 6)
+    -2.0
+    """
+    if not any(p is param for p in model.parameters()):
+        raise ValueError(f"param {param.label or param!r} is not a parameter of this model")
+    original = param.data
+    try:
+        with no_grad():
+            param.data = original + eps
+            upper = total_loss(model, X, y, l2=l2, l1=l1).data
+            param.data = original - eps
+            lower = total_loss(model, X, y, l2=l2, l1=l1).data
+    finally:
+        param.data = original
+    return (upper - lower) / (2.0 * eps)
+
+
+def accuracy(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float]) -> float:
+    """The fraction of rows whose output has the sign of its -1/+1 target.
+
+    >>> model = MLP(1, [1], output_activation="linear", init="uniform", seed=3)
+    >>> accuracy(model, [[1.0], [-1.0]], [1.0, -1.0]) in (0.0, 1.0)
+    True
+    """
+    _check_data(model, X, y)
+    right = 0
+    with no_grad():
+        for row, target in zip(X, y, strict=True):
+            out = model(row)
+            if isinstance(out, list):
+                raise ValueError("accuracy needs a model with a single output")
+            right += (out.data > 0.0) == (target > 0.0)
+    return right / len(X)
+
+
+class _Optimizer:
+    """Turns gradients into weight changes ``w_new - w_old``."""
+
+    def __init__(self, name: str, lr: float, n: int) -> None:
+        self.name = name
+        self.lr = lr
+        self.velocity = [0.0] * n  # momentum, and Adam's first moment
+        self.second = [0.0] * n  # Adam's second moment
+        self.steps = 0
+
+    def deltas(self, grads: list[float]) -> list[float]:
+        self.steps += 1
+        if self.name == "gd":
+            return [-self.lr * g for g in grads]
+        if self.name == "momentum":
+            self.velocity = [0.9 * v + g for v, g in zip(self.velocity, grads, strict=True)]
+            return [-self.lr * v for v in self.velocity]
+        b1, b2 = 0.9, 0.999
+        self.velocity = [b1 * m + (1 - b1) * g for m, g in zip(self.velocity, grads, strict=True)]
+        self.second = [b2 * s + (1 - b2) * g * g for s, g in zip(self.second, grads, strict=True)]
+        m_scale = 1.0 / (1.0 - b1**self.steps)
+        s_scale = 1.0 / (1.0 - b2**self.steps)
+        return [
+            -self.lr * m * m_scale / (math.sqrt(s * s_scale) + 1e-8)
+            for m, s in zip(self.velocity, self.second, strict=True)
+        ]
+
+
+def train(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Target],
+    *,
+    lr: float = 0.01,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    tol: float = 1e-4,
+    max_epochs: int = 1000,
+    optimizer: str = "gd",
+    batch_size: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    callback: Callable[[int, History], None] | None = None,
+    record_trajectories: bool = False,
+) -> History:
+    """Fit ``model`` to ``(X, y)`` by minimising :func:`total_loss`; returns a History.
+
+    The default is the seed's full-batch gradient descent: every epoch computes
+    ``dL/dw`` for all weights at ``w_old`` and sets ``w_new = w_old - lr * dL/dw``. It
+    stops when the largest ``|w_new - w_old|`` of an epoch is below ``tol`` (converged)
+    or after ``max_epochs``. ``optimizer`` may be ``"momentum"`` (0.9) or ``"adam"``.
+    With ``batch_size`` each epoch takes one step per shuffled mini-batch (shuffled by
+    ``random.Random(seed)``), each batch carrying its share of the regulariser.
+    ``callback(epoch, history)`` runs after every epoch. A tqdm bar shows progress.
+
+    Raises :class:`TrainingDiverged`, naming ``lr`` and the epoch, if the loss or a
+    weight stops being a finite float; the model then keeps its last finite weights.
+    """
+    _check_data(model, X, y)
+    lr = _positive(lr, "lr")
+    l2, l1, tol = (_non_negative(v, name) for v, name in ((l2, "l2"), (l1, "l1"), (tol, "tol")))
+    if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
+        raise ValueError(f"max_epochs must be an int >= 1, got {max_epochs!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    batches = _batches(len(X), batch_size, random.Random(seed))
+
+    params = model.parameters()
+    history = History(lr=lr, tol=tol)
+    if record_trajectories:
+        history.trajectories = {p.label: [p.data] for p in params}
+    step = _Optimizer(optimizer, lr, len(params))
+    bar = tqdm(total=max_epochs, disable=not progress, unit="epoch", leave=False)
+    try:
+        for epoch in range(1, max_epochs + 1):
+            epoch_loss, largest = 0.0, 0.0
+            for batch in batches():
+                share = len(batch) / len(X)
+                try:
+                    loss, grads = _loss_and_gradients(
+                        model, [X[n] for n in batch], [y[n] for n in batch], l2 * share, l1 * share
+                    )
+                except OverflowError as error:
+                    raise _diverged(str(error), lr, epoch, history) from error
+                new = [p.data + d for p, d in zip(params, step.deltas(grads), strict=True)]
+                if not math.isfinite(loss) or not all(math.isfinite(w) for w in new):
+                    what = "the loss" if not math.isfinite(loss) else "a weight"
+                    raise _diverged(f"{what} is no longer a finite float", lr, epoch, history)
+                largest = max(largest, *(abs(w - p.data) for p, w in zip(params, new, strict=True)))
+                for p, w in zip(params, new, strict=True):
+                    p.data = w
+                epoch_loss += loss
+            history.losses.append(epoch_loss)
+            history.max_updates.append(largest)
+            if history.trajectories is not None:
+                for p in params:
+                    history.trajectories[p.label].append(p.data)
+            bar.set_postfix(loss=f"{epoch_loss:.4g}", update=f"{largest:.2g}", refresh=False)
+            bar.update(1)
+            if callback is not None:
+                callback(epoch, history)
+            if largest < tol:
+                history.converged, history.converged_epoch = True, epoch
+                break
+    finally:
+        bar.close()
+    try:
+        with no_grad():
+            history.final_loss = total_loss(model, X, y, l2=l2, l1=l1).data
+    except OverflowError as error:
+        raise _diverged(str(error), lr, history.epochs, history) from error
+    return history
+
+
+def _diverged(reason: str, lr: float, epoch: int, history: History) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"training diverged at epoch {epoch} with lr={lr:g}: {reason}. The model keeps the "
+        f"last finite weights; try a smaller learning rate, e.g. lr={lr / 10:g}",
+        lr=lr,
+        epoch=epoch,
+        history=history,
+    )
+
+
+def _batches(n: int, batch_size: int | None, rng: random.Random) -> Callable[[], list[list[int]]]:
+    """A function giving one epoch's batches of row indices."""
+    if batch_size is None:
+        everything = [list(range(n))]
+        return lambda: everything
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
+
+    def shuffled() -> list[list[int]]:
+        order = list(range(n))
+        rng.shuffle(order)
+        return [order[s : s + batch_size] for s in range(0, n, batch_size)]
+
+    return shuffled
+
+
+def _as_list(target: Any) -> list[float]:
+    if isinstance(target, numbers.Real) and not isinstance(target, bool):
+        return [float(target)]
+    return list(target)
+
+
+def _check_data(model: Any, X: Any, y: Any) -> None:
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be an nn.MLP, got {type(model).__name__}")
+    for name, seq in (("X", X), ("y", y)):
+        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
+            raise TypeError(f"{name} must be a sequence, got {type(seq).__name__}")
+    if not X:
+        raise ValueError("X is empty: training needs at least one row")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} targets")
+    outputs = model.sizes[-1]
+    for n, target in enumerate(y):
+        width = len(_as_list(target)) if isinstance(target, Sequence) else 1
+        if width != outputs:
+            raise ValueError(f"y[{n}] has {width} value(s), but the model has {outputs} output(s)")
+
+
+def _positive(x: Any, name: str) -> float:
+    value = _non_negative(x, name)
+    if value == 0.0:
+        raise ValueError(f"{name} must be positive, got {x!r}")
+    return value
+
+
+def _non_negative(x: Any, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(x).__name__}: {x!r}")
+    value = float(x)
+    if not math.isfinite(value) or value < 0.0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
+    return value
