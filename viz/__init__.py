@@ -1,1 +1,37 @@
-"""Graphviz renderings of the chain-rule graph (see issue 4)."""
+"""See backpropagation: Graphviz pictures and ledgers of the chain rule (issue 4).
+
+- :func:`draw_graph`: the operation graph, one edge per operand slot.
+- :func:`draw_paths`: every path from the root to one Value, highlighted, with its ledger.
+- :func:`draw_network`: an ``nn.MLP`` as the seed draws it, neurons ``O_kj`` and weights.
+- :func:`explain`: a gradient as the sum over paths of products of local derivatives.
+- :func:`to_text`: the operation graph as plain text for a terminal.
+
+Builders never run ``dot``; ``.render()``/``.pipe()`` do, and without Graphviz they raise
+:class:`DotNotFoundError` saying how to install it.
+
+>>> from autograd import Value
+>>> import viz
+>>> x = Value(3.0, label="x"); h = x * x; h.label = "h"; h.backward()
+>>> print(viz.explain(h, x))
+dh/dx = dh/dx + dh/dx
+      = 3 + 3
+      = 6  (sum over 2 paths)
+        6  from backward(): agrees
+"""
+
+from viz._render import ChainGraph, DotNotFoundError, install_hint
+from viz.explain import ChainRule, Path, Step, explain
+from viz.graph import draw_graph, draw_paths, to_text
+
+__all__ = [
+    "ChainGraph",
+    "ChainRule",
+    "DotNotFoundError",
+    "Path",
+    "Step",
+    "draw_graph",
+    "draw_paths",
+    "explain",
+    "install_hint",
+    "to_text",
+]

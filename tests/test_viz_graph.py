@@ -1,0 +1,199 @@
+"""viz.draw_graph / draw_paths / to_text: DOT text, rendering, safety, missing dot."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import viz
+from autograd import Value
+
+HOSTILE = 'q" \\ \\N a\\ <b> <i>x</i> | { } & :\nsecond line'
+
+
+def edges(source: str) -> list[str]:
+    """The edge lines of a DOT text, without attributes."""
+    return [line.split("[")[0].strip() for line in source.splitlines() if "->" in line]
+
+
+def svg_texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    return [el.text or "" for el in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_square_draws_two_edges_into_the_multiply() -> None:
+    a = Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    b.backward()
+    source = viz.draw_graph(b).source
+    # by hand: a is n0, b is n1 with its * node n1op; one edge per operand slot
+    assert edges(source) == ["n1op -> n1", "n0 -> n1op", "n0 -> n1op"]
+    # a gets gradient along two edges, 3 + 3: marked, with the contributions
+    assert "= 3 + 3</FONT>" in source
+    assert re.search(r'n0 \[label=<<FONT[^>]*><TABLE BORDER="2"', source)
+
+
+def test_sum_graph_by_hand() -> None:
+    a, b = Value(2.0, label="a"), Value(5.0, label="b")
+    c = a * b + a
+    c.label = "c"
+    c.backward()
+    g = viz.draw_graph(c, edge_derivatives=True)
+    assert edges(g.source) == [
+        "n2op -> n2",  # v_2 = a * b
+        "n0 -> n2op",
+        "n1 -> n2op",
+        "n3op -> n3",  # c = v_2 + a
+        "n2 -> n3op",
+        "n0 -> n3op",
+    ]
+    lines = {line.split("[")[0].strip(): line for line in g.source.splitlines() if "->" in line}
+    assert "label=<5>" in lines["n0 -> n2op"]  # d(a*b)/da = b
+    assert "label=<2>" in lines["n1 -> n2op"]  # d(a*b)/db = a
+    assert "label=<1>" in lines["n0 -> n3op"]
+    assert "= 5 + 1</FONT>" in g.source  # a: from a*b and from + : 5 + 1 = 6 = a.grad
+    assert a.grad == 6.0
+    assert "<B>6</B>" in g.source
+
+
+def test_constants_draw_dashed_and_without_grad() -> None:
+    x = Value(1.5, label="x")
+    y = x**2
+    source = viz.draw_graph(y).source
+    dashed = [line for line in source.splitlines() if "style=dashed" in line]
+    assert len(dashed) == 1 and dashed[0].strip().startswith("n1 -> n2op")
+    assert "n1 [label=<2>" in source
+
+
+def test_highlight_greys_the_rest() -> None:
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    source = viz.draw_graph(c, highlight=[a, c]).source
+    line_b = next(line for line in source.splitlines() if line.strip().startswith("n1 -> n2op"))
+    line_a = next(line for line in source.splitlines() if line.strip().startswith("n0 -> n2op"))
+    assert "#b0b7c3" in line_b and "#dc2626" in line_a
+
+
+def _build_demo_graph() -> str:
+    x = Value(0.5, label="x")
+    w = Value(-1.25, label="w")
+    y = (x * w).tanh() + x.exp() * w
+    y.label = "y"
+    y.backward()
+    return viz.draw_paths(y, w).source
+
+
+def test_source_is_deterministic_within_and_across_runs(tmp_path: Path) -> None:
+    assert _build_demo_graph() == _build_demo_graph()
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from test_viz_graph import _build_demo_graph; print(_build_demo_graph(), end='')"
+    )
+    here = str(Path(__file__).parent)
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, here],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert outputs == {_build_demo_graph()}
+
+
+def test_hostile_labels_are_escaped_in_the_source() -> None:
+    x = Value(1.0, label=HOSTILE)
+    y = x * 2
+    source = viz.draw_graph(y).source
+    assert "&lt;b&gt; &lt;i&gt;x&lt;/i&gt; | { } &amp; :<BR/>second line" in source
+    assert "q&quot; \\\\ \\\\N a\\\\ " in source  # dot prints a doubled backslash once
+    assert "<b>" not in source and "<i>" not in source
+
+
+def test_hostile_labels_render_literally_with_dot() -> None:
+    x = Value(1.0, label=HOSTILE)
+    plain = Value(1.0, label="plain")
+    y, z = x * 2, plain * 2
+    svg = viz.draw_graph(y).pipe(format="svg", encoding="utf-8")
+    texts = svg_texts(svg)
+    first, second = HOSTILE.split("\n")
+    assert first in texts and second in texts
+    reference = viz.draw_graph(z).pipe(format="svg", encoding="utf-8")
+    assert svg.count('class="node"') == reference.count('class="node"')
+    assert svg.count('class="edge"') == reference.count('class="edge"')
+
+
+def test_renders_svg_and_png_with_dot(tmp_path: Path) -> None:
+    a = Value(2.0, label="a")
+    b = (a * a).tanh()
+    b.backward()
+    g = viz.draw_graph(b, edge_derivatives=True)
+    svg = Path(g.render(outfile=tmp_path / "g.svg"))
+    png = Path(g.render(outfile=tmp_path / "g.png"))
+    assert "a" in svg_texts(svg.read_text(encoding="utf-8"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_dot_gives_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    a = Value(2.0, label="a")
+    g = viz.draw_graph(a * a)
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no dot anywhere
+    assert "n0 -> n1op" in g.source  # building and .source never need dot
+    for attempt in (lambda: g.pipe(format="svg"), lambda: g.render(outfile=tmp_path / "x.png")):
+        with pytest.raises(viz.DotNotFoundError) as info:
+            attempt()
+        message = str(info.value)
+        assert "apt-get install graphviz" in message and "brew install graphviz" in message
+        assert info.value.__cause__ is None and info.value.__suppress_context__
+    bundle = g._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "conda install" in str(bundle["text/plain"])
+    assert "v_1 = a * a" in str(bundle["text/plain"])
+
+
+def test_max_nodes_guard() -> None:
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(30):
+        y = y + 1.0
+    with pytest.raises(ValueError, match=r"61 Values, more than max_nodes=20"):
+        viz.draw_graph(y, max_nodes=20)
+    assert viz.draw_graph(y, max_nodes=None).source
+    with pytest.raises(ValueError, match="max_nodes"):
+        viz.draw_graph(y, max_nodes=0)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(TypeError, match="Value"):
+        viz.draw_graph(3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rankdir"):
+        viz.draw_graph(Value(1.0), rankdir="sideways")
+
+
+def test_draw_paths_caption_is_the_ledger() -> None:
+    x = Value(3.0, label="x")
+    h = x * x
+    h.label = "h"
+    source = viz.draw_paths(h, x).source
+    assert "dh/dx = dh/dx + dh/dx" in source
+    assert "from backward(): agrees" in source
+
+
+def test_to_text_lists_each_value_once() -> None:
+    a = Value(2.0, label="a")
+    b = a * a + 1
+    b.backward()
+    assert viz.to_text(b).splitlines() == [
+        "a   = leaf     data 2  grad 4",
+        "v_1 = a * a    data 4  grad 1",
+        "v_3 = v_1 + 1  data 5  grad 1",
+    ]

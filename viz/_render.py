@@ -1,0 +1,105 @@
+"""The graph object every viz builder returns, and the one error for a missing ``dot``.
+
+Building a graph is pure: it only writes DOT text. Only ``render``, ``pipe``, ``view`` and
+notebook display run the ``dot`` program; when it is not installed they raise
+:class:`DotNotFoundError`, whose message says how to install Graphviz on this system.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import graphviz
+
+__all__ = ["ChainGraph", "DotNotFoundError", "install_hint"]
+
+_INSTALL_COMMANDS = {
+    "linux": [
+        "Debian/Ubuntu:  sudo apt-get install graphviz",
+        "Fedora/RHEL:    sudo dnf install graphviz",
+        "Arch:           sudo pacman -S graphviz",
+    ],
+    "darwin": ["macOS:          brew install graphviz"],
+    "win32": [
+        "Windows:        winget install graphviz   (or: choco install graphviz)",
+    ],
+}
+_ANY_SYSTEM = ["conda:          conda install -c conda-forge graphviz"]
+
+
+def install_hint(platform: str | None = None) -> str:
+    """What to type to install Graphviz, this system's commands first.
+
+    >>> print(install_hint("darwin"))  # doctest: +NORMALIZE_WHITESPACE
+    The Graphviz program `dot` was not found on PATH; chainrule needs it only to render
+    graphs (the DOT text in `.source` works without it). Install Graphviz:
+      macOS:          brew install graphviz
+      conda:          conda install -c conda-forge graphviz
+      Debian/Ubuntu:  sudo apt-get install graphviz
+      Fedora/RHEL:    sudo dnf install graphviz
+      Arch:           sudo pacman -S graphviz
+      Windows:        winget install graphviz   (or: choco install graphviz)
+    then open a new shell (or restart the notebook kernel) so that PATH includes it.
+    """
+    system = sys.platform if platform is None else platform
+    system = "linux" if system.startswith("linux") else system
+    first = _INSTALL_COMMANDS.get(system, [])
+    rest = [line for key, lines in _INSTALL_COMMANDS.items() if key != system for line in lines]
+    commands = "\n".join(f"  {line}" for line in [*first, *_ANY_SYSTEM, *rest])
+    return (
+        "The Graphviz program `dot` was not found on PATH; chainrule needs it only to render\n"
+        "graphs (the DOT text in `.source` works without it). Install Graphviz:\n"
+        f"{commands}\n"
+        "then open a new shell (or restart the notebook kernel) so that PATH includes it."
+    )
+
+
+class DotNotFoundError(RuntimeError):
+    """Rendering needs the Graphviz ``dot`` program and it is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__(install_hint())
+
+
+class ChainGraph(graphviz.Digraph):
+    """A :class:`graphviz.Digraph` that explains a missing ``dot`` in one clear error.
+
+    ``text`` holds a plain-text form of the picture, shown in a notebook when ``dot``
+    is missing.
+
+    >>> g = ChainGraph()
+    >>> g.node("a"); g.edge("a", "b")
+    >>> g.source.split()
+    ['digraph', '{', 'a', 'a', '->', 'b', '}']
+    """
+
+    text: str = ""
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        """As :meth:`graphviz.Digraph.render`; :class:`DotNotFoundError` without ``dot``."""
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError() from None
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        """As :meth:`graphviz.Digraph.pipe`; :class:`DotNotFoundError` without ``dot``."""
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError() from None
+
+    def _repr_mimebundle_(
+        self,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, bytes | str]:
+        """Notebook display: the picture, or the text form and the install hint."""
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except (DotNotFoundError, graphviz.ExecutableNotFound):
+            body = self.text or self.source
+            return {"text/plain": f"{install_hint()}\n\n{body}"}

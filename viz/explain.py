@@ -1,0 +1,437 @@
+"""``explain``: a gradient as the sum, over every path, of the products of local derivatives.
+
+The seed's rule ``dh/dx = dh/dF * dF/dx + dh/dg * dg/dx``, made concrete on a live graph.
+At the operation level every edge is one operand slot of one primitive op. At the neuron
+level the graph is contracted onto its labelled Values (``L``, ``O_kj``, ``w^k_ij``):
+the local derivative between two labelled Values is the sum over the operation paths
+between them that meet no other labelled Value, which is what the seed writes as
+``dO_21/dO_11``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from autograd import Value, local_derivatives, topological_order
+from viz._labels import latex_symbol, node_names, number
+
+__all__ = ["ChainRule", "Path", "Step", "explain"]
+
+Level = Literal["op", "neuron"]
+_LEDGER_DIGITS = 6
+_MAX_NESTING = 100  # deeper than this, the factorised ledger falls back to a plain sum
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edge of a path: ``child`` depends on ``parent`` with local ``derivative``.
+
+    ``slot`` is the operand position at the operation level, None at the neuron level
+    (where one step may stand for several operation paths, summed).
+    """
+
+    child: Value
+    parent: Value
+    slot: int | None
+    derivative: float
+
+
+@dataclass(frozen=True)
+class Path:
+    """A path from the root down to ``wrt``; its contribution is :attr:`product`."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def nodes(self) -> tuple[Value, ...]:
+        """The Values along the path, root first."""
+        return (self.steps[0].child, *(s.parent for s in self.steps))
+
+    @property
+    def product(self) -> float:
+        """The product of the local derivatives along the path."""
+        return math.prod(s.derivative for s in self.steps)
+
+
+# The factorised ledger: a product of factors, each a single step or a sum of branches.
+@dataclass(frozen=True)
+class _Product:
+    factors: tuple[_Expr, ...]
+
+
+@dataclass(frozen=True)
+class _Sum:
+    terms: tuple[_Expr, ...]
+
+
+_Expr = Step | _Product | _Sum
+
+
+def _value(expr: _Expr) -> float:
+    if isinstance(expr, Step):
+        return expr.derivative
+    if isinstance(expr, _Product):
+        return math.prod(_value(f) for f in expr.factors)
+    return math.fsum(_value(t) for t in expr.terms)
+
+
+class _Graph:
+    """The edges that lie on some path from ``root`` to ``wrt``, at one level."""
+
+    def __init__(self, root: Value, wrt: Value, level: Level) -> None:
+        self.order = topological_order(root)
+        self.position = {node: i for i, node in enumerate(self.order)}
+        reaches = _reaching(self.order, wrt)
+        op_edges: dict[Value, list[tuple[Value, int | None, float]]] = {
+            node: [
+                (parent, slot, d)
+                for slot, (parent, d) in enumerate(
+                    zip(node.parents, local_derivatives(node), strict=True)
+                )
+                if d is not None and parent in reaches
+            ]
+            for node in self.order
+            if node in reaches
+        }
+        self.edges: dict[Value, list[tuple[Value, int | None, float]]]
+        if level == "op":
+            self.edges = op_edges
+        else:
+            self.edges = self._contract(op_edges, root, wrt)
+
+    def _contract(
+        self,
+        op_edges: dict[Value, list[tuple[Value, int | None, float]]],
+        root: Value,
+        wrt: Value,
+    ) -> dict[Value, list[tuple[Value, int | None, float]]]:
+        def is_stop(node: Value) -> bool:
+            return bool(node.label) or node is root or node is wrt
+
+        contracted: dict[Value, list[tuple[Value, int | None, float]]] = {}
+        for start in op_edges:
+            if not is_stop(start):
+                continue
+            # Walk down from `start` through unlabelled nodes only, summing the products
+            # of local derivatives that arrive at each labelled node.
+            region = [start]
+            seen = {start}
+            stack = [start]
+            while stack:
+                node = stack.pop()
+                if node is not start and is_stop(node):
+                    continue
+                for parent, _, _ in op_edges[node]:
+                    if parent not in seen:
+                        seen.add(parent)
+                        region.append(parent)
+                        stack.append(parent)
+            region.sort(key=self.position.__getitem__, reverse=True)
+            arriving = dict.fromkeys(region, 0.0)
+            arriving[start] = 1.0
+            for node in region:
+                if node is not start and is_stop(node):
+                    continue
+                for parent, _, d in op_edges[node]:
+                    arriving[parent] += arriving[node] * d
+            ends = sorted(
+                (n for n in region if n is not start and is_stop(n)),
+                key=self.position.__getitem__,
+            )
+            contracted[start] = [(end, None, arriving[end]) for end in ends]
+        return contracted
+
+    def count_paths(self, top: Value, bottom: Value) -> dict[Value, int]:
+        """For every node, how many paths lead from it down to ``bottom``."""
+        counts: dict[Value, int] = {}
+        low, high = self.position[bottom], self.position[top]
+        for node in self.order[low : high + 1]:
+            if node is bottom:
+                counts[node] = 1
+            elif node in self.edges:
+                total = sum(counts.get(parent, 0) for parent, _, _ in self.edges[node])
+                if total:
+                    counts[node] = total
+        return counts
+
+    def steps(self, node: Value, toward: dict[Value, int]) -> list[Step]:
+        """The steps out of ``node`` that lead on toward the bottom of ``toward``."""
+        return [
+            Step(node, parent, slot, d)
+            for parent, slot, d in self.edges.get(node, [])
+            if parent in toward
+        ]
+
+    def paths(self, root: Value, wrt: Value) -> list[Path]:
+        toward = self.count_paths(root, wrt)
+        if root not in toward:
+            return []
+        found: list[Path] = []
+        stack: list[tuple[Value, tuple[Step, ...]]] = [(root, ())]
+        while stack:
+            node, steps = stack.pop()
+            if node is wrt:
+                found.append(Path(steps))
+                continue
+            for step in reversed(self.steps(node, toward)):
+                stack.append((step.parent, (*steps, step)))
+        return found
+
+    def factorise(self, top: Value, bottom: Value, depth: int = 0) -> _Expr:
+        """The sum over paths from ``top`` to ``bottom`` with common factors pulled out.
+
+        The nodes every path passes through split the paths into segments in series;
+        within a segment each first step starts a branch, and the branches add up.
+        """
+        toward = self.count_paths(top, bottom)
+        total = toward[top]
+        from_top: dict[Value, int] = {top: 1}
+        for node in reversed(self.order[self.position[bottom] : self.position[top] + 1]):
+            if node in from_top and node is not bottom:
+                for step in self.steps(node, toward):
+                    from_top[step.parent] = from_top.get(step.parent, 0) + from_top[node]
+        cuts = [
+            node
+            for node in reversed(self.order[self.position[bottom] : self.position[top] + 1])
+            if from_top.get(node, 0) * toward.get(node, 0) == total
+        ]
+        factors: list[_Expr] = []
+        for upper, lower in itertools.pairwise(cuts):
+            branches: list[_Expr] = []
+            for step in self.steps(upper, toward):
+                if step.parent is lower:
+                    branches.append(step)
+                elif depth >= _MAX_NESTING:
+                    branches.extend(
+                        _Product((step, *p.steps)) for p in self.paths(step.parent, lower)
+                    )
+                else:
+                    rest = self.factorise(step.parent, lower, depth + 1)
+                    tail = rest.factors if isinstance(rest, _Product) else (rest,)
+                    branches.append(_Product((step, *tail)))
+            factors.append(branches[0] if len(branches) == 1 else _Sum(tuple(branches)))
+        return factors[0] if len(factors) == 1 else _Product(tuple(factors))
+
+
+def _reaching(order: list[Value], wrt: Value) -> set[Value]:
+    """The nodes in ``order`` from which ``wrt`` can be reached through gradient edges."""
+    reaches: set[Value] = set()
+    for node in order:
+        if node is wrt or any(
+            p in reaches and d is not None
+            for p, d in zip(node.parents, local_derivatives(node), strict=True)
+        ):
+            reaches.add(node)
+    return reaches
+
+
+def _backward_gradient(root: Value, wrt: Value, order: list[Value]) -> float:
+    """What ``root.backward()`` puts in ``wrt.grad``, leaving every ``.grad`` as it was."""
+    saved = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        root.backward()
+        return wrt.grad
+    finally:
+        for node, grad in zip(order, saved, strict=True):
+            node.grad = grad
+
+
+class ChainRule:
+    """The chain rule for one gradient, written out path by path (see :func:`explain`).
+
+    ``paths`` lists every path from ``root`` to ``wrt``; ``total`` is the sum of their
+    products; ``grad`` is what ``root.backward()`` computes for ``wrt``; ``agrees`` says
+    whether the two match. ``str()`` gives the ledger in the seed's form.
+    """
+
+    def __init__(self, root: Value, wrt: Value, level: Level, max_paths: int) -> None:
+        self.root = root
+        self.wrt = wrt
+        self.level: Level = level
+        self._graph = _Graph(root, wrt, level)
+        counts = self._graph.count_paths(root, wrt) if wrt in self._graph.position else {}
+        how_many = counts.get(root, 0)
+        if how_many > max_paths:
+            hint = (
+                "a smaller graph (one sample's loss instead of the whole batch)"
+                if level == "neuron"
+                else "level='neuron' (paths between labelled Values such as O_kj), or a "
+                "smaller graph (one sample's loss instead of the whole batch)"
+            )
+            raise ValueError(
+                f"{how_many} paths lead from the root to {wrt.label or 'wrt'!s}, more than "
+                f"max_paths={max_paths}; listing them all would not help. Use {hint}, or "
+                "raise max_paths."
+            )
+        self.paths: tuple[Path, ...] = tuple(self._graph.paths(root, wrt)) if how_many else ()
+        self.total: float = math.fsum(p.product for p in self.paths)
+        self.grad: float = _backward_gradient(root, wrt, self._graph.order)
+        self.names = node_names(self._graph.order)
+        if wrt not in self.names:
+            self.names[wrt] = wrt.label or "wrt"
+        self._expr: _Expr | None = self._graph.factorise(root, wrt) if how_many else None
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the sum over paths equals the gradient from backward (to rounding)."""
+        return math.isclose(self.total, self.grad, rel_tol=1e-9, abs_tol=1e-12)
+
+    # --- text ----------------------------------------------------------------------------
+    def _d(self, top: Value, bottom: Value) -> str:
+        return f"d{self.names[top]}/d{self.names[bottom]}"
+
+    def _render(self, expr: _Expr, leaf: str, times: str, wrap: tuple[str, str]) -> str:
+        """The expression with each step written by ``leaf`` ("symbol" or "number")."""
+        if isinstance(expr, Step):
+            if leaf == "symbol":
+                return self._d(expr.child, expr.parent)
+            text = number(expr.derivative, _LEDGER_DIGITS)
+            return f"{wrap[0]}{text}{wrap[1]}" if text.startswith("-") else text
+        if isinstance(expr, _Sum):
+            return " + ".join(self._render(t, leaf, times, wrap) for t in expr.terms)
+        parts = []
+        for factor in expr.factors:
+            text = self._render(factor, leaf, times, wrap)
+            parts.append(f"{wrap[0]}{text}{wrap[1]}" if isinstance(factor, _Sum) else text)
+        return times.join(parts)
+
+    def __str__(self) -> str:
+        head = self._d(self.root, self.wrt)
+        pad = " " * len(head)
+        verdict = "agrees" if self.agrees else "DIFFERS"
+        lines = []
+        if self._expr is None:
+            lines.append(f"{head} = 0  (no path leads from {self.names[self.root]} to it)")
+        else:
+            lines.append(f"{head} = {self._render(self._expr, 'symbol', ' * ', ('(', ')'))}")
+            lines.append(f"{pad} = {self._render(self._expr, 'number', ' * ', ('(', ')'))}")
+            count = len(self.paths)
+            plural = "path" if count == 1 else "paths"
+            lines.append(
+                f"{pad} = {number(self.total, _LEDGER_DIGITS)}  (sum over {count} {plural})"
+            )
+        lines.append(f"{pad}   {number(self.grad, _LEDGER_DIGITS)}  from backward(): {verdict}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<ChainRule {self._d(self.root, self.wrt)}: {len(self.paths)} paths, "
+            f"total={self.total!r}, grad={self.grad!r}>"
+        )
+
+    def describe_path(self, path: Path) -> str:
+        """One path as ``L -> O_31 -> ... -> w^1_11``.
+
+        >>> x = Value(2.0, label="x"); y = (x * 3).tanh(); y.label = "y"
+        >>> rule = explain(y, x, level="neuron")
+        >>> rule.describe_path(rule.paths[0])
+        'y -> x'
+        """
+        return " -> ".join(self.names[node] for node in path.nodes)
+
+    def _latex_d(self, top: Value, bottom: Value) -> str:
+        return (
+            rf"\frac{{\partial {latex_symbol(self.names[top])}}}"
+            rf"{{\partial {latex_symbol(self.names[bottom])}}}"
+        )
+
+    def to_latex(self) -> str:
+        """The ledger as a LaTeX ``aligned`` block (symbols, numbers, sum, backward).
+
+        >>> x = Value(3.0, label="x"); h = x * x; h.label = "h"
+        >>> print(explain(h, x).to_latex())
+        \\begin{aligned}
+        \\frac{\\partial h}{\\partial x} &= \\frac{\\partial h}{\\partial x} + \\frac{\\partial h}{\\partial x} \\\\
+        &= 3 + 3 \\\\
+        &= 6 \\quad \\text{(sum over 2 paths; backward: 6)}
+        \\end{aligned}
+        """  # noqa: E501
+        head = self._latex_d(self.root, self.wrt)
+        backward = number(self.grad, _LEDGER_DIGITS)
+        if self._expr is None:
+            body = [rf"{head} &= 0 \quad \text{{(no path; backward: {backward})}}"]
+        else:
+            symbolic = self._latex_expr(self._expr)
+            numeric = self._render(self._expr, "number", r" \cdot ", (r"\left(", r"\right)"))
+            count = len(self.paths)
+            plural = "path" if count == 1 else "paths"
+            body = [
+                rf"{head} &= {symbolic} \\",
+                rf"&= {numeric} \\",
+                rf"&= {number(self.total, _LEDGER_DIGITS)} \quad "
+                rf"\text{{(sum over {count} {plural}; backward: {backward})}}",
+            ]
+        return "\n".join([r"\begin{aligned}", *body, r"\end{aligned}"])
+
+    def _latex_expr(self, expr: _Expr) -> str:
+        if isinstance(expr, Step):
+            return self._latex_d(expr.child, expr.parent)
+        if isinstance(expr, _Sum):
+            return " + ".join(self._latex_expr(t) for t in expr.terms)
+        parts = []
+        for factor in expr.factors:
+            text = self._latex_expr(factor)
+            parts.append(rf"\left({text}\right)" if isinstance(factor, _Sum) else text)
+        return r" \cdot ".join(parts)
+
+    def to_markdown(self) -> str:
+        """The ledger as display math, then a table of the paths and their products.
+
+        >>> x = Value(3.0, label="x"); h = x * x; h.label = "h"
+        >>> print(explain(h, x).to_markdown().splitlines()[-1])
+        | 2 | h -> x | 3 | 3 |
+        """
+        lines = ["$$", self.to_latex(), "$$", ""]
+        lines.append("| path | nodes | local derivatives | product |")
+        lines.append("|---|---|---|---|")
+        for i, path in enumerate(self.paths, start=1):
+            derivatives = " &times; ".join(number(s.derivative, _LEDGER_DIGITS) for s in path.steps)
+            nodes = self.describe_path(path).replace("|", "\\|")
+            lines.append(
+                f"| {i} | {nodes} | {derivatives} | {number(path.product, _LEDGER_DIGITS)} |"
+            )
+        return "\n".join(lines)
+
+
+def explain(root: Value, wrt: Value, *, level: Level = "op", max_paths: int = 1000) -> ChainRule:
+    """Every path from ``root`` down to ``wrt``, the product along each, and their sum.
+
+    ``level="op"`` walks primitive operations (``a * a`` gives two paths to ``a``);
+    ``level="neuron"`` walks between labelled Values, as the seed does with ``O_kj``.
+    Past ``max_paths`` it raises a ValueError instead of enumerating without end.
+
+    >>> x = Value(3.0, label="x")
+    >>> F = x * x; F.label = "F"
+    >>> g = x.tanh(); g.label = "g"
+    >>> h = F * g + 1; h.label = "h"
+    >>> rule = explain(h, x, level="neuron")
+    >>> print(rule)
+    dh/dx = dh/dF * dF/dx + dh/dg * dg/dx
+          = 0.995055 * 6 + 9 * 0.00986604
+          = 6.05912  (sum over 2 paths)
+            6.05912  from backward(): agrees
+    >>> len(explain(h, x).paths)  # at the op level x * x is two paths
+    3
+    """
+    for name, value in (("root", root), ("wrt", wrt)):
+        if not isinstance(value, Value):
+            raise TypeError(f"explain: {name} must be a Value, got {type(value).__name__}")
+    if level not in ("op", "neuron"):
+        raise ValueError(f"explain: level must be 'op' or 'neuron', got {level!r}")
+    if isinstance(max_paths, bool) or not isinstance(max_paths, int) or max_paths < 1:
+        raise ValueError(f"explain: max_paths must be a positive int, got {max_paths!r}")
+    if root is wrt:
+        raise ValueError("explain: root and wrt are the same Value (the derivative is 1)")
+    if not root.requires_grad:
+        raise ValueError("explain: root is a constant (no gradient flows from it)")
+    if not wrt.requires_grad:
+        raise ValueError(
+            f"explain: wrt {wrt.label or repr(wrt)} is a constant (requires_grad=False); "
+            "no gradient flows to it"
+        )
+    return ChainRule(root, wrt, level, max_paths)
