@@ -1,0 +1,590 @@
+"""Benchmarks: chainrule against micrograd, PyTorch and a plain-float floor, side by side.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/run.py            # the full run (a few minutes)
+    .venv/bin/python benchmarks/run.py --quick    # fewer repeats
+    .venv/bin/python benchmarks/run.py --smoke    # tiny sizes, seconds; what CI runs
+
+Each contender runs in its own worker process (micrograd in its own virtual environment,
+benchmarks/.venvs/micrograd, made here on first use), and every worker generates the same
+workloads from the same seed. Within each repeat the contenders take turns (round robin),
+so the ratios compare runs made under the same machine load. The gradients every worker
+computes are cross-checked; the exit status is 1 if they disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+MICROGRAD_VENV = HERE / ".venvs" / "micrograd"
+MICROGRAD_REQUIREMENT = "micrograd==0.1.0"
+SEED = 20240601
+# Relative tolerance of the gradient cross-check (sums of ~1e6 terms in different orders).
+CROSS_CHECK_RTOL = 1e-9
+
+NOTES = {
+    "chainrule": "interpreted engine, `autograd.Value`",
+    "chainrule-compiled": "`autograd.trace` once (not timed), then `value_and_grad` on floats",
+    "chainrule-compiled-batch": "one sample traced; `value_and_grad` on numpy batch arrays",
+    "micrograd": "0.1.0 from the registry; tanh, exp added in its own closure style",
+    "torch": "float64 0-d tensors, requires_grad, 1 thread",
+    "floor": "plain floats, flat tape of (op, i, j), forward loop then reverse loop",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to run: sizes and repeats per workload."""
+
+    dag_sizes: tuple[tuple[int, int], ...]  # (nodes, repeats)
+    gc_off: tuple[int, int] | None  # (nodes, repeats) of the DAG with the collector off
+    warmup: bool
+    mlp_repeats: int
+    depth_max: int
+    memory_nodes: int
+    train: bool
+
+
+PLANS = {
+    "full": Plan(
+        ((10_000, 7), (100_000, 5), (1_000_000, 3)),
+        (100_000, 5),
+        True,
+        15,
+        1_000_000,
+        200_000,
+        True,
+    ),
+    "quick": Plan(
+        ((10_000, 3), (100_000, 3), (1_000_000, 1)), (100_000, 3), True, 5, 1_000_000, 100_000, True
+    ),
+    "smoke": Plan(((2_000, 1),), (2_000, 1), False, 1, 5_000, 2_000, False),
+}
+
+TIMED = ("chainrule", "chainrule-compiled", "micrograd", "torch", "floor")
+MLP_CONTENDERS = (*TIMED[:2], "chainrule-compiled-batch", *TIMED[2:])
+
+
+# --- workers ----------------------------------------------------------------------------
+
+
+class Worker:
+    """A contender's worker process; ``ask`` sends one request and waits for the answer."""
+
+    def __init__(self, name: str, python: Path) -> None:
+        self.name = name
+        self.process = subprocess.Popen(
+            [str(python), str(HERE / "worker.py"), name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        self.hello = self._read()
+
+    @property
+    def available(self) -> bool:
+        return bool(self.hello.get("available"))
+
+    def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            return {"available": False, "error": f"worker exited with status {code}"}
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait()
+
+
+def ensure_micrograd(create: bool) -> tuple[Path | None, str]:
+    """micrograd's Python, creating its venv if allowed; or None and the reason."""
+    python = MICROGRAD_VENV / "bin" / "python"
+    if python.exists():
+        return python, ""
+    if not create:
+        return (
+            None,
+            "its venv does not exist and smoke mode does not create it; run once without --smoke",
+        )
+    print(
+        f"creating {MICROGRAD_VENV.relative_to(ROOT)} and installing {MICROGRAD_REQUIREMENT}",
+        file=sys.stderr,
+    )
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(MICROGRAD_VENV)], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                MICROGRAD_REQUIREMENT,
+            ],
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as error:
+        return None, f"could not create its venv: {error}"
+    return python, ""
+
+
+@dataclass
+class Contenders:
+    """Which Python runs each contender, and why some cannot run."""
+
+    pythons: dict[str, Path] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def start(self, names: tuple[str, ...]) -> dict[str, Worker]:
+        workers = {}
+        for name in names:
+            if name in self.unavailable:
+                continue
+            worker = Worker(name, self.pythons[name])
+            if worker.available:
+                workers[name] = worker
+                self.versions[name] = worker.hello.get("version", "")
+            else:
+                self.unavailable[name] = worker.hello.get("reason") or worker.hello.get("error", "")
+                worker.close()
+        return workers
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def round_robin(
+    workers: dict[str, Worker], repeats: int, warmup: bool, **request: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """Each repeat asks every worker once, the starting worker rotating between repeats."""
+    names = list(workers)
+    if warmup:
+        for name in names:
+            workers[name].ask(**request)
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for r in range(repeats):
+        shift = r % len(names) if names else 0
+        for name in names[shift:] + names[:shift]:
+            results[name].append(workers[name].ask(**request))
+    return results
+
+
+def run(mode: str) -> dict[str, Any]:
+    """Every workload of the plan; the raw results as a JSON-able dict."""
+    plan = PLANS[mode]
+    contenders = Contenders()
+    for name in MLP_CONTENDERS:
+        contenders.pythons[name] = Path(sys.executable)
+    micrograd, reason = ensure_micrograd(create=mode != "smoke")
+    if micrograd is None:
+        contenders.unavailable["micrograd"] = reason
+    else:
+        contenders.pythons["micrograd"] = micrograd
+
+    results: dict[str, Any] = {
+        "mode": mode,
+        "meta": machine(),
+        "dag": {},
+        "memory_nodes": plan.memory_nodes,
+    }
+    workers = contenders.start(MLP_CONTENDERS)
+    dag_workers = {name: w for name, w in workers.items() if name in TIMED}
+    try:
+        for nodes, repeats in plan.dag_sizes:
+            progress(f"DAG, {nodes:,} nodes")
+            results["dag"][str(nodes)] = round_robin(
+                dag_workers,
+                repeats,
+                plan.warmup and nodes <= 100_000,
+                task="dag",
+                nodes=nodes,
+                seed=SEED,
+                gc=True,
+            )
+        if plan.gc_off:
+            nodes, repeats = plan.gc_off
+            progress(f"DAG, {nodes:,} nodes, collector off")
+            results["dag_gc_off"] = {
+                "nodes": nodes,
+                "results": round_robin(
+                    dag_workers, repeats, False, task="dag", nodes=nodes, seed=SEED, gc=False
+                ),
+            }
+        progress("MLP epoch")
+        results["mlp"] = round_robin(
+            workers, plan.mlp_repeats, plan.warmup, task="mlp", seed=SEED, samples=100
+        )
+    finally:
+        for worker in workers.values():
+            worker.close()
+
+    # Memory and depth each in a fresh process, one contender at a time.
+    results["memory"], results["depth"] = {}, {}
+    for name in TIMED:
+        for task, key, extra in (
+            ("memory", "memory", {"nodes": plan.memory_nodes}),
+            ("depth", "depth", {"max": plan.depth_max}),
+        ):
+            progress(f"{task}: {name}")
+            fresh = contenders.start((name,))
+            if name in fresh:
+                results[key][name] = fresh[name].ask(task=task, seed=SEED, **extra)
+                fresh[name].close()
+
+    if plan.train:
+        progress("training to convergence")
+        fresh = contenders.start(("chainrule",))
+        if "chainrule" in fresh:
+            results["train"] = {
+                "chainrule": fresh["chainrule"].ask(task="train", seed=0, options=TRAIN_OPTIONS)
+            }
+            fresh["chainrule"].close()
+    results["unavailable"] = contenders.unavailable
+    results["versions"] = contenders.versions
+    return results
+
+
+# The demo's training: nn.train's defaults (full-batch gradient descent) on Iris.
+TRAIN_OPTIONS: dict[str, Any] = {}
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+    }
+
+
+# --- cross-check ----------------------------------------------------------------------
+
+
+def cross_check(results: dict[str, Any]) -> list[str]:
+    """One line per workload: do all contenders' gradient checksums agree?"""
+    groups: list[tuple[str, dict[str, list[float]]]] = []
+    for nodes, by_name in results["dag"].items():
+        groups.append((f"DAG {int(nodes):,} nodes (leaf gradients)", first_checksums(by_name)))
+    if "dag_gc_off" in results:
+        groups.append(
+            (
+                "DAG, collector off (leaf gradients)",
+                first_checksums(results["dag_gc_off"]["results"]),
+            )
+        )
+    groups.append(("MLP epoch (weights after one step)", first_checksums(results["mlp"])))
+    lines = []
+    for label, sums in groups:
+        worst, bad = agreement(sums)
+        names = ", ".join(sums)
+        verdict = "agree" if not bad else "DISAGREE: " + ", ".join(bad)
+        lines.append(
+            f"{label}: {verdict} across {len(sums)} contenders ({names}); "
+            f"largest relative difference {worst:.1e}"
+        )
+    return lines
+
+
+def first_checksums(by_name: dict[str, list[dict[str, Any]]]) -> dict[str, list[float]]:
+    """Each contender's checksum; every repeat must give the same one."""
+    sums = {}
+    for name, runs in by_name.items():
+        ok = [run["checksum"] for run in runs if "checksum" in run]
+        if ok:
+            sums[name] = ok[0]
+    return sums
+
+
+def agreement(sums: dict[str, list[float]]) -> tuple[float, list[str]]:
+    """The largest relative difference from the floor (or the first), and who is off."""
+    if not sums:
+        return 0.0, []
+    reference = sums.get("floor") or next(iter(sums.values()))
+    worst, bad = 0.0, []
+    for name, values in sums.items():
+        for got, want in zip(values, reference, strict=True):
+            difference = abs(got - want) / max(abs(want), 1e-300)
+            worst = max(worst, difference)
+            if difference > CROSS_CHECK_RTOL:
+                bad.append(name)
+                break
+    return worst, bad
+
+
+# --- tables -----------------------------------------------------------------------------
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [run[key] for run in runs if run.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def paired_ratio(top: list[dict[str, Any]], bottom: list[dict[str, Any]], key: str) -> float | None:
+    """Median over repeats of top/bottom, each ratio from the same round of the run."""
+    ratios = [
+        a[key] / b[key] for a, b in zip(top, bottom, strict=False) if a.get(key) and b.get(key)
+    ]
+    return statistics.median(ratios) if ratios else None
+
+
+def number(x: float | None, digits: int = 0) -> str:
+    if x is None:
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def ratio(x: float | None) -> str:
+    return "-" if x is None else (f"{x:.1f}x" if x >= 1.0 else f"{x:.2f}x")
+
+
+def problem(runs: list[dict[str, Any]]) -> str:
+    for run in runs:
+        for key in ("error", "skipped"):
+            if key in run:
+                return f"{key}: {run[key]}"
+    return ""
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def unavailable_rows(
+    results: dict[str, Any], names: tuple[str, ...], width: int
+) -> list[list[str]]:
+    return [
+        [name, *["-"] * (width - 2), f"not run: {why}"]
+        for name, why in results["unavailable"].items()
+        if name in names
+    ]
+
+
+def dag_table(results: dict[str, Any], by_name: dict[str, list[dict[str, Any]]]) -> str:
+    header = [
+        "contender",
+        "build + backward, ns/node",
+        "forward",
+        "backward",
+        "teardown",
+        "micrograd ÷ this",
+        "this ÷ floor",
+        "notes",
+    ]
+    rows = []
+    for name, runs in by_name.items():
+        nodes = runs[0].get("nodes") or 1
+        per = {
+            key: (lambda m: None if m is None else m / nodes)(median(runs, key))
+            for key in ("total_ns", "forward_ns", "backward_ns", "teardown_ns")
+        }
+        note = problem(runs) or NOTES[name]
+        traced = [run["trace_ns"] for run in runs if run.get("trace_ns")]
+        if traced:
+            note += f"; building the Values + tracing once: {traced[0] / nodes:,.0f} ns/node"
+        if runs[0].get("cyclic_garbage"):
+            note += f"; {runs[0]['cyclic_garbage'] / nodes:.1f} objects/node left to the cyclic GC"
+        rows.append(
+            [
+                name,
+                number(per["total_ns"]),
+                number(per["forward_ns"]),
+                number(per["backward_ns"]),
+                number(per["teardown_ns"]),
+                ratio(paired_ratio(by_name.get("micrograd", []), runs, "total_ns")),
+                ratio(paired_ratio(runs, by_name.get("floor", []), "total_ns")),
+                note,
+            ]
+        )
+    return table(header, rows + unavailable_rows(results, TIMED, len(header)))
+
+
+def mlp_table(results: dict[str, Any]) -> str:
+    header = ["contender", "ms per epoch", "micrograd ÷ this", "this ÷ floor", "notes"]
+    by_name = results["mlp"]
+    rows = []
+    for name, runs in by_name.items():
+        total = median(runs, "total_ns")
+        rows.append(
+            [
+                name,
+                number(None if total is None else total / 1e6, 3),
+                ratio(paired_ratio(by_name.get("micrograd", []), runs, "total_ns")),
+                ratio(paired_ratio(runs, by_name.get("floor", []), "total_ns")),
+                problem(runs) or NOTES[name],
+            ]
+        )
+    return table(header, rows + unavailable_rows(results, MLP_CONTENDERS, len(header)))
+
+
+def memory_table(results: dict[str, Any]) -> str:
+    header = [
+        "contender",
+        "bytes per live node (RSS)",
+        "Python heap bytes/node (tracemalloc)",
+        "peak bytes/node, build + backward (RSS)",
+        "objects/node left to the cyclic GC",
+        "this ÷ micrograd",
+        "this ÷ floor",
+        "notes",
+    ]
+    memory = results["memory"]
+    rows = []
+    for name, m in memory.items():
+        if "live_bytes" not in m:
+            rows.append([name, *["-"] * 6, problem([m])])
+            continue
+        mg, fl = memory.get("micrograd", {}), memory.get("floor", {})
+        rows.append(
+            [
+                name,
+                number(m["live_bytes"]),
+                number(m.get("traced_bytes")),
+                number(m.get("peak_bytes")),
+                number(m.get("cyclic_garbage"), 1),
+                ratio(m["live_bytes"] / mg["live_bytes"]) if mg.get("live_bytes") else "-",
+                ratio(m["live_bytes"] / fl["live_bytes"]) if fl.get("live_bytes") else "-",
+                m.get("note", ""),
+            ]
+        )
+    return table(header, rows + unavailable_rows(results, TIMED, len(header)))
+
+
+def depth_table(results: dict[str, Any]) -> str:
+    header = ["contender", "deepest chain whose backward works", "what stopped it"]
+    rows = []
+    for name, d in results["depth"].items():
+        if "depth" not in d:
+            rows.append([name, "-", problem([d])])
+            continue
+        if d["reached_max"]:
+            rows.append([name, f">= {d['depth']:,}", "nothing: the largest depth tried"])
+        else:
+            limit = d.get("recursion_limit")
+            rows.append(
+                [name, f"{d['depth']:,}", f"{d['failure']} (sys.getrecursionlimit() = {limit})"]
+            )
+    return table(header, rows + unavailable_rows(results, TIMED, len(header)))
+
+
+def train_table(results: dict[str, Any]) -> str:
+    header = ["contender", "seconds", "epochs", "converged", "final loss", "notes"]
+    train = results.get("train")
+    if train is None:
+        return table(header, [["chainrule", "-", "-", "-", "-", "not run in smoke mode"]])
+    rows = []
+    for name, t in train.items():
+        if "total_ns" not in t:
+            rows.append([name, "-", "-", "-", "-", problem([t])])
+            continue
+        rows.append(
+            [
+                name,
+                number(t["total_ns"] / 1e9, 2),
+                str(t["epochs"]),
+                str(t["converged"]),
+                f"{t['final_loss']:.6g}",
+                "nn.train defaults on nn.iris_binary(), MLP(4, [3, 2, 1], seed=0)",
+            ]
+        )
+    return table(header, rows)
+
+
+def report(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    parts = [
+        f"# chainrule benchmarks ({results['mode']} run)",
+        f"{meta['date']}; Python {meta['python']}; {meta['cpu']}, {meta['cores']} cores; "
+        f"{meta['platform']}",
+        "Medians over repeats; ratios are medians of per-round ratios (same run, same load). "
+        "Contender versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items() if v),
+    ]
+    for nodes, by_name in results["dag"].items():
+        parts += [
+            f"## Random DAG, {int(nodes):,} nodes, forward build + backward (GC on)",
+            dag_table(results, by_name),
+        ]
+    if "dag_gc_off" in results:
+        nodes = results["dag_gc_off"]["nodes"]
+        parts += [
+            f"## Random DAG, {nodes:,} nodes, cyclic garbage collector off",
+            dag_table(results, results["dag_gc_off"]["results"]),
+        ]
+    parts += [
+        "## Chain depth at which backward still works",
+        depth_table(results),
+        f"## Memory per live node (the DAG of {results['memory_nodes']:,} nodes)",
+        memory_table(results),
+        "## The seed's 4-3-2-1 tanh MLP, 100 samples, one epoch of full-batch gradient descent",
+        mlp_table(results),
+        "## The demo's training to convergence",
+        train_table(results),
+        "## Gradient cross-check",
+        "\n".join(f"- {line}" for line in cross_check(results)),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, one repeat, no venv creation: seconds (CI)",
+    )
+    size.add_argument("--quick", action="store_true", help="the full sizes, fewer repeats")
+    parser.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
+    args = parser.parse_args()
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    results = run(mode)
+    text = report(results)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 1 if any("DISAGREE" in line for line in cross_check(results)) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

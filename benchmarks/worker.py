@@ -1,0 +1,251 @@
+"""One contender's worker: reads JSON requests on stdin, answers one JSON line each.
+
+Run by ``run.py`` with the Python of the contender's own virtual environment::
+
+    python benchmarks/worker.py micrograd
+
+The first line it writes says whether the contender can run here. Standard library only
+(apart from the contender's own package).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+from contenders import Unavailable, make
+from workloads import DagSpec, checksum, dag_spec, mlp_problem
+
+_specs: dict[tuple[int, int], DagSpec] = {}
+
+
+def spec_for(nodes: int, seed: int) -> DagSpec:
+    """The DAG for this size and seed, kept only while the same size is asked for."""
+    key = (nodes, seed)
+    if key not in _specs:
+        _specs.clear()
+        _specs[key] = dag_spec(nodes, seed)
+    return _specs[key]
+
+
+def collect_cost() -> int:
+    """How long a gc.collect() takes when there is nothing to free (a fixed cost)."""
+    start = time.perf_counter_ns()
+    gc.collect()
+    return time.perf_counter_ns() - start
+
+
+def dag(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Forward build + backward over the DAG, timed apart, then the teardown."""
+    spec = spec_for(request["nodes"], request["seed"])
+    gc.collect()
+    if hasattr(engine, "replay_dag"):  # the compiled path: traced once, replayed here
+        program_existed = id(spec) in engine._programs
+        start = time.perf_counter_ns()
+        engine.program_for_dag(spec)
+        trace_ns = time.perf_counter_ns() - start
+        gc.collect()
+        if not request["gc"]:
+            gc.disable()
+        start = time.perf_counter_ns()
+        output, grads = engine.replay_dag(spec)
+        total = time.perf_counter_ns() - start
+        gc.enable()
+        return {
+            "nodes": spec.nodes,
+            "total_ns": total,
+            "trace_ns": None if program_existed else trace_ns,
+            "output": output,
+            "checksum": checksum(grads),
+        }
+    if not request["gc"]:
+        gc.disable()
+    start = time.perf_counter_ns()
+    graph = engine.build_dag(spec)
+    built = time.perf_counter_ns()
+    engine.run_backward(graph)
+    done = time.perf_counter_ns()
+    gc.enable()
+    output, grads = engine.leaf_grads(graph)
+    start_teardown = time.perf_counter_ns()
+    del graph
+    cyclic = gc.collect()
+    teardown = time.perf_counter_ns() - start_teardown - collect_cost()
+    return {
+        "nodes": spec.nodes,
+        "forward_ns": built - start,
+        "backward_ns": done - built,
+        "total_ns": done - start,
+        "teardown_ns": max(teardown, 0),
+        "cyclic_garbage": cyclic,
+        "output": output,
+        "checksum": checksum(grads),
+    }
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _high_water() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_high_water() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def memory(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Bytes per live node (RSS and tracemalloc) and the peak during build + backward."""
+    if not os.path.exists("/proc/self/statm"):
+        raise Unavailable("memory is measured from /proc (Linux only)")
+    spec = dag_spec(request["nodes"], request["seed"])
+    n = spec.nodes
+    gc.collect()
+    peak_exact = _reset_high_water()
+    before = _rss()
+    if hasattr(engine, "replay_dag"):
+        engine.program_for_dag(spec)  # the program alone, once the Values are gone
+        gc.collect()
+        live = _rss() - before
+        engine.replay_dag(spec)
+        return {
+            "nodes": n,
+            "live_bytes": live / n,
+            "peak_bytes": (_high_water() - before) / n if peak_exact else None,
+            "note": "the traced program, after its Value graph was freed; peak includes tracing",
+        }
+    graph = engine.build_dag(spec)
+    live = _rss() - before
+    engine.run_backward(graph)
+    after_backward = _rss() - before
+    peak = _high_water() - before
+    del graph
+    cyclic = gc.collect()
+    tracemalloc.start()
+    graph = engine.build_dag(spec)
+    traced = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del graph
+    gc.collect()
+    return {
+        "nodes": n,
+        "live_bytes": live / n,
+        "after_backward_bytes": after_backward / n,
+        "peak_bytes": peak / n if peak_exact else None,
+        "traced_bytes": traced / n,
+        "cyclic_garbage": cyclic / n,
+    }
+
+
+def depth(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """The deepest chain whose backward works, up to request['max']."""
+    limit = request["max"]
+
+    def works(d: int) -> tuple[bool, str]:
+        try:
+            got = engine.chain(d)
+        except RecursionError as error:
+            return False, f"RecursionError: {error}"
+        if got != float(d):
+            return False, f"wrong gradient at depth {d}: {got!r}"
+        return True, ""
+
+    ok, failure = works(1000)
+    if ok:
+        ok, failure = works(limit)
+        if ok:
+            return {"depth": limit, "reached_max": True, "failure": ""}
+        low, high = 1000, limit
+    else:
+        low, high = 0, 1000
+    while high - low > 1:  # works(low), not works(high)
+        middle = (low + high) // 2
+        ok, why = works(middle)
+        if ok:
+            low = middle
+        else:
+            high, failure = middle, why
+    gc.collect()
+    return {
+        "depth": low,
+        "reached_max": False,
+        "failure": failure,
+        "recursion_limit": sys.getrecursionlimit(),
+    }
+
+
+def mlp(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """One epoch of full-batch gradient descent from the problem's initial weights."""
+    problem = mlp_problem(request["seed"], request["samples"])
+    state = engine.mlp_setup(problem)
+    gc.collect()
+    start = time.perf_counter_ns()
+    engine.mlp_epoch(state, problem)
+    elapsed = time.perf_counter_ns() - start
+    return {"total_ns": elapsed, "checksum": checksum(engine.mlp_weights(state))}
+
+
+def train(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """The demo's training to convergence through nn.train (chainrule only)."""
+    try:
+        import nn
+
+        train_function, load, model_class = nn.train, nn.iris_binary, nn.MLP
+    except (ImportError, AttributeError) as error:
+        raise Unavailable(f"nn.train is not available yet: {error}") from None
+    dataset = load()
+    model = model_class(4, [3, 2, 1], seed=request["seed"])
+    gc.collect()
+    start = time.perf_counter_ns()
+    history = train_function(model, dataset.X, dataset.y, progress=False, **request["options"])
+    elapsed = time.perf_counter_ns() - start
+    return {
+        "total_ns": elapsed,
+        "epochs": history.epochs,
+        "converged": history.converged,
+        "final_loss": history.final_loss,
+        "checksum": checksum([p.data for p in model.parameters()]),
+    }
+
+
+TASKS = {"dag": dag, "memory": memory, "depth": depth, "mlp": mlp, "train": train}
+
+
+def main() -> None:
+    name = sys.argv[1]
+    try:
+        engine = make(name)
+    except Unavailable as error:
+        print(json.dumps({"available": False, "reason": str(error)}), flush=True)
+        return
+    hello = {"available": True, "version": engine.version(), "python": sys.version.split()[0]}
+    print(json.dumps(hello), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            answer = TASKS[request["task"]](engine, request)
+        except Unavailable as error:
+            answer = {"skipped": str(error)}
+        except Exception as error:  # reported in the table, never hidden
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()

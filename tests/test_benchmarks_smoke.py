@@ -1,0 +1,128 @@
+"""benchmarks/run.py in smoke mode: it runs, prints its tables, and every contender agrees.
+
+No timing is asserted. What is asserted could fail: each contender (chainrule interpreted
+and compiled, the plain-float floor, PyTorch and micrograd where they are installed)
+computes the leaf gradients of the same random DAG and the weights after one MLP step in
+its own process, and those must agree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RTOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, json.loads(out.read_text())
+
+
+def rows(text: str, heading: str) -> dict[str, str]:
+    """The rows of the table under a heading, by contender name."""
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    found = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells[0] not in ("contender",):
+            found[cells[0]] = line
+    return found
+
+
+def checksums(runs_by_name: dict[str, list[dict[str, Any]]]) -> dict[str, list[float]]:
+    sums = {}
+    for name, runs in runs_by_name.items():
+        for run in runs:
+            assert "error" not in run, f"{name}: {run['error']}"
+            sums.setdefault(name, run["checksum"])
+            # Repeats of the same workload give the same gradients.
+            assert run["checksum"] == pytest.approx(sums[name], rel=RTOL)
+    return sums
+
+
+def assert_agree(sums: dict[str, list[float]], must_have: set[str]) -> None:
+    assert must_have <= set(sums), f"missing: {must_have - set(sums)}"
+    reference = sums["floor"]
+    assert all(math.isfinite(v) and v != 0.0 for v in reference)
+    for name, values in sums.items():
+        assert values == pytest.approx(reference, rel=RTOL), name
+
+
+def test_prints_every_table_with_a_row_per_contender(smoke: tuple[str, dict[str, Any]]) -> None:
+    text, _ = smoke
+    contenders = {"chainrule", "chainrule-compiled", "micrograd", "torch", "floor"}
+    for heading in (
+        "## Random DAG, 2,000 nodes, forward build + backward (GC on)",
+        "## Random DAG, 2,000 nodes, cyclic garbage collector off",
+        "## Chain depth at which backward still works",
+        "## Memory per live node",
+    ):
+        assert set(rows(text, heading)) == contenders, heading
+    mlp = rows(text, "## The seed's 4-3-2-1 tanh MLP")
+    assert set(mlp) == contenders | {"chainrule-compiled-batch"}
+    assert "## The demo's training to convergence" in text
+    assert "## Gradient cross-check" in text
+
+
+def test_a_contender_that_cannot_run_says_why(smoke: tuple[str, dict[str, Any]]) -> None:
+    text, results = smoke
+    dag = rows(text, "## Random DAG, 2,000 nodes, forward build + backward (GC on)")
+    for name, reason in results["unavailable"].items():
+        assert f"not run: {reason}" in dag.get(name, "") or name == "chainrule-compiled-batch"
+    if "micrograd" in results["unavailable"]:
+        assert "smoke mode does not create it" in dag["micrograd"]
+
+
+def test_every_contender_computes_the_same_dag_gradients(
+    smoke: tuple[str, dict[str, Any]],
+) -> None:
+    _, results = smoke
+    for runs in (results["dag"]["2000"], results["dag_gc_off"]["results"]):
+        sums = checksums(runs)
+        assert_agree(sums, {"chainrule", "chainrule-compiled", "floor"})
+        assert len(sums) + len(results["unavailable"]) >= 5
+
+
+def test_every_contender_takes_the_same_gradient_descent_step(
+    smoke: tuple[str, dict[str, Any]],
+) -> None:
+    _, results = smoke
+    sums = checksums(results["mlp"])
+    assert_agree(sums, {"chainrule", "chainrule-compiled", "chainrule-compiled-batch", "floor"})
+
+
+def test_the_dag_outputs_agree(smoke: tuple[str, dict[str, Any]]) -> None:
+    _, results = smoke
+    outputs = {name: runs[0]["output"] for name, runs in results["dag"]["2000"].items()}
+    for name, value in outputs.items():
+        assert value == pytest.approx(outputs["floor"], rel=RTOL), name
+
+
+def test_chainrule_backward_goes_past_the_recursion_limit_and_leaves_no_cycles(
+    smoke: tuple[str, dict[str, Any]],
+) -> None:
+    _, results = smoke
+    # The worker checks d/da of x + a + ... + a equals the depth before reporting it.
+    assert results["depth"]["chainrule"]["reached_max"]
+    assert results["depth"]["chainrule"]["depth"] > sys.getrecursionlimit()
+    assert results["memory"]["chainrule"]["cyclic_garbage"] == 0
+    if "micrograd" in results["depth"]:
+        assert not results["depth"]["micrograd"]["reached_max"]
+        assert "RecursionError" in results["depth"]["micrograd"]["failure"]
