@@ -22,6 +22,7 @@ dh/dx = dh/dx + dh/dx
 from viz._render import ChainGraph, DotNotFoundError, install_hint
 from viz.explain import ChainRule, Path, Step, explain
 from viz.graph import draw_graph, draw_paths, to_text
+from viz.network import draw_network
 
 __all__ = [
     "ChainGraph",
@@ -30,6 +31,7 @@ __all__ = [
     "Path",
     "Step",
     "draw_graph",
+    "draw_network",
     "draw_paths",
     "explain",
     "install_hint",

@@ -1,0 +1,135 @@
+"""The command line's pictures: ``chainrule draw`` / ``chainrule explain`` and the demo's graphs.
+
+Kept apart from the argument parsing of ``chainrule.cli`` so each piece is testable:
+:func:`write_demo_graphs` and :func:`demo_ledgers` take a model and a loss,
+:func:`add_graph_commands` adds the two commands to an argparse subparsers object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any
+
+import nn
+import viz
+from autograd import Value
+
+__all__ = ["add_graph_commands", "demo_ledgers", "demo_sample_loss", "write_demo_graphs"]
+
+SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (1, 1, 1))
+_WEIGHT = re.compile(r"^w\^(\d+)_(?:\{(\d+),(\d+)\}|(\d)(\d))$")
+
+
+def _render_both(graph: viz.ChainGraph, stem: Path) -> list[Path]:
+    """Write ``stem``.svg and ``stem``.png."""
+    paths = []
+    for fmt in ("svg", "png"):
+        target = stem.with_suffix(f".{fmt}")
+        target.write_bytes(graph.pipe(format=fmt))
+        paths.append(target)
+    return paths
+
+
+def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[Path]:
+    """The demo's pictures in ``out_dir``, SVG and PNG each.
+
+    ``loss`` should be one sample's loss on ``model`` (see :func:`demo_sample_loss`); its
+    operation graph is drawn as ``graph_loss``, the network after ``loss.backward()``
+    (run here, on freshly zeroed gradients) as ``network``, and every path from the
+    loss to ``w^1_11`` as ``paths_w1_11``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.zero_grad()
+    loss.backward()
+    written = _render_both(viz.draw_graph(loss), out / "graph_loss")
+    written += _render_both(viz.draw_network(model), out / "network")
+    written += _render_both(viz.draw_paths(loss, model.weight(1, 1, 1)), out / "paths_w1_11")
+    return written
+
+
+def demo_ledgers(model: nn.MLP, loss: Value) -> str:
+    """The neuron-level ledgers of ``loss`` for w^3_11, w^2_11 and w^1_11, as in the seed."""
+    return "\n\n".join(
+        str(viz.explain(loss, model.weight(*kij), level="neuron")) for kij in SEED_WEIGHTS
+    )
+
+
+def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = "setosa") -> Value:
+    """The loss ``L = (y - yhat)^2`` of one Iris sample on ``model``, labelled ``L``."""
+    data = nn.iris_binary(species)
+    if not 0 <= sample < len(data):
+        raise ValueError(f"sample must be in 0..{len(data) - 1}, got {sample}")
+    return nn.total_loss(model, [data.X[sample]], [data.y[sample]])
+
+
+def _weight_index(text: str) -> tuple[int, int, int]:
+    """``"w^1_11"`` or ``"w^1_{10,3}"`` -> (k, i, j)."""
+    match = _WEIGHT.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a weight in the seed's notation such as w^1_11 or w^1_{{10,3}}, got {text!r}"
+        )
+    k, i2, j2, i1, j1 = match.groups()
+    return int(k), int(i1 or i2), int(j1 or j2)
+
+
+def _setup(args: argparse.Namespace) -> tuple[nn.MLP, Value, Value]:
+    model = nn.MLP(4, [3, 2, 1], seed=args.seed)
+    loss = demo_sample_loss(model, args.sample)
+    return model, loss, model.weight(*args.weight)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """Print the ledger for one weight of the demo's network on one sample."""
+    _, loss, weight = _setup(args)
+    rule = viz.explain(loss, weight, level=args.level)
+    print(rule.to_markdown() if args.markdown else rule)
+    return 0 if rule.agrees else 1
+
+
+def run_draw(args: argparse.Namespace) -> int:
+    """Write the highlighted paths (and the network) for one weight as SVG and PNG."""
+    model, loss, weight = _setup(args)
+    model.zero_grad()
+    loss.backward()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = weight.label.replace("^", "").replace("{", "").replace("}", "").replace(",", "_")
+    written = _render_both(viz.draw_paths(loss, weight), out / f"paths_{name}")
+    written += _render_both(viz.draw_network(model), out / "network")
+    for path in written:
+        print(f"Wrote {path}")
+    return 0
+
+
+def add_graph_commands(subparsers: Any) -> None:
+    """Add ``draw`` and ``explain`` to an argparse subparsers object (``set_defaults(run=...)``)."""
+    for name, run, summary in (
+        ("explain", run_explain, "print the chain-rule ledger for one weight"),
+        ("draw", run_draw, "draw every path from the loss to one weight (SVG and PNG)"),
+    ):
+        command = subparsers.add_parser(
+            name,
+            help=summary,
+            description=(
+                f"{summary[0].upper()}{summary[1:]} of the demo's 4 -> 3 -> 2 -> 1 network "
+                "on one Iris sample, e.g. 'chainrule " + name + " w^1_11'."
+            ),
+        )
+        command.add_argument("weight", type=_weight_index, help="a weight such as w^1_11")
+        command.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+        command.add_argument("--sample", type=int, default=0, help="which Iris sample (0-based)")
+        if name == "explain":
+            command.add_argument(
+                "--level",
+                choices=("neuron", "op"),
+                default="neuron",
+                help="paths between neurons O_kj (the seed's view) or between operations",
+            )
+            command.add_argument("--markdown", action="store_true", help="LaTeX/Markdown form")
+        else:
+            command.add_argument("--out", default="chainrule-out", help="folder for the pictures")
+        command.set_defaults(run=run)
