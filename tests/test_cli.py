@@ -1,0 +1,118 @@
+"""The ``chainrule`` command end to end, in a subprocess as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainrule.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chainrule", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_demo_trains_the_seeds_network_and_writes_the_loss_curve(tmp_path: Path) -> None:
+    out = tmp_path / "pictures"
+    result = _run("demo", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "4 -> 3 -> 2 -> 1" in text and "20 weights" in text
+    for label in ("w^1_11", "w^1_43", "w^2_32", "w^3_21"):
+        assert re.search(re.escape(label) + r" = [+-]\d\.\d{4}", text), label
+    # the seed's three gradients, each checked against finite differences
+    for label in ("w^3_11", "w^2_11", "w^1_11"):
+        line = re.search(re.escape(f"dL/d{label}") + r"\s+(\S+)\s+(\S+)\s+\S+\s+agree", text)
+        assert line, label
+        assert float(line.group(1)) == pytest.approx(float(line.group(2)), rel=1e-5)
+    converged = re.search(r"converged after (\d+) epochs", text)
+    assert converged and int(converged.group(1)) > 1
+    assert re.search(r"final loss L = \d+\.\d+", text)
+    accuracy = re.search(r"accuracy: ([\d.]+)%", text)
+    assert accuracy and float(accuracy.group(1)) >= 95.0
+    png = out / "loss.png"
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert str(png) in text
+
+
+def _separable_csv(path: Path) -> None:
+    rng = random.Random(0)
+    lines = ["x1,x2,x3,label"]
+    for _ in range(40):
+        x1, x2, x3 = (rng.uniform(-3, 3) for _ in range(3))
+        label = 1 if x1 - 0.5 * x2 > 0 else -1
+        lines.append(f"{x1:.3f},{x2:.3f},{x3:.3f},{label}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_train_on_a_users_csv(tmp_path: Path) -> None:
+    csv_path = tmp_path / "points.csv"
+    _separable_csv(csv_path)
+    out = tmp_path / "out"
+    result = _run(
+        "train", str(csv_path), "--target", "label", "--hidden", "3", "--lr", "0.02",
+        "--tol", "1e-3", "--max-epochs", "400", "--init", "he_normal", "--seed", "3",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "3 -> 3 -> 1" in result.stdout and "init he_normal" in result.stdout
+    accuracy = re.search(r"accuracy: ([\d.]+)%", result.stdout)
+    assert accuracy and float(accuracy.group(1)) >= 90.0
+    document = json.loads((out / "parameters.json").read_text())
+    assert document["sizes"] == [3, 3, 1] and len(document["parameters"]) == 12
+    assert (out / "loss.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_train_help_explains_every_option() -> None:
+    result = _run("train", "--help")
+    assert result.returncode == 0
+    for option in ("--target", "--lr", "--l2", "--init", "--tol", "--max-epochs", "--seed",
+                   "--hidden", "--out"):  # fmt: skip
+        assert option in result.stdout
+    assert "w_new ~= w_old" in result.stdout and "xavier_normal" in result.stdout
+    top = _run("--help")
+    assert top.returncode == 0 and "demo" in top.stdout and "train" in top.stdout
+
+
+def test_errors_are_messages_with_a_non_zero_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b,y\n1,2,1\n3,4\n")
+    assert main(["train", str(ragged), "--target", "y", "--out", str(tmp_path)]) == 2
+    assert "line 3: 2 cells, but the header has 3" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "missing.csv"), "--target", "y"]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["train", str(ragged), "--target", "y", "--lr", "-1"])
+    assert exited.value.code == 2
+    assert "--lr: must be a finite number >= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", str(ragged), "--target", "y", "--hidden", "3,x"])
+    assert "comma-separated layer sizes" in capsys.readouterr().err
+
+
+def test_divergence_in_train_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = tmp_path / "line.csv"
+    csv_path.write_text("x,y\n" + "".join(f"{x},{3 * x}\n" for x in range(1, 6)))
+    argv = ["train", str(csv_path), "--target", "y", "--hidden", "", "--no-standardize",
+            "--lr", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 1
+    assert re.search(r"diverged at epoch \d+ with lr=1", capsys.readouterr().err)

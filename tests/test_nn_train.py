@@ -1,0 +1,217 @@
+"""Training: one gradient-descent step against a hand derivation, convergence, divergence."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import nn
+
+LAYERS = (4, 3, 2, 1)
+
+
+def _weights_by_hand(model: nn.MLP) -> list[list[list[float]]]:
+    """W[k][i][j] (0-based) = w^(k+1)_(i+1)(j+1), read through the seed's notation."""
+    return [
+        [
+            [model.weight(k, i, j).data for j in range(1, LAYERS[k] + 1)]
+            for i in range(1, LAYERS[k - 1] + 1)
+        ]
+        for k in (1, 2, 3)
+    ]
+
+
+def _gradient_by_hand(
+    W: list[list[list[float]]], X: list[list[float]], y: list[float], lam: float
+) -> list[list[list[float]]]:
+    """dL/dW for L = sum (y - yhat)^2 + lam * sum W^2, by the backprop equations in floats.
+
+    delta^3 = -2 (y - yhat)(1 - yhat^2);  delta^k_j = sum_m w^(k+1)_jm delta^(k+1)_m (1 - O_kj^2);
+    dL/dw^k_ij = sum over samples of O_(k-1)i * delta^k_j.
+    """
+    grad = [[[2.0 * lam * w for w in row] for row in Wk] for Wk in W]
+    for x, target in zip(X, y, strict=True):
+        outputs = [x]
+        for Wk in W:
+            below = outputs[-1]
+            outputs.append(
+                [
+                    math.tanh(sum(below[i] * Wk[i][j] for i in range(len(below))))
+                    for j in range(len(Wk[0]))
+                ]
+            )
+        yhat = outputs[-1][0]
+        delta = [-2.0 * (target - yhat) * (1.0 - yhat**2)]
+        for k in (2, 1, 0):
+            below = outputs[k]
+            for i in range(len(below)):
+                for j in range(len(delta)):
+                    grad[k][i][j] += below[i] * delta[j]
+            if k > 0:
+                delta = [
+                    sum(W[k][i][m] * delta[m] for m in range(len(delta))) * (1.0 - below[i] ** 2)
+                    for i in range(len(below))
+                ]
+    return grad
+
+
+def test_one_gradient_descent_step_matches_the_hand_derived_update_of_all_20_weights() -> None:
+    data = nn.iris_binary("versicolor")  # a mix of +1 and -1 targets in the first rows
+    X, y = data.X[45:60], data.y[45:60]
+    assert set(y) == {-1.0, 1.0}
+    model = nn.MLP(4, [3, 2, 1], init="normal", seed=11)
+    W = _weights_by_hand(model)
+    lr, lam = 0.05, 0.01
+    grad = _gradient_by_hand(W, X, y, lam)
+
+    history = nn.train(model, X, y, lr=lr, l2=lam, tol=0.0, max_epochs=1, progress=False)
+
+    assert history.epochs == 1
+    changes = []
+    for k in (1, 2, 3):
+        for i in range(1, LAYERS[k - 1] + 1):
+            for j in range(1, LAYERS[k] + 1):
+                expected = W[k - 1][i - 1][j - 1] - lr * grad[k - 1][i - 1][j - 1]
+                assert model.weight(k, i, j).data == pytest.approx(expected, rel=1e-12, abs=1e-14)
+                changes.append(abs(expected - W[k - 1][i - 1][j - 1]))
+    assert len(changes) == 20
+    assert history.max_updates[0] == pytest.approx(max(changes), rel=1e-12)
+    assert min(changes) > 0.0  # every weight moved: the check is not vacuous
+
+
+def test_the_epoch_loss_is_the_objective_at_the_old_weights() -> None:
+    data = nn.iris_binary()
+    model = nn.MLP(4, [3, 2, 1], seed=1)
+    before = nn.total_loss(model, data.X, data.y, l2=0.01).data
+    history = nn.train(
+        model, data.X, data.y, lr=0.01, l2=0.01, max_epochs=2, tol=0.0, progress=False
+    )
+    assert history.losses[0] == pytest.approx(before, rel=1e-12)
+    assert history.final_loss == pytest.approx(nn.total_loss(model, data.X, data.y, l2=0.01).data)
+
+
+def test_momentum_and_adam_first_steps() -> None:
+    data = nn.iris_binary()
+    X, y = data.X[::15], data.y[::15]
+    model = nn.MLP(4, [3, 2, 1], seed=2)
+    start = [p.data for p in model.parameters()]
+    nn.total_loss(model, X, y).backward()
+    g = [p.grad for p in model.parameters()]
+
+    momentum = nn.MLP(4, [3, 2, 1], seed=2)
+    nn.train(momentum, X, y, lr=0.1, optimizer="momentum", max_epochs=2, tol=0.0, progress=False)
+    # step 1: v = g1, w1 = w0 - lr g1; step 2: v = 0.9 g1 + g2 -- check step 1 via a 1-epoch run
+    one = nn.MLP(4, [3, 2, 1], seed=2)
+    nn.train(one, X, y, lr=0.1, optimizer="momentum", max_epochs=1, tol=0.0, progress=False)
+    assert [p.data for p in one.parameters()] == pytest.approx(
+        [w - 0.1 * gi for w, gi in zip(start, g, strict=True)]
+    )
+    g2 = nn.total_loss(one, X, y)
+    one.zero_grad()
+    g2.backward()
+    expected = [
+        w1.data - 0.1 * (0.9 * gi + w1.grad) for w1, gi in zip(one.parameters(), g, strict=True)
+    ]
+    assert [p.data for p in momentum.parameters()] == pytest.approx(expected)
+
+    adam = nn.MLP(4, [3, 2, 1], seed=2)
+    nn.train(adam, X, y, lr=0.01, optimizer="adam", max_epochs=1, tol=0.0, progress=False)
+    # Adam's bias-corrected first step is lr * g / (|g| + eps), about lr times the sign of g
+    assert [p.data for p in adam.parameters()] == pytest.approx(
+        [w - 0.01 * gi / (abs(gi) + 1e-8) for w, gi in zip(start, g, strict=True)], rel=1e-12
+    )
+
+
+def test_gradient_descent_converges_on_iris_to_at_least_95_percent() -> None:
+    data = nn.iris_binary("setosa")
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    history = nn.train(
+        model, data.X, data.y, lr=0.01, l2=1e-3, tol=1e-3, max_epochs=1000, progress=False
+    )
+    assert history.converged
+    assert history.converged_epoch == history.epochs < 1000
+    assert history.max_updates[-1] < 1e-3 <= max(history.max_updates[:-1])
+    assert history.final_loss < history.losses[0] / 100
+    assert nn.accuracy(model, data.X, data.y) >= 0.95
+
+
+def test_mini_batches_and_trajectories() -> None:
+    data = nn.iris_binary()
+    model = nn.MLP(4, [3, 2, 1], seed=4)
+    start = {label: p.data for label, p in model.named_parameters()}
+    seen: list[int] = []
+    history = nn.train(
+        model, data.X, data.y, lr=0.01, batch_size=32, max_epochs=3, tol=0.0, progress=False,
+        record_trajectories=True, callback=lambda epoch, h: seen.append(epoch),
+    )  # fmt: skip
+    assert seen == [1, 2, 3]
+    assert history.trajectories is not None
+    assert set(history.trajectories) == set(start)
+    for label, p in model.named_parameters():
+        path = history.trajectories[label]
+        assert len(path) == 4
+        assert path[0] == start[label] and path[-1] == p.data
+    assert nn.accuracy(model, data.X, data.y) > 0.9  # 15 small steps already help
+
+
+def test_divergence_names_lr_and_epoch_and_keeps_finite_weights() -> None:
+    model = nn.MLP(1, [1], activation="linear", output_activation="linear", init="zeros")
+    model.weight(1, 1, 1).data = 0.5
+    last: list[float] = []
+    # L = (1 - 10 w)^2, so each step multiplies the error by (1 - 200 lr): it blows up for lr = 1
+    with pytest.raises(nn.TrainingDiverged, match=r"diverged at epoch \d+ with lr=1:") as caught:
+        nn.train(
+            model, [[10.0]], [1.0], lr=1.0, max_epochs=10_000, progress=False,
+            callback=lambda epoch, h: last.append(model.weight(1, 1, 1).data),
+        )  # fmt: skip
+    error = caught.value
+    assert error.lr == 1.0
+    assert error.epoch == len(last) + 1 > 10
+    w = model.weight(1, 1, 1).data
+    assert math.isfinite(w) and w == last[-1]
+    assert error.history.epochs == len(last)
+
+
+def test_an_overflowing_update_is_divergence_too() -> None:
+    data = nn.iris_binary()
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(nn.TrainingDiverged, match=r"epoch 1 with lr=1e\+308"):
+        nn.train(model, data.X, data.y, lr=1e308, progress=False)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_numerical_gradient_agrees_with_backprop_for_every_weight() -> None:
+    data = nn.iris_binary()
+    X, y = data.X[::10], data.y[::10]
+    model = nn.MLP(4, [3, 2, 1], bias=True, seed=9)
+    loss = nn.total_loss(model, X, y, l2=0.1)
+    loss.backward()
+    for p in model.parameters():
+        assert nn.numerical_gradient(model, X, y, p, l2=0.1) == pytest.approx(
+            p.grad, rel=1e-6, abs=1e-8
+        )
+    with pytest.raises(ValueError, match="not a parameter"):
+        nn.numerical_gradient(model, X, y, nn.MLP(4, [1]).weight(1, 1, 1))
+
+
+def test_bad_arguments_get_clear_errors() -> None:
+    model = nn.MLP(2, [1])
+    X, y = [[1.0, 2.0]], [1.0]
+    with pytest.raises(ValueError, match="lr must be positive"):
+        nn.train(model, X, y, lr=0.0, progress=False)
+    with pytest.raises(ValueError, match="l2 must be a finite number >= 0"):
+        nn.train(model, X, y, l2=-1.0, progress=False)
+    with pytest.raises(ValueError, match="max_epochs"):
+        nn.train(model, X, y, max_epochs=0, progress=False)
+    with pytest.raises(ValueError, match="unknown optimizer 'sgd'"):
+        nn.train(model, X, y, optimizer="sgd", progress=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        nn.train(model, X, y, batch_size=0, progress=False)
+    with pytest.raises(ValueError, match="X has 1 rows but y has 2"):
+        nn.train(model, X, [1.0, 2.0], progress=False)
+    with pytest.raises(ValueError, match="2 value"):
+        nn.train(model, X, [[1.0, 2.0]], progress=False)
+    with pytest.raises(TypeError, match=r"nn\.MLP"):
+        nn.train("model", X, y, progress=False)  # type: ignore[arg-type]
