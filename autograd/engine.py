@@ -26,6 +26,7 @@ _RECORDING: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
 _ADD, _MUL, _POW = OPS["+"], OPS["*"], OPS["**"]
 _RULES = {name: op.derivatives for name, op in OPS.items()}
 _new_value = object.__new__
+_FINISH = object()
 isfinite = math.isfinite
 
 
@@ -270,7 +271,8 @@ def _operand(x: Any) -> Value | None:
 
 
 def _binary(op: Op, left: Any, right: Any) -> Value:
-    a, b = _operand(left), _operand(right)
+    a = left if type(left) is Value else _operand(left)
+    b = right if type(right) is Value else _operand(right)
     if a is None or b is None:
         return NotImplemented
     if op is _POW and b.requires_grad and a.data < 0.0:
@@ -324,21 +326,22 @@ def topological_order(root: Value, *, only_requiring_grad: bool = False) -> list
     ['a', '*', '+']
     """
     order: list[Value] = []
-    entered: set[Value] = set()
-    finished: set[Value] = set()
-    stack = [root]
+    visited: set[Value] = set()
+    # Entries are nodes to visit; a node sitting under the _FINISH marker has had all its
+    # parents pushed above, so popping the marker means the node can be emitted.
+    stack: list[Any] = [root]
     while stack:
-        node = stack[-1]
-        if node in entered:
-            # Its parents are finished: they were pushed above it.
-            stack.pop()
-            if node not in finished:
-                finished.add(node)
-                order.append(node)
+        node = stack.pop()
+        if node is _FINISH:
+            order.append(stack.pop())
             continue
-        entered.add(node)
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append(node)
+        stack.append(_FINISH)
         for parent in reversed(node.parents):
-            if parent not in entered and (parent.requires_grad or not only_requiring_grad):
+            if parent not in visited and (parent.requires_grad or not only_requiring_grad):
                 stack.append(parent)
     return order
 
