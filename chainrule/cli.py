@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 import nn
 from autograd import Value
+from chainrule.graphs import add_graph_commands, demo_ledgers, demo_sample_loss, write_demo_graphs
 
 DEFAULT_OUT = "chainrule-out"
 
@@ -117,7 +118,7 @@ def fit(
     )
     seconds = time.perf_counter() - start
     state = "converged" if history.converged else "stopped at max-epochs (not converged)"
-    print(f"  {state} after {history.epochs} epochs in {seconds:.1f} s")
+    print(f"  {state} after {history.epochs} epochs in {seconds:.1f} s ({history.engine} engine)")
     print(f"  final loss L = {history.final_loss:.6f}")
     return history
 
@@ -159,6 +160,13 @@ def run_demo(args: argparse.Namespace) -> int:
     print_architecture(model, data)
     print_weights(model, f"Initial weights (Xavier/Glorot uniform, seed {args.seed}):")
     _, gradients_agree = check_seed_gradients(model, data.X, data.y, DEMO_L2)
+    sample_loss = demo_sample_loss(model, 0)
+    print("The same chain rule, path by path, for one sample (the first) and its loss")
+    print(f"L = (y - yhat)^2 = {sample_loss.data:.6g}; every gradient is a sum over paths:\n")
+    print(demo_ledgers(model, sample_loss) + "\n")
+    for path in write_demo_graphs(model, sample_loss, out):
+        print(f"Wrote {path}")
+    print()
     history = fit(
         model, data.X, data.y, lr=DEMO_LR, l2=DEMO_L2, tol=DEMO_TOL, max_epochs=DEMO_MAX_EPOCHS
     )
@@ -341,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--out", default=DEFAULT_OUT, help="folder for parameters.json and loss.png")
     train.set_defaults(run=run_train)
+    add_graph_commands(commands)
     return parser
 
 

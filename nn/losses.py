@@ -21,8 +21,10 @@ from autograd import Value
 __all__ = ["sse", "mse", "l2", "l1"]
 
 
-def sse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
+def sse(preds: Sequence[Value | float], targets: Sequence[Value | float]) -> Value:
     """Sum of squared errors ``sum_n (y_n - yhat_n)^2``: the seed's loss.
+
+    Targets are numbers, or Values when the loss is traced for replay on other data.
 
     >>> sse([0.0, 2.0], [1.0, 1.0]).data
     2.0
@@ -30,14 +32,15 @@ def sse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
     _check_pair(preds, targets)
     total: Value | None = None
     for n, (p, y) in enumerate(zip(preds, targets, strict=True)):
-        error = _value(p, f"preds[{n}]") - _number(y, f"targets[{n}]")
+        target = y if isinstance(y, Value) else _number(y, f"targets[{n}]")
+        error = _value(p, f"preds[{n}]") - target
         total = error * error if total is None else total + error * error
     if total is None:
         raise ValueError("sse needs at least one prediction")
     return total
 
 
-def mse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
+def mse(preds: Sequence[Value | float], targets: Sequence[Value | float]) -> Value:
     """Mean squared error: :func:`sse` divided by the number of predictions.
 
     >>> mse([0.0, 2.0], [1.0, 1.0]).data
