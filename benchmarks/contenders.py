@@ -133,14 +133,18 @@ class Chainrule(ObjectEngine):
         return self.Value(x)
 
     def version(self) -> str:
+        """The commit, and "+changes" when autograd/ differs from it (editable install)."""
         import subprocess
 
-        try:
-            return subprocess.run(
-                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-            ).stdout.strip()
-        except OSError:
-            return ""
+        def git(*args: str) -> str:
+            try:
+                done = subprocess.run(["git", *args], capture_output=True, text=True)
+            except OSError:
+                return ""
+            return done.stdout.strip()
+
+        commit = git("rev-parse", "--short", "HEAD")
+        return commit + ("+changes" if git("status", "--porcelain", "autograd") else "")
 
 
 class Micrograd(ObjectEngine):

@@ -202,24 +202,35 @@ def mlp(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def train(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """The demo's training to convergence through nn.train (chainrule only)."""
+    """The demo's training to convergence through nn.train, with the demo's settings."""
     try:
         import nn
+        from chainrule import cli
 
-        train_function, load, model_class = nn.train, nn.iris_binary, nn.MLP
+        settings = {
+            "lr": cli.DEMO_LR,
+            "l2": cli.DEMO_L2,
+            "tol": cli.DEMO_TOL,
+            "max_epochs": cli.DEMO_MAX_EPOCHS,
+        }
+        dataset = nn.iris_binary(cli.DEMO_SPECIES)
+        model = nn.MLP(4, list(cli.DEMO_LAYERS), seed=0)
     except (ImportError, AttributeError) as error:
-        raise Unavailable(f"nn.train is not available yet: {error}") from None
-    dataset = load()
-    model = model_class(4, [3, 2, 1], seed=request["seed"])
+        raise Unavailable(f"nn.train or the demo's settings are not available: {error}") from None
+    if request["engine"] is not None:
+        settings["engine"] = request["engine"]
     gc.collect()
     start = time.perf_counter_ns()
-    history = train_function(model, dataset.X, dataset.y, progress=False, **request["options"])
+    history = nn.train(model, dataset.X, dataset.y, progress=False, **settings)
     elapsed = time.perf_counter_ns() - start
     return {
         "total_ns": elapsed,
         "epochs": history.epochs,
         "converged": history.converged,
         "final_loss": history.final_loss,
+        "engine": getattr(history, "engine", ""),
+        "engine_note": getattr(history, "engine_note", ""),
+        "settings": settings,
         "checksum": checksum([p.data for p in model.parameters()]),
     }
 
