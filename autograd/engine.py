@@ -24,7 +24,6 @@ __all__ = ["Value", "no_grad", "zero_grad", "local_derivatives", "topological_or
 _RECORDING: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
 
 _ADD, _MUL, _POW = OPS["+"], OPS["*"], OPS["**"]
-_RULES = {name: op.derivatives for name, op in OPS.items()}
 _new_value = object.__new__
 _FINISH = object()
 isfinite = math.isfinite
@@ -69,7 +68,7 @@ def _to_float(data: Any, what: str = "Value data") -> float:
     try:
         value = float(data)
     except OverflowError:
-        value = math.inf
+        raise ValueError(f"{what} is too large for a float: {data!r}") from None
     if not math.isfinite(value):
         raise ValueError(f"{what} must be finite, got {value!r}")
     return value
@@ -220,7 +219,7 @@ class Value:
                 parents = node.parents
                 if not parents:
                     continue
-                rules = _RULES[node.op]
+                rules = OPS[node.op].derivatives
                 if len(parents) == 1:
                     (a,) = parents
                     a.grad += gradient * rules[0](a.data, node.data)
@@ -254,7 +253,7 @@ def _divide(left: Any, right: Any) -> Value:
 
 def _operand(x: Any) -> Value | None:
     """A Value for an operand: Values pass, real numbers become constants, else None."""
-    if type(x) is Value:
+    if isinstance(x, Value):
         return x
     if type(x) is float and isfinite(x):  # the common case, without __init__'s checks
         constant = _new_value(Value)
@@ -386,7 +385,7 @@ def _gradient_graph(root: Value) -> dict[Value, Value]:
                 continue
             gradient = grads[node]
             args = [*node.parents, node]
-            for rule, parent in zip(_RULES[node.op], node.parents, strict=True):
+            for rule, parent in zip(OPS[node.op].derivatives, node.parents, strict=True):
                 if parent.requires_grad:
                     contribution = gradient * rule(*args)
                     previous = grads.get(parent)

@@ -44,7 +44,8 @@ def grad(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
         nested = any(isinstance(a, Value) for a in args)
         with _recording():
             x = _fresh_variable(args[argnum])
-            call_args = list(args)
+            # The other numbers become constants, so f may call Value methods on them.
+            call_args = [_constant_or_as_is(a) for a in args]
             call_args[argnum] = x
             out = f(*call_args)
         if isinstance(out, Value):
@@ -60,6 +61,12 @@ def grad(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
         return d.data if isinstance(d, Value) else float(d)
 
     return derivative
+
+
+def _constant_or_as_is(arg: Any) -> Any:
+    if isinstance(arg, numbers.Real) and not isinstance(arg, bool):
+        return Value(_to_float(arg, "an argument"), requires_grad=False)
+    return arg
 
 
 def _fresh_variable(arg: Any) -> Value:

@@ -212,3 +212,17 @@ def test_derivative_of_sqrt_at_zero_is_not_silently_infinite() -> None:
     assert y.data == 0.0
     with pytest.raises((ValueError, ZeroDivisionError, OverflowError)):
         y.backward()
+
+
+def test_an_integer_too_large_for_a_float_is_named() -> None:
+    with pytest.raises(ValueError, match="too large for a float"):
+        Value(10**400)
+    with pytest.raises(ValueError, match="too large for a float"):
+        Value(1.0) * 10**400
+
+
+def test_a_subclass_of_value_is_an_operand() -> None:
+    class Parameter(Value):
+        __slots__ = ()
+
+    assert (Value(2.0) * Parameter(3.0)).data == 6.0
