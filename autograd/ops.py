@@ -26,7 +26,7 @@ import numpy as np
 __all__ = ["Op", "OPS"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     """One primitive operation.
 
