@@ -16,12 +16,15 @@ computes are cross-checked; the exit status is 1 if they disagree.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -85,7 +88,7 @@ MLP_CONTENDERS = (*TIMED[:2], "chainrule-compiled-batch", *TIMED[2:])
 class Worker:
     """A contender's worker process; ``ask`` sends one request and waits for the answer."""
 
-    def __init__(self, name: str, python: Path) -> None:
+    def __init__(self, name: str, python: Path, env: dict[str, str]) -> None:
         self.name = name
         self.process = subprocess.Popen(
             [str(python), str(HERE / "worker.py"), name],
@@ -93,6 +96,7 @@ class Worker:
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            env=env,
         )
         self.hello = self._read()
 
@@ -161,13 +165,14 @@ class Contenders:
     pythons: dict[str, Path] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
     def start(self, names: tuple[str, ...]) -> dict[str, Worker]:
         workers = {}
         for name in names:
             if name in self.unavailable:
                 continue
-            worker = Worker(name, self.pythons[name])
+            worker = Worker(name, self.pythons[name], self.env)
             if worker.available:
                 workers[name] = worker
                 self.versions[name] = worker.hello.get("version", "")
@@ -196,10 +201,34 @@ def round_robin(
     return results
 
 
-def run(mode: str) -> dict[str, Any]:
+def snapshot(revision: str) -> tuple[str, str]:
+    """The commit's packages extracted to a temporary folder, and its short hash.
+
+    Workers then import chainrule from there (PYTHONPATH comes before the editable
+    install), so the run measures that commit, not a working tree being edited.
+    """
+    folder = tempfile.mkdtemp(prefix="chainrule-bench-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True
+    )
+    if commit.returncode != 0:
+        raise SystemExit(f"run.py: --commit {revision}: {commit.stderr.strip()}")
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+    return folder, commit.stdout.strip()
+
+
+def run(mode: str, revision: str | None = None) -> dict[str, Any]:
     """Every workload of the plan; the raw results as a JSON-able dict."""
     plan = PLANS[mode]
     contenders = Contenders()
+    if revision:
+        folder, commit = snapshot(revision)
+        contenders.env["PYTHONPATH"] = folder
+        contenders.env["CHAINRULE_BENCH_VERSION"] = commit
     for name in MLP_CONTENDERS:
         contenders.pythons[name] = Path(sys.executable)
     micrograd, reason = ensure_micrograd(create=mode != "smoke")
@@ -583,9 +612,15 @@ def main() -> int:
     )
     size.add_argument("--quick", action="store_true", help="the full sizes, fewer repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
+    parser.add_argument(
+        "--commit",
+        metavar="REV",
+        help="measure chainrule as of this git commit (extracted to a temporary folder) "
+        "instead of the working tree the .venv imports",
+    )
     args = parser.parse_args()
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    results = run(mode)
+    results = run(mode, args.commit)
     text = report(results)
     print(text)
     if args.json:
