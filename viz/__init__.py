@@ -5,6 +5,7 @@
 - :func:`draw_network`: an ``nn.MLP`` as the seed draws it, neurons ``O_kj`` and weights.
 - :func:`explain`: a gradient as the sum over paths of products of local derivatives.
 - :func:`to_text`: the operation graph as plain text for a terminal.
+- :func:`backward_frames`: one picture per step of the backward pass; :func:`write_frames`.
 
 Builders never run ``dot``; ``.render()``/``.pipe()`` do, and without Graphviz they raise
 :class:`DotNotFoundError` saying how to install it.
@@ -21,6 +22,7 @@ dh/dx = dh/dx + dh/dx
 
 from viz._render import ChainGraph, DotNotFoundError, install_hint
 from viz.explain import ChainRule, Path, Step, explain
+from viz.frames import backward_frames, write_frames
 from viz.graph import draw_graph, draw_paths, to_text
 from viz.network import draw_network
 
@@ -30,10 +32,12 @@ __all__ = [
     "DotNotFoundError",
     "Path",
     "Step",
+    "backward_frames",
     "draw_graph",
     "draw_network",
     "draw_paths",
     "explain",
     "install_hint",
     "to_text",
+    "write_frames",
 ]

@@ -8,19 +8,24 @@ contributions that add up to its grad.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import graphviz
 
 from autograd import Value, local_derivatives, topological_order
 from viz._labels import html_symbol, html_text, node_names, number
 from viz._render import ChainGraph
-from viz.explain import explain
+from viz.explain import ChainRule, Level, explain
 
-__all__ = ["draw_graph", "draw_paths", "to_text"]
+__all__ = ["GradState", "draw_graph", "draw_paths", "expected_contributions", "to_text"]
 
 _INFIX = {"+", "*", "**"}
 _GREY = "#b0b7c3"
 _MERGE = "#d97706"  # where gradients from several edges add up
 _PATH = "#dc2626"
+_NEURON = re.compile(r"^O_(\d+|\{[^{}]*\})(\[\d+\])?$")  # the seed's neuron outputs O_kj
 _FILL = {"param": "#dbeafe", "const": "#f3f4f6", "root": "#fef3c7", "inner": "#ffffff"}
 
 
@@ -38,14 +43,49 @@ def _check_size(order: list[Value], max_nodes: int | None) -> None:
         )
 
 
-def _contributions(order: list[Value]) -> dict[Value, list[float]]:
-    """For each node, what each consumer slot sends it: consumer grad * local derivative."""
+@dataclass
+class GradState:
+    """What a picture says about gradients, node by node.
+
+    ``grads`` holds each node's grad so far (None: nothing has arrived yet),
+    ``received`` the contributions that arrived, in order, and ``expected`` how many
+    will arrive in all (one per consumer slot). A backward frame also names the node it
+    just ``processed`` and the contributions it ``sent`` per operand slot; ``carried`` are
+    the (child, slot) edges that have already carried gradient.
+    """
+
+    grads: dict[Value, float | None]
+    received: dict[Value, list[float]]
+    expected: dict[Value, int]
+    processed: Value | None = None
+    sent: dict[tuple[Value, int], float] = field(default_factory=dict)
+    carried: set[tuple[Value, int]] | None = None
+    caption: list[str] = field(default_factory=list)
+
+    def partial(self, node: Value) -> bool:
+        """Whether ``node`` still waits for contributions from other consumers."""
+        return len(self.received[node]) < self.expected[node]
+
+
+def expected_contributions(order: list[Value]) -> dict[Value, int]:
+    """For each node, how many consumer slots send it gradient."""
+    expected = dict.fromkeys(order, 0)
+    for node in order:
+        for parent, d in zip(node.parents, local_derivatives(node), strict=True):
+            if d is not None:
+                expected[parent] += 1
+    return expected
+
+
+def _final_state(order: list[Value]) -> GradState:
+    """The state after backward: ``.grad`` as it stands, each consumer's contribution."""
     received: dict[Value, list[float]] = {node: [] for node in order}
     for node in order:
         for parent, d in zip(node.parents, local_derivatives(node), strict=True):
             if d is not None:
                 received[parent].append(node.grad * d)
-    return received
+    grads: dict[Value, float | None] = {node: node.grad for node in order}
+    return GradState(grads, received, {node: len(r) for node, r in received.items()})
 
 
 def _kind(node: Value, root: Value) -> str:
@@ -57,32 +97,67 @@ def _kind(node: Value, root: Value) -> str:
 
 
 def _value_label(
-    node: Value, name: str, kind: str, show_grad: bool, received: list[float], dim: bool
+    node: Value, name: str, kind: str, show_grad: bool, state: GradState, dim: bool
 ) -> str:
     ink = _GREY if dim else "#111827"
-    merge = show_grad and len(received) > 1 and not dim
-    border = _MERGE if merge else ink
+    received = state.received[node]
+    merge = show_grad and state.expected[node] > 1 and bool(received) and not dim
+    current = node is state.processed
+    border = _PATH if current else _MERGE if merge else ink
     fill = "#ffffff" if dim else _FILL[kind]
     title = html_symbol(name)
     title = f"<B>{title}</B>" if node.label else f'<FONT COLOR="#6b7280">{title}</FONT>'
     rows = [f'<TR><TD COLSPAN="2">{title}</TD></TR>']
     rows.append(f'<TR><TD ALIGN="LEFT">data</TD><TD ALIGN="RIGHT">{number(node.data)}</TD></TR>')
     if show_grad and kind != "const":
-        rows.append(
-            f'<TR><TD ALIGN="LEFT">grad</TD><TD ALIGN="RIGHT"><B>{number(node.grad)}</B></TD></TR>'
-        )
+        grad = state.grads[node]
+        if grad is None:
+            shown = f'<FONT COLOR="{_GREY}">?</FONT>'
+        elif state.partial(node):
+            shown = f'<FONT COLOR="{_GREY}">{number(grad)} so far</FONT>'
+        else:
+            shown = f"<B>{number(grad)}</B>"
+        rows.append(f'<TR><TD ALIGN="LEFT">grad</TD><TD ALIGN="RIGHT">{shown}</TD></TR>')
     if merge:
-        terms = " + ".join(number(c) for c in received)
+        waiting = state.expected[node] - len(received)
+        terms = " + ".join([*(number(c) for c in received), *["?"] * waiting])
         rows.append(
             f'<TR><TD COLSPAN="2" BGCOLOR="#ffedd5"><FONT POINT-SIZE="10">'
             f"= {html_text(terms)}</FONT></TD></TR>"
         )
+    thick = merge or current
     return (
-        f'<<FONT COLOR="{ink}"><TABLE BORDER="{2 if merge else 1}" CELLBORDER="0" '
+        f'<<FONT COLOR="{ink}"><TABLE BORDER="{2 if thick else 1}" CELLBORDER="0" '
         f'CELLSPACING="0" CELLPADDING="2" COLOR="{border}" BGCOLOR="{fill}">'
         + "".join(rows)
         + "</TABLE></FONT>>"
     )
+
+
+def _caption(lines: list[str]) -> str:
+    """Lines of plain text as a left-aligned HTML caption."""
+    body = '<BR ALIGN="LEFT"/>'.join(html_text(line) for line in lines)
+    return f'<{body}<BR ALIGN="LEFT"/>>'
+
+
+def _neuron_clusters(order: list[Value], names: dict[Value, str]) -> dict[Value, Value]:
+    """For each unlabelled node computing some ``O_kj``, and ``O_kj`` itself: that ``O_kj``.
+
+    Found from labels alone: walking down from a node named like ``O_kj`` through
+    unlabelled operation nodes, up to the labelled Values the neuron reads.
+    """
+    owner: dict[Value, Value] = {}
+    for neuron in order:
+        if not _NEURON.match(names[neuron]) or neuron in owner:
+            continue
+        owner[neuron] = neuron
+        stack = [neuron]
+        while stack:
+            for parent in stack.pop().parents:
+                if not parent.label and parent.parents and parent not in owner:
+                    owner[parent] = neuron
+                    stack.append(parent)
+    return owner
 
 
 def _draw(
@@ -94,6 +169,7 @@ def _draw(
     emphasis: set[Value] | None,
     caption: str,
     max_nodes: int | None,
+    cluster_neurons: bool = False,
 ) -> ChainGraph:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
@@ -101,67 +177,124 @@ def _draw(
         raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
     order = topological_order(root)
     _check_size(order, max_nodes)
+    state = _final_state(order)
+    return _draw_state(
+        root,
+        order,
+        state,
+        rankdir=rankdir,
+        show_grad=show_grad,
+        edge_derivatives=edge_derivatives,
+        emphasis=emphasis,
+        caption=caption,
+        cluster_neurons=cluster_neurons,
+    )
+
+
+def _draw_state(
+    root: Value,
+    order: list[Value],
+    state: GradState,
+    *,
+    rankdir: str,
+    show_grad: bool,
+    edge_derivatives: bool,
+    emphasis: set[Value] | None,
+    caption: str,
+    cluster_neurons: bool,
+) -> ChainGraph:
+    """The picture of ``order`` (ids ``n0, n1, ...`` by position) in gradient ``state``."""
     names = node_names(order)
     ids = {node: f"n{i}" for i, node in enumerate(order)}
-    received = _contributions(order)
     graph = ChainGraph(name="chainrule")
-    graph.text = to_text(root)
+    graph.text = to_text(root, state)
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.2", ranksep="0.35")
     graph.attr("node", fontname="Helvetica", fontsize="11")
     graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
     if caption:
         graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Courier")
+    owner = _neuron_clusters(order, names) if cluster_neurons else {}
+    clusters: dict[Value, graphviz.Digraph] = {}
+    for neuron in dict.fromkeys(owner.values()):
+        cluster = graphviz.Digraph(name=f"cluster_{ids[neuron]}")
+        cluster.attr(
+            label=f"<{html_symbol(names[neuron])}>",
+            style="rounded,dashed",
+            color="#6b7280",
+            fontname="Helvetica",
+            fontcolor="#374151",
+        )
+        clusters[neuron] = cluster
 
     def dim(node: Value) -> bool:
         return emphasis is not None and node not in emphasis
 
+    def edge_colour(child: Value, slot: int, on_path: bool, ink: str) -> dict[str, str]:
+        if (child, slot) in state.sent:
+            return {"color": _PATH, "penwidth": "2"}
+        if state.carried is not None and (child, slot) not in state.carried:
+            return {"color": _GREY}
+        if on_path:
+            return {"color": _PATH, "penwidth": "2"}
+        return {"color": ink if emphasis is None else _GREY}
+
     for node in order:
         node_id = ids[node]
+        home = clusters[owner[node]] if node in owner else graph
         if not node.requires_grad and not node.parents and not node.label:
             # An unnamed constant such as the 2 in x ** 2: just its number.
-            graph.node(
+            home.node(
                 node_id,
                 label=f"<{number(node.data)}>",
                 shape="plaintext",
                 fontcolor=_GREY if dim(node) else "#374151",
             )
             continue
-        label = _value_label(
-            node, names[node], _kind(node, root), show_grad, received[node], dim(node)
-        )
-        graph.node(node_id, label=label, shape="plain")
+        label = _value_label(node, names[node], _kind(node, root), show_grad, state, dim(node))
+        home.node(node_id, label=label, shape="plain")
         if not node.parents:
             continue
         ink = _GREY if dim(node) else "#374151"
-        graph.node(
+        current = node is state.processed
+        home.node(
             f"{node_id}op",
             label=f"<{html_text(node.op)}>",
             shape="circle",
             style="filled",
-            fillcolor="#ffffff" if dim(node) else "#e5e7eb",
-            color=ink,
+            fillcolor="#fee2e2" if current else "#ffffff" if dim(node) else "#e5e7eb",
+            color=_PATH if current else ink,
             fontcolor=ink,
             width="0.3",
             margin="0.02",
         )
         on_path = emphasis is not None and not dim(node)
+        waiting = state.carried is not None and not any(
+            (node, slot) in state.carried for slot in range(len(node.parents))
+        )
         graph.edge(
             f"{node_id}op",
             node_id,
-            color=_PATH if on_path else ink,
-            **({"penwidth": "2"} if on_path else {}),
+            color=_PATH if on_path or current else _GREY if waiting else ink,
+            **({"penwidth": "2"} if on_path or current else {}),
         )
-        for parent, d in zip(node.parents, local_derivatives(node), strict=True):
+        for slot, (parent, d) in enumerate(zip(node.parents, local_derivatives(node), strict=True)):
             on_path = emphasis is not None and not dim(node) and not dim(parent)
-            attrs = {"color": _PATH if on_path else (ink if emphasis is None else _GREY)}
-            if on_path:
-                attrs["penwidth"] = "2"
+            attrs = edge_colour(node, slot, on_path, ink)
             if d is None:
                 attrs["style"] = "dashed"
+            elif (node, slot) in state.sent:
+                sent = state.sent[node, slot]
+                grad = state.grads[node]
+                attrs["label"] = (
+                    f"<<B>{number(sent)}</B> = {number(grad or 0.0)} &#215; {number(d)}>"
+                )
+                attrs["fontcolor"] = _PATH
             elif edge_derivatives and (emphasis is None or on_path):
                 attrs["label"] = f"<{number(d)}>"
                 attrs["fontcolor"] = _PATH if on_path else "#1d4ed8"
             graph.edge(ids[parent], f"{node_id}op", **attrs)
+    for cluster in clusters.values():
+        graph.subgraph(cluster)
     return graph
 
 
@@ -173,13 +306,16 @@ def draw_graph(
     edge_derivatives: bool = False,
     highlight: Iterable[Value] | None = None,
     max_nodes: int | None = 400,
+    cluster_neurons: bool = False,
 ) -> ChainGraph:
     """The operation graph of ``root``: Values, operations, one edge per operand slot.
 
     ``edge_derivatives`` writes d(out)/d(operand) on each edge; ``highlight`` emphasises
-    the given Values (and the edges between them) and greys out the rest. Past
-    ``max_nodes`` Values it raises a ValueError rather than draw an unreadable picture.
-    Building needs no ``dot``; ``.render()`` and ``.pipe()`` do.
+    the given Values (and the edges between them) and greys out the rest;
+    ``cluster_neurons`` boxes the operations that compute each neuron output ``O_kj``
+    (found by label) under that name. Past ``max_nodes`` Values it raises a ValueError
+    rather than draw an unreadable picture. Building needs no ``dot``; ``.render()`` and
+    ``.pipe()`` do.
 
     >>> from autograd import Value
     >>> a = Value(3.0, label="a"); b = a * a; b.backward()
@@ -196,6 +332,7 @@ def draw_graph(
         emphasis=emphasis,
         caption="",
         max_nodes=max_nodes,
+        cluster_neurons=cluster_neurons,
     )
 
 
@@ -204,12 +341,16 @@ def draw_paths(
     wrt: Value,
     *,
     rankdir: str = "LR",
+    level: Level = "op",
     max_paths: int = 1000,
     max_nodes: int | None = 400,
 ) -> ChainGraph:
     """The graph with every path from ``root`` to ``wrt`` in red, derivatives on its edges.
 
-    Everything off the paths is grey; the caption is the ledger of :func:`viz.explain`.
+    At ``level="op"`` everything off the paths is grey. At ``level="neuron"`` only the
+    labelled Values on the paths are drawn (``L``, ``O_kj``, ``w^k_ij``), each edge with
+    the neuron-level derivative such as dO_31/dO_21, as in the seed's formula. The caption
+    is the ledger of :func:`viz.explain` at that level.
 
     >>> from autograd import Value
     >>> x = Value(2.0, label="x"); y = x * x + x.tanh(); y.backward()
@@ -217,10 +358,11 @@ def draw_paths(
     >>> [e.strip() for e in g.source.splitlines() if "n0 ->" in e][1]  # x * x, slot 2
     'n0 -> n1op [label=<2> color="#dc2626" fontcolor="#dc2626" penwidth=2]'
     """
-    rule = explain(root, wrt, max_paths=max_paths)
+    rule = explain(root, wrt, level=level, max_paths=max_paths)
+    caption = _caption(str(rule).split("\n"))
+    if level == "neuron":
+        return _draw_neuron_paths(rule, rankdir=rankdir, caption=caption)
     on_paths = {node for path in rule.paths for node in path.nodes}
-    caption = "<" + '<BR ALIGN="LEFT"/>'.join(html_text(line) for line in str(rule).split("\n"))
-    caption += '<BR ALIGN="LEFT"/>>'
     return _draw(
         root,
         rankdir=rankdir,
@@ -232,8 +374,65 @@ def draw_paths(
     )
 
 
-def to_text(root: Value) -> str:
+def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainGraph:
+    """The contracted graph of ``rule``'s paths: labelled Values, neuron-level derivatives.
+
+    Node ids are those of :func:`draw_graph` (position in the topological order).
+    """
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    order = topological_order(rule.root)
+    ids = {node: f"n{i}" for i, node in enumerate(order)}
+    state = _final_state(order)
+    steps = {(s.child, s.parent): s for path in rule.paths for s in path.steps}
+    on_paths = {node for path in rule.paths for node in path.nodes} | {rule.root, rule.wrt}
+    graph = ChainGraph(name="chainrule")
+    graph.text = str(rule)
+    graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.3", ranksep="1.1")
+    graph.attr("node", fontname="Helvetica", fontsize="11")
+    graph.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
+    graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Courier")
+    for node in order:
+        if node in on_paths:
+            kind = _kind(node, rule.root)
+            label = _value_label(node, rule.names[node], kind, True, state, dim=False)
+            graph.node(ids[node], label=label, shape="plain")
+    for (child, parent), step in sorted(steps.items(), key=lambda kv: _edge_key(kv[0], ids)):
+        d = f"&#8706;{html_symbol(rule.names[child])}/&#8706;{html_symbol(rule.names[parent])}"
+        graph.edge(
+            ids[parent],
+            ids[child],
+            label=f"<{d} = {number(step.derivative)}>",
+            color=_PATH,
+            fontcolor=_PATH,
+            penwidth="2",
+        )
+    return graph
+
+
+def _edge_key(edge: tuple[Value, Value], ids: dict[Value, str]) -> tuple[int, int]:
+    child, parent = edge
+    return int(ids[child][1:]), int(ids[parent][1:])
+
+
+def _formula(node: Value, names: dict[Value, str]) -> str:
+    """How ``node`` is computed, e.g. ``v_1 + a`` or ``tanh(x)``; ``leaf`` for inputs."""
+    operands = [
+        names[p] if p.label or p.parents or p.requires_grad else number(p.data)
+        for p in node.parents
+    ]
+    if not node.parents:
+        return "leaf" if node.requires_grad else "constant"
+    if node.op in _INFIX:
+        return f" {node.op} ".join(operands)
+    return f"{node.op}({', '.join(operands)})"
+
+
+def to_text(root: Value, state: GradState | None = None) -> str:
     """The graph as lines of plain text, one per Value, for a terminal.
+
+    ``state`` (from a backward frame) replaces the ``.grad`` values: a grad still waiting
+    for contributions reads ``so far``, one that has none yet ``?``.
 
     >>> from autograd import Value
     >>> a = Value(0.5, label="a"); b = (a * a).tanh(); b.label = "b"; b.backward()
@@ -250,18 +449,19 @@ def to_text(root: Value) -> str:
     for node in order:
         if not (node.label or node.parents or node.requires_grad):
             continue  # unnamed constants appear inline, as numbers
-        operands = [
-            names[p] if p.label or p.parents or p.requires_grad else number(p.data)
-            for p in node.parents
-        ]
-        if not node.parents:
-            formula = "leaf" if node.requires_grad else "constant"
-        elif node.op in _INFIX:
-            formula = f" {node.op} ".join(operands)
-        else:
-            formula = f"{node.op}({', '.join(operands)})"
-        grad = f"grad {number(node.grad)}" if node.requires_grad else ""
-        rows.append((names[node], formula, f"data {number(node.data)}", grad))
+        grad = ""
+        if node.requires_grad:
+            grad = f"grad {number(node.grad)}"
+            if state is not None:
+                so_far = state.grads[node]
+                if so_far is None:
+                    grad = "grad ?"
+                else:
+                    grad = f"grad {number(so_far)}"
+                    if state.partial(node):
+                        got, want = len(state.received[node]), state.expected[node]
+                        grad += f" so far ({got} of {want} contributions)"
+        rows.append((names[node], _formula(node, names), f"data {number(node.data)}", grad))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(
         f"{n.ljust(widths[0])} = {f.ljust(widths[1])}  {d.ljust(widths[2])}  {g}".rstrip()

@@ -1,0 +1,164 @@
+"""viz.backward_frames / write_frames: the backward pass step by step, derived by hand."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+import viz
+from autograd import Value, topological_order
+from viz.frames import _states
+
+
+def edge_line(source: str, edge: str, nth: int = 0) -> str:
+    return [line.strip() for line in source.splitlines() if line.strip().startswith(edge)][nth]
+
+
+def node_line(source: str, node_id: str) -> str:
+    lines = source.splitlines()
+    return next(line for line in lines if line.strip().startswith(f"{node_id} [label"))
+
+
+def square_plus() -> Value:
+    """b = a * a + a at a = 2: ids a=n0, v_1=n1 (a * a), b=n2 (v_1 + a)."""
+    a = Value(2.0, label="a")
+    b = a * a + a
+    b.label = "b"
+    return b
+
+
+def test_square_plus_frames_by_hand() -> None:
+    b = square_plus()
+    frames = viz.backward_frames(b)
+    assert len(frames) == 3  # the seed, then b (the +), then v_1 (the *)
+    seed, after_plus, after_times = (f.source for f in frames)
+
+    # Frame 0: only the seed db/db = 1; nothing has reached v_1 or a.
+    assert "<B>1</B>" in node_line(seed, "n2")
+    for node_id in ("n0", "n1"):
+        assert ">?</FONT>" in node_line(seed, node_id)
+    assert "label=<<B>" not in seed  # no edge carries anything yet
+    assert "step 0: the seed db/db = 1" in seed
+
+    # Frame 1: + sends 1 * 1 to v_1 and 1 * 1 to a; a has 1 of its 3 contributions.
+    assert "label=<<B>1</B> = 1 &#215; 1>" in edge_line(after_plus, "n1 -> n2op")
+    assert "label=<<B>1</B> = 1 &#215; 1>" in edge_line(after_plus, "n0 -> n2op")
+    assert "<B>1</B>" in node_line(after_plus, "n1")  # v_1 complete: its only consumer sent
+    a_line = node_line(after_plus, "n0")
+    assert "1 so far" in a_line and "= 1 + ? + ?</FONT>" in a_line
+    for nth in (0, 1):  # the * has not run: its edges are still grey
+        assert 'color="#b0b7c3"' in edge_line(after_plus, "n0 -> n1op", nth)
+    assert 'COLOR="#dc2626"' in node_line(after_plus, "n2")  # the node just processed
+
+    # Frame 2: * sends 1 * 2 along each of its two slots; a = 1 + 2 + 2 = 5, complete.
+    for nth in (0, 1):
+        assert "label=<<B>2</B> = 1 &#215; 2>" in edge_line(after_times, "n0 -> n1op", nth)
+    a_line = node_line(after_times, "n0")
+    assert "<B>5</B>" in a_line and "= 1 + 2 + 2</FONT>" in a_line and "so far" not in a_line
+    assert "label=" not in edge_line(after_times, "n0 -> n2op")  # sent in an earlier step
+    assert "dc2626" not in edge_line(after_times, "n0 -> n2op")
+
+    assert [f.text.splitlines()[0] for f in frames] == [
+        "a   = leaf     data 2  grad ?",
+        "a   = leaf     data 2  grad 1 so far (1 of 3 contributions)",
+        "a   = leaf     data 2  grad 5",
+    ]
+
+
+def test_frames_use_draw_graph_ids() -> None:
+    b = square_plus()
+    ids = {line.split()[0] for line in viz.draw_graph(b).source.splitlines() if "[label" in line}
+    for frame in viz.backward_frames(b):
+        assert {line.split()[0] for line in frame.source.splitlines() if "[label" in line} == ids
+
+
+def random_dag(rng: random.Random) -> tuple[Value, list[Value]]:
+    leaves = [Value(rng.uniform(-1.5, 1.5), label=f"x{i}") for i in range(3)]
+    nodes = list(leaves)
+    for _ in range(8):
+        a, b = rng.choice(nodes), rng.choice(nodes)
+        pick = rng.randrange(5)
+        if pick == 0:
+            nodes.append(a * b)
+        elif pick == 1:
+            nodes.append(a + b * 0.5)
+        elif pick == 2:
+            nodes.append(a.tanh())
+        elif pick == 3:
+            nodes.append(a**2 - b)
+        else:
+            nodes.append(a.sigmoid() * 2.0)
+    root = nodes[-1] + nodes[-2] + nodes[-3]
+    return root, leaves
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_last_frame_is_backward_and_no_grad_is_touched(seed: int) -> None:
+    root, _ = random_dag(random.Random(seed))
+    order = topological_order(root)
+    for i, node in enumerate(order):
+        node.grad = 100.0 + i  # sentinels: backward_frames must leave them alone
+    frames = viz.backward_frames(root)
+    states = _states(root, order)
+    assert [node.grad for node in order] == [100.0 + i for i in range(len(order))]
+
+    for node in order:
+        node.grad = 0.0
+    root.backward()
+    final = states[-1]
+    for node in order:
+        if node.requires_grad:
+            assert final.grads[node] == pytest.approx(node.grad, rel=1e-12, abs=1e-15)
+            assert not final.partial(node)
+    assert frames[-1].text == viz.to_text(root)
+    # The engine's order: each processed node once, consumers before their operands.
+    processed = [s.processed for s in states[1:]]
+    assert processed == [n for n in reversed(order) if n.parents and n.requires_grad]
+
+
+def test_each_step_sends_grad_times_local_derivative() -> None:
+    x = Value(0.5, label="x")
+    y = (x * 3.0).tanh()
+    states = _states(y, topological_order(y))
+    tanh_step = states[1]
+    ((edge, sent),) = tanh_step.sent.items()
+    assert edge == (y, 0)
+    assert sent == pytest.approx(1 - y.data**2)  # 1 * dtanh(u)/du
+    times_step = states[2]
+    assert times_step.sent == {(y.parents[0], 0): pytest.approx(3 * (1 - y.data**2))}
+
+
+def test_write_frames(tmp_path: Path) -> None:
+    b = square_plus()
+    written = viz.write_frames(viz.backward_frames(b), tmp_path / "film")
+    assert [p.name for p in written] == ["frame_00.png", "frame_01.png", "frame_02.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
+    with pytest.raises(TypeError, match="list of graphs"):
+        viz.write_frames(viz.draw_graph(b), tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="format"):
+        viz.write_frames(viz.backward_frames(b), tmp_path, format="../x")
+
+
+def test_write_frames_without_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    b = square_plus()
+    frames = viz.backward_frames(b)  # building needs no dot
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(viz.DotNotFoundError):
+        viz.write_frames(frames, tmp_path / "out")
+
+
+def test_bad_input() -> None:
+    with pytest.raises(TypeError, match="Value"):
+        viz.backward_frames(1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="constant"):
+        viz.backward_frames(Value(1.0, requires_grad=False))
+    with pytest.raises(ValueError, match="rankdir"):
+        viz.backward_frames(Value(1.0), rankdir="up")
+    x = Value(1.0)
+    y = x
+    for _ in range(20):
+        y = y * 1.01
+    with pytest.raises(ValueError, match="max_nodes=10"):
+        viz.backward_frames(y, max_nodes=10)

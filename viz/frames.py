@@ -1,0 +1,152 @@
+"""``backward_frames``: the backward pass as a film, one picture per step of the engine.
+
+Frame 0 holds only the seed d(root)/d(root) = 1. Each later frame shows the node the
+engine just processed (red border), the contribution it sent along each operand edge
+(its grad times the local derivative, written on the edge in red) and every node's grad
+as accumulated so far: grey "so far" with a "?" per contribution still to come while a
+node waits for other consumers, bold once complete. The running sums are computed here
+from :func:`autograd.local_derivatives`; no ``.grad`` is read or written. Node ids are
+those of :func:`viz.draw_graph`, so the frames line up with it and with each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograd import Value, local_derivatives, topological_order
+from viz._labels import node_names, number
+from viz._render import ChainGraph
+from viz.graph import (
+    GradState,
+    _caption,
+    _check_size,
+    _draw_state,
+    _formula,
+    expected_contributions,
+)
+
+__all__ = ["backward_frames", "write_frames"]
+
+
+def _states(root: Value, order: list[Value]) -> list[GradState]:
+    """The gradient state after the seed and after each node the engine processes."""
+    names = node_names(order)
+    expected = expected_contributions(order)
+    grads: dict[Value, float | None] = dict.fromkeys(order)
+    grads[root] = 1.0
+    received: dict[Value, list[float]] = {node: [] for node in order}
+    carried: set[tuple[Value, int]] = set()
+    root_name = names[root]
+    states = [
+        GradState(
+            dict(grads),
+            {node: [] for node in order},
+            expected,
+            carried=set(),
+            caption=[f"step 0: the seed d{root_name}/d{root_name} = 1"],
+        )
+    ]
+    # The engine's order: reversed topological order. Leaves and constants send nothing,
+    # so they get no frame of their own.
+    steps = [node for node in reversed(order) if node.parents and node.requires_grad]
+    for number_, node in enumerate(steps, start=1):
+        grad = grads[node]
+        if grad is None:  # unreachable: every consumer comes earlier in the order
+            raise RuntimeError(f"no gradient reached {names[node]} before its turn")
+        sent: dict[tuple[Value, int], float] = {}
+        lines = [
+            f"step {number_} of {len(steps)}: {names[node]} = {_formula(node, names)} "
+            f"passes its grad {number(grad)} to its operands"
+        ]
+        for slot, (parent, d) in enumerate(zip(node.parents, local_derivatives(node), strict=True)):
+            if d is None:
+                continue
+            contribution = grad * d
+            sent[node, slot] = contribution
+            carried.add((node, slot))
+            received[parent].append(contribution)
+            grads[parent] = (grads[parent] or 0.0) + contribution
+            lines.append(
+                f"  d{root_name}/d{names[node]} * d{names[node]}/d{names[parent]} = "
+                f"{number(grad)} * {number(d)} = {number(contribution)} -> {names[parent]}"
+            )
+        states.append(
+            GradState(
+                dict(grads),
+                {n: list(r) for n, r in received.items()},
+                expected,
+                processed=node,
+                sent=sent,
+                carried=set(carried),
+                caption=lines,
+            )
+        )
+    return states
+
+
+def backward_frames(
+    root: Value, *, rankdir: str = "LR", max_nodes: int | None = 100
+) -> list[ChainGraph]:
+    """One graph per step of ``root.backward()``, in the engine's order (see the module).
+
+    The last frame's gradients are those ``root.backward()`` computes on zeroed
+    gradients; no ``.grad`` is touched. Past ``max_nodes`` Values it raises ValueError.
+
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a"); b = a * a + a; b.label = "b"
+    >>> frames = backward_frames(b)
+    >>> len(frames)  # the seed, then + and *
+    3
+    >>> print(frames[1].text)
+    a   = leaf     data 2  grad 1 so far (1 of 3 contributions)
+    v_1 = a * a    data 4  grad 1
+    b   = v_1 + a  data 6  grad 1
+    >>> print(frames[2].text.splitlines()[0])
+    a   = leaf     data 2  grad 5
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise ValueError("backward_frames: root is a constant (no gradient flows from it)")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    order = topological_order(root)
+    _check_size(order, max_nodes)
+    return [
+        _draw_state(
+            root,
+            order,
+            state,
+            rankdir=rankdir,
+            show_grad=True,
+            edge_derivatives=False,
+            emphasis=None,
+            caption=_caption(state.caption),
+            cluster_neurons=False,
+        )
+        for state in _states(root, order)
+    ]
+
+
+def write_frames(
+    frames: Sequence[ChainGraph], out_dir: str | Path, *, format: str = "png"
+) -> list[Path]:
+    """Render ``frames`` to ``out_dir``/frame_00.``format``, frame_01, ...; runs ``dot``.
+
+    Returns the files written, in order. Raises :class:`viz.DotNotFoundError` without
+    Graphviz.
+    """
+    if isinstance(frames, ChainGraph) or not all(isinstance(f, ChainGraph) for f in frames):
+        raise TypeError("write_frames expects a list of graphs, as backward_frames returns")
+    if not isinstance(format, str) or not format.isalnum():
+        raise ValueError(f"format must be a Graphviz output format such as 'png', got {format!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    width = max(2, len(str(len(frames) - 1)))
+    written = []
+    for i, frame in enumerate(frames):
+        target = out / f"frame_{i:0{width}d}.{format}"
+        target.write_bytes(frame.pipe(format=format))
+        written.append(target)
+    return written
