@@ -197,3 +197,100 @@ def test_to_text_lists_each_value_once() -> None:
         "v_1 = a * a    data 4  grad 1",
         "v_3 = v_1 + 1  data 5  grad 1",
     ]
+
+
+def one_neuron() -> tuple[Value, Value]:
+    """L = (O_11 - 0.3)^2, O_11 = tanh(w^1_11 * x_1 + b^1_1): ids by hand below."""
+    w = Value(0.4, label="w^1_11")  # n0
+    x = Value(0.7, label="x_1", requires_grad=False)  # n1
+    b = Value(0.1, label="b^1_1")  # n3 (n2 is w * x)
+    o = (w * x + b).tanh()  # n4 = n2 + b, n5 = tanh
+    o.label = "O_11"
+    loss = (o - 0.3) ** 2
+    loss.label = "L"
+    return loss, w
+
+
+def cluster_bodies(source: str) -> dict[str, list[str]]:
+    """Each cluster's name and the ids declared inside it."""
+    bodies: dict[str, list[str]] = {}
+    current = None
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("subgraph cluster_"):
+            current = stripped.split()[1]
+            bodies[current] = []
+        elif stripped == "}":
+            current = None
+        elif current and "[label" in stripped and not stripped.startswith("label"):
+            bodies[current].append(stripped.split()[0])
+    return bodies
+
+
+def test_cluster_neurons_boxes_the_ops_of_each_o_kj() -> None:
+    loss, _ = one_neuron()
+    loss.backward()
+    assert "subgraph" not in viz.draw_graph(loss).source
+    source = viz.draw_graph(loss, cluster_neurons=True).source
+    # by hand: O_11 is n5; inside: w*x (n2), + b (n4), tanh (n5) with their op circles.
+    # Not inside: the weight, input and bias it reads, nor the loss after it.
+    assert cluster_bodies(source) == {"cluster_n5": ["n2", "n2op", "n4", "n4op", "n5", "n5op"]}
+    assert "label=<O<SUB>11</SUB>>" in source
+    assert viz.draw_graph(loss, cluster_neurons=True).source == source
+
+
+def test_cluster_neurons_on_the_seed_network() -> None:
+    import nn
+
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    out = model([0.1, 0.2, 0.3, 0.4])
+    bodies = cluster_bodies(viz.draw_graph(out, cluster_neurons=True).source)
+    assert len(bodies) == 6  # O_11..O_13, O_21, O_22, O_31
+    # a neuron with n inputs (no bias by default): n products, n - 1 sums, one activation,
+    # each a Value box and an op circle: layer 1 has n = 4, layer 2 n = 3, layer 3 n = 2
+    assert sorted(len(ids) for ids in bodies.values()) == [8, 12, 12, 16, 16, 16]
+
+
+def test_draw_paths_neuron_level_is_the_seeds_picture() -> None:
+    x = Value(0.7, label="x_1", requires_grad=False)
+    w = Value(0.4, label="w^1_11")
+    o11 = (w * x).tanh()
+    o11.label = "O_11"
+    o21, o22 = (o11 * -0.6).tanh(), (o11 * 0.9).tanh()
+    o21.label, o22.label = "O_21", "O_22"
+    o31 = (o21 * 0.5 + o22 * -0.8).tanh()
+    o31.label = "O_31"
+    loss = (o31 - 0.3) ** 2
+    loss.label = "L"
+    loss.backward()
+    g = viz.draw_paths(loss, w, level="neuron")
+    ids = {line.split()[0]: line for line in g.source.splitlines() if "[label=<<FONT" in line}
+    assert len(ids) == 6  # w^1_11, O_11, O_21, O_22, O_31, L: nothing else
+    full = viz.draw_graph(loss).source  # the same ids as the operation graph
+    for node_id in ids:
+        assert f"\t{node_id} [label=<<FONT" in full
+    labels = [
+        line.split("label=<")[1].split(">")[0] for line in g.source.splitlines() if "->" in line
+    ]
+    assert len(labels) == 6
+    # the seed's local derivatives by hand: tanh' = 1 - O^2 times the weight
+    d21 = (1 - o21.data**2) * -0.6
+    d22 = (1 - o22.data**2) * 0.9
+    d31_21 = (1 - o31.data**2) * 0.5
+    d31_22 = (1 - o31.data**2) * -0.8
+    text = g.source
+    for name, value in (
+        ("O<SUB>21</SUB>/&#8706;O<SUB>11</SUB>", d21),
+        ("O<SUB>22</SUB>/&#8706;O<SUB>11</SUB>", d22),
+        ("O<SUB>31</SUB>/&#8706;O<SUB>21</SUB>", d31_21),
+        ("O<SUB>31</SUB>/&#8706;O<SUB>22</SUB>", d31_22),
+        ("L/&#8706;O<SUB>31</SUB>", 2 * (o31.data - 0.3)),
+        ("O<SUB>11</SUB>/&#8706;w<SUP>1</SUP><SUB>11</SUB>", (1 - o11.data**2) * 0.7),
+    ):
+        assert f"&#8706;{name} = {viz._labels.number(value)}>" in text
+    assert (
+        "dL/dw^1_11 = dL/dO_31 * (dO_31/dO_21 * dO_21/dO_11 + dO_31/dO_22 * dO_22/dO_11)"
+        " * dO_11/dw^1_11" in text
+    )
+    with pytest.raises(ValueError, match="level"):
+        viz.draw_paths(loss, w, level="layer")  # type: ignore[arg-type]
