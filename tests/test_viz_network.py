@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -59,17 +60,76 @@ def test_draw_network_edges_and_labels() -> None:
     loss.backward()  # type: ignore[attr-defined]
     source = viz.draw_network(model).source
     w = model.weight(2, 3, 1)
-    line = next(line for line in source.splitlines() if line.strip().startswith("o1_3 -> o2_1"))
-    assert "w<SUP>2</SUP><SUB>31</SUB>" in line
-    assert f"&#8711;{viz._labels.number(w.grad, 3)}" in line
     colour = "#2563eb" if w.data > 0 else "#ea580c"
-    assert f'color="{colour}"' in line
-    real = [ln for ln in source.splitlines() if "->" in ln and "invis" not in ln]
+    edge = next(line for line in source.splitlines() if line.strip().startswith("o1_3 -> o2_1"))
+    assert f'color="{colour}"' in edge
+    label = next(line for line in source.splitlines() if line.strip().startswith("w2_3_1 "))
+    assert "w<SUP>2</SUP><SUB>31</SUB>" in label
+    assert f"&#8711; {viz._labels.number(w.grad, 3)}" in label
+    assert f'fontcolor="{colour}"' in label
+    real = [ln for ln in source.splitlines() if "->" in ln]
     assert len(real) == 20
     with pytest.raises(TypeError, match=r"nn\.MLP"):
         viz.draw_network("model")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="show"):
         viz.draw_network(model, show="all")  # type: ignore[arg-type]
+
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in points
+
+
+def laid_out(graph: viz.ChainGraph) -> tuple[dict[str, Box], dict[str, tuple[float, float, float]]]:
+    """The weight labels' boxes and the circles (x, y, radius) as Graphviz placed them."""
+    objects = json.loads(graph.pipe(format="json"))["objects"]
+    labels: dict[str, Box] = {}
+    circles: dict[str, tuple[float, float, float]] = {}
+    for obj in objects:
+        x, y = (float(v) for v in obj["pos"].split(","))
+        if obj["name"].startswith("w"):
+            (points,) = [op["points"] for op in obj["_ldraw_"] if op["op"] == "P"]
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            labels[obj["name"]] = (min(xs), min(ys), max(xs), max(ys))
+        else:
+            circles[obj["name"]] = (x, y, float(obj["width"]) * 72 / 2)
+    return labels, circles
+
+
+def overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def touches_circle(box: Box, circle: tuple[float, float, float]) -> bool:
+    x, y, r = circle
+    dx = max(box[0] - x, 0.0, x - box[2])
+    dy = max(box[1] - y, 0.0, y - box[3])
+    return dx * dx + dy * dy < r * r
+
+
+@pytest.mark.parametrize(
+    ("seed", "bias", "show"),
+    [(0, False, "both"), (1, True, "both"), (2, False, "grad"), (3, True, "value")],
+)
+def test_network_labels_never_overlap(seed: int, bias: bool, show: str) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=seed, bias=bias)
+    loss = nn.total_loss(model, DATA.X[seed : seed + 1], DATA.y[seed : seed + 1])
+    loss.backward()
+    labels, circles = laid_out(viz.draw_network(model, show=show))  # type: ignore[arg-type]
+    assert len(labels) == 20 and len(circles) == 4 + 3 + 2 + 1
+    names = sorted(labels)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not overlap(labels[a], labels[b]), (a, b)
+        for node, circle in circles.items():
+            assert not touches_circle(labels[a], circle), (a, node)
+    # The seed's layout: inputs left, one column per layer, O_k1 .. O_kn from the top.
+    columns = [["x1", "x2", "x3", "x4"], ["o1_1", "o1_2", "o1_3"], ["o2_1", "o2_2"], ["o3_1"]]
+    for column in columns:
+        assert len({circles[n][0] for n in column}) == 1
+    lefts = [circles[column[0]][0] for column in columns]
+    assert lefts == sorted(set(lefts))
+    for column in columns:
+        heights = [circles[n][1] for n in column]
+        assert heights == sorted(heights, reverse=True)  # y grows upwards in Graphviz
 
 
 def test_demo_graphs_render(tmp_path: Path) -> None:

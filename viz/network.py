@@ -2,24 +2,37 @@
 
 Each edge is one weight ``w^k_ij`` with its value and, after a backward pass, its
 gradient; the colour gives the sign (blue +, orange -) and the width the magnitude.
+
+The layout is computed here, not left to Graphviz, so that no two weight labels overlap:
+nodes and labels get fixed positions (the ``neato`` engine keeps them). Every label sits
+on its own straight edge; the labels of the edges into neuron ``j`` share one vertical
+slot between the columns, a different slot for each ``j``, so labels of different
+neurons never share a place, and each slot lies close enough to the left column that the
+labels within it stay one row height apart.
 """
 
 from __future__ import annotations
 
-import itertools
+from dataclasses import dataclass
 from typing import Literal
-
-import graphviz
 
 from autograd import Value, topological_order
 from nn import MLP, output_label
-from viz._labels import html_symbol, number
+from viz._labels import _symbol, html_symbol, number
 from viz._render import ChainGraph
 
 __all__ = ["draw_network"]
 
 Show = Literal["value", "grad", "both"]
 _POSITIVE, _NEGATIVE, _ZERO = "#2563eb", "#ea580c", "#9ca3af"
+
+# Geometry in inches. A label is at most _LABEL_HEIGHT tall (two lines of small text).
+_ROW = 1.4  # vertical distance between neurons of one column
+_INPUT_RADIUS, _NEURON_RADIUS = 0.4, 0.5
+_PAD = 0.12  # free space around labels
+_LABEL_HEIGHT = 0.34
+_CHAR = 0.075  # width of one character at the labels' 9 pt, generously
+_MIN_GAP = 2.2  # smallest distance between two columns
 
 
 def _inputs(model: MLP) -> list[Value | None]:
@@ -31,12 +44,6 @@ def _inputs(model: MLP) -> list[Value | None]:
     return [leaves.get(f"x_{i}") for i in range(1, model.sizes[0] + 1)]
 
 
-def _keep_in_order(column: graphviz.Digraph, names: list[str]) -> None:
-    """Invisible edges so a column reads 1, 2, 3 from the top, as in the seed."""
-    for upper, lower in itertools.pairwise(names):
-        column.edge(upper, lower, style="invis")
-
-
 def _width(magnitude: float, largest: float) -> str:
     share = magnitude / largest if largest > 0 else 0.0
     return f"{0.6 + 3.4 * share:.2f}"
@@ -44,6 +51,55 @@ def _width(magnitude: float, largest: float) -> str:
 
 def _colour(x: float) -> str:
     return _POSITIVE if x > 0 else _NEGATIVE if x < 0 else _ZERO
+
+
+def _row_y(index: int, count: int) -> float:
+    """The height of row ``index`` (0 at the top) in a column of ``count``, centred on 0."""
+    return ((count - 1) / 2 - index) * _ROW
+
+
+def _pos(x: float, y: float) -> str:
+    return f"{x:.3f},{y:.3f}!"
+
+
+@dataclass(frozen=True)
+class _Label:
+    """The text on one weight's edge: two lines, and how wide they print."""
+
+    html: str
+    width: float
+
+
+def _weight_label(w: Value, show: Show, has_grad: bool) -> _Label:
+    symbol = _symbol(w.label)
+    printed = len("".join(symbol[:3])) if symbol else len(w.label)
+    first = html_symbol(w.label)
+    if show in ("value", "both"):
+        value = number(w.data, 3)
+        first += f" {value}"
+        printed += 1 + len(value)
+    lines = [first]
+    if show in ("grad", "both") and has_grad:
+        grad = number(w.grad, 3)
+        lines.append(f'<FONT POINT-SIZE="8">&#8711; {grad}</FONT>')
+        printed = max(printed, 2 + len(grad))
+    rows = "".join(f"<TR><TD>{line}</TD></TR>" for line in lines)
+    html = f'<<TABLE BORDER="0" CELLPADDING="1" CELLSPACING="0" BGCOLOR="white">{rows}</TABLE>>'
+    return _Label(html, printed * _CHAR + 0.1)
+
+
+def _column_gap(heads: int, width: float, tail_radius: float) -> tuple[float, list[float]]:
+    """The distance to the next column and, per head neuron, where its labels sit (0..1).
+
+    Slot j's labels lie at fraction t_j of their edges. Labels into one head start from
+    tails one row apart and so sit (1 - t_j) rows apart: t_j <= t_max keeps them apart.
+    """
+    t_max = 1 - (_LABEL_HEIGHT + 2 * _PAD) / _ROW
+    first = tail_radius + _PAD + width / 2
+    centres = [first + j * (width + _PAD) for j in range(heads)]
+    last = centres[-1]
+    gap = max(_MIN_GAP, last / t_max, last + width / 2 + _PAD + _NEURON_RADIUS)
+    return gap, [c / gap for c in centres]
 
 
 def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
@@ -56,7 +112,7 @@ def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
     >>> import nn
     >>> model = nn.MLP(4, [3, 2, 1], seed=0)
     >>> g = draw_network(model)
-    >>> g.source.count("headlabel")  # one edge per weight: 12 + 6 + 2
+    >>> g.source.count(" -> ")  # one edge per weight: 12 + 6 + 2
     20
     """
     if not isinstance(model, MLP):
@@ -69,60 +125,75 @@ def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
     key = [abs(w.grad) if by_grad else abs(w.data) for w in params]
     largest = max(key, default=0.0)
 
-    graph = ChainGraph(name="network")
-    graph.attr(rankdir="LR", bgcolor="white", ranksep="3.2", nodesep="1.0", splines="line")
+    graph = ChainGraph(name="network", engine="neato")
+    # neato keeps the pinned positions; edges drawn first so the labels sit on top.
+    graph.attr(bgcolor="white", splines="line", outputorder="edgesfirst", pad="0.2")
     graph.attr("node", fontname="Helvetica", fontsize="12", shape="circle", style="filled")
     graph.attr("edge", fontname="Helvetica", fontsize="9", arrowhead="none")
     lines = []
 
-    with graph.subgraph(name="layer0") as column:
-        column.attr(rank="same")
-        for i, x in enumerate(_inputs(model), start=1):
-            text = f"x<SUB>{i}</SUB>"
-            if x is not None:
-                text += f'<BR/><FONT POINT-SIZE="9">{number(x.data)}</FONT>'
-            column.node(f"x{i}", label=f"<{text}>", fillcolor="#f3f4f6", width="0.55")
-            lines.append(f"x_{i}" + (f" = {number(x.data)}" if x is not None else ""))
-        _keep_in_order(column, [f"x{i}" for i in range(1, model.sizes[0] + 1)])
+    inputs = _inputs(model)
+    for i, x in enumerate(inputs, start=1):
+        text = f"x<SUB>{i}</SUB>"
+        if x is not None:
+            text += f'<BR/><FONT POINT-SIZE="9">{number(x.data)}</FONT>'
+        graph.node(
+            f"x{i}",
+            label=f"<{text}>",
+            fillcolor="#f3f4f6",
+            width=f"{2 * _INPUT_RADIUS}",
+            fixedsize="true",
+            pos=_pos(0.0, _row_y(i - 1, len(inputs))),
+        )
+        lines.append(f"x_{i}" + (f" = {number(x.data)}" if x is not None else ""))
 
+    column_x = 0.0
+    tail_radius = _INPUT_RADIUS
     for k, layer in enumerate(model.layers, start=1):
-        with graph.subgraph(name=f"layer{k}") as column:
-            column.attr(rank="same")
-            for j, neuron in enumerate(layer.neurons, start=1):
-                text = html_symbol(output_label(k, j))
-                extra = []
-                if neuron.output is not None:
-                    extra.append(number(neuron.output.data))
-                if neuron.bias is not None:
-                    extra.append(f"{html_symbol(neuron.bias.label)} {number(neuron.bias.data)}")
-                if extra:
-                    text += '<BR/><FONT POINT-SIZE="9">' + "<BR/>".join(extra) + "</FONT>"
-                fill = "#fef3c7" if k == len(model.layers) else "#dbeafe"
-                column.node(f"o{k}_{j}", label=f"<{text}>", fillcolor=fill, width="0.6")
-            _keep_in_order(column, [f"o{k}_{j}" for j in range(1, len(layer.neurons) + 1)])
-
-    for k, layer in enumerate(model.layers, start=1):
+        labels = [[_weight_label(w, show, has_grad) for w in n.weights] for n in layer.neurons]
+        width = max(label.width for row in labels for label in row)
+        gap, slots = _column_gap(len(layer.neurons), width, tail_radius)
+        tails = len(layer.neurons[0].weights)
         for j, neuron in enumerate(layer.neurons, start=1):
-            for i, w in enumerate(neuron.weights, start=1):
+            text = html_symbol(output_label(k, j))
+            extra = []
+            if neuron.output is not None:
+                extra.append(number(neuron.output.data))
+            if neuron.bias is not None:
+                extra.append(f"{html_symbol(neuron.bias.label)} {number(neuron.bias.data)}")
+            if extra:
+                text += '<BR/><FONT POINT-SIZE="9">' + "<BR/>".join(extra) + "</FONT>"
+            fill = "#fef3c7" if k == len(model.layers) else "#dbeafe"
+            head_y = _row_y(j - 1, len(layer.neurons))
+            graph.node(
+                f"o{k}_{j}",
+                label=f"<{text}>",
+                fillcolor=fill,
+                width=f"{2 * _NEURON_RADIUS}",
+                fixedsize="true",
+                pos=_pos(column_x + gap, head_y),
+            )
+            t = slots[j - 1]
+            for i, (w, label) in enumerate(zip(neuron.weights, labels[j - 1], strict=True), 1):
                 tail = f"x{i}" if k == 1 else f"o{k - 1}_{i}"
-                text = html_symbol(w.label)
-                if show in ("value", "both"):
-                    text += f" {number(w.data, 3)}"
-                if show in ("grad", "both") and has_grad:
-                    text += f' <FONT POINT-SIZE="8">&#8711;{number(w.grad, 3)}</FONT>'
                 shown = w.grad if by_grad else w.data
                 colour = _colour(shown)
-                graph.edge(
-                    tail,
-                    f"o{k}_{j}",
-                    headlabel=f'<<TABLE BORDER="0" CELLPADDING="0" BGCOLOR="white">'
-                    f"<TR><TD>{text}</TD></TR></TABLE>>",
-                    labeldistance="4.2",
-                    labelangle="0",
-                    color=colour,
+                graph.edge(tail, f"o{k}_{j}", color=colour, penwidth=_width(abs(shown), largest))
+                tail_y = _row_y(i - 1, tails)
+                graph.node(
+                    f"w{k}_{i}_{j}",
+                    label=label.html,
+                    shape="plaintext",
+                    style="",
+                    fontsize="9",
                     fontcolor=colour,
-                    penwidth=_width(abs(shown), largest),
+                    margin="0",
+                    width="0",
+                    height="0",
+                    pos=_pos(column_x + t * gap, (1 - t) * tail_y + t * head_y),
                 )
                 lines.append(f"{w.label} = {number(w.data)}  grad {number(w.grad)}")
+        column_x += gap
+        tail_radius = _NEURON_RADIUS
     graph.text = "\n".join(lines)
     return graph
