@@ -16,7 +16,13 @@ import nn
 import viz
 from autograd import Value
 
-__all__ = ["add_graph_commands", "demo_ledgers", "demo_sample_loss", "write_demo_graphs"]
+__all__ = [
+    "add_graph_commands",
+    "demo_ledgers",
+    "demo_sample_loss",
+    "seed_example",
+    "write_demo_graphs",
+]
 
 SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (1, 1, 1))
 _WEIGHT = re.compile(r"^w\^(\d+)_(?:\{(\d+),(\d+)\}|(\d)(\d))$")
@@ -32,21 +38,45 @@ def _render_both(graph: viz.ChainGraph, stem: Path) -> list[Path]:
     return paths
 
 
+def seed_example() -> Value:
+    """The seed's h = F * g + 1 with F = x * x and g = tanh(x), at x = 3 (labels x, F, g, h).
+
+    >>> h = seed_example(); h.label, round(h.data, 4)
+    ('h', 9.9555)
+    """
+    x = Value(3.0, label="x")
+    F = x * x
+    F.label = "F"
+    g = x.tanh()
+    g.label = "g"
+    h = F * g + 1
+    h.label = "h"
+    return h
+
+
 def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[Path]:
-    """The demo's pictures in ``out_dir``, SVG and PNG each.
+    """The demo's pictures in ``out_dir``; returns every file written.
 
     ``loss`` should be one sample's loss on ``model`` (see :func:`demo_sample_loss`); its
     operation graph is drawn as ``graph_loss``, the network after ``loss.backward()``
-    (run here, on freshly zeroed gradients) as ``network``, and every path from the
-    loss to ``w^1_11`` as ``paths_w1_11``.
+    (run here, on freshly zeroed gradients) as ``network``, every path from the loss to
+    ``w^1_11`` as ``paths_w1_11`` and, between neurons only, ``paths_w1_11_neuron`` (SVG
+    and PNG each). The backward pass of the seed's small example (:func:`seed_example`)
+    goes step by step to ``backward_frames/frame_NN.png``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.zero_grad()
     loss.backward()
+    weight = model.weight(1, 1, 1)
     written = _render_both(viz.draw_graph(loss), out / "graph_loss")
     written += _render_both(viz.draw_network(model), out / "network")
-    written += _render_both(viz.draw_paths(loss, model.weight(1, 1, 1)), out / "paths_w1_11")
+    written += _render_both(viz.draw_paths(loss, weight), out / "paths_w1_11")
+    written += _render_both(
+        viz.draw_paths(loss, weight, level="neuron"), out / "paths_w1_11_neuron"
+    )
+    frames = viz.backward_frames(seed_example())
+    written += viz.write_frames(frames, out / "backward_frames")
     return written
 
 

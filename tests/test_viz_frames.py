@@ -162,3 +162,25 @@ def test_bad_input() -> None:
         y = y * 1.01
     with pytest.raises(ValueError, match="max_nodes=10"):
         viz.backward_frames(y, max_nodes=10)
+
+
+def test_seed_example_frames_by_hand() -> None:
+    """h = F * g + 1, F = x * x, g = tanh(x) at x = 3: the engine runs +, *, tanh, *."""
+    import math
+
+    from chainrule.graphs import seed_example
+
+    h = seed_example()
+    order = topological_order(h)
+    states = _states(h, order)
+    names = [s.processed.label or s.processed.op for s in states[1:] if s.processed]
+    assert names == ["h", "*", "g", "F"]
+    x = order[0]
+    t = math.tanh(3.0)
+    via_g = 9 * (1 - t * t)  # dh/dg * dg/dx, sent when g runs
+    via_f = t * 3  # dh/dF * dF/dx for each slot of x * x, sent when F runs
+    expected = [[], [], [], [via_g], [via_g, via_f, via_f]]
+    for state, want in zip(states, expected, strict=True):
+        assert state.received[x] == pytest.approx(want, rel=1e-12)
+        assert state.partial(x) == (len(want) < 3)
+    assert states[-1].grads[x] == pytest.approx(2 * 3 * t + via_g, rel=1e-12)

@@ -136,17 +136,22 @@ def test_demo_graphs_render(tmp_path: Path) -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = graphs.demo_sample_loss(model, 0)
     written = graphs.write_demo_graphs(model, loss, tmp_path)
-    assert sorted(p.name for p in written) == sorted(
+    pictures = [
         f"{stem}.{ext}"
-        for stem in ("graph_loss", "network", "paths_w1_11")
+        for stem in ("graph_loss", "network", "paths_w1_11", "paths_w1_11_neuron")
         for ext in ("svg", "png")
-    )
+    ]
+    # h = x * x * tanh(x) + 1 has four operations: the seed, then one frame for each
+    frames = [f"backward_frames/frame_0{i}.png" for i in range(5)]
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == pictures + frames
     for path in written:
         data = path.read_bytes()
         if path.suffix == ".png":
             assert data[:8] == b"\x89PNG\r\n\x1a\n"
         else:
             ET.fromstring(data)
+    neuron_svg = (tmp_path / "paths_w1_11_neuron.svg").read_text(encoding="utf-8")
+    assert neuron_svg.count('class="node"') == 6  # L, O_31, O_21, O_22, O_11, w^1_11
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
