@@ -184,3 +184,41 @@ def test_seed_example_frames_by_hand() -> None:
         assert state.received[x] == pytest.approx(want, rel=1e-12)
         assert state.partial(x) == (len(want) < 3)
     assert states[-1].grads[x] == pytest.approx(2 * 3 * t + via_g, rel=1e-12)
+
+
+def build_new_pictures() -> str:
+    """Every picture added for frames, clusters, neuron paths and the network, as DOT."""
+    import nn
+    from chainrule.graphs import demo_sample_loss, seed_example
+
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    loss.backward()
+    parts = [f.source for f in viz.backward_frames(seed_example())]
+    parts.append(viz.draw_graph(loss, cluster_neurons=True).source)
+    parts.append(viz.draw_paths(loss, model.weight(1, 1, 1), level="neuron").source)
+    parts.append(viz.draw_network(model).source)
+    return "\n".join(parts)
+
+
+def test_new_pictures_are_deterministic_across_runs() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from test_viz_frames import build_new_pictures; print(build_new_pictures(), end='')"
+    )
+    here = str(Path(__file__).parent)
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, here],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert outputs == {build_new_pictures()}

@@ -20,6 +20,7 @@ from viz._render import ChainGraph
 from viz.graph import (
     GradState,
     _caption,
+    _check_rankdir,
     _check_size,
     _draw_state,
     _formula,
@@ -109,8 +110,7 @@ def backward_frames(
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
     if not root.requires_grad:
         raise ValueError("backward_frames: root is a constant (no gradient flows from it)")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    _check_rankdir(rankdir)
     order = topological_order(root)
     _check_size(order, max_nodes)
     return [

@@ -29,6 +29,11 @@ _NEURON = re.compile(r"^O_(\d+|\{[^{}]*\})(\[\d+\])?$")  # the seed's neuron out
 _FILL = {"param": "#dbeafe", "const": "#f3f4f6", "root": "#fef3c7", "inner": "#ffffff"}
 
 
+def _check_rankdir(rankdir: str) -> None:
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+
+
 def _check_size(order: list[Value], max_nodes: int | None) -> None:
     if max_nodes is None:
         return
@@ -173,8 +178,7 @@ def _draw(
 ) -> ChainGraph:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    _check_rankdir(rankdir)
     order = topological_order(root)
     _check_size(order, max_nodes)
     state = _final_state(order)
@@ -379,8 +383,7 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
 
     Node ids are those of :func:`draw_graph` (position in the topological order).
     """
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    _check_rankdir(rankdir)
     order = topological_order(rule.root)
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     state = _final_state(order)
@@ -397,7 +400,10 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
             kind = _kind(node, rule.root)
             label = _value_label(node, rule.names[node], kind, True, state, dim=False)
             graph.node(ids[node], label=label, shape="plain")
-    for (child, parent), step in sorted(steps.items(), key=lambda kv: _edge_key(kv[0], ids)):
+    position = {node: i for i, node in enumerate(order)}
+    for (child, parent), step in sorted(
+        steps.items(), key=lambda item: (position[item[0][0]], position[item[0][1]])
+    ):
         d = f"&#8706;{html_symbol(rule.names[child])}/&#8706;{html_symbol(rule.names[parent])}"
         graph.edge(
             ids[parent],
@@ -408,11 +414,6 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
             penwidth="2",
         )
     return graph
-
-
-def _edge_key(edge: tuple[Value, Value], ids: dict[Value, str]) -> tuple[int, int]:
-    child, parent = edge
-    return int(ids[child][1:]), int(ids[parent][1:])
 
 
 def _formula(node: Value, names: dict[Value, str]) -> str:
