@@ -1,9 +1,9 @@
-"""The ``chainrule`` command: ``chainrule demo`` is the README's main job.
+"""See and teach backpropagation on the seed's 4 -> 3 -> 2 -> 1 network.
 
-``chainrule demo`` trains the seed's 20-weight network (4 -> 3 -> 2 -> 1, tanh, no
-biases) on Iris (setosa against the others) by plain gradient descent, showing the
-weights in the seed's notation and checking backpropagation against finite differences.
-``chainrule train CSV --target COLUMN`` does the same for your own data.
+chainrule demo                    the teaching demo on the built-in Iris data
+chainrule train CSV --target COL  the same for your own data
+chainrule explain w^1_11          dL/dw as a sum over paths, in the seed's notation
+chainrule draw w^1_11             the graphs behind that sum, as SVG and PNG
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def fit(
     )
     seconds = time.perf_counter() - start
     state = "converged" if history.converged else "stopped at max-epochs (not converged)"
-    print(f"  {state} after {history.epochs} epochs in {seconds:.1f} s ({history.engine} engine)")
+    epochs = f"{history.epochs} epoch{'' if history.epochs == 1 else 's'}"
+    print(f"  {state} after {epochs} in {seconds:.1f} s ({history.engine} engine)")
     print(f"  final loss L = {history.final_loss:.6f}")
     return history
 
@@ -180,7 +181,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_train(args: argparse.Namespace) -> int:
     """Train an MLP on the user's CSV file."""
     data = nn.load_csv(args.csv, target=args.target)
-    X = nn.standardize(data.X)[0] if args.standardize else data.X
+    X = nn.standardize(data.X)[0] if getattr(args, "standardize", True) else data.X
     y = data.y
     output_activation = args.output_activation
     if output_activation == "auto":
@@ -210,7 +211,9 @@ def run_train(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
     )
     if all(t in (-1.0, 1.0) for t in y):
-        report_accuracy(model, X, y)
+        accuracy = report_accuracy(model, X, y)
+        if accuracy < 0.95 and not args.bias:
+            print("  (the network has no biases; --bias lets each neuron shift its threshold)\n")
     out = _out_dir(args.out)
     nn.save_parameters(model, out / "parameters.json")
     curve = plot_loss_curve(history, out / "loss.png", f"{Path(args.csv).name}: {sizes}")
@@ -276,8 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Build the seed's 4 -> 3 -> 2 -> 1 network (20 weights w^k_ij), show its "
             "weights, check dL/dw for w^3_11, w^2_11 and w^1_11 against finite "
-            "differences, train it by gradient descent on Iris (setosa vs the others) "
-            "until the weights stop changing, and plot the loss curve."
+            "differences, print the chain rule path by path for one sample, draw the "
+            "op graph, the network and the paths to w^1_11 (SVG and PNG), train it by "
+            "gradient descent on Iris (setosa vs the others) until the weights stop "
+            "changing, and plot the loss curve."
         ),
     )
     demo.add_argument(
@@ -300,12 +305,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("csv", help="the CSV file: a header row, then numbers only")
     train.add_argument(
-        "--target", required=True, help="name of the column to predict (-1/+1 for classes)"
+        "--target",
+        required=True,
+        default=argparse.SUPPRESS,
+        help="name of the column to predict (-1/+1 for classes); required",
     )
     train.add_argument(
         "--hidden",
         type=_layer_sizes,
-        default=[3, 2],
+        default="3,2",
         help="hidden layer sizes, comma-separated ('' for none); the output layer has 1 neuron",
     )
     train.add_argument(
@@ -345,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-standardize",
         dest="standardize",
         action="store_false",
+        default=argparse.SUPPRESS,
         help="use the features as they are instead of scaling each to mean 0, std 1",
     )
     train.add_argument("--out", default=DEFAULT_OUT, help="folder for parameters.json and loss.png")
@@ -360,7 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.run(args)
     except (OSError, ValueError, nn.TrainingDiverged) as error:
-        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        message = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) else error
+        print(f"chainrule {args.command}: error: {message}", file=sys.stderr)
         return 2 if not isinstance(error, nn.TrainingDiverged) else 1
     return status
 

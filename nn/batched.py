@@ -48,7 +48,8 @@ class BatchedLoss:
         weights = [p.data for p in self.params]
         columns = [*np.asarray(X, dtype=float).T, *np.asarray(Y, dtype=float).T]
         losses, grads = self.sample_loss.value_and_grad([*weights, *columns])
-        loss = float(np.sum(losses))
+        with np.errstate(over="ignore"):  # an infinite total is reported by train
+            loss = float(np.sum(losses))
         gradients = grads[: len(weights)]
         if l2 or l1:
             penalty, penalty_grads = self._penalty(l2, l1).value_and_grad(weights)

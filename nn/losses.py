@@ -33,8 +33,10 @@ def sse(preds: Sequence[Value | float], targets: Sequence[Value | float]) -> Val
     total: Value | None = None
     for n, (p, y) in enumerate(zip(preds, targets, strict=True)):
         target = y if isinstance(y, Value) else _number(y, f"targets[{n}]")
-        error = _value(p, f"preds[{n}]") - target
-        total = error * error if total is None else total + error * error
+        # One ** node, not error * error: the graph then has the seed's paths, one per
+        # route through the network, instead of two per route into the square.
+        square = (_value(p, f"preds[{n}]") - target) ** 2
+        total = square if total is None else total + square
     if total is None:
         raise ValueError("sse needs at least one prediction")
     return total

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
 
@@ -19,8 +21,15 @@ def test_the_tour_runs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     namespace: dict[str, object] = {}
     blocks = python_blocks()
     assert len(blocks) == 3
-    for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for block in blocks:
+            exec(compile(block, str(README), "exec"), namespace)
+    # The ledger the README shows as the output of its print(viz.explain(...)).
+    shown = re.search(r"print\(viz\.explain.*?\n((?:# .*\n)+)", blocks[2])
+    assert shown is not None
+    expected = [line[2:].strip() for line in shown.group(1).splitlines()]
+    assert [line.strip() for line in printed.getvalue().splitlines()] == expected
     # Spot checks of the numbers the comments state.
     assert round(namespace["x"].grad, 4) == 6.0591  # type: ignore[attr-defined]
     history = namespace["history"]
