@@ -6,21 +6,16 @@ from pathlib import Path
 
 import nn
 import viz
-from autograd import Value
-from chainrule.graphs import demo_sample_loss
+from autograd import topological_order
+from chainrule.graphs import demo_sample_loss, seed_example
 
 HERE = Path(__file__).parent
 
 
-def seed_example() -> None:
+def seed_example_paths() -> None:
     """The seed's rule dh/dx = dh/dF * dF/dx + dh/dg * dg/dx, as a graph."""
-    x = Value(3.0, label="x")
-    F = x * x
-    F.label = "F"
-    g = x.tanh()
-    g.label = "g"
-    h = F * g + 1
-    h.label = "h"
+    h = seed_example()
+    x = next(v for v in topological_order(h) if v.label == "x")
     h.backward()
     viz.draw_paths(h, x).render(outfile=HERE / "seed-example.png", cleanup=True)
 
@@ -35,5 +30,5 @@ def network() -> None:
 
 
 if __name__ == "__main__":
-    seed_example()
+    seed_example_paths()
     network()

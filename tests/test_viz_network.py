@@ -174,3 +174,18 @@ def test_draw_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     args = parse(["draw", "w^3_21", "--out", str(tmp_path)])
     assert args.run(args) == 0
     assert (tmp_path / "paths_w3_21.png").exists() and (tmp_path / "network.svg").exists()
+
+
+def test_the_picture_carries_its_own_legend() -> None:
+    import nn
+    from viz import draw_network
+
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    assert "\u2207: no backward() yet" in draw_network(model).source
+    out = model([0.1, 0.2, 0.3, 0.4])
+    out.backward()
+    source = draw_network(model).source
+    assert "sign of the weight w (blue +, orange \u2212)" in source
+    assert "\u2207: dL/dw from the last backward()" in source
+    assert "sign of the gradient dL/dw" in draw_network(model, show="grad").source
+    assert "\u2207" not in draw_network(model, show="value").source.split("label=")[-1]

@@ -195,5 +195,19 @@ def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
                 lines.append(f"{w.label} = {number(w.data)}  grad {number(w.grad)}")
         column_x += gap
         tail_radius = _NEURON_RADIUS
+    graph.attr(label=_legend(show, has_grad), labelloc="b", fontsize="10", fontcolor="#374151")
+    graph.attr(fontname="Helvetica")
     graph.text = "\n".join(lines)
     return graph
+
+
+def _legend(show: Show, has_grad: bool) -> str:
+    """What the colours, widths and numbers mean, so the picture explains itself."""
+    by = "gradient dL/dw" if show == "grad" else "weight w"
+    parts = [f"edge colour: sign of the {by} (blue +, orange \u2212)", f"width: |{by}|"]
+    if show != "value":
+        parts.append(
+            "\u2207: dL/dw from the last backward()" if has_grad else "\u2207: no backward() yet"
+        )
+    parts.append("circles: the outputs O_kj of the last forward pass")
+    return "   \u00b7   ".join(parts)
