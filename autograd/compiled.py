@@ -13,7 +13,7 @@ The graph's structure is frozen at trace time: a function whose ops depend on th
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,9 @@ class _Instruction:
     op: Op
     operands: tuple[int, ...]
     out: int
-    # Which operands lead back to an input: gradients flow only into those.
-    active: tuple[bool, ...]
+    # (slot, rule) for each operand that leads back to an input requiring grad: the
+    # backward sweep sends gradient along these edges only.
+    backward: tuple[tuple[int, Callable[..., Any]], ...]
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,10 @@ class Program:
     def value_and_grad(self, inputs: Sequence[Any]) -> tuple[Any, list[Any]]:
         """The output and d(sum of the output)/d(input) for each input.
 
-        Inputs traced from Values that do not require grad (data) get zero gradients
-        without any work spent on them.
         Each gradient has the shape of its input, so a float input (a weight shared by
         every sample) gets the gradient summed over the batch: the gradient of the total.
+        Inputs traced from Values that do not require grad (data) get zero gradients,
+        and no work is spent on them.
         """
         slots, batch = self._forward(inputs)
         output = _over_batch(slots[self.output], batch)
@@ -78,30 +79,25 @@ class Program:
             try:
                 for step in reversed(self.instructions):
                     gradient = grads[step.out]
-                    if gradient is None:
+                    if gradient is None or not step.backward:
                         continue
                     args = [slots[i] for i in step.operands]
                     args.append(slots[step.out])
-                    for rule, slot, active in zip(
-                        step.op.derivatives, step.operands, step.active, strict=True
-                    ):
-                        if active:
-                            local = rule(*args)
-                            # A sum's local derivative is exactly 1: skip the product.
-                            if type(local) is float and local == 1.0:
-                                contribution = gradient
-                            else:
-                                contribution = gradient * local
-                            previous = grads[slot]
-                            grads[slot] = (
-                                contribution if previous is None else previous + contribution
-                            )
+                    for slot, rule in step.backward:
+                        local = rule(*args)
+                        # A sum's local derivative is exactly 1: skip the product.
+                        if type(local) is float and local == 1.0:
+                            contribution = gradient
+                        else:
+                            contribution = gradient * local
+                        previous = grads[slot]
+                        grads[slot] = contribution if previous is None else previous + contribution
             except (FloatingPointError, OverflowError) as error:
                 raise OverflowError(
                     f"the gradient overflowed a float at the output of {step.op.name} "
                     f"(slot {step.out}) in a compiled replay: {error}"
                 ) from None
-        return output, [_sum_to_shape(grads[i], slots[i]) for i in range(self.n_inputs)]
+        return output, _input_gradients(grads[: self.n_inputs], slots[: self.n_inputs])
 
     def _forward(self, inputs: Sequence[Any]) -> tuple[list[Any], int | None]:
         """Every slot's value, and the batch size (None for a replay on floats)."""
@@ -172,13 +168,27 @@ def _batch_error(step: _Instruction, slots: list[Any]) -> Exception:
     return OverflowError(f"{step.op.name} failed in a compiled replay")
 
 
-def _sum_to_shape(gradient: Any, like: Any) -> Any:
-    """The gradient in the shape of its input ``like``: a float input's is summed over the batch."""
-    if isinstance(like, np.ndarray):
-        return np.broadcast_to(gradient if gradient is not None else 0.0, like.shape).copy()
-    if isinstance(gradient, np.ndarray):
-        return float(gradient.sum())
-    return 0.0 if gradient is None else float(gradient)
+def _input_gradients(grads: list[Any], inputs: list[Any]) -> list[Any]:
+    """Each input's gradient in its own shape: a float input's is summed over the batch."""
+    result: list[Any] = []
+    to_sum: list[int] = []  # float inputs whose gradient is an array over the batch
+    for i, (gradient, value) in enumerate(zip(grads, inputs, strict=True)):
+        if isinstance(value, np.ndarray):
+            result.append(
+                np.zeros(value.shape)
+                if gradient is None
+                else np.array(np.broadcast_to(gradient, value.shape))
+            )
+        elif isinstance(gradient, np.ndarray):
+            result.append(None)
+            to_sum.append(i)
+        else:
+            result.append(0.0 if gradient is None else float(gradient))
+    if to_sum:
+        # One reduction for all of them instead of one call each.
+        for i, total in zip(to_sum, np.stack([grads[i] for i in to_sum]).sum(axis=1), strict=True):
+            result[i] = float(total)
+    return result
 
 
 def trace(output: Value, inputs: Sequence[Value]) -> Program:
@@ -208,11 +218,14 @@ def trace(output: Value, inputs: Sequence[Value]) -> Program:
         if not node.parents:
             constants.append((slot, node.data))
             continue
+        op = OPS[node.op]
         operands = tuple(slot_of[p] for p in node.parents)
-        flags = tuple(i in active for i in operands)
-        if any(flags):
+        backward = tuple(
+            (i, rule) for i, rule in zip(operands, op.derivatives, strict=True) if i in active
+        )
+        if backward:
             active.add(slot)
-        instructions.append(_Instruction(OPS[node.op], operands, slot, flags))
+        instructions.append(_Instruction(op, operands, slot, backward))
     return Program(
         n_inputs=len(inputs),
         n_slots=len(slot_of),
