@@ -416,8 +416,9 @@ class Compiled:
         # One sample's loss, with the sample's inputs and target as inputs of the program.
         import numpy as np
 
-        x = [self.Value(0.0) for _ in range(4)]
-        y = self.Value(0.0)
+        # The sample is data: constants, so no gradient is computed for it.
+        x = [self.Value(0.0, requires_grad=False) for _ in range(4)]
+        y = self.Value(0.0, requires_grad=False)
         error = mlp_output(weights, x) - y
         program = self.trace(error * error, [*flat, *x, y])
 
