@@ -190,14 +190,22 @@ def depth(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+MLP_EPOCHS = 10
+
+
 def mlp(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """One epoch of full-batch gradient descent from the problem's initial weights."""
+    """Epochs of full-batch gradient descent from the problem's initial weights.
+
+    Timed over several consecutive epochs, as training runs them, and reported per
+    epoch: one 0.1 ms epoch timed alone right after gc.collect() measures cold caches.
+    """
     problem = mlp_problem(request["seed"], request["samples"])
     state = engine.mlp_setup(problem)
     gc.collect()
     start = time.perf_counter_ns()
-    engine.mlp_epoch(state, problem)
-    elapsed = time.perf_counter_ns() - start
+    for _ in range(MLP_EPOCHS):
+        engine.mlp_epoch(state, problem)
+    elapsed = (time.perf_counter_ns() - start) // MLP_EPOCHS
     return {"total_ns": elapsed, "checksum": checksum(engine.mlp_weights(state))}
 
 
