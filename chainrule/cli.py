@@ -19,7 +19,13 @@ from matplotlib.figure import Figure
 
 import nn
 from autograd import Value
-from chainrule.graphs import add_graph_commands, demo_ledgers, demo_sample_loss, write_demo_graphs
+from chainrule.graphs import (
+    SEED_WEIGHTS,
+    add_graph_commands,
+    demo_ledgers,
+    demo_sample_loss,
+    write_demo_graphs,
+)
 
 DEFAULT_OUT = "chainrule-out"
 
@@ -31,9 +37,6 @@ DEMO_LR = 0.01
 DEMO_L2 = 1e-3
 DEMO_TOL = 3e-4
 DEMO_MAX_EPOCHS = 3000
-
-# The seed's three examples, from the output layer down: (k, i, j) of w^k_ij.
-SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (1, 1, 1))
 
 
 # --- the demo's steps; each is small so more (graph images, ledgers) slot in between ---
@@ -69,7 +72,7 @@ def print_weights(model: nn.MLP, title: str) -> None:
 def check_seed_gradients(
     model: nn.MLP, X: list[list[float]], y: list[float], l2: float
 ) -> tuple[Value, bool]:
-    """One forward and backward pass over the data; dL/dw for the seed's three weights.
+    """One forward and backward pass over the data; dL/dw for the seed's example weights.
 
     Each is compared with central finite differences (computed first, so the model's
     outputs are those of the returned graph). Returns the loss Value ``L`` and whether
@@ -278,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the teaching demo: the seed's 20-weight MLP trained on Iris",
         description=(
             "Build the seed's 4 -> 3 -> 2 -> 1 network (20 weights w^k_ij), show its "
-            "weights, check dL/dw for w^3_11, w^2_11 and w^1_11 against finite "
+            "weights, check dL/dw for w^3_11, w^2_11, w^2_21 and w^1_11 against finite "
             "differences, print the chain rule path by path for one sample, draw the "
             "op graph, the network and the paths to w^1_11 (SVG and PNG), train it by "
             "gradient descent on Iris (setosa vs the others) until the weights stop "

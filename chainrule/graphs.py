@@ -24,7 +24,8 @@ __all__ = [
     "write_demo_graphs",
 ]
 
-SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (1, 1, 1))
+# The seed's worked examples, from the output layer down: (k, i, j) of w^k_ij.
+SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (2, 2, 1), (1, 1, 1))
 _WEIGHT = re.compile(r"^w\^(\d+)_(?:\{(\d+),(\d+)\}|(\d)(\d))$")
 
 
@@ -81,7 +82,7 @@ def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[P
 
 
 def demo_ledgers(model: nn.MLP, loss: Value) -> str:
-    """The neuron-level ledgers of ``loss`` for w^3_11, w^2_11 and w^1_11, as in the seed."""
+    """The neuron-level ledgers of ``loss`` for the seed's examples, w^3_11 down to w^1_11."""
     return "\n\n".join(
         str(viz.explain(loss, model.weight(*kij), level="neuron")) for kij in SEED_WEIGHTS
     )

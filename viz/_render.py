@@ -78,7 +78,12 @@ class ChainGraph(graphviz.Digraph):
     text: str = ""
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        """As :meth:`graphviz.Digraph.render`; :class:`DotNotFoundError` without ``dot``."""
+        """As :meth:`graphviz.Digraph.render`; :class:`DotNotFoundError` without ``dot``.
+
+        Unlike graphviz's default, the DOT file written on the way is removed afterwards
+        (``.source`` has it); pass ``cleanup=False`` to keep it.
+        """
+        kwargs.setdefault("cleanup", True)
         try:
             return super().render(*args, **kwargs)
         except graphviz.ExecutableNotFound:
