@@ -49,10 +49,11 @@ def test_seed_ledgers_for_the_demo() -> None:
     assert heads == [
         "dL/dw^3_11 = dL/dO_31 * dO_31/dw^3_11",
         "dL/dw^2_11 = dL/dO_31 * dO_31/dO_21 * dO_21/dw^2_11",
+        "dL/dw^2_21 = dL/dO_31 * dO_31/dO_21 * dO_21/dw^2_21",
         "dL/dw^1_11 = dL/dO_31 * (dO_31/dO_21 * dO_21/dO_11 + dO_31/dO_22 * dO_22/dO_11)"
         " * dO_11/dw^1_11",
     ]
-    assert text.count("from backward(): agrees") == 3
+    assert text.count("from backward(): agrees") == 4
 
 
 def test_draw_network_edges_and_labels() -> None:
