@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from determinism import outputs_across_processes
 
 import viz
 from autograd import Value, topological_order
@@ -202,23 +203,5 @@ def build_new_pictures() -> str:
 
 
 def test_new_pictures_are_deterministic_across_runs() -> None:
-    import os
-    import subprocess
-    import sys
-
-    script = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from test_viz_frames import build_new_pictures; print(build_new_pictures(), end='')"
-    )
-    here = str(Path(__file__).parent)
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", script, here],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        ).stdout
-        for seed in ("1", "2")
-    }
+    outputs = outputs_across_processes("test_viz_frames", "build_new_pictures")
     assert outputs == {build_new_pictures()}

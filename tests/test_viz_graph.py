@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from determinism import outputs_across_processes
 
 import viz
 from autograd import Value
@@ -92,21 +90,7 @@ def _build_demo_graph() -> str:
 
 def test_source_is_deterministic_within_and_across_runs(tmp_path: Path) -> None:
     assert _build_demo_graph() == _build_demo_graph()
-    script = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from test_viz_graph import _build_demo_graph; print(_build_demo_graph(), end='')"
-    )
-    here = str(Path(__file__).parent)
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", script, here],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        ).stdout
-        for seed in ("1", "2")
-    }
+    outputs = outputs_across_processes("test_viz_graph", "_build_demo_graph")
     assert outputs == {_build_demo_graph()}
 
 
