@@ -27,6 +27,8 @@ def network() -> None:
     model.zero_grad()
     loss.backward()
     viz.draw_network(model).render(outfile=HERE / "network.png", cleanup=True)
+    w = model.weight(1, 1, 1)
+    viz.draw_paths(loss, w, level="neuron").render(outfile=HERE / "paths-w1_11.png", cleanup=True)
 
 
 if __name__ == "__main__":
