@@ -58,6 +58,13 @@ class Program:
     instructions: tuple[_Instruction, ...]
     output: int
 
+    def __repr__(self) -> str:
+        ops = sorted({step.op.name for step in self.instructions})
+        return (
+            f"Program({self.n_inputs} inputs, {len(self.instructions)} instructions "
+            f"({' '.join(ops)}), {len(self.constants)} constants)"
+        )
+
     def __call__(self, inputs: Sequence[Any]) -> Any:
         """The output for these inputs: a float, or an array over the batch."""
         slots, batch = self._forward(inputs)

@@ -175,3 +175,10 @@ def test_an_output_independent_of_the_batch_still_counts_every_sample() -> None:
     assert dw == 4 * 6.0  # the gradient of the sum over four samples
     with pytest.raises(ValueError, match="differ in length"):
         program([[1.0, 2.0], [1.0, 2.0, 3.0]])
+
+
+def test_a_program_describes_itself_briefly() -> None:
+    x = Value(1.0)
+    assert repr(trace((x * x).tanh() + 2.0, [x])) == (
+        "Program(1 inputs, 3 instructions (* + tanh), 1 constants)"
+    )
