@@ -26,7 +26,7 @@ _RECORDING: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
 _ADD, _MUL, _POW = OPS["+"], OPS["*"], OPS["**"]
 _new_value = object.__new__
 _FINISH = object()
-isfinite = math.isfinite
+_isfinite = math.isfinite
 
 
 @contextmanager
@@ -79,7 +79,9 @@ class Value:
 
     ``op`` is the name of the operation that produced it (``""`` for a leaf) and
     ``parents`` its operands in operand order, duplicates kept. Values compare by
-    identity, so they can be dict keys and set members.
+    identity, so they can be dict keys and set members. ``requires_grad`` is False for
+    constants (plain numbers met in an operation, data passed with
+    ``requires_grad=False``, results under ``no_grad``): no gradient flows into them.
 
     >>> x = Value(3.0, label="x")
     >>> y = x * x + x.tanh()
@@ -214,7 +216,7 @@ class Value:
         try:
             for node in reversed(order):
                 gradient = node.grad
-                if not isfinite(gradient):
+                if not _isfinite(gradient):
                     raise OverflowError
                 parents = node.parents
                 if not parents:
@@ -255,7 +257,7 @@ def _operand(x: Any) -> Value | None:
     """A Value for an operand: Values pass, real numbers become constants, else None."""
     if isinstance(x, Value):
         return x
-    if type(x) is float and isfinite(x):  # the common case, without __init__'s checks
+    if type(x) is float and _isfinite(x):  # the common case, without __init__'s checks
         constant = _new_value(Value)
         constant.data = x
         constant.grad = 0.0
@@ -296,7 +298,7 @@ def _unary(op: Op, a: Value) -> Value:
 
 def _record(op: Op, data: float, operands: tuple[Value, ...], requires_grad: bool) -> Value:
     """The new node holding ``op``'s result, with its operands unless in ``no_grad``."""
-    if not isfinite(data):
+    if not _isfinite(data):
         args = ", ".join(repr(v.data) for v in operands)
         raise OverflowError(f"{op.name}({args}) overflows a float")
     # Value.__new__ skips __init__'s checks of user input: data is already a float.
