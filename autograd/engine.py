@@ -132,10 +132,10 @@ class Value:
         return _binary(_MUL, other, self)
 
     def __pow__(self, exponent: Value | float) -> Value:
-        return _binary(_POW, self, exponent)
+        return _power(self, exponent)
 
     def __rpow__(self, base: Value | float) -> Value:
-        return _binary(_POW, base, self)
+        return _power(base, self)
 
     def exp(self) -> Value:
         """e ** self."""
@@ -253,6 +253,19 @@ def _divide(left: Any, right: Any) -> Value:
     return a * (b**-1.0 if isinstance(right, Value) else 1.0 / b.data)
 
 
+def _power(base: Any, exponent: Any) -> Value:
+    """a ** b, refusing a negative base when b needs a gradient: d/db needs log(a)."""
+    a, b = _operand(base), _operand(exponent)
+    if a is None or b is None:
+        return NotImplemented
+    if b.requires_grad and a.data < 0.0:
+        raise ValueError(
+            f"** : a negative base ({a.data!r}) with a Value exponent has no derivative "
+            "with respect to the exponent (it needs log(base))"
+        )
+    return _binary(_POW, a, b)
+
+
 def _operand(x: Any) -> Value | None:
     """A Value for an operand: Values pass, real numbers become constants, else None."""
     if isinstance(x, Value):
@@ -276,11 +289,6 @@ def _binary(op: Op, left: Any, right: Any) -> Value:
     b = right if type(right) is Value else _operand(right)
     if a is None or b is None:
         return NotImplemented
-    if op is _POW and b.requires_grad and a.data < 0.0:
-        raise ValueError(
-            f"** : a negative base ({a.data!r}) with a Value exponent has no derivative "
-            "with respect to the exponent (it needs log(base))"
-        )
     try:
         data = op.forward(a.data, b.data)
     except OverflowError:
