@@ -10,7 +10,6 @@ computed with the same rules from the same table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -24,47 +23,43 @@ __all__ = ["BatchedLoss"]
 
 
 class BatchedLoss:
-    """The seed's objective and its gradient for ``model``, by replaying traced programs.
+    """The seed's objective and its gradient on ``(X, Y)``, by replaying traced programs.
+
+    ``Y`` holds one row of targets per sample. The data become numpy columns once, here;
+    each call picks the rows of one batch.
 
     >>> model = MLP(2, [1], init="zeros")
-    >>> loss, grads = BatchedLoss(model, 1)([[1.0, 2.0], [3.0, 4.0]], [[0.5], [1.0]], 0.0, 0.0)
-    >>> loss, grads
+    >>> batched = BatchedLoss(model, [[1.0, 2.0], [3.0, 4.0]], [[0.5], [1.0]])
+    >>> batched([0, 1], l2=0.0, l1=0.0)
     (1.25, [-7.0, -10.0])
     """
 
-    def __init__(self, model: MLP, n_targets: int) -> None:
+    def __init__(self, model: MLP, X: Sequence[Sequence[float]], Y: Sequence[Sequence[float]]):
         self.params = model.parameters()
+        self.columns = [*np.asarray(X, dtype=float).T, *np.asarray(Y, dtype=float).T]
         xs = [Value(0.0, label=f"x_{i}", requires_grad=False) for i in range(1, model.sizes[0] + 1)]
-        ys = [Value(0.0, label=f"y_{j}", requires_grad=False) for j in range(1, n_targets + 1)]
+        ys = [Value(0.0, label=f"y_{j}", requires_grad=False) for j in range(1, len(Y[0]) + 1)]
         out = model(xs)
         preds = out if isinstance(out, list) else [out]
         self.sample_loss: Program = trace(sse(preds, ys), [*self.params, *xs, *ys])
-        self._penalties: dict[tuple[float, float], Program] = {}
+        # Traced with lambda = 1 and scaled per call: multiplying by lambda afterwards
+        # gives the interpreted engine's numbers exactly (lambda * 2w == 2 * (lambda * w)).
+        self.l2_penalty = trace(l2_penalty(self.params), self.params)
+        self.l1_penalty = trace(l1_penalty(self.params), self.params)
 
-    def __call__(
-        self, X: Sequence[Sequence[float]], Y: Sequence[Sequence[float]], l2: float, l1: float
-    ) -> tuple[float, list[float]]:
-        """The objective on ``(X, Y)`` (a target row per sample) and dL/dw per parameter."""
+    def __call__(self, rows: Sequence[int], l2: float, l1: float) -> tuple[float, list[float]]:
+        """The objective on the given rows and dL/dw per parameter, in ``parameters()`` order."""
         weights = [p.data for p in self.params]
-        columns = [*np.asarray(X, dtype=float).T, *np.asarray(Y, dtype=float).T]
-        losses, grads = self.sample_loss.value_and_grad([*weights, *columns])
+        batch = np.asarray(rows)
+        losses, grads = self.sample_loss.value_and_grad(
+            [*weights, *(column[batch] for column in self.columns)]
+        )
         with np.errstate(over="ignore"):  # an infinite total is reported by train
             loss = float(np.sum(losses))
         gradients = grads[: len(weights)]
-        if l2 or l1:
-            penalty, penalty_grads = self._penalty(l2, l1).value_and_grad(weights)
-            loss += penalty
-            gradients = [g + p for g, p in zip(gradients, penalty_grads, strict=True)]
+        for lam, penalty in ((l2, self.l2_penalty), (l1, self.l1_penalty)):
+            if lam:
+                value, penalty_grads = penalty.value_and_grad(weights)
+                loss += lam * value
+                gradients = [g + lam * p for g, p in zip(gradients, penalty_grads, strict=True)]
         return loss, gradients
-
-    def _penalty(self, l2: float, l1: float) -> Program:
-        """``l2 * sum w^2 + l1 * sum |w|``, traced once per pair of lambdas."""
-        key = (l2, l1)
-        if key not in self._penalties:
-            total: Any = 0.0
-            if l2:
-                total = total + l2 * l2_penalty(self.params)
-            if l1:
-                total = total + l1 * l1_penalty(self.params)
-            self._penalties[key] = trace(total, self.params)
-        return self._penalties[key]

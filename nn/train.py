@@ -135,33 +135,32 @@ def _loss_and_gradients(
 
 
 def _choose_engine(
-    engine: str, model: MLP, y: Sequence[Target], history: History
-) -> Callable[..., tuple[float, list[float]]]:
-    """The function computing one step's loss and gradients, noting in ``history`` which."""
+    engine: str, model: MLP, X: Sequence[Sequence[float]], y: Sequence[Target], history: History
+) -> Callable[[list[int], float, float], tuple[float, list[float]]]:
+    """The function giving one batch's loss and gradients (from its row indices).
+
+    Notes in ``history`` which engine it uses and why.
+    """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
-    def interpreted(X: Any, Y: Any, l2: float, l1: float) -> tuple[float, list[float]]:
-        return _loss_and_gradients(model, X, Y, l2, l1)
+    def interpreted(rows: list[int], l2: float, l1: float) -> tuple[float, list[float]]:
+        return _loss_and_gradients(model, [X[n] for n in rows], [y[n] for n in rows], l2, l1)
 
     if engine == "interpreted":
         history.engine, history.engine_note = "interpreted", "asked for engine='interpreted'"
         return interpreted
     try:
-        batched = BatchedLoss(model, len(_as_list(y[0])))
+        batched = BatchedLoss(model, X, [_as_list(t) for t in y])
     except (ValueError, TypeError, ArithmeticError) as error:
         if engine == "compiled":
             raise ValueError(f"engine='compiled' is not possible here: {error}") from error
         history.engine = "interpreted"
         history.engine_note = f"falling back: the model could not be traced ({error})"
         return interpreted
-
-    def compiled(X: Any, Y: Any, l2: float, l1: float) -> tuple[float, list[float]]:
-        return batched(X, [_as_list(t) for t in Y], l2, l1)
-
     history.engine = "compiled"
     history.engine_note = "one sample's loss traced once, replayed over each batch with numpy"
-    return compiled
+    return batched
 
 
 def numerical_gradient(
@@ -290,7 +289,7 @@ def train(
 
     params = model.parameters()
     history = History(lr=lr, tol=tol)
-    loss_and_gradients = _choose_engine(engine, model, y, history)
+    loss_and_gradients = _choose_engine(engine, model, X, y, history)
     if record_trajectories:
         history.trajectories = {p.label: [p.data] for p in params}
     step = _Optimizer(optimizer, lr, len(params))
@@ -302,9 +301,7 @@ def train(
             for batch in batches():
                 share = len(batch) / len(X)
                 try:
-                    loss, grads = loss_and_gradients(
-                        [X[n] for n in batch], [y[n] for n in batch], l2 * share, l1 * share
-                    )
+                    loss, grads = loss_and_gradients(batch, l2 * share, l1 * share)
                 except OverflowError as error:
                     raise _diverged(str(error), lr, epoch, history) from error
                 new = [p.data + d for p, d in zip(params, step.deltas(grads), strict=True)]

@@ -44,7 +44,7 @@ def test_batched_loss_matches_total_loss_with_multiple_outputs_and_biases() -> N
     model = nn.MLP(3, [4, 2], bias=True, activation="relu", output_activation="sigmoid", seed=5)
     X = [[0.1, -0.4, 0.9], [1.2, 0.3, -0.7], [-0.5, 0.5, 0.0]]
     Y = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]]
-    loss, grads = BatchedLoss(model, 2)(X, Y, 0.01, 0.02)
+    loss, grads = BatchedLoss(model, X, Y)([0, 1, 2], 0.01, 0.02)
     expected = nn.total_loss(model, X, Y, l2=0.01, l1=0.02)
     model.zero_grad()
     expected.backward()
@@ -55,3 +55,15 @@ def test_batched_loss_matches_total_loss_with_multiple_outputs_and_biases() -> N
 def test_an_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown engine 'gpu'"):
         weights_after("gpu")
+
+
+def test_batched_loss_on_some_rows_is_the_loss_of_those_rows() -> None:
+    model = nn.MLP(2, [3, 1], seed=2)
+    X = [[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0], [0.0, 0.1]]
+    Y = [[1.0], [-1.0], [1.0], [-1.0]]
+    loss, grads = BatchedLoss(model, X, Y)([3, 1], 0.0, 0.0)
+    expected = nn.total_loss(model, [X[3], X[1]], [Y[3], Y[1]])
+    model.zero_grad()
+    expected.backward()
+    assert loss == pytest.approx(expected.data, rel=1e-13)
+    assert grads == pytest.approx([p.grad for p in model.parameters()], rel=1e-12, abs=1e-15)
