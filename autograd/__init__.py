@@ -13,7 +13,14 @@ in one table, :data:`autograd.ops.OPS`, apart from the machinery.
 """
 
 from autograd.compiled import Program, trace
-from autograd.engine import Value, local_derivatives, no_grad, topological_order, zero_grad
+from autograd.engine import (
+    Value,
+    gradient_edges,
+    local_derivatives,
+    no_grad,
+    topological_order,
+    zero_grad,
+)
 from autograd.functional import GradcheckError, grad, gradcheck
 from autograd.ops import OPS, Op
 
@@ -25,6 +32,7 @@ __all__ = [
     "no_grad",
     "zero_grad",
     "local_derivatives",
+    "gradient_edges",
     "topological_order",
     "OPS",
     "Op",

@@ -17,7 +17,14 @@ from typing import Any
 
 from autograd.ops import OPS, Op
 
-__all__ = ["Value", "no_grad", "zero_grad", "local_derivatives", "topological_order"]
+__all__ = [
+    "Value",
+    "no_grad",
+    "zero_grad",
+    "local_derivatives",
+    "gradient_edges",
+    "topological_order",
+]
 
 # Whether operations record their operands. A ContextVar rather than a module global so
 # that threads and async tasks each have their own setting.
@@ -371,6 +378,24 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
         float(rule(*args)) if parent.requires_grad else None
         for rule, parent in zip(rules, node.parents, strict=True)
     )
+
+
+def gradient_edges(node: Value) -> list[tuple[int, Value, float]]:
+    """The edges gradient flows through out of ``node``: (slot, operand, d(node)/d(operand)).
+
+    Operand slots in order, constants left out; ``a * a`` has two edges to ``a``.
+
+    >>> a = Value(3.0, label="a")
+    >>> [(slot, p.label, d) for slot, p, d in gradient_edges(a * a + 1)]
+    [(0, '', 1.0)]
+    >>> [(slot, p.label, d) for slot, p, d in gradient_edges(a * a)]
+    [(0, 'a', 3.0), (1, 'a', 3.0)]
+    """
+    return [
+        (slot, parent, d)
+        for slot, (parent, d) in enumerate(zip(node.parents, local_derivatives(node), strict=True))
+        if d is not None
+    ]
 
 
 def _check_requires_grad(root: Value) -> None:

@@ -229,3 +229,15 @@ def test_million_deep_chain_with_default_recursion_limit() -> None:
     assert gradient == pytest.approx(expected, rel=1e-8)
     assert data == pytest.approx(0.5 * expected, rel=1e-8)
     assert deleted == "deleted"
+
+
+def test_gradient_edges_name_the_slots_gradient_flows_through() -> None:
+    from autograd import gradient_edges
+
+    x = Value(2.0, label="x")
+    cube = x**3  # the exponent is a constant: no edge to it
+    assert [(slot, p is x, d) for slot, p, d in gradient_edges(cube)] == [(0, True, 12.0)]
+    y = Value(5.0)
+    product = x * y
+    assert [(slot, p, d) for slot, p, d in gradient_edges(product)] == [(0, x, 5.0), (1, y, 2.0)]
+    assert gradient_edges(x) == []

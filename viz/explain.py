@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from autograd import Value, local_derivatives, topological_order
+from autograd import Value, gradient_edges, topological_order
 from viz._labels import latex_symbol, node_names, number
 
 __all__ = ["ChainRule", "Path", "Step", "explain"]
@@ -84,15 +84,10 @@ class _Graph:
     def __init__(self, root: Value, wrt: Value, level: Level) -> None:
         self.order = topological_order(root)
         self.position = {node: i for i, node in enumerate(self.order)}
-        reaches = _reaching(self.order, wrt)
+        edges = {node: gradient_edges(node) for node in self.order}
+        reaches = _reaching(self.order, wrt, edges)
         op_edges: dict[Value, list[tuple[Value, int | None, float]]] = {
-            node: [
-                (parent, slot, d)
-                for slot, (parent, d) in enumerate(
-                    zip(node.parents, local_derivatives(node), strict=True)
-                )
-                if d is not None and parent in reaches
-            ]
+            node: [(parent, slot, d) for slot, parent, d in edges[node] if parent in reaches]
             for node in self.order
             if node in reaches
         }
@@ -216,14 +211,13 @@ class _Graph:
         return factors[0] if len(factors) == 1 else _Product(tuple(factors))
 
 
-def _reaching(order: list[Value], wrt: Value) -> set[Value]:
+def _reaching(
+    order: list[Value], wrt: Value, edges: dict[Value, list[tuple[int, Value, float]]]
+) -> set[Value]:
     """The nodes in ``order`` from which ``wrt`` can be reached through gradient edges."""
     reaches: set[Value] = set()
     for node in order:
-        if node is wrt or any(
-            p in reaches and d is not None
-            for p, d in zip(node.parents, local_derivatives(node), strict=True)
-        ):
+        if node is wrt or any(parent in reaches for _, parent, _ in edges[node]):
             reaches.add(node)
     return reaches
 

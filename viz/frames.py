@@ -5,7 +5,7 @@ engine just processed (red border), the contribution it sent along each operand 
 (its grad times the local derivative, written on the edge in red) and every node's grad
 as accumulated so far: grey "so far" with a "?" per contribution still to come while a
 node waits for other consumers, bold once complete. The running sums are computed here
-from :func:`autograd.local_derivatives`; no ``.grad`` is read or written. Node ids are
+from :func:`autograd.gradient_edges`; no ``.grad`` is read or written. Node ids are
 those of :func:`viz.draw_graph`, so the frames line up with it and with each other.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograd import Value, local_derivatives, topological_order
+from autograd import Value, gradient_edges, topological_order
 from viz._labels import node_names, number
 from viz._render import ChainGraph
 from viz.graph import (
@@ -60,9 +60,7 @@ def _states(root: Value, order: list[Value]) -> list[GradState]:
             f"step {number_} of {len(steps)}: {names[node]} = {_formula(node, names)} "
             f"passes its grad {number(grad)} to its operands"
         ]
-        for slot, (parent, d) in enumerate(zip(node.parents, local_derivatives(node), strict=True)):
-            if d is None:
-                continue
+        for slot, parent, d in gradient_edges(node):
             contribution = grad * d
             sent[node, slot] = contribution
             carried.add((node, slot))

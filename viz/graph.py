@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import graphviz
 
-from autograd import Value, local_derivatives, topological_order
+from autograd import Value, gradient_edges, local_derivatives, topological_order
 from viz._labels import html_symbol, html_text, node_names, number
 from viz._render import ChainGraph
 from viz.explain import ChainRule, Level, explain
@@ -76,9 +76,8 @@ def expected_contributions(order: list[Value]) -> dict[Value, int]:
     """For each node, how many consumer slots send it gradient."""
     expected = dict.fromkeys(order, 0)
     for node in order:
-        for parent, d in zip(node.parents, local_derivatives(node), strict=True):
-            if d is not None:
-                expected[parent] += 1
+        for _, parent, _ in gradient_edges(node):
+            expected[parent] += 1
     return expected
 
 
@@ -86,9 +85,8 @@ def _final_state(order: list[Value]) -> GradState:
     """The state after backward: ``.grad`` as it stands, each consumer's contribution."""
     received: dict[Value, list[float]] = {node: [] for node in order}
     for node in order:
-        for parent, d in zip(node.parents, local_derivatives(node), strict=True):
-            if d is not None:
-                received[parent].append(node.grad * d)
+        for _, parent, d in gradient_edges(node):
+            received[parent].append(node.grad * d)
     grads: dict[Value, float | None] = {node: node.grad for node in order}
     return GradState(grads, received, {node: len(r) for node, r in received.items()})
 
