@@ -121,10 +121,7 @@ class Program:
             slots[slot] = constant
         if batch is None:
             for step in self.instructions:
-                result = step.op.forward(*[slots[i] for i in step.operands])
-                if not math.isfinite(result):
-                    raise OverflowError(f"{step.op.name} overflows a float in a compiled replay")
-                slots[step.out] = result
+                slots[step.out] = step.op.compute(*[slots[i] for i in step.operands])
             return slots, None
         with np.errstate(all="raise"):
             try:
@@ -161,17 +158,10 @@ def _batch_error(step: _Instruction, slots: list[Any]) -> Exception:
     """The error a scalar replay would raise, for the first sample where ``step`` fails."""
     arrays = np.broadcast_arrays(*[np.asarray(slots[i]) for i in step.operands])
     for sample in range(arrays[0].size):
-        numbers = [float(a[sample]) for a in arrays]
         try:
-            result = step.op.forward(*numbers)
-        except OverflowError:
-            result = math.inf
-        except (ValueError, ZeroDivisionError) as error:
+            step.op.compute(*[float(a[sample]) for a in arrays])
+        except (ValueError, ZeroDivisionError, OverflowError) as error:
             return type(error)(f"{error} (sample {sample} of the batch)")
-        if not math.isfinite(result):
-            return OverflowError(
-                f"{step.op.name}{tuple(numbers)} overflows a float (sample {sample} of the batch)"
-            )
     return OverflowError(f"{step.op.name} failed in a compiled replay")
 
 

@@ -135,6 +135,8 @@ def test_float_replay_errors_are_the_engines_errors() -> None:
         trace(x.log(), [x])([0.0])
     with pytest.raises(OverflowError, match=r"\*"):
         trace(x * x, [x])([1e200])
+    with pytest.raises(OverflowError, match=r"exp\(1000\.0\) overflows a float"):
+        trace(x.exp(), [x])([1000.0])
 
 
 def test_gradient_overflow_in_a_replay_is_reported() -> None:
