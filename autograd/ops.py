@@ -44,6 +44,14 @@ class Op:
     forward_array: Callable[..., Any]
     derivatives: tuple[Callable[..., Any], ...]
 
+    def __post_init__(self) -> None:
+        # Value keeps its operands in two slots (see Value.__slots__).
+        if len(self.derivatives) not in (1, 2):
+            raise ValueError(
+                f"op {self.name!r}: an op takes one or two operands, "
+                f"got {len(self.derivatives)} derivative rules"
+            )
+
     @property
     def arity(self) -> int:
         """How many operands the op takes."""

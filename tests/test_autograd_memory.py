@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from autograd import Value, grad, trace
 
 
@@ -36,3 +38,25 @@ def test_higher_order_grad_and_trace_leave_no_cycles_either() -> None:
         trace((a * a).tanh() + a, [a]).value_and_grad([[0.1, 0.2]])
 
     assert build_and_free(work) == 0
+
+
+def test_each_node_is_one_object_for_the_cyclic_collector_to_track() -> None:
+    # The collector's work grows with the tracked objects a graph adds; a node that kept
+    # its operands in a tuple would add two.
+    x = Value(0.5)
+    gc.collect()
+    before = len(gc.get_objects())
+    nodes = [x * x for _ in range(1000)]
+    added = len(gc.get_objects()) - before
+    assert 1000 <= added <= 1010, added
+    del nodes
+
+
+def test_a_node_cannot_be_rewired_into_a_cycle() -> None:
+    a = Value(1.0)
+    b = a * 2.0
+    with pytest.raises(AttributeError):
+        a.parents = (b,)  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        a.op = "+"  # type: ignore[misc]
+    assert a.parents == () and b.parents == (a, b.parents[1])

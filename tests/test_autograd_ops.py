@@ -248,3 +248,11 @@ def test_sigmoid_is_stable_far_from_zero() -> None:
     x = Value(-1000.0)
     x.sigmoid().backward()
     assert x.grad == 0.0
+
+
+def test_a_row_with_more_than_two_operands_is_refused_with_its_name() -> None:
+    from autograd.ops import Op
+
+    rule = lambda *args: 1.0
+    with pytest.raises(ValueError, match=r"'fma'.*one or two operands"):
+        Op("fma", lambda a, b, c: a * b + c, lambda a, b, c: a * b + c, (rule, rule, rule))
