@@ -201,6 +201,74 @@ class Micrograd(ObjectEngine):
         return version("micrograd")
 
 
+class BareValue:
+    """The least a Value can be in Python: four slots, four ops written inline, nothing else.
+
+    No checks, no op table, no constants (so it runs the DAG only), no ``requires_grad``,
+    no labels: chainrule's interpreted engine with every feature stripped. What it costs is
+    what any engine with one Python object per node pays at least.
+    """
+
+    __slots__ = ("data", "grad", "op", "parents")
+
+    def __init__(self, data: float, op: int = -1, parents: tuple[Any, ...] = ()) -> None:
+        self.data, self.grad, self.op, self.parents = data, 0.0, op, parents
+
+    def __add__(self, other: BareValue) -> BareValue:
+        return BareValue(self.data + other.data, ADD, (self, other))
+
+    def __mul__(self, other: BareValue) -> BareValue:
+        return BareValue(self.data * other.data, MUL, (self, other))
+
+    def tanh(self) -> BareValue:
+        return BareValue(math.tanh(self.data), TANH, (self,))
+
+    def exp(self) -> BareValue:
+        return BareValue(math.exp(self.data), EXP, (self,))
+
+    def backward(self) -> None:
+        # Iterative depth-first order; None on the stack marks "the node below it has had
+        # all its parents emitted". Fresh nodes start at grad 0, so nothing is reset.
+        order: list[BareValue] = []
+        visited: set[BareValue] = set()
+        stack: list[Any] = [self]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                order.append(stack.pop())
+            elif node not in visited:
+                visited.add(node)
+                stack.append(node)
+                stack.append(None)
+                for parent in node.parents:
+                    if parent not in visited:
+                        stack.append(parent)
+        self.grad = 1.0
+        for node in reversed(order):
+            g, op = node.grad, node.op
+            if op == ADD:
+                a, b = node.parents
+                a.grad += g
+                b.grad += g
+            elif op == MUL:
+                a, b = node.parents
+                a.grad += g * b.data
+                b.grad += g * a.data
+            elif op == TANH:
+                node.parents[0].grad += g * (1.0 - node.data * node.data)
+            elif op == EXP:
+                node.parents[0].grad += g * node.data
+
+
+class Bare(ObjectEngine):
+    """:class:`BareValue`: the pure-Python lower bound for an engine of node objects."""
+
+    name = "bare-python"
+
+    def leaf(self, x: float) -> Any:
+        return BareValue(x)
+
+
 class Torch(ObjectEngine):
     """PyTorch on the CPU, one float64 0-d tensor per scalar, one thread."""
 
@@ -452,4 +520,6 @@ def make(name: str) -> Any:
         return Torch()
     if name == "floor":
         return Floor()
+    if name == "bare-python":
+        return Bare()
     raise ValueError(f"unknown contender {name!r}")

@@ -46,6 +46,7 @@ NOTES = {
     "micrograd": "0.1.0 from the registry; tanh, exp added in its own closure style",
     "torch": "float64 0-d tensors, requires_grad, 1 thread",
     "floor": "plain floats, flat tape of (op, i, j), forward loop then reverse loop",
+    "bare-python": "4-slot node class, ops inline, no checks: the least a Python node costs",
 }
 
 
@@ -78,8 +79,10 @@ PLANS = {
     "smoke": Plan(((2_000, 1),), (2_000, 1), False, 1, 5_000, 2_000, False),
 }
 
-TIMED = ("chainrule", "chainrule-compiled", "micrograd", "torch", "floor")
-MLP_CONTENDERS = (*TIMED[:2], "chainrule-compiled-batch", *TIMED[2:])
+TIMED = ("chainrule", "chainrule-compiled", "micrograd", "torch", "floor", "bare-python")
+# bare-python has no constants, so no MLP; it is the DAG's pure-Python lower bound.
+MLP_CONTENDERS = (*TIMED[:2], "chainrule-compiled-batch", "micrograd", "torch", "floor")
+CONTENDERS = (*MLP_CONTENDERS, "bare-python")
 
 
 # --- workers ----------------------------------------------------------------------------
@@ -229,7 +232,7 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
         folder, commit = snapshot(revision)
         contenders.env["PYTHONPATH"] = folder
         contenders.env["CHAINRULE_BENCH_VERSION"] = commit
-    for name in MLP_CONTENDERS:
+    for name in CONTENDERS:
         contenders.pythons[name] = Path(sys.executable)
     micrograd, reason = ensure_micrograd(create=mode != "smoke")
     if micrograd is None:
@@ -243,13 +246,14 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
         "dag": {},
         "memory_nodes": plan.memory_nodes,
     }
-    workers = contenders.start(MLP_CONTENDERS)
+    workers = contenders.start(CONTENDERS)
     dag_workers = {name: w for name, w in workers.items() if name in TIMED}
+    mlp_workers = {name: w for name, w in workers.items() if name in MLP_CONTENDERS}
     try:
         # The MLP first, while the workers hold no big DAG for the collector to traverse.
         progress("MLP epoch")
         results["mlp"] = round_robin(
-            workers, plan.mlp_repeats, plan.warmup, task="mlp", seed=SEED, samples=100
+            mlp_workers, plan.mlp_repeats, plan.warmup, task="mlp", seed=SEED, samples=100
         )
         for nodes, repeats in plan.dag_sizes:
             progress(f"DAG, {nodes:,} nodes")

@@ -1,9 +1,9 @@
 """benchmarks/run.py in smoke mode: it runs, prints its tables, and every contender agrees.
 
 No timing is asserted. What is asserted could fail: each contender (chainrule interpreted
-and compiled, the plain-float floor, PyTorch and micrograd where they are installed)
-computes the leaf gradients of the same random DAG and the weights after one MLP step in
-its own process, and those must agree.
+and compiled, the plain-float floor, the bare pure-Python node, PyTorch and micrograd where
+they are installed) computes the leaf gradients of the same random DAG and the weights
+after one MLP step in its own process, and those must agree.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def assert_agree(sums: dict[str, list[float]], must_have: set[str]) -> None:
 
 def test_prints_every_table_with_a_row_per_contender(smoke: tuple[str, dict[str, Any]]) -> None:
     text, _ = smoke
-    contenders = {"chainrule", "chainrule-compiled", "micrograd", "torch", "floor"}
+    mlp_contenders = {"chainrule", "chainrule-compiled", "micrograd", "torch", "floor"}
+    contenders = mlp_contenders | {"bare-python"}
     for heading in (
         "## Random DAG, 2,000 nodes, forward build + backward (GC on)",
         "## Random DAG, 2,000 nodes, cyclic garbage collector off",
@@ -76,7 +77,7 @@ def test_prints_every_table_with_a_row_per_contender(smoke: tuple[str, dict[str,
     ):
         assert set(rows(text, heading)) == contenders, heading
     mlp = rows(text, "## The seed's 4-3-2-1 tanh MLP")
-    assert set(mlp) == contenders | {"chainrule-compiled-batch"}
+    assert set(mlp) == mlp_contenders | {"chainrule-compiled-batch"}
     assert "## The demo's training to convergence" in text
     assert "## Gradient cross-check" in text
 
@@ -96,8 +97,8 @@ def test_every_contender_computes_the_same_dag_gradients(
     _, results = smoke
     for runs in (results["dag"]["2000"], results["dag_gc_off"]["results"]):
         sums = checksums(runs)
-        assert_agree(sums, {"chainrule", "chainrule-compiled", "floor"})
-        assert len(sums) + len(results["unavailable"]) >= 5
+        assert_agree(sums, {"chainrule", "chainrule-compiled", "floor", "bare-python"})
+        assert len(sums) + len(results["unavailable"]) >= 6
 
 
 def test_every_contender_takes_the_same_gradient_descent_step(
