@@ -202,29 +202,36 @@ class Micrograd(ObjectEngine):
 
 
 class BareValue:
-    """The least a Value can be in Python: four slots, four ops written inline, nothing else.
+    """The least a Value can be in Python: five slots, four ops written inline, nothing else.
 
     No checks, no op table, no constants (so it runs the DAG only), no ``requires_grad``,
-    no labels: chainrule's interpreted engine with every feature stripped. What it costs is
-    what any engine with one Python object per node pays at least.
+    no labels: chainrule's interpreted engine with every feature stripped, its node layout
+    kept (operands in two slots: one object per node for the cyclic collector). What it
+    costs is what any engine with one Python object per node pays at least.
     """
 
-    __slots__ = ("data", "grad", "op", "parents")
+    __slots__ = ("data", "first", "grad", "op", "second")
 
-    def __init__(self, data: float, op: int = -1, parents: tuple[Any, ...] = ()) -> None:
-        self.data, self.grad, self.op, self.parents = data, 0.0, op, parents
+    def __init__(
+        self,
+        data: float,
+        op: int = -1,
+        first: BareValue | None = None,
+        second: BareValue | None = None,
+    ) -> None:
+        self.data, self.grad, self.op, self.first, self.second = data, 0.0, op, first, second
 
     def __add__(self, other: BareValue) -> BareValue:
-        return BareValue(self.data + other.data, ADD, (self, other))
+        return BareValue(self.data + other.data, ADD, self, other)
 
     def __mul__(self, other: BareValue) -> BareValue:
-        return BareValue(self.data * other.data, MUL, (self, other))
+        return BareValue(self.data * other.data, MUL, self, other)
 
     def tanh(self) -> BareValue:
-        return BareValue(math.tanh(self.data), TANH, (self,))
+        return BareValue(math.tanh(self.data), TANH, self)
 
     def exp(self) -> BareValue:
-        return BareValue(math.exp(self.data), EXP, (self,))
+        return BareValue(math.exp(self.data), EXP, self)
 
     def backward(self) -> None:
         # Iterative depth-first order; None on the stack marks "the node below it has had
@@ -240,24 +247,23 @@ class BareValue:
                 visited.add(node)
                 stack.append(node)
                 stack.append(None)
-                for parent in node.parents:
-                    if parent not in visited:
-                        stack.append(parent)
+                if node.second is not None and node.second not in visited:
+                    stack.append(node.second)
+                if node.first is not None and node.first not in visited:
+                    stack.append(node.first)
         self.grad = 1.0
         for node in reversed(order):
-            g, op = node.grad, node.op
+            g, op, a, b = node.grad, node.op, node.first, node.second
             if op == ADD:
-                a, b = node.parents
                 a.grad += g
                 b.grad += g
             elif op == MUL:
-                a, b = node.parents
                 a.grad += g * b.data
                 b.grad += g * a.data
             elif op == TANH:
-                node.parents[0].grad += g * (1.0 - node.data * node.data)
+                a.grad += g * (1.0 - node.data * node.data)
             elif op == EXP:
-                node.parents[0].grad += g * node.data
+                a.grad += g * node.data
 
 
 class Bare(ObjectEngine):
