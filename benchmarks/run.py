@@ -46,7 +46,7 @@ NOTES = {
     "micrograd": "0.1.0 from the registry; tanh, exp added in its own closure style",
     "torch": "float64 0-d tensors, requires_grad, 1 thread",
     "floor": "plain floats, flat tape of (op, i, j), forward loop then reverse loop",
-    "bare-python": "4-slot node class, ops inline, no checks: the least a Python node costs",
+    "bare-python": "chainrule's node layout, ops inline, no table or checks: pure Python's least",
 }
 
 
