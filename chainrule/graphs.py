@@ -140,14 +140,19 @@ def add_graph_commands(subparsers: Any) -> None:
     """Add ``draw`` and ``explain`` to an argparse subparsers object (``set_defaults(run=...)``)."""
     for name, run, summary in (
         ("explain", run_explain, "print the chain-rule ledger for one weight"),
-        ("draw", run_draw, "draw every path from the loss to one weight (SVG and PNG)"),
+        (
+            "draw",
+            run_draw,
+            "draw every path from the loss to one weight, and the network, as SVG and PNG",
+        ),
     ):
         command = subparsers.add_parser(
             name,
             help=summary,
             description=(
-                f"{summary[0].upper()}{summary[1:]} of the demo's 4 -> 3 -> 2 -> 1 network "
-                "on one Iris sample, e.g. 'chainrule " + name + " w^1_11'."
+                f"{summary[0].upper()}{summary[1:]}, in the demo's 4 -> 3 -> 2 -> 1 network "
+                "on one Iris sample, "
+                "e.g. 'chainrule " + name + " w^1_11'."
             ),
         )
         command.add_argument("weight", type=_weight_index, help="a weight such as w^1_11")
