@@ -49,3 +49,53 @@ def test_the_commands_the_readme_names_exist() -> None:
     ):
         assert path in text
         assert (README.parent / path).exists(), path
+
+
+RESULTS = README.parent / "benchmarks" / "RESULTS.md"
+# The README's benchmark columns, by the contender names of benchmarks/RESULTS.md.
+README_COLUMNS = {
+    "chainrule": "chainrule",
+    "compiled": "chainrule-compiled",
+    "bare-python": "bare-python",
+    "micrograd": "micrograd",
+    "torch (scalars)": "torch",
+    "float floor": "floor",
+}
+
+
+def table_after(text: str, heading: str) -> dict[str, list[str]]:
+    """The first markdown table after the line starting with ``heading``: row name -> cells."""
+    lines = text[text.index(heading) :].splitlines()[1:]
+    rows: dict[str, list[str]] = {}
+    for line in lines:
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if not set(cells[0]) <= {"-"}:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def readme_row(label: str) -> dict[str, list[str]]:
+    """One row of the README's benchmark table: contender -> the numbers in its cell."""
+    table = table_after(README.read_text(encoding="utf-8"), "## Benchmarks")
+    columns = [README_COLUMNS[name] for name in table["workload"]]
+    return {
+        name: re.findall(r"[\d,.]+\d", cell)
+        for name, cell in zip(columns, table[label], strict=True)
+        if cell
+    }
+
+
+def test_the_readme_benchmark_table_is_the_one_in_results() -> None:
+    results = RESULTS.read_text(encoding="utf-8")
+    dag = readme_row("random DAG, build + backward, ns/node, 10k / 100k / 1M nodes")
+    for i, nodes in enumerate(("10,000", "100,000", "1,000,000")):
+        measured = table_after(results, f"### Random DAG, {nodes} nodes, forward build")
+        for name, numbers in dag.items():
+            assert numbers[i] == measured[name][0], (name, nodes)
+    memory = table_after(results, "### Memory per live node")
+    for name, numbers in readme_row("bytes per live node").items():
+        assert numbers[0] == memory[name][0], name
