@@ -80,8 +80,43 @@ class Program:
         """
         slots, batch = self._forward(inputs)
         output = _over_batch(slots[self.output], batch)
+        if batch is None:
+            grads = self._backward_floats(slots)
+        else:
+            grads = self._backward_arrays(slots, batch)
+        return output, _input_gradients(grads[: self.n_inputs], slots[: self.n_inputs])
+
+    def _backward_floats(self, slots: list[Any]) -> list[Any]:
+        """The reverse sweep on floats: one rule call per edge and nothing else per step."""
+        grads = [0.0] * self.n_slots
+        grads[self.output] = 1.0
+        try:
+            for step in reversed(self.instructions):
+                if not step.backward:
+                    continue
+                gradient, out, operands = grads[step.out], slots[step.out], step.operands
+                if len(operands) == 1:
+                    x = slots[operands[0]]
+                    for slot, rule in step.backward:
+                        grads[slot] += gradient * rule(x, out)
+                else:
+                    x, y = slots[operands[0]], slots[operands[1]]
+                    for slot, rule in step.backward:
+                        grads[slot] += gradient * rule(x, y, out)
+        except OverflowError:
+            raise _gradient_overflow(step, "") from None
+        # A float product overflows to inf silently: look once, at the end.
+        if not all(map(math.isfinite, grads)):
+            for step in reversed(self.instructions):
+                if not math.isfinite(grads[step.out]):
+                    raise _gradient_overflow(step, "")
+            raise OverflowError("the gradient overflowed a float at an input of a compiled replay")
+        return grads
+
+    def _backward_arrays(self, slots: list[Any], batch: int) -> list[Any]:
+        """The reverse sweep on arrays over the batch; None marks a slot no gradient reached."""
         grads: list[Any] = [None] * self.n_slots
-        grads[self.output] = 1.0 if batch is None else np.ones(batch)
+        grads[self.output] = np.ones(batch)
         with np.errstate(all="raise"):
             try:
                 for step in reversed(self.instructions):
@@ -100,11 +135,8 @@ class Program:
                         previous = grads[slot]
                         grads[slot] = contribution if previous is None else previous + contribution
             except (FloatingPointError, OverflowError) as error:
-                raise OverflowError(
-                    f"the gradient overflowed a float at the output of {step.op.name} "
-                    f"(slot {step.out}) in a compiled replay: {error}"
-                ) from None
-        return output, _input_gradients(grads[: self.n_inputs], slots[: self.n_inputs])
+                raise _gradient_overflow(step, f": {error}") from None
+        return grads
 
     def _forward(self, inputs: Sequence[Any]) -> tuple[list[Any], int | None]:
         """Every slot's value, and the batch size (None for a replay on floats)."""
@@ -120,8 +152,7 @@ class Program:
         for slot, constant in self.constants:
             slots[slot] = constant
         if batch is None:
-            for step in self.instructions:
-                slots[step.out] = step.op.compute(*[slots[i] for i in step.operands])
+            self._forward_floats(slots)
             return slots, None
         with np.errstate(all="raise"):
             try:
@@ -130,6 +161,40 @@ class Program:
             except FloatingPointError:
                 raise _batch_error(step, slots) from None
         return slots, batch
+
+    def _forward_floats(self, slots: list[Any]) -> None:
+        """Fill the slots on floats, raising the interpreted engine's errors."""
+        try:
+            for step in self.instructions:
+                operands = step.operands
+                if len(operands) == 1:
+                    slots[step.out] = step.op.forward(slots[operands[0]])
+                else:
+                    slots[step.out] = step.op.forward(slots[operands[0]], slots[operands[1]])
+        except OverflowError:
+            raise _float_error(step, slots) from None
+        # + and * overflow to inf silently: look once, at the end. The first non-finite
+        # output is the op that overflowed (its operands are finite).
+        if not all(map(math.isfinite, slots)):
+            for step in self.instructions:
+                if not math.isfinite(slots[step.out]):
+                    raise _float_error(step, slots)
+
+
+def _float_error(step: _Instruction, slots: list[Any]) -> Exception:
+    """The error the interpreted engine raises for ``step`` on these operands."""
+    try:
+        step.op.compute(*[slots[i] for i in step.operands])
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        return error
+    return OverflowError(f"{step.op.name} failed in a compiled replay")
+
+
+def _gradient_overflow(step: _Instruction, detail: str) -> OverflowError:
+    return OverflowError(
+        f"the gradient overflowed a float at the output of {step.op.name} "
+        f"(slot {step.out}) in a compiled replay{detail}"
+    )
 
 
 def _over_batch(value: Any, batch: int | None) -> Any:

@@ -147,6 +147,20 @@ def test_gradient_overflow_in_a_replay_is_reported() -> None:
         program.value_and_grad([[1.0, 1e-200]])
 
 
+@pytest.mark.parametrize("through_a_node", [False, True])
+def test_a_gradient_that_overflows_silently_on_floats_is_reported(through_a_node: bool) -> None:
+    # Two paths of 1e308 each: every local derivative is finite, their sum is not, and a
+    # float sum says so only by being inf.
+    x = Value(1e-10)
+    y = x * 1.0 if through_a_node else x
+    out = y * 1e308 + y * 1e308
+    with pytest.raises(OverflowError, match="gradient overflowed"):
+        out.backward()
+    where = r"the output of \*" if through_a_node else "an input"
+    with pytest.raises(OverflowError, match=f"gradient overflowed a float at {where}"):
+        trace(out, [x]).value_and_grad([1e-10])
+
+
 def test_bad_calls_get_clear_errors() -> None:
     x = Value(1.0)
     program = trace(x * 2.0, [x])
