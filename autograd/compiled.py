@@ -25,7 +25,7 @@ from autograd.ops import OPS, Op
 __all__ = ["Program", "trace"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Instruction:
     op: Op
     operands: tuple[int, ...]
