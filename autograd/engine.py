@@ -1,6 +1,6 @@
 """The `Value` node and reverse-mode differentiation over the graph of Values.
 
-A Value records the op that made it (a name in :data:`autograd.ops.OPS`) and its operands
+A Value records the op that made it (a row of :data:`autograd.ops.OPS`) and its operands
 in order. Backpropagation walks the graph once, iteratively, in reverse topological
 order, and adds up the contribution of every path: the seed's
 ``dh/dx = dh/dF * dF/dx + dh/dg * dg/dx``.
@@ -35,7 +35,8 @@ _RECORDING: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
 _ADD, _MUL, _POW = OPS["+"], OPS["*"], OPS["**"]
 _new_value = object.__new__
 _isfinite = math.isfinite
-_FINISH = object()
+
+_FINISH = object()  # a marker on topological_order's stack
 
 
 @contextmanager
