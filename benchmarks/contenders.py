@@ -201,78 +201,42 @@ class Micrograd(ObjectEngine):
         return version("micrograd")
 
 
-class BareValue:
-    """The least a Value can be in Python: five slots, four ops written inline, nothing else.
+class Bare(ObjectEngine):
+    """``bare.BareValue`` (see bare.py), as Python or compiled to C by mypyc.
 
-    No checks, no op table, no constants (so it runs the DAG only), no ``requires_grad``,
-    no labels: chainrule's interpreted engine with every feature stripped, its node layout
-    kept (operands in two slots: one object per node for the cyclic collector). What it
-    costs is what any engine with one Python object per node pays at least.
+    ``native=True`` imports the copy ``run.py`` compiled into the folder named by
+    CHAINRULE_BENCH_NATIVE_DIR, and refuses to run it if it is not compiled.
     """
 
-    __slots__ = ("data", "first", "grad", "op", "second")
+    def __init__(self, native: bool = False) -> None:
+        self.name = "bare-native" if native else "bare-python"
+        if not native:
+            from bare import BareValue
 
-    def __init__(
-        self,
-        data: float,
-        op: int = -1,
-        first: BareValue | None = None,
-        second: BareValue | None = None,
-    ) -> None:
-        self.data, self.grad, self.op, self.first, self.second = data, 0.0, op, first, second
+            self.BareValue = BareValue
+            return
+        import os
+        import sys
 
-    def __add__(self, other: BareValue) -> BareValue:
-        return BareValue(self.data + other.data, ADD, self, other)
+        folder = os.environ.get("CHAINRULE_BENCH_NATIVE_DIR")
+        if not folder:
+            raise Unavailable("run.py did not compile bare.py (no CHAINRULE_BENCH_NATIVE_DIR)")
+        sys.path.insert(0, folder)
+        import bare_native
 
-    def __mul__(self, other: BareValue) -> BareValue:
-        return BareValue(self.data * other.data, MUL, self, other)
-
-    def tanh(self) -> BareValue:
-        return BareValue(math.tanh(self.data), TANH, self)
-
-    def exp(self) -> BareValue:
-        return BareValue(math.exp(self.data), EXP, self)
-
-    def backward(self) -> None:
-        # Iterative depth-first order; None on the stack marks "the node below it has had
-        # all its parents emitted". Fresh nodes start at grad 0, so nothing is reset.
-        order: list[BareValue] = []
-        visited: set[BareValue] = set()
-        stack: list[Any] = [self]
-        while stack:
-            node = stack.pop()
-            if node is None:
-                order.append(stack.pop())
-            elif node not in visited:
-                visited.add(node)
-                stack.append(node)
-                stack.append(None)
-                if node.second is not None and node.second not in visited:
-                    stack.append(node.second)
-                if node.first is not None and node.first not in visited:
-                    stack.append(node.first)
-        self.grad = 1.0
-        for node in reversed(order):
-            g, op, a, b = node.grad, node.op, node.first, node.second
-            if op == ADD:
-                a.grad += g
-                b.grad += g
-            elif op == MUL:
-                a.grad += g * b.data
-                b.grad += g * a.data
-            elif op == TANH:
-                a.grad += g * (1.0 - node.data * node.data)
-            elif op == EXP:
-                a.grad += g * node.data
-
-
-class Bare(ObjectEngine):
-    """:class:`BareValue`: the pure-Python lower bound for an engine of node objects."""
-
-    name = "bare-python"
+        if bare_native.__file__ is None or bare_native.__file__.endswith(".py"):
+            raise Unavailable(f"bare_native is not compiled: {bare_native.__file__}")
+        self.BareValue = bare_native.BareValue
 
     def leaf(self, x: float) -> Any:
-        return BareValue(x)
+        return self.BareValue(x)
+
+    def version(self) -> str:
+        if self.name == "bare-python":
+            return ""
+        from importlib.metadata import version
+
+        return f"mypyc {version('mypy')}"
 
 
 class Torch(ObjectEngine):
@@ -528,4 +492,6 @@ def make(name: str) -> Any:
         return Floor()
     if name == "bare-python":
         return Bare()
+    if name == "bare-native":
+        return Bare(native=True)
     raise ValueError(f"unknown contender {name!r}")

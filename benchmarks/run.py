@@ -47,6 +47,7 @@ NOTES = {
     "torch": "float64 0-d tensors, requires_grad, 1 thread",
     "floor": "plain floats, flat tape of (op, i, j), forward loop then reverse loop",
     "bare-python": "chainrule's node layout, ops inline, no table or checks: pure Python's least",
+    "bare-native": "bare-python compiled to C by mypyc: what a native node gives (not shipped)",
 }
 
 
@@ -79,10 +80,11 @@ PLANS = {
     "smoke": Plan(((2_000, 1),), (2_000, 1), False, 1, 5_000, 2_000, False),
 }
 
-TIMED = ("chainrule", "chainrule-compiled", "micrograd", "torch", "floor", "bare-python")
-# bare-python has no constants, so no MLP; it is the DAG's pure-Python lower bound.
+BARE = ("bare-python", "bare-native")
+TIMED = ("chainrule", "chainrule-compiled", "micrograd", "torch", "floor", *BARE)
+# The bare nodes have no constants, so no MLP: they are reference points for the DAG.
 MLP_CONTENDERS = (*TIMED[:2], "chainrule-compiled-batch", "micrograd", "torch", "floor")
-CONTENDERS = (*MLP_CONTENDERS, "bare-python")
+CONTENDERS = (*MLP_CONTENDERS, *BARE)
 
 
 # --- workers ----------------------------------------------------------------------------
@@ -126,6 +128,27 @@ class Worker:
         if self.process.stdin:
             self.process.stdin.close()
         self.process.wait()
+
+
+def build_native_bare() -> tuple[str | None, str]:
+    """bare.py compiled by mypyc into a temporary folder: the folder, or None and why."""
+    folder = tempfile.mkdtemp(prefix="chainrule-bare-native-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    shutil.copy(HERE / "bare.py", Path(folder) / "bare_native.py")
+    progress("compiling bare.py with mypyc")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mypyc", "bare_native.py"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+        )
+    except OSError as error:
+        return None, f"could not run mypyc: {error}"
+    if done.returncode != 0:
+        last_line = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:]
+        return None, f"mypyc failed: {' '.join(last_line)}"
+    return folder, ""
 
 
 def ensure_micrograd(create: bool) -> tuple[Path | None, str]:
@@ -234,6 +257,11 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
         contenders.env["CHAINRULE_BENCH_VERSION"] = commit
     for name in CONTENDERS:
         contenders.pythons[name] = Path(sys.executable)
+    native, reason = build_native_bare()
+    if native is None:
+        contenders.unavailable["bare-native"] = reason
+    else:
+        contenders.env["CHAINRULE_BENCH_NATIVE_DIR"] = native
     micrograd, reason = ensure_micrograd(create=mode != "smoke")
     if micrograd is None:
         contenders.unavailable["micrograd"] = reason
