@@ -57,6 +57,7 @@ README_COLUMNS = {
     "chainrule": "chainrule",
     "compiled": "chainrule-compiled",
     "bare-python": "bare-python",
+    "bare-native": "bare-native",
     "micrograd": "micrograd",
     "torch (scalars)": "torch",
     "float floor": "floor",
