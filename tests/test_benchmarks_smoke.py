@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markdown_tables import table_after
 
 ROOT = Path(__file__).resolve().parent.parent
 RTOL = 1e-9
@@ -36,14 +37,10 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]
 
 
 def rows(text: str, heading: str) -> dict[str, str]:
-    """The rows of the table under a heading, by contender name."""
-    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
-    found = {}
-    for line in section.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("| ") and cells[0] not in ("contender",):
-            found[cells[0]] = line
-    return found
+    """The rows of the table under a heading, by contender name, each as its cells joined."""
+    table = table_after(text, heading)
+    table.pop("contender")
+    return {name: " | ".join(cells) for name, cells in table.items()}
 
 
 def checksums(runs_by_name: dict[str, list[dict[str, Any]]]) -> dict[str, list[float]]:

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from markdown_tables import table_after
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -62,21 +63,6 @@ README_COLUMNS = {
     "torch (scalars)": "torch",
     "float floor": "floor",
 }
-
-
-def table_after(text: str, heading: str) -> dict[str, list[str]]:
-    """The first markdown table after the line starting with ``heading``: row name -> cells."""
-    lines = text[text.index(heading) :].splitlines()[1:]
-    rows: dict[str, list[str]] = {}
-    for line in lines:
-        if not line.startswith("|"):
-            if rows:
-                break
-            continue
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if not set(cells[0]) <= {"-"}:
-            rows[cells[0]] = cells[1:]
-    return rows
 
 
 def readme_row(label: str) -> dict[str, list[str]]:
