@@ -21,7 +21,7 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from autograd import Value
+from autograd import Value, zero_grad
 from nn.init import Initializer, get_initializer
 
 __all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "weight_label", "bias_label", "output_label"]
@@ -316,8 +316,7 @@ class MLP:
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0 (leaves add up gradients across passes)."""
-        for p in self.parameters():
-            p.grad = 0.0
+        zero_grad(self.parameters())
 
     def __repr__(self) -> str:
         return (

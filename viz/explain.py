@@ -70,14 +70,6 @@ class _Sum:
 _Expr = Step | _Product | _Sum
 
 
-def _value(expr: _Expr) -> float:
-    if isinstance(expr, Step):
-        return expr.derivative
-    if isinstance(expr, _Product):
-        return math.prod(_value(f) for f in expr.factors)
-    return math.fsum(_value(t) for t in expr.terms)
-
-
 class _Graph:
     """The edges that lie on some path from ``root`` to ``wrt``, at one level."""
 
