@@ -15,6 +15,7 @@ in one table, :data:`autograd.ops.OPS`, apart from the machinery.
 from autograd.compiled import Program, trace
 from autograd.engine import (
     Value,
+    as_float,
     gradient_edges,
     local_derivatives,
     no_grad,
@@ -34,6 +35,7 @@ __all__ = [
     "local_derivatives",
     "gradient_edges",
     "topological_order",
+    "as_float",
     "OPS",
     "Op",
     "trace",

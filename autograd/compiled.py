@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.engine import Value, _to_float, topological_order
+from autograd.engine import Value, as_float, topological_order
 from autograd.ops import OPS, Op
 
 __all__ = ["Program", "trace"]
@@ -216,7 +216,7 @@ def _as_input(value: Any, i: int) -> Any:
         return array
     if isinstance(value, Value):
         raise TypeError(f"input {i} is a Value: a program takes plain numbers or arrays")
-    return _to_float(value, f"input {i}")
+    return as_float(value, f"input {i}")
 
 
 def _batch_error(step: _Instruction, slots: list[Any]) -> Exception:

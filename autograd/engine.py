@@ -19,6 +19,7 @@ from autograd.ops import OPS, Op
 
 __all__ = [
     "Value",
+    "as_float",
     "no_grad",
     "zero_grad",
     "local_derivatives",
@@ -68,8 +69,18 @@ def _recording() -> Iterator[None]:
         _RECORDING.reset(token)
 
 
-def _to_float(data: Any, what: str = "Value data") -> float:
-    """``data`` as a finite Python float, or a TypeError/ValueError naming what was given."""
+def as_float(data: Any, what: str = "Value data") -> float:
+    """``data`` as a finite Python float, or a TypeError/ValueError that names ``what``.
+
+    The one check of user numbers, shared by ``nn`` so that every message reads alike.
+
+    >>> as_float(3, "lr")
+    3.0
+    >>> as_float("3", "lr")
+    Traceback (most recent call last):
+    ...
+    TypeError: lr must be a real number (int, float or a numpy scalar), got str: '3'
+    """
     if isinstance(data, bool) or not isinstance(data, numbers.Real):
         raise TypeError(
             f"{what} must be a real number (int, float or a numpy scalar), "
@@ -121,7 +132,7 @@ class Value:
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
         if not isinstance(requires_grad, bool):
             raise TypeError(f"requires_grad must be a bool, got {requires_grad!r}")
-        self.data = _to_float(data)
+        self.data = as_float(data)
         self.grad = 0.0
         self.label = label
         self.requires_grad = requires_grad
@@ -303,7 +314,7 @@ def _operand(x: Any) -> Value | None:
         return _new_node(x, None, None, None, False)
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         return None
-    return Value(_to_float(x, "an operand"), requires_grad=False)
+    return Value(as_float(x, "an operand"), requires_grad=False)
 
 
 def _binary(op: Op, left: Any, right: Any) -> Value:

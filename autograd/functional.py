@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from autograd.engine import Value, _gradient_graph, _recording, _to_float, no_grad
+from autograd.engine import Value, _gradient_graph, _recording, as_float, no_grad
 
 __all__ = ["grad", "gradcheck", "GradcheckError"]
 
@@ -65,7 +65,7 @@ def grad(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
 
 def _constant_or_as_is(arg: Any) -> Any:
     if isinstance(arg, numbers.Real) and not isinstance(arg, bool):
-        return Value(_to_float(arg, "an argument"), requires_grad=False)
+        return Value(as_float(arg, "an argument"), requires_grad=False)
     return arg
 
 
@@ -78,7 +78,7 @@ def _fresh_variable(arg: Any) -> Value:
     """
     if isinstance(arg, Value):
         return arg + 0.0 if arg.requires_grad else Value(arg.data)
-    return Value(_to_float(arg, "the argument to differentiate"))
+    return Value(as_float(arg, "the argument to differentiate"))
 
 
 def gradcheck(
@@ -99,9 +99,9 @@ def gradcheck(
     if not args:
         raise ValueError("gradcheck needs at least one argument to differentiate")
     for name, number in (("eps", eps), ("rtol", rtol), ("atol", atol)):
-        if _to_float(number, name) < 0.0 or (name == "eps" and number == 0.0):
+        if as_float(number, name) < 0.0 or (name == "eps" and number == 0.0):
             raise ValueError(f"{name} must be positive, got {number!r}")
-    point = [_to_float(a, f"gradcheck argument {i}") for i, a in enumerate(args)]
+    point = [as_float(a, f"gradcheck argument {i}") for i, a in enumerate(args)]
 
     with _recording():
         variables = [Value(a) for a in point]

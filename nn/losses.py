@@ -12,11 +12,10 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from autograd import Value
+from autograd import Value, as_float
 
 __all__ = ["sse", "mse", "l2", "l1"]
 
@@ -32,7 +31,7 @@ def sse(preds: Sequence[Value | float], targets: Sequence[Value | float]) -> Val
     _check_pair(preds, targets)
     total: Value | None = None
     for n, (p, y) in enumerate(zip(preds, targets, strict=True)):
-        target = y if isinstance(y, Value) else _number(y, f"targets[{n}]")
+        target = y if isinstance(y, Value) else as_float(y, f"targets[{n}]")
         # One ** node, not error * error: the graph then has the seed's paths, one per
         # route through the network, instead of two per route into the square.
         square = (_value(p, f"preds[{n}]") - target) ** 2
@@ -94,10 +93,4 @@ def _check_pair(preds: Any, targets: Any) -> None:
 def _value(x: Any, what: str) -> Value:
     if isinstance(x, Value):
         return x
-    return Value(_number(x, what), requires_grad=False)
-
-
-def _number(x: Any, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} must be a number, got {type(x).__name__}: {x!r}")
-    return float(x)
+    return Value(as_float(x, what), requires_grad=False)

@@ -16,12 +16,11 @@ neuron ``j`` of layer ``k``; the network's inputs are ``x_1 .. x_n``.
 
 from __future__ import annotations
 
-import numbers
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from autograd import Value, zero_grad
+from autograd import Value, as_float, zero_grad
 from nn.init import Initializer, get_initializer
 
 __all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "weight_label", "bias_label", "output_label"]
@@ -111,7 +110,7 @@ class Neuron:
         draw = get_initializer(init)
         self.weights: list[Value] = []
         for i in range(1, nin + 1):
-            w = _float_from_initializer(draw(nin, fan_out, rng), init)
+            w = as_float(draw(nin, fan_out, rng), f"a weight from initialiser {init!r}")
             self.weights.append(Value(w, label=weight_label(k, i, j)))
         self.bias: Value | None = Value(0.0, label=bias_label(k, j)) if bias else None
         self.output: Value | None = None
@@ -328,15 +327,7 @@ class MLP:
 def _input_value(x: Any, i: int) -> Value:
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"input x_{i} must be a number or a Value, got {type(x).__name__}: {x!r}")
-    return Value(float(x), label=f"x_{i}", requires_grad=False)
-
-
-def _float_from_initializer(w: Any, init: Any) -> float:
-    if isinstance(w, bool) or not isinstance(w, numbers.Real):
-        raise TypeError(f"the initialiser {init!r} returned {type(w).__name__} {w!r}, not a float")
-    return float(w)
+    return Value(as_float(x, f"input x_{i}"), label=f"x_{i}", requires_grad=False)
 
 
 def _check_count(n: Any, what: str) -> None:

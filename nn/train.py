@@ -21,7 +21,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from autograd import Value, no_grad
+from autograd import Value, as_float, no_grad
 from nn.batched import BatchedLoss
 from nn.losses import l1 as l1_penalty
 from nn.losses import l2 as l2_penalty
@@ -391,9 +391,7 @@ def _positive(x: Any, name: str) -> float:
 
 
 def _non_negative(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(x).__name__}: {x!r}")
-    value = float(x)
-    if not math.isfinite(value) or value < 0.0:
+    value = as_float(x, name)
+    if value < 0.0:
         raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
     return value

@@ -59,7 +59,7 @@ def test_bad_input_is_a_clear_error() -> None:
         nn.sse([Value(1.0), Value(2.0)], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="at least one"):
         nn.sse([], [])
-    with pytest.raises(TypeError, match=r"targets\[1\] must be a number"):
+    with pytest.raises(TypeError, match=r"targets\[1\] must be a real number"):
         nn.sse([Value(1.0), Value(2.0)], [1.0, "2"])  # type: ignore[list-item]
     with pytest.raises(TypeError, match=r"params\[0\]"):
         nn.l2(["w"])  # type: ignore[list-item]

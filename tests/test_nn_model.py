@@ -190,7 +190,9 @@ def test_bad_arguments_get_clear_errors() -> None:
         model([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="x_2"):
         model([1.0, "2", 3.0, 4.0])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="input x_3 must be finite"):
+        model([1.0, 2.0, float("nan"), 4.0])
     with pytest.raises(TypeError, match="sequence"):
         model(1.0)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="returned str"):
+    with pytest.raises(TypeError, match=r"weight from initialiser .* got str"):
         nn.MLP(2, [1], init=lambda fi, fo, rng: "0.1")  # type: ignore[arg-type,return-value]
