@@ -209,7 +209,7 @@ def _draw_state(
     names = node_names(order)
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     graph = ChainGraph(name="chainrule")
-    graph.text = to_text(root, state)
+    graph.text = _text(order, names, state)
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.2", ranksep="0.35")
     graph.attr("node", fontname="Helvetica", fontsize="11")
     graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
@@ -443,7 +443,11 @@ def to_text(root: Value, state: GradState | None = None) -> str:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
     order = topological_order(root)
-    names = node_names(order)
+    return _text(order, node_names(order), state)
+
+
+def _text(order: list[Value], names: dict[Value, str], state: GradState | None) -> str:
+    """:func:`to_text` of a graph already in topological order and named."""
     rows = []
     for node in order:
         if not (node.label or node.parents or node.requires_grad):
