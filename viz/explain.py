@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -203,6 +204,10 @@ class _Graph:
         return factors[0] if len(factors) == 1 else _Product(tuple(factors))
 
 
+def _step_number(step: Step) -> str:
+    return number(step.derivative, _LEDGER_DIGITS)
+
+
 def _reaching(
     order: list[Value], wrt: Value, edges: dict[Value, list[tuple[int, Value, float]]]
 ) -> set[Value]:
@@ -271,12 +276,16 @@ class ChainRule:
     def _d(self, top: Value, bottom: Value) -> str:
         return f"d{self.names[top]}/d{self.names[bottom]}"
 
-    def _render(self, expr: _Expr, leaf: str, times: str, wrap: tuple[str, str]) -> str:
-        """The expression with each step written by ``leaf`` ("symbol" or "number")."""
+    def _step_symbol(self, step: Step) -> str:
+        return self._d(step.child, step.parent)
+
+    def _render(
+        self, expr: _Expr, leaf: Callable[[Step], str], times: str, wrap: tuple[str, str]
+    ) -> str:
+        """The expression with each step written by ``leaf``; ``wrap`` brackets a negative
+        number and a sum inside a product."""
         if isinstance(expr, Step):
-            if leaf == "symbol":
-                return self._d(expr.child, expr.parent)
-            text = number(expr.derivative, _LEDGER_DIGITS)
+            text = leaf(expr)
             return f"{wrap[0]}{text}{wrap[1]}" if text.startswith("-") else text
         if isinstance(expr, _Sum):
             return " + ".join(self._render(t, leaf, times, wrap) for t in expr.terms)
@@ -294,8 +303,10 @@ class ChainRule:
         if self._expr is None:
             lines.append(f"{head} = 0  (no path leads from {self.names[self.root]} to it)")
         else:
-            lines.append(f"{head} = {self._render(self._expr, 'symbol', ' * ', ('(', ')'))}")
-            lines.append(f"{pad} = {self._render(self._expr, 'number', ' * ', ('(', ')'))}")
+            lines.append(
+                f"{head} = {self._render(self._expr, self._step_symbol, ' * ', ('(', ')'))}"
+            )
+            lines.append(f"{pad} = {self._render(self._expr, _step_number, ' * ', ('(', ')'))}")
             count = len(self.paths)
             plural = "path" if count == 1 else "paths"
             lines.append(
@@ -326,6 +337,9 @@ class ChainRule:
             rf"{{\partial {latex_symbol(self.names[bottom])}}}"
         )
 
+    def _step_latex(self, step: Step) -> str:
+        return self._latex_d(step.child, step.parent)
+
     def to_latex(self) -> str:
         """The ledger as a LaTeX ``aligned`` block (symbols, numbers, sum, backward).
 
@@ -342,8 +356,9 @@ class ChainRule:
         if self._expr is None:
             body = [rf"{head} &= 0 \quad \text{{(no path; backward: {backward})}}"]
         else:
-            symbolic = self._latex_expr(self._expr)
-            numeric = self._render(self._expr, "number", r" \cdot ", (r"\left(", r"\right)"))
+            wrap = (r"\left(", r"\right)")
+            symbolic = self._render(self._expr, self._step_latex, r" \cdot ", wrap)
+            numeric = self._render(self._expr, _step_number, r" \cdot ", wrap)
             count = len(self.paths)
             plural = "path" if count == 1 else "paths"
             body = [
@@ -353,17 +368,6 @@ class ChainRule:
                 rf"\text{{(sum over {count} {plural}; backward: {backward})}}",
             ]
         return "\n".join([r"\begin{aligned}", *body, r"\end{aligned}"])
-
-    def _latex_expr(self, expr: _Expr) -> str:
-        if isinstance(expr, Step):
-            return self._latex_d(expr.child, expr.parent)
-        if isinstance(expr, _Sum):
-            return " + ".join(self._latex_expr(t) for t in expr.terms)
-        parts = []
-        for factor in expr.factors:
-            text = self._latex_expr(factor)
-            parts.append(rf"\left({text}\right)" if isinstance(factor, _Sum) else text)
-        return r" \cdot ".join(parts)
 
     def to_markdown(self) -> str:
         """The ledger as display math, then a table of the paths and their products.
