@@ -8,7 +8,6 @@ Kept apart from the argument parsing of ``chainrule.cli`` so each piece is testa
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ __all__ = [
 
 # The seed's worked examples, from the output layer down: (k, i, j) of w^k_ij.
 SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (2, 2, 1), (1, 1, 1))
-_WEIGHT = re.compile(r"^w\^(\d+)_(?:\{(\d+),(\d+)\}|(\d)(\d))$")
 
 
 def _render_both(graph: viz.ChainGraph, stem: Path) -> list[Path]:
@@ -97,14 +95,11 @@ def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = "setosa") ->
 
 
 def _weight_index(text: str) -> tuple[int, int, int]:
-    """``"w^1_11"`` or ``"w^1_{10,3}"`` -> (k, i, j)."""
-    match = _WEIGHT.match(text.strip())
-    if match is None:
-        raise argparse.ArgumentTypeError(
-            f"expected a weight in the seed's notation such as w^1_11 or w^1_{{10,3}}, got {text!r}"
-        )
-    k, i2, j2, i1, j1 = match.groups()
-    return int(k), int(i1 or i2), int(j1 or j2)
+    """``"w^1_11"`` or ``"w^1_{10,3}"`` -> (k, i, j), or the parser's error."""
+    try:
+        return nn.parse_weight_label(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _setup(args: argparse.Namespace) -> tuple[nn.MLP, Value, Value]:

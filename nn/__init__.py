@@ -15,7 +15,16 @@ True
 from nn.data import Dataset, iris_binary, load_csv, load_iris, standardize
 from nn.init import INITIALIZERS, get_initializer
 from nn.losses import l1, l2, mse, sse
-from nn.model import ACTIVATIONS, MLP, Layer, Neuron, bias_label, output_label, weight_label
+from nn.model import (
+    ACTIVATIONS,
+    MLP,
+    Layer,
+    Neuron,
+    bias_label,
+    output_label,
+    parse_weight_label,
+    weight_label,
+)
 from nn.serialize import load_parameters, save_parameters
 from nn.train import (
     OPTIMIZERS,
@@ -33,6 +42,7 @@ __all__ = [
     "Neuron",
     "ACTIVATIONS",
     "weight_label",
+    "parse_weight_label",
     "bias_label",
     "output_label",
     "INITIALIZERS",

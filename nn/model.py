@@ -17,13 +17,23 @@ neuron ``j`` of layer ``k``; the network's inputs are ``x_1 .. x_n``.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from autograd import Value, as_float, zero_grad
 from nn.init import Initializer, get_initializer
 
-__all__ = ["ACTIVATIONS", "Neuron", "Layer", "MLP", "weight_label", "bias_label", "output_label"]
+__all__ = [
+    "ACTIVATIONS",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "weight_label",
+    "parse_weight_label",
+    "bias_label",
+    "output_label",
+]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 
@@ -42,6 +52,24 @@ def weight_label(k: int, i: int, j: int) -> str:
     ('w^1_11', 'w^1_{10,3}')
     """
     return f"w^{k}_{_index(i, j)}"
+
+
+_WEIGHT_LABEL = re.compile(r"^w\^(\d+)_(?:\{(\d+),(\d+)\}|(\d)(\d))$")
+
+
+def parse_weight_label(text: str) -> tuple[int, int, int]:
+    """(k, i, j) of a weight's label: the inverse of :func:`weight_label`.
+
+    >>> parse_weight_label("w^1_11"), parse_weight_label("w^1_{10,3}")
+    ((1, 1, 1), (1, 10, 3))
+    """
+    match = _WEIGHT_LABEL.match(text.strip())
+    if match is None:
+        raise ValueError(
+            f"expected a weight in the seed's notation such as w^1_11 or w^1_{{10,3}}, got {text!r}"
+        )
+    k, i2, j2, i1, j1 = match.groups()
+    return int(k), int(i1 or i2), int(j1 or j2)
 
 
 def bias_label(k: int, j: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -196,3 +197,11 @@ def test_bad_arguments_get_clear_errors() -> None:
         model(1.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"weight from initialiser .* got str"):
         nn.MLP(2, [1], init=lambda fi, fo, rng: "0.1")  # type: ignore[arg-type,return-value]
+
+
+def test_a_weight_label_parses_back_to_its_indices() -> None:
+    for k, i, j in itertools.product((1, 2, 12), (1, 9, 10, 31), (1, 3, 10)):
+        assert nn.parse_weight_label(nn.weight_label(k, i, j)) == (k, i, j)
+    for bad in ("w^1_1", "w1_11", "w^1_{1,}", "b^1_1", "w^1_111"):
+        with pytest.raises(ValueError, match="seed's notation"):
+            nn.parse_weight_label(bad)
