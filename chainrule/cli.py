@@ -20,6 +20,9 @@ from matplotlib.figure import Figure
 import nn
 from autograd import Value
 from chainrule.graphs import (
+    DEFAULT_OUT,
+    DEMO_LAYERS,
+    DEMO_SPECIES,
     SEED_WEIGHTS,
     add_graph_commands,
     demo_ledgers,
@@ -27,12 +30,9 @@ from chainrule.graphs import (
     write_demo_graphs,
 )
 
-DEFAULT_OUT = "chainrule-out"
-
-# The demo's settings, measured: on Iris (setosa vs the others, standardised) the seed's
-# network converges (largest weight change < tol) in about 300 epochs to 100% accuracy.
-DEMO_SPECIES = "setosa"
-DEMO_LAYERS = (3, 2, 1)
+# The demo's training settings, measured: on Iris (setosa vs the others, standardised)
+# the seed's network converges (largest weight change < tol) in about 300 epochs to 100%
+# accuracy.
 DEMO_LR = 0.01
 DEMO_L2 = 1e-3
 DEMO_TOL = 3e-4

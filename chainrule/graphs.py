@@ -23,6 +23,11 @@ __all__ = [
     "write_demo_graphs",
 ]
 
+DEFAULT_OUT = "chainrule-out"
+# The demo's network and data: the seed's 4 -> 3 -> 2 -> 1 MLP on Iris, one species
+# against the others.
+DEMO_LAYERS = (3, 2, 1)
+DEMO_SPECIES = "setosa"
 # The seed's worked examples, from the output layer down: (k, i, j) of w^k_ij.
 SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (2, 2, 1), (1, 1, 1))
 
@@ -86,7 +91,7 @@ def demo_ledgers(model: nn.MLP, loss: Value) -> str:
     )
 
 
-def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = "setosa") -> Value:
+def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = DEMO_SPECIES) -> Value:
     """The loss ``L = (y - yhat)^2`` of one Iris sample on ``model``, labelled ``L``."""
     data = nn.iris_binary(species)
     if not 0 <= sample < len(data):
@@ -103,7 +108,7 @@ def _weight_index(text: str) -> tuple[int, int, int]:
 
 
 def _setup(args: argparse.Namespace) -> tuple[nn.MLP, Value, Value]:
-    model = nn.MLP(4, [3, 2, 1], seed=args.seed)
+    model = nn.MLP(4, list(DEMO_LAYERS), seed=args.seed)
     loss = demo_sample_loss(model, args.sample)
     return model, loss, model.weight(*args.weight)
 
@@ -162,5 +167,5 @@ def add_graph_commands(subparsers: Any) -> None:
             )
             command.add_argument("--markdown", action="store_true", help="LaTeX/Markdown form")
         else:
-            command.add_argument("--out", default="chainrule-out", help="folder for the pictures")
+            command.add_argument("--out", default=DEFAULT_OUT, help="folder for the pictures")
         command.set_defaults(run=run)
