@@ -243,8 +243,7 @@ def _draw_state(
     for node in order:
         node_id = ids[node]
         home = clusters[owner[node]] if node in owner else graph
-        if not node.requires_grad and not node.parents and not node.label:
-            # An unnamed constant such as the 2 in x ** 2: just its number.
+        if _inline_constant(node):
             home.node(
                 node_id,
                 label=f"<{number(node.data)}>",
@@ -414,12 +413,14 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
     return graph
 
 
+def _inline_constant(node: Value) -> bool:
+    """An unnamed constant (such as the 2 of ``x ** 2``): written as a number, not a node."""
+    return not (node.label or node.parents or node.requires_grad)
+
+
 def _formula(node: Value, names: dict[Value, str]) -> str:
     """How ``node`` is computed, e.g. ``v_1 + a`` or ``tanh(x)``; ``leaf`` for inputs."""
-    operands = [
-        names[p] if p.label or p.parents or p.requires_grad else number(p.data)
-        for p in node.parents
-    ]
+    operands = [number(p.data) if _inline_constant(p) else names[p] for p in node.parents]
     if not node.parents:
         return "leaf" if node.requires_grad else "constant"
     if node.op in _INFIX:
@@ -450,8 +451,8 @@ def _text(order: list[Value], names: dict[Value, str], state: GradState | None) 
     """:func:`to_text` of a graph already in topological order and named."""
     rows = []
     for node in order:
-        if not (node.label or node.parents or node.requires_grad):
-            continue  # unnamed constants appear inline, as numbers
+        if _inline_constant(node):
+            continue  # it appears in its users' formulas, as a number
         grad = ""
         if node.requires_grad:
             grad = f"grad {number(node.grad)}"
