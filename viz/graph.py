@@ -351,7 +351,8 @@ def draw_paths(
     At ``level="op"`` everything off the paths is grey. At ``level="neuron"`` only the
     labelled Values on the paths are drawn (``L``, ``O_kj``, ``w^k_ij``), each edge with
     the neuron-level derivative such as dO_31/dO_21, as in the seed's formula. The caption
-    is the ledger of :func:`viz.explain` at that level.
+    is the ledger of :func:`viz.explain` at that level. ``max_nodes`` bounds the op-level
+    drawing (the whole graph); a neuron-level one is bounded by ``max_paths``.
 
     >>> from autograd import Value
     >>> x = Value(2.0, label="x"); y = x * x + x.tanh(); y.backward()
