@@ -6,6 +6,7 @@
 - :func:`explain`: a gradient as the sum over paths of products of local derivatives.
 - :func:`to_text`: the operation graph as plain text for a terminal.
 - :func:`backward_frames`: one picture per step of the backward pass; :func:`write_frames`.
+- :func:`backward_steps`: the same steps as data (what each node sends, grads so far).
 
 Builders never run ``dot``; ``.render()``/``.pipe()`` do, and without Graphviz they raise
 :class:`DotNotFoundError` saying how to install it.
@@ -21,18 +22,22 @@ dh/dx = dh/dx + dh/dx
 """
 
 from viz._render import ChainGraph, DotNotFoundError, install_hint
-from viz.explain import ChainRule, Path, Step, explain
+from viz.explain import ChainRule, Path, explain
 from viz.frames import backward_frames, write_frames
 from viz.graph import draw_graph, draw_paths, to_text
 from viz.network import draw_network
+from viz.steps import BackwardStep, Contribution, Step, backward_steps
 
 __all__ = [
+    "BackwardStep",
+    "Contribution",
     "ChainGraph",
     "ChainRule",
     "DotNotFoundError",
     "Path",
     "Step",
     "backward_frames",
+    "backward_steps",
     "draw_graph",
     "draw_network",
     "draw_paths",

@@ -14,30 +14,15 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
-from autograd import Value, gradient_edges, topological_order
+from autograd import Value, topological_order
 from viz._labels import latex_symbol, node_names, number
+from viz.steps import Edges, Level, Step, contract, op_edges
 
 __all__ = ["ChainRule", "Path", "Step", "explain"]
 
-Level = Literal["op", "neuron"]
 _LEDGER_DIGITS = 6
 _MAX_NESTING = 100  # deeper than this, the factorised ledger falls back to a plain sum
-
-
-@dataclass(frozen=True)
-class Step:
-    """One edge of a path: ``child`` depends on ``parent`` with local ``derivative``.
-
-    ``slot`` is the operand position at the operation level, None at the neuron level
-    (where one step may stand for several operation paths, summed).
-    """
-
-    child: Value
-    parent: Value
-    slot: int | None
-    derivative: float
 
 
 @dataclass(frozen=True)
@@ -77,60 +62,19 @@ class _Graph:
     def __init__(self, root: Value, wrt: Value, level: Level) -> None:
         self.order = topological_order(root)
         self.position = {node: i for i, node in enumerate(self.order)}
-        edges = {node: gradient_edges(node) for node in self.order}
+        edges = op_edges(self.order)
         reaches = _reaching(self.order, wrt, edges)
-        op_edges: dict[Value, list[tuple[Value, int | None, float]]] = {
-            node: [(parent, slot, d) for slot, parent, d in edges[node] if parent in reaches]
+        on_paths = {
+            node: [edge for edge in edges[node] if edge.parent in reaches]
             for node in self.order
             if node in reaches
         }
-        self.edges: dict[Value, list[tuple[Value, int | None, float]]]
         if level == "op":
-            self.edges = op_edges
+            self.edges = on_paths
         else:
-            self.edges = self._contract(op_edges, root, wrt)
-
-    def _contract(
-        self,
-        op_edges: dict[Value, list[tuple[Value, int | None, float]]],
-        root: Value,
-        wrt: Value,
-    ) -> dict[Value, list[tuple[Value, int | None, float]]]:
-        def is_stop(node: Value) -> bool:
-            return bool(node.label) or node is root or node is wrt
-
-        contracted: dict[Value, list[tuple[Value, int | None, float]]] = {}
-        for start in op_edges:
-            if not is_stop(start):
-                continue
-            # Walk down from `start` through unlabelled nodes only, summing the products
-            # of local derivatives that arrive at each labelled node.
-            region = [start]
-            seen = {start}
-            stack = [start]
-            while stack:
-                node = stack.pop()
-                if node is not start and is_stop(node):
-                    continue
-                for parent, _, _ in op_edges[node]:
-                    if parent not in seen:
-                        seen.add(parent)
-                        region.append(parent)
-                        stack.append(parent)
-            region.sort(key=self.position.__getitem__, reverse=True)
-            arriving = dict.fromkeys(region, 0.0)
-            arriving[start] = 1.0
-            for node in region:
-                if node is not start and is_stop(node):
-                    continue
-                for parent, _, d in op_edges[node]:
-                    arriving[parent] += arriving[node] * d
-            ends = sorted(
-                (n for n in region if n is not start and is_stop(n)),
-                key=self.position.__getitem__,
+            self.edges = contract(
+                self.order, on_paths, lambda n: bool(n.label) or n is root or n is wrt
             )
-            contracted[start] = [(end, None, arriving[end]) for end in ends]
-        return contracted
 
     def count_paths(self, top: Value, bottom: Value) -> dict[Value, int]:
         """For every node, how many paths lead from it down to ``bottom``."""
@@ -140,18 +84,14 @@ class _Graph:
             if node is bottom:
                 counts[node] = 1
             elif node in self.edges:
-                total = sum(counts.get(parent, 0) for parent, _, _ in self.edges[node])
+                total = sum(counts.get(edge.parent, 0) for edge in self.edges[node])
                 if total:
                     counts[node] = total
         return counts
 
     def steps(self, node: Value, toward: dict[Value, int]) -> list[Step]:
         """The steps out of ``node`` that lead on toward the bottom of ``toward``."""
-        return [
-            Step(node, parent, slot, d)
-            for parent, slot, d in self.edges.get(node, [])
-            if parent in toward
-        ]
+        return [edge for edge in self.edges.get(node, []) if edge.parent in toward]
 
     def paths(self, root: Value, wrt: Value) -> list[Path]:
         toward = self.count_paths(root, wrt)
@@ -208,13 +148,11 @@ def _step_number(step: Step) -> str:
     return number(step.derivative, _LEDGER_DIGITS)
 
 
-def _reaching(
-    order: list[Value], wrt: Value, edges: dict[Value, list[tuple[int, Value, float]]]
-) -> set[Value]:
+def _reaching(order: list[Value], wrt: Value, edges: Edges) -> set[Value]:
     """The nodes in ``order`` from which ``wrt`` can be reached through gradient edges."""
     reaches: set[Value] = set()
     for node in order:
-        if node is wrt or any(parent in reaches for _, parent, _ in edges[node]):
+        if node is wrt or any(edge.parent in reaches for edge in edges[node]):
             reaches.add(node)
     return reaches
 

@@ -14,74 +14,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograd import Value, gradient_edges, topological_order
+from autograd import Value, topological_order
 from viz._labels import node_names, number
 from viz._render import ChainGraph
-from viz.graph import (
-    GradState,
-    _caption,
-    _check_rankdir,
-    _check_size,
-    _draw_state,
-    _formula,
-    expected_contributions,
-)
+from viz.graph import GradState, _caption, _check_rankdir, _check_size, _draw_state, _formula
+from viz.steps import BackwardStep, backward_steps
 
 __all__ = ["backward_frames", "write_frames"]
+
+
+def _state(step: BackwardStep, names: dict[Value, str], total: int) -> GradState:
+    """What frame ``step.index`` shows: the grads so far and what the step sent."""
+    root_name = names[step.nodes[-1]]
+    if step.node is None:
+        lines = [f"step 0: the seed d{root_name}/d{root_name} = 1"]
+    else:
+        name = names[step.node]
+        grad = step.grads[step.node] or 0.0
+        lines = [
+            f"step {step.index} of {total}: {name} = {_formula(step.node, names)} "
+            f"passes its grad {number(grad)} to its operands"
+        ]
+        for sent in step.sent:
+            parent = names[sent.edge.parent]
+            lines.append(
+                f"  d{root_name}/d{name} * d{name}/d{parent} = {number(sent.grad)} * "
+                f"{number(sent.edge.derivative)} = {number(sent.value)} -> {parent}"
+            )
+    carried = {(c.edge.child, c.edge.slot) for received in step.received.values() for c in received}
+    return GradState(
+        dict(step.grads),
+        {node: [c.value for c in received] for node, received in step.received.items()},
+        {node: len(step.received[node]) + len(step.to_come[node]) for node in step.nodes},
+        processed=step.node,
+        sent={(c.edge.child, c.edge.slot): c.value for c in step.sent},
+        carried=carried,
+        caption=lines,
+    )
 
 
 def _states(root: Value, order: list[Value]) -> list[GradState]:
     """The gradient state after the seed and after each node the engine processes."""
     names = node_names(order)
-    expected = expected_contributions(order)
-    grads: dict[Value, float | None] = dict.fromkeys(order)
-    grads[root] = 1.0
-    received: dict[Value, list[float]] = {node: [] for node in order}
-    carried: set[tuple[Value, int]] = set()
-    root_name = names[root]
-    states = [
-        GradState(
-            dict(grads),
-            {node: [] for node in order},
-            expected,
-            carried=set(),
-            caption=[f"step 0: the seed d{root_name}/d{root_name} = 1"],
-        )
-    ]
-    # The engine's order: reversed topological order. Leaves and constants send nothing,
-    # so they get no frame of their own.
-    steps = [node for node in reversed(order) if node.parents and node.requires_grad]
-    for number_, node in enumerate(steps, start=1):
-        grad = grads[node]
-        if grad is None:  # unreachable: every consumer comes earlier in the order
-            raise RuntimeError(f"no gradient reached {names[node]} before its turn")
-        sent: dict[tuple[Value, int], float] = {}
-        lines = [
-            f"step {number_} of {len(steps)}: {names[node]} = {_formula(node, names)} "
-            f"passes its grad {number(grad)} to its operands"
-        ]
-        for slot, parent, d in gradient_edges(node):
-            contribution = grad * d
-            sent[node, slot] = contribution
-            carried.add((node, slot))
-            received[parent].append(contribution)
-            grads[parent] = (grads[parent] or 0.0) + contribution
-            lines.append(
-                f"  d{root_name}/d{names[node]} * d{names[node]}/d{names[parent]} = "
-                f"{number(grad)} * {number(d)} = {number(contribution)} -> {names[parent]}"
-            )
-        states.append(
-            GradState(
-                dict(grads),
-                {n: list(r) for n, r in received.items()},
-                expected,
-                processed=node,
-                sent=sent,
-                carried=set(carried),
-                caption=lines,
-            )
-        )
-    return states
+    steps = backward_steps(root)
+    return [_state(step, names, len(steps) - 1) for step in steps]
 
 
 def backward_frames(

@@ -19,7 +19,7 @@ from viz._labels import html_symbol, html_text, node_names, number
 from viz._render import ChainGraph
 from viz.explain import ChainRule, Level, explain
 
-__all__ = ["GradState", "draw_graph", "draw_paths", "expected_contributions", "to_text"]
+__all__ = ["GradState", "draw_graph", "draw_paths", "to_text"]
 
 _INFIX = {"+", "*", "**"}
 _GREY = "#b0b7c3"
@@ -63,22 +63,13 @@ class GradState:
     received: dict[Value, list[float]]
     expected: dict[Value, int]
     processed: Value | None = None
-    sent: dict[tuple[Value, int], float] = field(default_factory=dict)
-    carried: set[tuple[Value, int]] | None = None
+    sent: dict[tuple[Value, int | None], float] = field(default_factory=dict)
+    carried: set[tuple[Value, int | None]] | None = None
     caption: list[str] = field(default_factory=list)
 
     def partial(self, node: Value) -> bool:
         """Whether ``node`` still waits for contributions from other consumers."""
         return len(self.received[node]) < self.expected[node]
-
-
-def expected_contributions(order: list[Value]) -> dict[Value, int]:
-    """For each node, how many consumer slots send it gradient."""
-    expected = dict.fromkeys(order, 0)
-    for node in order:
-        for _, parent, _ in gradient_edges(node):
-            expected[parent] += 1
-    return expected
 
 
 def _final_state(order: list[Value]) -> GradState:

@@ -1,0 +1,215 @@
+"""``backward_steps``: the backward pass as data, one step per node it processes.
+
+The one sweep behind every step-by-step view: :func:`viz.backward_frames` draws these
+steps, and a page or notebook can replay them. A step names the node processed, what it
+sends along each edge (its grad times the local derivative), every node's grad so far
+and the edges whose contributions are still to come. ``.grad`` is never read or written.
+
+At ``level="op"`` an edge is one operand slot of one primitive operation. At
+``level="neuron"`` the graph is contracted onto its labelled Values (``L``, ``O_kj``,
+``w^k_ij``, ``b^k_j``), its root and its leaves: the local derivative between two of them
+is the sum over the operation paths between them that meet no other such Value, which is
+what the lecture notes write as ``dO_21/dO_11``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from autograd import Value, gradient_edges, topological_order
+
+__all__ = [
+    "BackwardStep",
+    "Contribution",
+    "Edges",
+    "Level",
+    "Step",
+    "backward_steps",
+    "contract",
+    "level_edges",
+    "op_edges",
+]
+
+Level = Literal["op", "neuron"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edge: ``child`` depends on ``parent`` with local ``derivative``.
+
+    ``slot`` is the operand position at the operation level, None at the neuron level
+    (where one edge may stand for several operation paths, summed).
+    """
+
+    child: Value
+    parent: Value
+    slot: int | None
+    derivative: float
+
+
+Edges = dict[Value, list[Step]]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one edge carries: the child's ``grad`` times the edge's local derivative."""
+
+    edge: Step
+    grad: float
+
+    @property
+    def value(self) -> float:
+        """``grad * edge.derivative``, the amount added to the parent's grad."""
+        return self.grad * self.edge.derivative
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """The state of the backward pass after step ``index`` (0: only the seed, 1 at the root).
+
+    ``node`` is the node just processed (None at step 0) and ``sent`` what it passed to
+    each operand. ``grads`` holds every node's grad so far (None: nothing arrived yet),
+    ``received`` the contributions that arrived, in order, and ``to_come`` the edges that
+    will still bring some. ``nodes`` (in topological order) and ``edges`` (per child) are
+    the graph at this pass's level, the same objects in every step of one pass.
+    """
+
+    index: int
+    node: Value | None
+    sent: tuple[Contribution, ...]
+    grads: Mapping[Value, float | None]
+    received: Mapping[Value, tuple[Contribution, ...]]
+    to_come: Mapping[Value, tuple[Step, ...]]
+    nodes: tuple[Value, ...]
+    edges: Mapping[Value, list[Step]]
+
+    def complete(self, node: Value) -> bool:
+        """Whether every contribution to ``node``'s grad has arrived."""
+        return not self.to_come[node]
+
+
+def contract(order: list[Value], op_edges: Edges, is_stop: Callable[[Value], bool]) -> Edges:
+    """``op_edges`` contracted onto the nodes where ``is_stop`` holds.
+
+    From each stop node, walk down through the other nodes, summing the products of local
+    derivatives that arrive at each stop node below: one edge per pair, slot None.
+    ``order`` is topological; ``op_edges`` maps each node to its operation-level edges.
+    """
+    position = {node: i for i, node in enumerate(order)}
+    contracted: Edges = {}
+    for start in op_edges:
+        if not is_stop(start):
+            continue
+        region = [start]
+        seen = {start}
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            if node is not start and is_stop(node):
+                continue
+            for edge in op_edges.get(node, []):
+                if edge.parent not in seen:
+                    seen.add(edge.parent)
+                    region.append(edge.parent)
+                    stack.append(edge.parent)
+        region.sort(key=position.__getitem__, reverse=True)
+        arriving = dict.fromkeys(region, 0.0)
+        arriving[start] = 1.0
+        for node in region:
+            if node is not start and is_stop(node):
+                continue
+            for edge in op_edges.get(node, []):
+                arriving[edge.parent] += arriving[node] * edge.derivative
+        ends = [n for n in reversed(region) if n is not start and is_stop(n)]
+        contracted[start] = [Step(start, end, None, arriving[end]) for end in ends]
+    return contracted
+
+
+def op_edges(order: list[Value]) -> Edges:
+    """Every node's operation-level edges: one per operand slot that needs a gradient."""
+    return {
+        node: [Step(node, parent, slot, d) for slot, parent, d in gradient_edges(node)]
+        for node in order
+    }
+
+
+def level_edges(root: Value, level: Level) -> tuple[list[Value], Edges]:
+    """The nodes (topological order) and edges of ``root``'s graph at ``level``.
+
+    >>> x = Value(2.0, label="x"); y = (x * x).tanh(); y.label = "y"
+    >>> nodes, edges = level_edges(y, "neuron")
+    >>> [n.label for n in nodes], [round(s.derivative, 4) for s in edges[y]]
+    (['x', 'y'], [0.0054])
+    """
+    if level not in ("op", "neuron"):
+        raise ValueError(f"level must be 'op' or 'neuron', got {level!r}")
+    order = topological_order(root)
+    edges = op_edges(order)
+    if level == "op":
+        return order, edges
+
+    def is_stop(node: Value) -> bool:
+        return bool(node.label) or node is root or not node.parents
+
+    contracted = contract(order, edges, is_stop)
+    return [node for node in order if is_stop(node)], contracted
+
+
+def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:
+    """The backward pass from ``root`` as data: the seed, then one step per node processed.
+
+    Nodes are processed in reversed topological order, as ``root.backward()`` does; nodes
+    that send nothing (leaves, constants) get no step. The last step's grads are what
+    ``root.backward()`` computes on zeroed gradients. No ``.grad`` is touched.
+
+    >>> a = Value(2.0, label="a"); b = a * a + a; b.label = "b"
+    >>> steps = backward_steps(b)
+    >>> [s.node.label if s.node else "seed" for s in steps]
+    ['seed', 'b', '']
+    >>> [round(c.value, 3) for c in steps[2].sent]  # the * sends grad 1 times 2, twice
+    [2.0, 2.0]
+    >>> steps[1].grads[a], len(steps[1].to_come[a]), steps[2].grads[a]
+    (1.0, 2, 5.0)
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise ValueError("root is a constant (no gradient flows from it)")
+    order, edges = level_edges(root, level)
+    nodes = tuple(order)
+    to_come: dict[Value, list[Step]] = {node: [] for node in nodes}
+    for node in nodes:
+        for edge in edges.get(node, []):
+            to_come[edge.parent].append(edge)
+    grads: dict[Value, float | None] = dict.fromkeys(nodes)
+    grads[root] = 1.0
+    received: dict[Value, list[Contribution]] = {node: [] for node in nodes}
+
+    def snapshot(index: int, node: Value | None, sent: tuple[Contribution, ...]) -> BackwardStep:
+        return BackwardStep(
+            index=index,
+            node=node,
+            sent=sent,
+            grads=dict(grads),
+            received={n: tuple(r) for n, r in received.items()},
+            to_come={n: tuple(e) for n, e in to_come.items()},
+            nodes=nodes,
+            edges=edges,
+        )
+
+    steps = [snapshot(0, None, ())]
+    senders = [node for node in reversed(nodes) if edges.get(node)]
+    for index, node in enumerate(senders, start=1):
+        grad = grads[node]
+        if grad is None:  # unreachable: every consumer comes earlier in the order
+            raise RuntimeError(f"no gradient reached {node!r} before its turn")
+        sent = tuple(Contribution(edge, grad) for edge in edges[node])
+        for contribution in sent:
+            parent = contribution.edge.parent
+            received[parent].append(contribution)
+            to_come[parent].remove(contribution.edge)
+            grads[parent] = (grads[parent] or 0.0) + contribution.value
+        steps.append(snapshot(index, node, sent))
+    return steps
