@@ -144,12 +144,13 @@ def test_demo_graphs_render(tmp_path: Path) -> None:
     ]
     # h = x * x * tanh(x) + 1 has four operations: the seed, then one frame for each
     frames = [f"backward_frames/frame_0{i}.png" for i in range(5)]
-    assert [p.relative_to(tmp_path).as_posix() for p in written] == pictures + frames
+    explorer = ["explorer.html"]  # tested in test_explorer*.py
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == pictures + frames + explorer
     for path in written:
         data = path.read_bytes()
         if path.suffix == ".png":
             assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        else:
+        elif path.suffix == ".svg":
             ET.fromstring(data)
     neuron_svg = (tmp_path / "paths_w1_11_neuron.svg").read_text(encoding="utf-8")
     assert neuron_svg.count('class="node"') == 6  # L, O_31, O_21, O_22, O_11, w^1_11

@@ -7,6 +7,7 @@
 - :func:`to_text`: the operation graph as plain text for a terminal.
 - :func:`backward_frames`: one picture per step of the backward pass; :func:`write_frames`.
 - :func:`backward_steps`: the same steps as data (what each node sends, grads so far).
+- :func:`explorer`: those steps, the paths and the update of each weight, as one web page.
 
 Builders never run ``dot``; ``.render()``/``.pipe()`` do, and without Graphviz they raise
 :class:`DotNotFoundError` saying how to install it.
@@ -23,6 +24,7 @@ dh/dx = dh/dx + dh/dx
 
 from viz._render import ChainGraph, DotNotFoundError, install_hint
 from viz.explain import ChainRule, Path, explain
+from viz.explorer import Explorer, explorer
 from viz.frames import backward_frames, write_frames
 from viz.graph import draw_graph, draw_paths, to_text
 from viz.network import draw_network
@@ -34,6 +36,7 @@ __all__ = [
     "ChainGraph",
     "ChainRule",
     "DotNotFoundError",
+    "Explorer",
     "Path",
     "Step",
     "backward_frames",
@@ -42,6 +45,7 @@ __all__ = [
     "draw_network",
     "draw_paths",
     "explain",
+    "explorer",
     "install_hint",
     "to_text",
     "write_frames",

@@ -1,0 +1,156 @@
+"""viz.explorer and ``chainrule explore``: the page as a file (its behaviour in a browser is
+tested in test_explorer_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nn
+import viz
+from autograd import Value, topological_order
+from chainrule.explore import write_explorer
+from chainrule.graphs import demo_sample_loss, seed_example, write_demo_graphs
+
+
+def page_data(html: str) -> dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="data">(.*?)</script>', html, re.S)
+    assert match
+    return json.loads(match.group(1))
+
+
+def demo_page(tmp_path: Path) -> str:
+    return write_explorer(nn.MLP(4, [3, 2, 1], seed=0), tmp_path).read_text(encoding="utf-8")
+
+
+def test_the_page_is_one_self_contained_file(tmp_path: Path) -> None:
+    html = demo_page(tmp_path)
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 1
+    # nothing to fetch: no external script, style sheet, image, font or frame
+    assert not re.search(r"<(script|img|iframe|link)\b[^>]*\b(src|href)=", html, re.I)
+    assert "url(" not in html and "@import" not in html
+    # the only URLs are XML namespace names, which no browser fetches
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", html))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+    assert len(html.encode("utf-8")) < 300_000  # "well under 1 MB"
+
+
+def test_the_page_is_deterministic() -> None:
+    def build() -> str:
+        model = nn.MLP(4, [3, 2, 1], seed=0)
+        return viz.explorer(demo_sample_loss(model, 0), weights=model.parameters()).html
+
+    assert build() == build()
+
+
+def test_neuron_level_for_a_network_op_level_otherwise(tmp_path: Path) -> None:
+    data = page_data(demo_page(tmp_path))
+    assert set(data["names"].values()) == {
+        "L",
+        *(nn.output_label(k, j) for k, n in ((1, 3), (2, 2), (3, 1)) for j in range(1, n + 1)),
+        *(label for label, _ in nn.MLP(4, [3, 2, 1]).named_parameters()),
+    }
+    assert [w["label"] for w in data["weights"]][:2] == ["w^1_11", "w^1_21"]
+    h = seed_example()
+    names = page_data(viz.explorer(h).html)["names"]
+    assert len(names) == len(topological_order(h))  # every Value, each op its own node
+
+
+def test_the_ledger_is_explains_own() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=1)
+    loss = demo_sample_loss(model, 7)
+    w = model.weight(2, 3, 1)
+    data = page_data(viz.explorer(loss, weights=[w]).html)
+    assert data["weights"][0]["ledger"] == str(viz.explain(loss, w, level="neuron"))
+
+
+def test_grads_and_data_are_left_as_they_were() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    batch = nn.total_loss(model, [[0.1, 0.2, 0.3, 0.4], [1.0, 0.0, -1.0, 0.5]], [1.0, -1.0])
+    for i, w in enumerate(model.parameters()):
+        w.grad = float(i)
+    before = [(w.data, w.grad) for w in model.parameters()]
+    viz.explorer(loss, weights=model.parameters(), batch=batch, batch_size=2)
+    assert [(w.data, w.grad) for w in model.parameters()] == before
+
+
+def test_bad_input_names_the_problem() -> None:
+    h = seed_example()
+    stranger = Value(1.0, label="w^9_99")
+    with pytest.raises(TypeError, match="root must be a Value"):
+        viz.explorer(3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="root is a constant"):
+        viz.explorer(Value(1.0, requires_grad=False))
+    with pytest.raises(ValueError, match="weight w\\^9_99 is not part of the graph of h"):
+        viz.explorer(h, weights=[stranger])
+    with pytest.raises(ValueError, match="eta must be a positive number, got 0"):
+        viz.explorer(h, eta=0)
+    with pytest.raises(ValueError, match="level must be"):
+        viz.explorer(h, level="layer")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="batch_size is given without a batch loss"):
+        viz.explorer(h, batch_size=3)
+    x = next(n for n in topological_order(h) if n.label == "x")
+    with pytest.raises(ValueError, match="weight x is not part of the batch loss"):
+        viz.explorer(h, batch=stranger * 2, batch_size=1)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        viz.explorer(h, batch=x * 2, batch_size=0)
+
+
+def test_notebook_display_is_an_isolated_frame(tmp_path: Path) -> None:
+    page = viz.explorer(seed_example())
+    shown = page._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and "<script>" not in shown  # escaped inside
+    assert page.save(tmp_path / "h.html").read_text(encoding="utf-8") == page.html
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chainrule", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_cli_writes_the_page_for_a_sample_seed_and_weights_file(tmp_path: Path) -> None:
+    trained = nn.MLP(4, [3, 2, 1], seed=5)
+    nn.save_parameters(trained, tmp_path / "parameters.json")
+    result = _run(
+        "explore", "--out", str(tmp_path / "out"), "--sample", "42",
+        "--weights", str(tmp_path / "parameters.json"), "--eta", "0.05",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    page = tmp_path / "out" / "explorer.html"
+    assert str(page) in result.stdout
+    html = page.read_text(encoding="utf-8")
+    data = page_data(html)
+    assert "Iris sample 42" in html and data["eta"] == 0.05 and data["batchSize"] == 150
+    loss = demo_sample_loss(trained, 42)
+    loss.backward()
+    w = data["weights"][0]
+    assert w["old"] == trained.weight(1, 1, 1).data and w["grad"] == trained.weight(1, 1, 1).grad
+
+
+def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    for args, message in (
+        (("--sample", "150"), "sample must be in 0..149, got 150"),
+        (("--weights", str(tmp_path / "missing.json")), "No such file or directory"),
+        (("--eta", "0"), "must be positive"),
+    ):
+        result = _run("explore", "--out", str(tmp_path), *args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_the_demo_writes_the_page(tmp_path: Path) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    written = write_demo_graphs(model, demo_sample_loss(model, 0), tmp_path)
+    assert tmp_path / "explorer.html" in written
