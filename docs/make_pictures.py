@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from pathlib import Path
 
 import nn
 import viz
 from autograd import topological_order
+from chainrule.explore import write_explorer
 from chainrule.graphs import demo_sample_loss, seed_example
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' headless Chromium
+from browser import chromium  # noqa: E402
 
 
 def seed_example_paths() -> None:
@@ -31,6 +36,17 @@ def network() -> None:
     viz.draw_paths(loss, w, level="neuron").render(outfile=HERE / "paths-w1_11.png", cleanup=True)
 
 
+def explorer() -> None:
+    """The explorer page of the demo's network, w^1_11 picked, as a 1280x720 screenshot."""
+    with tempfile.TemporaryDirectory() as out, chromium() as browser:
+        page = write_explorer(nn.MLP(4, [3, 2, 1], seed=0), out)
+        tab = browser.new_page(viewport={"width": 1280, "height": 720})
+        tab.goto(page.resolve().as_uri())
+        tab.select_option("#weight", label="w^1_11")
+        tab.screenshot(path=HERE / "explorer.png")
+
+
 if __name__ == "__main__":
     seed_example_paths()
     network()
+    explorer()

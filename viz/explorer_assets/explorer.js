@@ -106,7 +106,7 @@
       return;
     }
     const w = data.weights[picked];
-    $("ledger-title").textContent = "The ledger of " + w.label + " (this sample)";
+    $("ledger-title").textContent = "The ledger of " + w.label + (data.batchSize === null ? "" : " (this sample)");
     $("ledger-text").textContent = w.ledger;
     $("ledger-text").classList.remove("wrap");
   }
@@ -165,11 +165,9 @@
   select.addEventListener("change", () => (select.value === "" ? go(step) : pick(Number(select.value))));
   eta.value = String(data.eta);
   eta.addEventListener("input", showUpdate);
-  const batchInput = $("source-batch");
+  for (const el of document.querySelectorAll(".d-root")) el.textContent = "d" + data.root;
   if (data.batchSize === null) {
-    batchInput.disabled = true;
-    batchInput.parentElement.classList.add("off");
-    $("batch-name").textContent = "the batch (none given)";
+    document.querySelector(".source").classList.add("gone");
   } else {
     $("batch-name").textContent = "the batch: the sum over its " + data.batchSize + " samples";
   }
