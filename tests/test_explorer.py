@@ -103,6 +103,20 @@ def test_bad_input_names_the_problem() -> None:
         viz.explorer(h, batch=x * 2, batch_size=0)
 
 
+def test_hostile_labels_stay_text(tmp_path: Path) -> None:
+    a = Value(2.0, label="</script><b>{data}")
+    b = Value(3.0, label='{svg} & "w"')
+    c = a * b
+    c.label = "{title}"
+    html = viz.explorer(c).html
+    assert html.count("</script>") == 2  # the JSON data's and the script's own
+    assert html.count("<svg") == 1 and "<b>" not in html
+    assert page_data(html)["names"]["n0"] == "</script><b>{data}"
+    a.label = "#gn1#"
+    with pytest.raises(ValueError, match="written like the page's placeholders"):
+        viz.explorer(c)
+
+
 def test_notebook_display_is_an_isolated_frame(tmp_path: Path) -> None:
     page = viz.explorer(seed_example())
     shown = page._repr_html_()

@@ -34,11 +34,6 @@ _ROW = _FONT + 10  # a fixed-size cell holds one line of text and its padding
 _TOKEN = "#{}#"  # stands for a text the page fills in; becomes an element id
 
 
-def _sweep(root: Value, level: Level) -> list[BackwardStep]:
-    """The page's one source of step data: :func:`viz.backward_steps`."""
-    return backward_steps(root, level)
-
-
 class Explorer:
     """The explorer page: ``.html`` (the whole document), ``.save(path)``, notebook display.
 
@@ -72,12 +67,6 @@ class Explorer:
 def _width(chars: int, size: float = _FONT) -> int:
     """Points needed for ``chars`` characters at ``size``."""
     return int(chars * _CHAR * size) + 14  # with the cell's padding
-
-
-def _grad_text(grad: float | None, partial: bool) -> str:
-    if grad is None:
-        return "?"
-    return f"{number(grad)} so far" if partial else number(grad)
 
 
 def _sum_text(step: BackwardStep, node: Value) -> str:
@@ -134,7 +123,7 @@ def explorer(
     if not weights:
         raise ValueError(f"explorer: no labelled leaf of {names[root]} to pick; pass weights=")
     batch_grads = _batch_gradients(batch, batch_size, weights)
-    steps = _sweep(root, level)
+    steps = backward_steps(root, level)
     page = _Page(root, names, level, steps)
     picks = [
         page.pick(w, None if batch_grads is None else batch_grads[i]) for i, w in enumerate(weights)
@@ -287,11 +276,11 @@ class _Page:
     def svg(self) -> str:
         """The one SVG of every state, laid out left to right or bottom up, whichever
         draws it larger in the page's picture box; its texts are left to the script."""
-        drawings = [self._layout(rankdir) for rankdir in ("LR", "BT")]
+        widths = self._text_widths()
+        drawings = [self._layout(rankdir, widths) for rankdir in ("LR", "BT")]
         return max(drawings, key=_scale)
 
-    def _layout(self, rankdir: str) -> str:
-        widths = self._text_widths()
+    def _layout(self, rankdir: str, widths: dict[str, int]) -> str:
         graph = ChainGraph(name="explorer")
         graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.12", ranksep="0.3")
         graph.attr("node", fontname="Helvetica", fontsize=str(_FONT))
@@ -330,8 +319,7 @@ class _Page:
                     index = slots.get((node, slot))
                     attrs = {"style": "dashed"} if index is None else self._edge(index, widths)
                     graph.edge(self.ids[parent], f"{self.ids[node]}op", **attrs)
-        svg = graph.pipe(format="svg").decode("utf-8")
-        return _fill_tokens(svg)
+        return _fill_tokens(graph.pipe(format="svg").decode("utf-8"), set(widths))
 
     def _edge(self, i: int, widths: dict[str, int]) -> dict[str, str]:
         cell = (
@@ -406,30 +394,40 @@ _TOKEN_TEXT = re.compile(r"<text ([^>]*)>#([gse])(n?\d+)#</text>")
 _TEXT_CLASS = {"g": "grad", "s": "sum", "e": "sent"}
 
 
-def _fill_tokens(svg: str) -> str:
+def _fill_tokens(svg: str, tokens: set[str]) -> str:
     """Each token's ``<text>`` gets the id and class the script uses, and starts empty."""
+    found: list[str] = []
 
     def fill(match: re.Match[str]) -> str:
         attrs, kind, which = match.groups()
+        found.append(kind + which)
         return f'<text id="t_{kind}{which}" class="{_TEXT_CLASS[kind]}" {attrs}></text>'
 
-    return _TOKEN_TEXT.sub(fill, svg)
+    svg = _TOKEN_TEXT.sub(fill, svg)
+    if sorted(found) != sorted(tokens):  # a label written like a token, such as "#gn1#"
+        raise ValueError(
+            "explorer: a label in the graph is written like the page's placeholders "
+            "(# letters digits #, such as #gn1#); rename it"
+        )
+    return svg
 
 
 def _document(title: str, svg: str, data: dict[str, Any], picks: list[dict[str, Any]]) -> str:
     options = "".join(
         f'<option value="{i}">{html.escape(p["label"])}</option>' for i, p in enumerate(picks)
     )
-    svg = svg[svg.index("<svg") :]  # the XML prolog and doctype do not belong inside HTML
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    return (
-        _TEMPLATE.replace("{title}", html.escape(title))
-        .replace("{options}", options)
-        .replace("{svg}", svg)
-        .replace("{css}", _CSS)
-        .replace("{script}", _SCRIPT)
-        .replace("{data}", payload)
-    )
+    # No "<" inside the script element, so no label can end it early.
+    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
+    parts = {
+        "title": html.escape(title),
+        "options": options,
+        "svg": svg[svg.index("<svg") :],  # the XML prolog and doctype stay out of HTML
+        "css": _CSS,
+        "script": _SCRIPT,
+        "data": payload,
+    }
+    # One pass over the template: text put in is never searched for placeholders again.
+    return re.sub(r"\{(title|options|svg|css|script|data)\}", lambda m: parts[m[1]], _TEMPLATE)
 
 
 def _asset(name: str) -> str:
