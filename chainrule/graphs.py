@@ -66,8 +66,8 @@ def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[P
     (run here, on freshly zeroed gradients) as ``network``, every path from the loss to
     ``w^1_11`` as ``paths_w1_11`` and, between neurons only, ``paths_w1_11_neuron`` (SVG
     and PNG each). The backward pass of the seed's small example (:func:`seed_example`)
-    goes step by step to ``backward_frames/frame_NN.png``, and the first sample's into
-    the interactive page ``explorer.html``.
+    goes step by step to ``backward_frames/frame_NN.png``; sample 0's, neuron by neuron,
+    to the interactive page ``explorer.html``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

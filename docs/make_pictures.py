@@ -37,10 +37,10 @@ def network() -> None:
 
 
 def explorer() -> None:
-    """The explorer page of the demo's network, w^1_11 picked, as a 1280x720 screenshot."""
+    """The explorer page of the demo's network, w^1_11 picked, as a 1600x900 screenshot."""
     with tempfile.TemporaryDirectory() as out, chromium() as browser:
         page = write_explorer(nn.MLP(4, [3, 2, 1], seed=0), out)
-        tab = browser.new_page(viewport={"width": 1280, "height": 720})
+        tab = browser.new_page(viewport={"width": 1600, "height": 900})
         tab.goto(page.resolve().as_uri())
         tab.select_option("#weight", label="w^1_11")
         tab.screenshot(path=HERE / "explorer.png")
