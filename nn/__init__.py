@@ -12,6 +12,7 @@ The seed's 20-weight network, trained on Iris by plain gradient descent:
 True
 """
 
+from nn.convert import from_torch, to_torch
 from nn.data import Dataset, iris_binary, load_csv, load_iris, standardize
 from nn.init import INITIALIZERS, get_initializer
 from nn.losses import l1, l2, mse, sse
@@ -67,4 +68,6 @@ __all__ = [
     "load_csv",
     "save_parameters",
     "load_parameters",
+    "to_torch",
+    "from_torch",
 ]

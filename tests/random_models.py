@@ -1,8 +1,9 @@
 """Seeded random MLPs with random data, for the tests that compare one network computed two ways.
 
 Case ``seed`` fixes everything. Its activations and biases cycle through every combination
-(hidden activation, output activation, bias or not) every ``len(CASES)`` seeds, so a loop
-over ``range(len(CASES))`` covers each at least once; sizes, parameters and data are random.
+(hidden activation, output activation, bias or not) every ``len(CASES)`` seeds. The first
+``len(CASES)`` cases have hidden layers, so a loop over them meets each combination; later
+ones may also be a single layer. Sizes, parameters and data are random.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def random_case(seed: int) -> Case:
     rng = random.Random(seed)
     activation, output_activation, bias = CASES[seed % len(CASES)]
     nin = rng.randint(1, 5)
-    nouts = [rng.randint(1, 4) for _ in range(rng.randint(1, 3))]
+    layers = rng.randint(2, 3) if seed < len(CASES) else rng.randint(1, 3)
+    nouts = [rng.randint(1, 4) for _ in range(layers)]
     model = nn.MLP(
         nin,
         nouts,

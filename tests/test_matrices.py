@@ -105,3 +105,16 @@ def test_an_overflow_names_the_neuron_and_the_sample_as_the_scalar_graph_refuses
         model([1e10])
     with pytest.raises(OverflowError, match="input of neuron O_12 overflows a float for sample 1"):
         model.forward_matrices([[1.0], [1e10]])
+
+
+def test_the_random_cases_cover_what_the_tests_claim() -> None:
+    cases = [random_case(seed) for seed in range(2 * len(CASES))]
+    combinations = {
+        (c.model.activation, c.model.output_activation, c.model.has_bias)
+        for c in cases
+        if len(c.model.layers) > 1
+    }
+    assert len(combinations) == len(CASES) == 2 * len(nn.ACTIVATIONS) ** 2
+    assert {len(c.model.layers) for c in cases} == {1, 2, 3}
+    assert {c.model.sizes[-1] > 1 for c in cases} == {False, True}
+    assert {len(c.X) > 1 for c in cases} == {False, True}
