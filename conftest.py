@@ -1,9 +1,11 @@
-"""The doctests of nn/convert.py show PyTorch at work, so they follow the oracle tests' rule:
-skipped locally without torch (with the reason), run on CI, where a missing torch fails."""
+"""PyTorch in the tests: the doctests of nn/convert.py show it at work, so they follow the
+oracle tests' rule (skipped locally without torch, with the reason; run on CI, where a
+missing torch fails); the ``no_torch`` fixture shows what users without it see."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import pytest
 
@@ -16,3 +18,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, pytest.DoctestItem) and item.name.startswith("nn.convert"):
             item.add_marker(pytest.mark.skip(reason=INSTALL_HINT))
+
+
+@pytest.fixture
+def no_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import torch`` fails, as where PyTorch is not installed."""
+    monkeypatch.setitem(sys.modules, "torch", None)

@@ -4,6 +4,8 @@ chainrule demo                    the teaching demo on the built-in Iris data
 chainrule train CSV --target COL  the same for your own data
 chainrule explain w^1_11          dL/dw as a sum over paths, in the seed's notation
 chainrule draw w^1_11             the graphs behind that sum, as SVG and PNG
+chainrule export PARAMS.json --to torch OUT.pt
+                                  a trained network, as a PyTorch module
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from matplotlib.figure import Figure
 
 import nn
 from autograd import Value
+from chainrule.export import add_export_command
 from chainrule.graphs import (
     DEFAULT_OUT,
     DEMO_LAYERS,
@@ -362,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=DEFAULT_OUT, help="folder for parameters.json and loss.png")
     train.set_defaults(run=run_train)
     add_graph_commands(commands)
+    add_export_command(commands)
     return parser
 
 

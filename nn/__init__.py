@@ -27,7 +27,7 @@ from nn.model import (
     parse_weight_label,
     weight_label,
 )
-from nn.serialize import load_parameters, save_parameters
+from nn.serialize import load_model, load_parameters, save_parameters
 from nn.train import (
     OPTIMIZERS,
     History,
@@ -68,6 +68,7 @@ __all__ = [
     "load_csv",
     "save_parameters",
     "load_parameters",
+    "load_model",
     "to_torch",
     "from_torch",
 ]

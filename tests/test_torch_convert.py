@@ -7,6 +7,7 @@ steps of gradient descent must equal chainrule's to 1e-12.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from oracles import require_torch
 from random_models import CASES, random_case, scalar_outputs
 
 import nn
+from chainrule.cli import main
 
 torch = require_torch()
 
@@ -223,3 +225,15 @@ def test_to_torch_leaves_torchs_random_state_alone() -> None:
     state = torch.random.get_rng_state()
     nn.to_torch(nn.MLP(4, [3, 2, 1], bias=True))
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_chainrule_export_writes_a_module_pytorch_loads(tmp_path: Path) -> None:
+    case = random_case(21)
+    params, out = tmp_path / "parameters.json", tmp_path / "model.pt"
+    nn.save_parameters(case.model, params)
+    assert main(["export", str(params), "--to", "torch", str(out)]) == 0
+    module = torch.load(out, weights_only=False)
+    assert_same(torch_by_label(module), chainrule_by_label(case.model))
+    np.testing.assert_allclose(
+        module(tensor(case.X)).detach().numpy(), scalar_outputs(case.model, case.X), **TOL
+    )

@@ -9,12 +9,6 @@ import pytest
 import nn
 
 
-@pytest.fixture
-def no_torch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``import torch`` fails, as where PyTorch is not installed."""
-    monkeypatch.setitem(sys.modules, "torch", None)
-
-
 @pytest.mark.usefixtures("no_torch")
 def test_without_pytorch_the_conversions_name_the_install_command() -> None:
     install = f"install it with: {sys.executable} -m pip install torch"
