@@ -34,6 +34,7 @@ True
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -108,13 +109,14 @@ def from_torch(module: torch.nn.Module) -> MLP:
         )
     known = {getattr(torch.nn, name): act for act, name in TORCH_ACTIVATIONS.items()}
     known[torch.nn.Identity] = "linear"
-    # One entry per Linear: (its name in the Sequential, the Linear, its activation).
-    layers: list[tuple[str, Any, str]] = []
+    layers: list[_Layer] = []
     activated = False  # whether the last Linear already has its activation
     for name, child in module.named_children():
         where = f"module ({name}), {type(child).__name__}"
+        if layers:
+            where += f" (in layer {len(layers)})"
         if type(child) is torch.nn.Linear:
-            layers.append((name, child, "linear"))
+            layers.append(_Layer(name, child))
             activated = False
         elif type(child) not in known:
             offered = ", ".join([*TORCH_ACTIVATIONS.values(), "Identity"])
@@ -129,51 +131,63 @@ def from_torch(module: torch.nn.Module) -> MLP:
                 "activation after it"
             )
         else:
-            layers[-1] = (layers[-1][0], layers[-1][1], known[type(child)])
+            layers[-1].activation = known[type(child)]
             activated = True
     if not layers:
         raise ValueError("the Sequential has no Linear layer, so there is no network to build")
     _check_layers(layers)
-    hidden = layers[0][2] if len(layers) > 1 else "tanh"
+    first, last = layers[0], layers[-1]
     model = MLP(
-        layers[0][1].in_features,
-        [linear.out_features for _, linear, _ in layers],
-        bias=layers[0][1].bias is not None,
-        activation=hidden,
-        output_activation=layers[-1][2],
+        first.linear.in_features,
+        [layer.linear.out_features for layer in layers],
+        bias=first.linear.bias is not None,
+        activation=first.activation if len(layers) > 1 else "tanh",
+        output_activation=last.activation,
         init="zeros",
     )
-    for k, (name, linear, _) in enumerate(layers, start=1):
-        W = _float64(torch, linear.weight, f"layer {k}'s weight (module ({name}))")
+    for k, layer in enumerate(layers, start=1):
+        where = f"layer {k} (module ({layer.name}))"
+        W = _float64(torch, layer.linear.weight, f"the weight of {where}")
         for (j, i), w in np.ndenumerate(W):
             model.weight(k, i + 1, j + 1).data = _finite(w, weight_label(k, i + 1, j + 1))
-        if linear.bias is not None:
-            b = _float64(torch, linear.bias, f"layer {k}'s bias (module ({name}))")
+        if layer.linear.bias is not None:
+            b = _float64(torch, layer.linear.bias, f"the bias of {where}")
             for j, value in enumerate(b, start=1):
                 model.bias(k, j).data = _finite(value, bias_label(k, j))
     return model
 
 
-def _check_layers(layers: list[tuple[str, Any, str]]) -> None:
+@dataclass
+class _Layer:
+    """One layer of the Sequential: its Linear (and its name there) and its activation."""
+
+    name: str
+    linear: Any
+    activation: str = "linear"
+
+
+def _check_layers(layers: list[_Layer]) -> None:
     """What an nn.MLP cannot be: layers that do not fit, mixed biases, mixed hidden activations."""
-    first_name, first, hidden = layers[0]
-    for k, (name, linear, activation) in enumerate(layers, start=1):
-        where = f"layer {k} (module ({name}), Linear)"
-        if k > 1 and linear.in_features != layers[k - 2][1].out_features:
+    first = layers[0]
+    for k, layer in enumerate(layers, start=1):
+        where = f"layer {k} (module ({layer.name}), Linear)"
+        below = layers[k - 2].linear.out_features if k > 1 else layer.linear.in_features
+        if layer.linear.in_features != below:
             raise ValueError(
-                f"{where} takes {linear.in_features} inputs, but layer {k - 1} gives "
-                f"{layers[k - 2][1].out_features} outputs"
+                f"{where} takes {layer.linear.in_features} inputs, but layer {k - 1} gives "
+                f"{below} outputs"
             )
-        if (linear.bias is None) != (first.bias is None):
-            has, other = ("no bias", "one") if linear.bias is None else ("a bias", "none")
+        if (layer.linear.bias is None) != (first.linear.bias is None):
+            has, other = ("no bias", "one") if layer.linear.bias is None else ("a bias", "none")
             raise ValueError(
-                f"{where} has {has} but layer 1 (module ({first_name})) has {other}; "
+                f"{where} has {has} but layer 1 (module ({first.name})) has {other}; "
                 "chainrule's MLP gives every layer a bias or none"
             )
-        if k < len(layers) and activation != hidden:
+        if k < len(layers) and layer.activation != first.activation:
             raise ValueError(
-                f"{where} uses {activation} but layer 1 uses {hidden}; chainrule's MLP has one "
-                "activation for all hidden layers (and its own for the output layer)"
+                f"{where} uses {layer.activation} but layer 1 uses {first.activation}; "
+                "chainrule's MLP has one activation for all hidden layers (and its own for "
+                "the output layer)"
             )
 
 
