@@ -5,6 +5,8 @@ chainrule train CSV --target COL  the same for your own data
 chainrule explain w^1_11          dL/dw as a sum over paths, in the seed's notation
 chainrule draw w^1_11             the graphs behind that sum, as SVG and PNG
 chainrule explore                 an interactive page that steps through backpropagation
+chainrule export PARAMS.json --to torch OUT.pt
+                                  a trained network, as a PyTorch module
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from matplotlib.figure import Figure
 import nn
 from autograd import Value
 from chainrule.explore import add_explore_command
+from chainrule.export import add_export_command
 from chainrule.graphs import (
     DEFAULT_OUT,
     DEMO_LAYERS,
@@ -365,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=run_train)
     add_graph_commands(commands)
     add_explore_command(commands, eta=DEMO_LR, positive_float=_positive_float)
+    add_export_command(commands)
     return parser
 
 

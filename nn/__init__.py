@@ -12,6 +12,7 @@ The seed's 20-weight network, trained on Iris by plain gradient descent:
 True
 """
 
+from nn.convert import from_torch, to_torch
 from nn.data import Dataset, iris_binary, load_csv, load_iris, standardize
 from nn.init import INITIALIZERS, get_initializer
 from nn.losses import l1, l2, mse, sse
@@ -19,13 +20,14 @@ from nn.model import (
     ACTIVATIONS,
     MLP,
     Layer,
+    LayerMatrices,
     Neuron,
     bias_label,
     output_label,
     parse_weight_label,
     weight_label,
 )
-from nn.serialize import load_parameters, save_parameters
+from nn.serialize import load_model, load_parameters, save_parameters
 from nn.train import (
     OPTIMIZERS,
     History,
@@ -40,6 +42,7 @@ __all__ = [
     "MLP",
     "Layer",
     "Neuron",
+    "LayerMatrices",
     "ACTIVATIONS",
     "weight_label",
     "parse_weight_label",
@@ -65,4 +68,7 @@ __all__ = [
     "load_csv",
     "save_parameters",
     "load_parameters",
+    "load_model",
+    "to_torch",
+    "from_torch",
 ]

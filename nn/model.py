@@ -19,9 +19,11 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from autograd import Value, as_float, zero_grad
+import numpy as np
+
+from autograd import OPS, Value, as_float, zero_grad
 from nn.init import Initializer, get_initializer
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "Neuron",
     "Layer",
     "MLP",
+    "LayerMatrices",
     "weight_label",
     "parse_weight_label",
     "bias_label",
@@ -106,6 +109,28 @@ def _activate(z: Value, activation: str) -> Value:
     if activation == "sigmoid":
         return z.sigmoid()
     return z
+
+
+def _activate_array(z: np.ndarray, activation: str) -> np.ndarray:
+    """The activation on a whole array: the op table's own forward, so no rule is re-typed."""
+    if activation == "linear":
+        return z
+    result: np.ndarray = OPS[activation].forward_array(z)
+    return result
+
+
+class LayerMatrices(NamedTuple):
+    """Layer ``k`` of an MLP in the lecture notes' matrix form.
+
+    ``W[i - 1, j - 1]`` is ``w^k_ij`` (numpy counts from 0, the notes from 1): one row per
+    neuron ``i`` of layer ``k - 1``, one column per neuron ``j`` of layer ``k``, so the
+    notes' ``w^1`` of the 4 -> 3 -> 2 -> 1 network is 4 x 3. ``b[j - 1]`` is ``b^k_j``, or
+    ``b`` is None when the model has no biases. ``activation`` is the layer's activation.
+    """
+
+    W: np.ndarray
+    b: np.ndarray | None
+    activation: str
 
 
 class Neuron:
@@ -328,6 +353,74 @@ class MLP:
             raise RuntimeError(f"neuron {j} of layer {k} lost its bias")
         return b
 
+    def weight_matrices(self, *, gradients: bool = False) -> list[LayerMatrices]:
+        """The notes' matrices, one :class:`LayerMatrices` per layer k = 1, 2, ...
+
+        ``weight_matrices()[k - 1].W[i - 1, j - 1]`` is ``w^k_ij``. With
+        ``gradients=True`` the entries are the parameters' ``.grad`` (``dL/dw^k_ij`` after
+        a backward pass) instead of their values. The arrays are copies: changing them
+        leaves the model as it is.
+
+        >>> model = MLP(4, [3, 2, 1], seed=0)
+        >>> [layer.W.shape for layer in model.weight_matrices()]
+        [(4, 3), (3, 2), (2, 1)]
+        >>> W1 = model.weight_matrices()[0].W
+        >>> float(W1[3, 1]) == model.weight(1, 4, 2).data  # w^1_42
+        True
+        """
+        field = "grad" if gradients else "data"
+        matrices = []
+        for k, layer in enumerate(self.layers, start=1):
+            rows, columns = range(1, self.sizes[k - 1] + 1), range(1, self.sizes[k] + 1)
+            W = np.array([[getattr(self.weight(k, i, j), field) for j in columns] for i in rows])
+            b = None
+            if self.has_bias:
+                b = np.array([getattr(self.bias(k, j), field) for j in columns])
+            matrices.append(LayerMatrices(W, b, layer.neurons[0].activation))
+        return matrices
+
+    def forward_matrices(self, X: Any) -> np.ndarray:
+        """The forward pass in matrix form, ``O^k = act(O^(k-1) @ W^k + b^k)``, with numpy.
+
+        ``X`` holds one row of ``nin`` inputs per sample (``O^0``), or is a single row.
+        Returns one row of outputs per sample (a single row for a single row): the
+        numbers calling the model on each row gives, to rounding, without a graph.
+
+        >>> model = MLP(4, [3, 2, 1], seed=0)
+        >>> x = [5.1, 3.5, 1.4, 0.2]
+        >>> out = model.forward_matrices([x, x])
+        >>> out.shape, np.allclose(out[0, 0], model(x).data, rtol=0.0, atol=1e-12)
+        ((2, 1), True)
+        """
+        try:
+            outputs = np.array(X, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"X must be rows of {self.sizes[0]} numbers: {error}") from None
+        single = outputs.ndim == 1
+        if single:
+            outputs = outputs[np.newaxis, :]
+        if outputs.ndim != 2 or outputs.shape[1] != self.sizes[0]:
+            raise ValueError(
+                f"X must have {self.sizes[0]} columns, one per input, got shape {np.shape(X)}"
+            )
+        bad = _first_non_finite(outputs)
+        if bad is not None:
+            n, i = bad
+            raise ValueError(
+                f"X[{n}][{i}] (input x_{i + 1} of sample {n}) must be finite, got {outputs[n, i]}"
+            )
+        for k, (W, b, activation) in enumerate(self.weight_matrices(), start=1):
+            with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+                Z = outputs @ W if b is None else outputs @ W + b
+            bad = _first_non_finite(Z)
+            if bad is not None:
+                n, j = bad
+                raise OverflowError(
+                    f"the input of neuron {output_label(k, j + 1)} overflows a float for sample {n}"
+                )
+            outputs = _activate_array(Z, activation)
+        return outputs[0] if single else outputs
+
     def parameters(self) -> list[Value]:
         """Every weight and bias in a fixed order.
 
@@ -356,6 +449,12 @@ def _input_value(x: Any, i: int) -> Value:
     if isinstance(x, Value):
         return x
     return Value(as_float(x, f"input x_{i}"), label=f"x_{i}", requires_grad=False)
+
+
+def _first_non_finite(array: np.ndarray) -> tuple[int, int] | None:
+    """(row, column) of the first entry that is not a finite number, or None."""
+    bad = np.argwhere(~np.isfinite(array))
+    return (int(bad[0][0]), int(bad[0][1])) if len(bad) else None
 
 
 def _check_count(n: Any, what: str) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from nn.model import MLP
 
-__all__ = ["save_parameters", "load_parameters", "FORMAT"]
+__all__ = ["save_parameters", "load_parameters", "load_model", "FORMAT"]
 
 FORMAT = "chainrule-mlp-parameters"
 VERSION = 1
@@ -62,10 +62,45 @@ def load_parameters(model: MLP, path: str | os.PathLike[str]) -> None:
     """
     if not isinstance(model, MLP):
         raise TypeError(f"model must be an nn.MLP, got {type(model).__name__}")
+    _fill(model, _read(path), path)
+
+
+def load_model(path: str | os.PathLike[str]) -> MLP:
+    """A new MLP with the architecture and the parameters of a :func:`save_parameters` file.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
+    >>> save_parameters(MLP(4, [3, 2, 1], bias=True, seed=1), path)
+    >>> load_model(path)
+    MLP(4, [3, 2, 1], bias=True, activation='tanh', output_activation='tanh')
+    """
+    document = _read(path)
+    sizes = document.get("sizes")
+    if not isinstance(sizes, list) or len(sizes) < 2:
+        raise ValueError(f'{path}: "sizes" must list the input size and the layer sizes')
+    try:
+        model = MLP(
+            sizes[0],
+            sizes[1:],
+            bias=document["bias"],
+            activation=document["activation"],
+            output_activation=document["output_activation"],
+            init="zeros",
+        )
+    except KeyError as missing:
+        raise ValueError(f"{path}: the architecture has no {missing}") from None
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: the architecture it records is not valid: {error}") from None
+    _fill(model, document, path)
+    return model
+
+
+def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The file's JSON document, once it is known to be a parameter file of our version."""
     with open(path, encoding="utf-8") as f:
         try:
             document = json.load(f)
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise ValueError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'{path}: not a chainrule parameter file (no "format": "{FORMAT}")')
@@ -74,6 +109,11 @@ def load_parameters(model: MLP, path: str | os.PathLike[str]) -> None:
             f"{path}: parameter file version {document.get('version')!r}, "
             f"this chainrule reads version {VERSION}"
         )
+    return document
+
+
+def _fill(model: MLP, document: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Check the document against ``model``; only then set the model's parameters from it."""
     for key, expected in _architecture(model).items():
         if document.get(key) != expected:
             raise ValueError(

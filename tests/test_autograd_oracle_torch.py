@@ -8,19 +8,16 @@ the same operators and methods, so one replay serves both.
 from __future__ import annotations
 
 import math
-import os
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from oracles import require_torch
 
 from autograd import Value, grad
 
-if os.environ.get("CI") == "true":
-    import torch  # CI must run the oracle: a missing torch fails, never skips
-else:
-    torch = pytest.importorskip("torch")
+torch = require_torch()
 
 Guard = Callable[..., bool]
 
