@@ -32,6 +32,10 @@ def _load_build() -> ModuleType:
 build = _load_build()
 
 
+def test_the_course_has_four_chapters_in_order() -> None:
+    assert [path.name[:3] for path in build.NOTEBOOKS] == ["01-", "02-", "03-", "04-"]
+
+
 @pytest.mark.parametrize("path", build.NOTEBOOKS, ids=lambda path: path.stem)
 def test_the_stored_notebook_reads_without_running(path: Path) -> None:
     assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size} bytes"
