@@ -1,10 +1,11 @@
 """Run the course's notebooks and store them with their outputs.
 
-    .venv/bin/python docs/notebooks/build.py            # every notebook
-    .venv/bin/python docs/notebooks/build.py 02-*.ipynb # some of them
+    .venv/bin/python docs/notebooks/build.py                       # every notebook
+    .venv/bin/python docs/notebooks/build.py 02-the-network.ipynb  # some of them
 
 Each notebook runs top to bottom in a fresh kernel (it needs Graphviz's ``dot`` for the
-pictures); a failing cell stops the build with that cell's error. The stored notebook
+pictures); a failing cell stops the build with that cell's error and leaves that
+notebook as it was. The stored notebook
 keeps its outputs, so that it reads on a code-hosting site without running, and nothing
 that changes from run to run: no timings, no interpreter version, no ``<... at 0x...>``
 text beside a picture. ``tests/test_notebooks.py`` runs them the same way and checks
@@ -21,6 +22,7 @@ from typing import Any
 import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOKS = sorted(HERE.glob("[0-9][0-9]-*.ipynb"))
@@ -104,13 +106,23 @@ def summary(notebook: Any) -> list[list[tuple[str, ...]]]:
     return cells
 
 
-def main(names: list[str]) -> None:
+def main(names: list[str]) -> int:
     paths = [HERE / name for name in names] if names else NOTEBOOKS
+    unknown = [path.name for path in paths if path not in NOTEBOOKS]
+    if unknown:
+        known = ", ".join(path.name for path in NOTEBOOKS)
+        print(f"build.py: no notebook {', '.join(unknown)}; there are: {known}", file=sys.stderr)
+        return 2
     for path in paths:
-        notebook = execute(path)
+        try:
+            notebook = execute(path)
+        except CellExecutionError as error:
+            print(f"build.py: {path.name} was left as it was; a cell failed:\n{error}")
+            return 1
         nbformat.write(notebook, path)
         print(f"{path.name}: {path.stat().st_size / 1024:.0f} KiB")
+    return 0
 
 
 if __name__ == "__main__":
-    main([Path(arg).name for arg in sys.argv[1:]])
+    sys.exit(main([Path(arg).name for arg in sys.argv[1:]]))
