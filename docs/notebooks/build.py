@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -38,11 +39,17 @@ def execute(path: Path) -> Any:
     """``path`` run in a fresh kernel, outputs normalised (see the module); raises
     ``nbclient.exceptions.CellExecutionError`` naming the cell when one fails."""
     notebook = nbformat.read(path, as_version=4)
-    # The kernel talks over Unix sockets in a folder of its own: no open TCP port (the
-    # kernel warns about one) and nothing left behind. A kernel manager passed in is
-    # the caller's to shut down.
+    # The kernel is this interpreter (no kernel spec installed elsewhere, which may lack
+    # chainrule), and talks over Unix sockets in a folder of its own: no open TCP port
+    # (the kernel warns about one) and nothing left behind. A kernel manager passed in
+    # is the caller's to shut down.
     with tempfile.TemporaryDirectory() as sockets:
-        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
+        kernel = KernelManager(
+            kernel_name="python3",
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[]),
+            transport="ipc",
+            ip=f"{sockets}/kernel",
+        )
         client = NotebookClient(
             notebook,
             km=kernel,
