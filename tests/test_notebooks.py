@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 BUILD = Path(__file__).resolve().parent.parent / "docs" / "notebooks" / "build.py"
-MAX_BYTES = 400_000  # a notebook with its pictures; today's are 100-200 KB
+MAX_BYTES = 400_000  # a notebook with its pictures; today's are 95-215 KiB
 
 
 def _load_build() -> ModuleType:
