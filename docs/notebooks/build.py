@@ -1,0 +1,135 @@
+"""Run the course's notebooks and store them with their outputs.
+
+    .venv/bin/python docs/notebooks/build.py                       # every notebook
+    .venv/bin/python docs/notebooks/build.py 02-the-network.ipynb  # some of them
+
+Each notebook runs top to bottom in a fresh kernel (it needs Graphviz's ``dot`` for the
+pictures); a failing cell stops the build with that cell's error and leaves that
+notebook as it was. The stored notebook
+keeps its outputs, so that it reads on a code-hosting site without running, and nothing
+that changes from run to run: no timings, no interpreter version, no ``<... at 0x...>``
+text beside a picture. ``tests/test_notebooks.py`` runs them the same way and checks
+that the stored text outputs are the current ones.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+HERE = Path(__file__).resolve().parent
+NOTEBOOKS = sorted(HERE.glob("[0-9][0-9]-*.ipynb"))
+CELL_TIMEOUT = 120  # seconds; every cell takes well under one
+METADATA = {
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+IMAGE_TYPES = ("image/svg+xml", "image/png")
+
+
+def execute(path: Path) -> Any:
+    """``path`` run in a fresh kernel, outputs normalised (see the module); raises
+    ``nbclient.exceptions.CellExecutionError`` naming the cell when one fails."""
+    notebook = nbformat.read(path, as_version=4)
+    # The kernel is this interpreter (no kernel spec installed elsewhere, which may lack
+    # chainrule), and talks over Unix sockets in a folder of its own: no open TCP port
+    # (the kernel warns about one) and nothing left behind. A kernel manager passed in
+    # is the caller's to shut down.
+    with tempfile.TemporaryDirectory() as sockets:
+        kernel = KernelManager(
+            kernel_name="python3",
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[]),
+            transport="ipc",
+            ip=f"{sockets}/kernel",
+        )
+        client = NotebookClient(
+            notebook,
+            km=kernel,
+            timeout=CELL_TIMEOUT,
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        try:
+            client.execute()
+        finally:
+            if kernel.has_kernel:
+                kernel.shutdown_kernel()
+    notebook.metadata = nbformat.from_dict(METADATA)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.metadata = nbformat.from_dict({})
+            cell.outputs = _normalised(cell.outputs)
+    return notebook
+
+
+def _normalised(outputs: list[Any]) -> list[Any]:
+    """One output per run of printed text (the kernel splits it where timing says), and
+    pictures without the ``text/plain`` beside them (an object's repr, with its address)."""
+    kept: list[Any] = []
+    for output in outputs:
+        last = kept[-1] if kept else None
+        if (
+            output.output_type == "stream"
+            and last is not None
+            and last.output_type == "stream"
+            and last.name == output.name
+        ):
+            last.text += output.text
+            continue
+        data = output.get("data", {})
+        if any(kind in data for kind in IMAGE_TYPES):
+            data.pop("text/plain", None)
+        kept.append(output)
+    return kept
+
+
+def summary(notebook: Any) -> list[list[tuple[str, ...]]]:
+    """Per code cell, what each output says: its type and its text, or the kind of
+    picture it holds (pictures differ between Graphviz and matplotlib versions, their
+    presence does not)."""
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs: list[tuple[str, ...]] = []
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                outputs.append(("stream", output.name, output.text))
+            elif output.output_type == "error":
+                outputs.append(("error", output.ename, output.evalue))
+            else:
+                data = output.get("data", {})
+                images = [kind for kind in IMAGE_TYPES if kind in data]
+                outputs.append((output.output_type, *(images or [data.get("text/plain", "")])))
+        cells.append(outputs)
+    return cells
+
+
+def main(names: list[str]) -> int:
+    paths = [HERE / name for name in names] if names else NOTEBOOKS
+    unknown = [path.name for path in paths if path not in NOTEBOOKS]
+    if unknown:
+        known = ", ".join(path.name for path in NOTEBOOKS)
+        print(f"build.py: no notebook {', '.join(unknown)}; there are: {known}", file=sys.stderr)
+        return 2
+    for path in paths:
+        try:
+            notebook = execute(path)
+        except CellExecutionError as error:
+            print(f"build.py: {path.name} was left as it was; a cell failed:\n{error}")
+            return 1
+        nbformat.write(notebook, path)
+        print(f"{path.name}: {path.stat().st_size / 1024:.0f} KiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main([Path(arg).name for arg in sys.argv[1:]]))

@@ -1,0 +1,70 @@
+"""The notebook course (docs/notebooks) runs, and is stored with its current outputs.
+
+Each notebook is executed in a fresh kernel by ``docs/notebooks/build.py``, the same code
+that stores them; a failing cell (an ``assert`` in the notebook included) fails the test.
+The stored notebook must then say what the fresh run says, cell by cell, so that what a
+reader sees on a code-hosting site is what the code does today.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import pytest
+
+BUILD = Path(__file__).resolve().parent.parent / "docs" / "notebooks" / "build.py"
+MAX_BYTES = 400_000  # a notebook with its pictures; today's are 95-215 KiB
+
+
+def _load_build() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("notebook_build", BUILD)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build()
+
+
+def test_the_course_has_four_chapters_in_order() -> None:
+    assert [path.name[:3] for path in build.NOTEBOOKS] == ["01-", "02-", "03-", "04-"]
+
+
+@pytest.mark.parametrize("path", build.NOTEBOOKS, ids=lambda path: path.stem)
+def test_the_stored_notebook_reads_without_running(path: Path) -> None:
+    assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size} bytes"
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata == build.METADATA, "rebuild: python docs/notebooks/build.py"
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    # Run top to bottom in one kernel, as build.py does; not by hand, out of order.
+    counts = [cell.execution_count for cell in code]
+    assert counts == list(range(1, len(code) + 1)), f"{path.name}: execution counts {counts}"
+    outputs = [output for cell in code for output in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert any(kind in o.get("data", {}) for o in outputs for kind in build.IMAGE_TYPES)
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert "lecture notes" in notebook.cells[0].source
+    # To a reader "the seed" is the random seed; the notes are "the lecture notes".
+    assert not re.search(r"\bthe seed\b", prose, re.I)
+
+
+@pytest.mark.parametrize("path", build.NOTEBOOKS, ids=lambda path: path.stem)
+def test_the_notebook_runs_and_its_stored_outputs_are_current(path: Path) -> None:
+    if shutil.which("dot") is None:
+        pytest.fail("the notebooks draw graphs with Graphviz's dot; ./run test installs it")
+    fresh = build.summary(build.execute(path))  # raises, naming the cell, if one fails
+    stored = build.summary(nbformat.read(path, as_version=4))
+    assert len(fresh) == len(stored)
+    for number, (now, then) in enumerate(zip(fresh, stored, strict=True), start=1):
+        assert now == then, (
+            f"{path.name}, code cell {number}: the stored outputs are not what the cell "
+            "prints today; rebuild with: .venv/bin/python docs/notebooks/build.py"
+        )
