@@ -13,6 +13,8 @@ from typing import Any
 
 import graphviz
 
+from viz._labels import fit_label
+
 __all__ = ["ChainGraph", "DotNotFoundError", "install_hint"]
 
 _INSTALL_COMMANDS = {
@@ -56,6 +58,17 @@ def install_hint(platform: str | None = None) -> str:
     )
 
 
+def _fitted(label: str | None, attrs: dict[str, Any]) -> dict[str, Any]:
+    """``attrs`` with ``label`` added, shortened if dot would reject it (full text in the
+    tooltip, unless the builder set one)."""
+    if label is None:
+        return attrs
+    shown, tooltip = fit_label(label)
+    if tooltip is not None:
+        attrs.setdefault("tooltip", tooltip)
+    return {"label": shown, **attrs}
+
+
 class DotNotFoundError(RuntimeError):
     """Rendering needs the Graphviz ``dot`` program and it is not installed."""
 
@@ -76,6 +89,20 @@ class ChainGraph(graphviz.Digraph):
     """
 
     text: str = ""
+
+    # Every builder adds its nodes, edges and captions through these three, so this is the
+    # one place where a label too long for dot is shortened (see viz._labels.fit_label).
+    def node(self, name: str, label: str | None = None, **attrs: Any) -> None:
+        """As :meth:`graphviz.Digraph.node`; a label too long for ``dot`` is shortened."""
+        super().node(name, **_fitted(label, attrs))
+
+    def edge(self, tail_name: str, head_name: str, label: str | None = None, **attrs: Any) -> None:
+        """As :meth:`graphviz.Digraph.edge`; a label too long for ``dot`` is shortened."""
+        super().edge(tail_name, head_name, **_fitted(label, attrs))
+
+    def attr(self, kw: str | None = None, **attrs: Any) -> None:
+        """As :meth:`graphviz.Digraph.attr`; a label too long for ``dot`` is shortened."""
+        super().attr(kw, **_fitted(attrs.pop("label", None), attrs))
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         """As :meth:`graphviz.Digraph.render`; :class:`DotNotFoundError` without ``dot``.
