@@ -9,6 +9,7 @@ chainrule draw w^1_11             the graphs behind that sum, as SVG and PNG
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -18,7 +19,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import nn
-from autograd import Value
+import viz
+from autograd import Value, __version__
 from chainrule.graphs import (
     DEFAULT_OUT,
     DEMO_LAYERS,
@@ -168,7 +170,13 @@ def run_demo(args: argparse.Namespace) -> int:
     print("The same chain rule, path by path, for one sample (the first) and its loss")
     print(f"L = (y - yhat)^2 = {sample_loss.data:.6g}; every gradient is a sum over paths:\n")
     print(demo_ledgers(model, sample_loss) + "\n")
-    for path in write_demo_graphs(model, sample_loss, out):
+    unrendered: viz.DotNotFoundError | None = None
+    try:
+        written = write_demo_graphs(model, sample_loss, out)
+    except viz.DotNotFoundError as missing:  # everything else works without dot
+        unrendered = missing
+        written = write_demo_graphs(model, sample_loss, out, render=False)
+    for path in written:
         print(f"Wrote {path}")
     print()
     history = fit(
@@ -178,6 +186,15 @@ def run_demo(args: argparse.Namespace) -> int:
     print_weights(model, "Trained weights:")
     curve = plot_loss_curve(history, out / "loss.png", "The seed's 4-3-2-1 network on Iris")
     print(f"Wrote {curve}")
+    if unrendered is not None:
+        print(
+            "\nchainrule demo: the pictures (graph_loss, network, paths_w1_11, "
+            "paths_w1_11_neuron, backward_frames) were written as DOT sources (.gv), not "
+            "as SVG/PNG: Graphviz's dot program is not installed. Install it "
+            f"({unrendered.command}) and run the demo again, or render one with "
+            f"'dot -Tpng FILE.gv -o FILE.png'.",
+            file=sys.stderr,
+        )
     return 0 if gradients_agree else 1
 
 
@@ -274,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -371,8 +389,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.run(args)
+    except viz.DotNotFoundError as error:
+        print(
+            f"chainrule {args.command}: error: this draws pictures with Graphviz's dot "
+            f"program, which is not installed; install it ({error.command}) and try again",
+            file=sys.stderr,
+        )
+        return 3
+    except subprocess.CalledProcessError as error:  # dot ran and failed
+        detail = (error.stderr or b"").decode(errors="replace").strip().splitlines()
+        reason = detail[0] if detail else f"exit status {error.returncode}"
+        print(f"chainrule {args.command}: error: Graphviz's dot failed: {reason}", file=sys.stderr)
+        return 3
+    except BrokenPipeError:  # the reader went away (chainrule explain ... | head)
+        sys.stderr.close()  # nothing more can be said, and Python must not complain
+        return 1
+    except KeyboardInterrupt:
+        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (OSError, ValueError, nn.TrainingDiverged) as error:
         message = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) else error
+        if isinstance(error, OSError) and error.filename is None:
+            message = str(error)
         print(f"chainrule {args.command}: error: {message}", file=sys.stderr)
         return 2 if not isinstance(error, nn.TrainingDiverged) else 1
     return status

@@ -15,7 +15,7 @@ import graphviz
 
 from viz._labels import fit_label
 
-__all__ = ["ChainGraph", "DotNotFoundError", "install_hint"]
+__all__ = ["ChainGraph", "DotNotFoundError", "install_command", "install_hint"]
 
 _INSTALL_COMMANDS = {
     "linux": [
@@ -69,11 +69,27 @@ def _fitted(label: str | None, attrs: dict[str, Any]) -> dict[str, Any]:
     return {"label": shown, **attrs}
 
 
+def install_command(platform: str | None = None) -> str:
+    """The one command that installs Graphviz here, for a one-line message.
+
+    >>> install_command("linux"), install_command("darwin"), install_command("sunos5")
+    ('sudo apt-get install graphviz', 'brew install graphviz', 'conda install -c conda-forge graphviz')
+    """  # noqa: E501
+    system = sys.platform if platform is None else platform
+    system = "linux" if system.startswith("linux") else system
+    line = _INSTALL_COMMANDS.get(system, _ANY_SYSTEM)[0]
+    return line.split(":", 1)[1].split("(")[0].strip()
+
+
 class DotNotFoundError(RuntimeError):
-    """Rendering needs the Graphviz ``dot`` program and it is not installed."""
+    """Rendering needs the Graphviz ``dot`` program and it is not installed.
+
+    The message is :func:`install_hint`; ``command`` is :func:`install_command`.
+    """
 
     def __init__(self) -> None:
         super().__init__(install_hint())
+        self.command = install_command()
 
 
 class ChainGraph(graphviz.Digraph):

@@ -129,7 +129,8 @@ def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
 
     graph = ChainGraph(name="network", engine="neato")
     # neato keeps the pinned positions; edges drawn first so the labels sit on top.
-    graph.attr(bgcolor="white", splines="line", outputorder="edgesfirst", pad="0.2")
+    # layout=neato too, so that the DOT source alone (the demo writes it without dot) keeps them.
+    graph.attr(bgcolor="white", splines="line", outputorder="edgesfirst", pad="0.2", layout="neato")
     graph.attr("node", fontname="Helvetica", fontsize="12", shape="circle", style="filled")
     graph.attr("edge", fontname="Helvetica", fontsize="9", arrowhead="none")
     lines = []
