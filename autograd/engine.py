@@ -244,7 +244,7 @@ class Value:
         ancestors in topological order before its own operands: each ancestor is then
         stored after its operands, which makes each reference a lookup, not a descent.
         Identity is kept (``a * a`` has one parent twice; a model's weights are the
-        leaves of its last forward pass), and ops are stored by name, looked up in OPS.
+        leaves of its last forward pass), and ops pickle by name (see ``Op.__reduce__``).
         """
         ancestors: list[Value] | None = None
         if id(self) in _PICKLE_PENDING:
@@ -253,18 +253,16 @@ class Value:
             ancestors = topological_order(self)[:-1]
             _PICKLE_PENDING.clear()
             _PICKLE_PENDING.update(map(id, ancestors))
-        fields = (self.data, self.grad, self.label, self.requires_grad, self.op)
+        fields = (self.data, self.grad, self.label, self.requires_grad, self._op)
         return (_unpickled_value, (), (ancestors, *fields, self._first, self._second))
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         _ancestors, data, grad, label, requires_grad, op, first, second = state
-        if op and op not in OPS:
-            raise ValueError(f"cannot load a Value made by the unknown op {op!r}")
         self.data = data
         self.grad = grad
         self.label = label
         self.requires_grad = requires_grad
-        self._op = OPS[op] if op else None
+        self._op = op
         self._first = first
         self._second = second
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import nn
-from autograd import OPS, Value, grad, gradcheck, topological_order
+from autograd import OPS, Op, Value, grad, gradcheck, topological_order
 
 # --- overflow in a derived op names that op and its numbers -----------------------------
 
@@ -162,10 +162,14 @@ def test_values_shared_between_objects_stay_shared() -> None:
     assert loaded_b.parents == (loaded_a, loaded_a)
 
 
-def test_an_unknown_op_name_is_a_clear_error() -> None:
+def test_ops_pickle_by_name() -> None:
+    assert pickle.loads(pickle.dumps(OPS["tanh"])) is OPS["tanh"]
     data = pickle.dumps(Value(2.0) * 3.0).replace(b"\x8c\x01*", b"\x8c\x01?")
     with pytest.raises(ValueError, match="unknown op '\\?'"):
         pickle.loads(data)
+    custom = Op("twice", lambda x: 2 * x, lambda x: 2 * x, (lambda x, out: 2.0,))
+    with pytest.raises(pickle.PicklingError, match=r"'twice' is not a row of autograd\.OPS"):
+        pickle.dumps(custom)
 
 
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS, ids=["pickle", "pickle-2", "deepcopy"])

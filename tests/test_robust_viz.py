@@ -118,15 +118,28 @@ def test_a_label_too_long_for_dot_is_shortened_visibly(builder: str, dot: str) -
     assert "x" * 16384 not in graph.source
 
 
-def test_fit_label_keeps_every_short_label_and_the_lines_of_a_long_one() -> None:
+def test_fit_label_keeps_short_labels_and_the_markup_of_long_ones() -> None:
     from viz._labels import DOT_STRING_LIMIT, fit_label
 
     short = "<" + "y" * (DOT_STRING_LIMIT - 3) + ">"
     assert fit_label(short) == (short, None)
     rows = "".join(f"<TR><TD>row {i}</TD></TR>" for i in range(3))
     shown, tooltip = fit_label(f"<<TABLE><TR><TD>{LONG}</TD></TR>{rows}</TABLE>>")
-    assert shown.endswith("\u2026<BR/>row 0<BR/>row 1<BR/>row 2>")
+    assert shown == f"<<TABLE><TR><TD>{'x' * 119}\u2026</TD></TR>{rows}</TABLE>>"
     assert tooltip is not None and tooltip.startswith("x" * 1000)
+    # Escaped text is cut as it shows, never inside an entity or a doubled backslash.
+    shown, _ = fit_label("<<B>" + "&lt;\\\\" * 10_000 + "</B>>")
+    assert shown == "<<B>" + "&lt;\\\\" * 59 + "&lt;\u2026</B>>"
+
+
+def test_a_label_of_many_short_lines_is_cut_to_forty(dot: str) -> None:
+    caption = "<" + "<BR/>".join(f"line {i}" for i in range(3000)) + ">"
+    graph = viz.ChainGraph()
+    graph.attr(label=caption)
+    graph.node("a")
+    svg = graph.pipe(format="svg", encoding="utf-8")
+    assert ">line 39<" in svg and ">line 40<" not in svg
+    assert "\u2026 (2960 more lines)" in svg
 
 
 def test_tabs_in_labels_are_shown(dot: str) -> None:

@@ -76,6 +76,7 @@ DOT_STRING_LIMIT = 16000
 SHOWN_LINE_CHARS = 120
 _SHOWN_LINES = 40
 _TAG = re.compile(r"<[^<>]*>")
+_TAG_SPLIT = re.compile(r"(<[^<>]*>)")
 _LINE_TAG = re.compile(r"<BR[^<>]*>|</TR>", re.IGNORECASE)
 
 
@@ -92,31 +93,52 @@ def fit_label(label: str) -> tuple[str, str | None]:
     """A DOT label that ``dot`` accepts, and the full text for a tooltip if it was cut.
 
     A label (HTML-like ``<...>`` or plain) shorter than :data:`DOT_STRING_LIMIT` is
-    returned as it is. A longer one is drawn as its plain text, each line shortened with
-    an ellipsis; the tooltip holds the text in full (as far as it fits in a DOT string).
+    returned as it is. In a longer HTML label each run of text longer than
+    :data:`SHOWN_LINE_CHARS` is shortened with an ellipsis, the markup kept (a Value's
+    box keeps its data and grad rows). If that is still too long, or the label is plain,
+    it is drawn as its lines of text, each shortened, at most 40. The tooltip holds the
+    text in full, as far as it fits in a DOT string.
 
     >>> fit_label("<<B>x</B>>")
     ('<<B>x</B>>', None)
-    >>> shown, tooltip = fit_label("<" + "x" * 20000 + "<BR/>data 2>")
-    >>> shown == "<" + "x" * 119 + "\u2026<BR/>data 2>", len(tooltip) < DOT_STRING_LIMIT
+    >>> shown, tooltip = fit_label("<<B>" + "x" * 20000 + "</B><BR/>data 2>")
+    >>> shown == "<<B>" + "x" * 119 + "\u2026</B><BR/>data 2>", len(tooltip) < DOT_STRING_LIMIT
     (True, True)
     """
     if len(label) < DOT_STRING_LIMIT:
         return label, None
+    html_like = label.startswith("<") and label.endswith(">")
     text = label
-    if label.startswith("<") and label.endswith(">"):
+    if html_like:
         # The text the HTML shows: one line per <BR/> or table row, tags dropped.
         text = _TAG.sub(" ", _LINE_TAG.sub("\n", label[1:-1]))
         text = html.unescape(text.replace("\\\\", "\\"))
     lines = [" ".join(line.split()) for line in text.split("\n")]
     lines = [line for line in lines if line]
-    shown = [shorten(line, SHOWN_LINE_CHARS) for line in lines[:_SHOWN_LINES]]
-    if len(lines) > _SHOWN_LINES:
-        shown.append(f"\u2026 ({len(lines) - _SHOWN_LINES} more lines)")
     # The tooltip is a quoted DOT string, where a backslash starts an escape: doubled,
     # it shows as itself. Half the limit leaves room for that and for escaped quotes.
     tooltip = shorten("\n".join(lines), DOT_STRING_LIMIT // 2).replace("\\", "\\\\")
+    if html_like:
+        # Split keeps the tags at odd positions; only the text between them is cut.
+        parts = _TAG_SPLIT.split(label[1:-1])
+        kept = "".join(p if i % 2 else _shorten_run(p) for i, p in enumerate(parts))
+        if len(kept) + 2 < DOT_STRING_LIMIT:
+            return f"<{kept}>", tooltip
+    shown = [shorten(line, SHOWN_LINE_CHARS) for line in lines[:_SHOWN_LINES]]
+    if len(lines) > _SHOWN_LINES:
+        shown.append(f"\u2026 ({len(lines) - _SHOWN_LINES} more lines)")
     return "<" + "<BR/>".join(html_text(line) for line in shown) + ">", tooltip
+
+
+def _shorten_run(run: str) -> str:
+    """A run of escaped HTML text, shortened to :data:`SHOWN_LINE_CHARS` as it shows."""
+    text = html.unescape(run.replace("\\\\", "\\"))
+    if len(text) <= SHOWN_LINE_CHARS:
+        return run
+    # A ledger line is indented as deep as its first line is long: keep what follows.
+    body = text.lstrip(" ")
+    indent = " " * min(len(text) - len(body), SHOWN_LINE_CHARS)
+    return html_text(indent + shorten(body, SHOWN_LINE_CHARS))
 
 
 class Symbol(NamedTuple):
