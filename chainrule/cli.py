@@ -187,12 +187,13 @@ def run_demo(args: argparse.Namespace) -> int:
     curve = plot_loss_curve(history, out / "loss.png", "The seed's 4-3-2-1 network on Iris")
     print(f"Wrote {curve}")
     if unrendered is not None:
+        # The top-level names written: graph_loss.gv, ..., and the backward_frames folder.
+        names = dict.fromkeys(p.relative_to(out).parts[0].removesuffix(".gv") for p in written)
         print(
-            "\nchainrule demo: the pictures (graph_loss, network, paths_w1_11, "
-            "paths_w1_11_neuron, backward_frames) were written as DOT sources (.gv), not "
-            "as SVG/PNG: Graphviz's dot program is not installed. Install it "
+            f"\nchainrule demo: the pictures ({', '.join(names)}) were written as DOT sources "
+            "(.gv), not as SVG/PNG: Graphviz's dot program is not installed. Install it "
             f"({unrendered.command}) and run the demo again, or render one with "
-            f"'dot -Tpng FILE.gv -o FILE.png'.",
+            "'dot -Tpng FILE.gv -o FILE.png'.",
             file=sys.stderr,
         )
     return 0 if gradients_agree else 1
