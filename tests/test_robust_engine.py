@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import OPS, Op, Value, grad, gradcheck, topological_order
@@ -190,3 +192,34 @@ def test_a_model_after_a_forward_pass_pickles(round_trip: Callable[[Any], Any]) 
     loss_copy.backward()
     assert [w.grad for w in model_copy.parameters()] == [w.grad for w in model.parameters()]
     assert model_copy(data.X[0]).data == model(data.X[0]).data
+
+
+# Random graphs with heavy sharing: each step combines two earlier nodes (often the same
+# one twice) or applies a unary op; some nodes are labelled, some leaves are constants.
+_steps = st.lists(
+    st.tuples(
+        st.sampled_from(["+", "*", "tanh", "sin"]), st.integers(0, 10**6), st.integers(0, 10**6)
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4), _steps, st.booleans())
+def test_random_graphs_round_trip_with_their_sharing(
+    leaves: list[float], steps: list[tuple[str, int, int]], deep: bool
+) -> None:
+    nodes = [Value(x, label=f"x_{i}", requires_grad=i % 3 != 2) for i, x in enumerate(leaves)]
+    for k, (op, i, j) in enumerate(steps):
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        node = a + b if op == "+" else a * b if op == "*" else getattr(a, op)()
+        node.label = f"v{k}" if k % 4 == 0 else ""
+        nodes.append(node)
+    root = sum(nodes[-3:], Value(0.0))
+    if root.requires_grad:
+        root.backward()
+    copied = (copy.deepcopy if deep else lambda o: pickle.loads(pickle.dumps(o)))(root)
+    # Operands are compared as positions of distinct nodes: a shared node copied twice
+    # would add nodes to the copy's order and change the positions.
+    assert _structure(copied) == _structure(root)
