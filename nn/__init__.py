@@ -12,6 +12,7 @@ The seed's 20-weight network, trained on Iris by plain gradient descent:
 True
 """
 
+from autograd import __version__ as __version__
 from nn.convert import from_torch, to_torch
 from nn.data import Dataset, iris_binary, load_csv, load_iris, standardize
 from nn.init import INITIALIZERS, get_initializer

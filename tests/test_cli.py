@@ -27,7 +27,7 @@ def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
-def test_demo_trains_the_seeds_network_and_writes_the_loss_curve(tmp_path: Path) -> None:
+def test_demo_trains_the_seeds_network_and_writes_the_loss_curve(tmp_path: Path, dot: str) -> None:
     out = tmp_path / "pictures"
     result = _run("demo", "--out", str(out))
     assert result.returncode == 0, result.stderr

@@ -17,7 +17,7 @@ def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 
 
-def test_the_tour_runs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_tour_runs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dot: str) -> None:
     monkeypatch.chdir(tmp_path)  # the tour writes files
     namespace: dict[str, object] = {}
     blocks = python_blocks()

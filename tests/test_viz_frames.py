@@ -131,7 +131,7 @@ def test_each_step_sends_grad_times_local_derivative() -> None:
     assert times_step.sent == {(y.parents[0], 0): pytest.approx(3 * (1 - y.data**2))}
 
 
-def test_write_frames(tmp_path: Path) -> None:
+def test_write_frames(tmp_path: Path, dot: str) -> None:
     b = square_plus()
     written = viz.write_frames(viz.backward_frames(b), tmp_path / "film")
     assert [p.name for p in written] == ["frame_00.png", "frame_01.png", "frame_02.png"]

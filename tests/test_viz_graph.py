@@ -103,7 +103,7 @@ def test_hostile_labels_are_escaped_in_the_source() -> None:
     assert "<b>" not in source and "<i>" not in source
 
 
-def test_hostile_labels_render_literally_with_dot() -> None:
+def test_hostile_labels_render_literally_with_dot(dot: str) -> None:
     x = Value(1.0, label=HOSTILE)
     plain = Value(1.0, label="plain")
     y, z = x * 2, plain * 2
@@ -116,7 +116,7 @@ def test_hostile_labels_render_literally_with_dot() -> None:
     assert svg.count('class="edge"') == reference.count('class="edge"')
 
 
-def test_renders_svg_and_png_with_dot(tmp_path: Path) -> None:
+def test_renders_svg_and_png_with_dot(tmp_path: Path, dot: str) -> None:
     a = Value(2.0, label="a")
     b = (a * a).tanh()
     b.backward()

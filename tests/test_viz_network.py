@@ -110,7 +110,7 @@ def touches_circle(box: Box, circle: tuple[float, float, float]) -> bool:
     ("seed", "bias", "show"),
     [(0, False, "both"), (1, True, "both"), (2, False, "grad"), (3, True, "value")],
 )
-def test_network_labels_never_overlap(seed: int, bias: bool, show: str) -> None:
+def test_network_labels_never_overlap(seed: int, bias: bool, show: str, dot: str) -> None:
     model = nn.MLP(4, [3, 2, 1], seed=seed, bias=bias)
     loss = nn.total_loss(model, DATA.X[seed : seed + 1], DATA.y[seed : seed + 1])
     loss.backward()
@@ -133,7 +133,7 @@ def test_network_labels_never_overlap(seed: int, bias: bool, show: str) -> None:
         assert heights == sorted(heights, reverse=True)  # y grows upwards in Graphviz
 
 
-def test_demo_graphs_render(tmp_path: Path) -> None:
+def test_demo_graphs_render(tmp_path: Path, dot: str) -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = graphs.demo_sample_loss(model, 0)
     written = graphs.write_demo_graphs(model, loss, tmp_path)
@@ -172,7 +172,7 @@ def test_explain_command(capsys: pytest.CaptureFixture[str]) -> None:
         parse(["explain", "w11"])
 
 
-def test_draw_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_draw_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], dot: str) -> None:
     args = parse(["draw", "w^3_21", "--out", str(tmp_path)])
     assert args.run(args) == 0
     assert (tmp_path / "paths_w3_21.png").exists() and (tmp_path / "network.svg").exists()

@@ -22,6 +22,7 @@ dh/dx = dh/dx + dh/dx
         6  from backward(): agrees
 """
 
+from autograd import __version__ as __version__
 from viz._render import ChainGraph, DotNotFoundError, install_hint
 from viz.explain import ChainRule, Path, explain
 from viz.explorer import Explorer, explorer

@@ -15,7 +15,19 @@ from typing import NamedTuple
 
 from autograd import Value
 
-__all__ = ["Symbol", "html_text", "latex_symbol", "node_names", "number", "html_symbol"]
+__all__ = [
+    "DOT_STRING_LIMIT",
+    "SHOWN_LINE_CHARS",
+    "Symbol",
+    "fit_label",
+    "html_symbol",
+    "html_text",
+    "latex_symbol",
+    "markdown_text",
+    "node_names",
+    "number",
+    "shorten",
+]
 
 # A name like w^1_11, w^1_{10,3}, O_31, x_2, L, optionally followed by "[2]" (which of
 # several nodes sharing one label).
@@ -43,15 +55,90 @@ def number(x: float, digits: int = 4) -> str:
 def html_text(text: str) -> str:
     """``text`` escaped for a Graphviz HTML-like label; newlines become line breaks.
 
-    >>> print(html_text('a<b> & "c" \\\\N\\nd'))
-    a&lt;b&gt; &amp; &quot;c&quot; \\\\N<BR/>d
+    A tab, which Graphviz would drop, shows as ``\u21e5``.
+
+    >>> print(html_text('a<b> & "c" \\\\N\\nd\\te'))
+    a&lt;b&gt; &amp; &quot;c&quot; \\\\N<BR/>d\u21e5e
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "\u21e5")
     text = _CONTROL.sub("\ufffd", text)
     # dot expands escapes such as \N (the node's name) even in HTML labels, after
     # entities are decoded; a doubled backslash is the one form it prints literally.
     text = text.replace("\\", "\\\\")
     return "<BR/>".join(html.escape(line, quote=True) for line in text.split("\n"))
+
+
+# Graphviz's dot rejects a quoted or HTML string of 16384 characters or more (its scanner's
+# buffer); a label is kept below that with room to spare.
+DOT_STRING_LIMIT = 16000
+# How much of an over-long label is still shown: lines of at most this many characters,
+# at most this many lines.
+SHOWN_LINE_CHARS = 120
+_SHOWN_LINES = 40
+_TAG = re.compile(r"<[^<>]*>")
+_TAG_SPLIT = re.compile(r"(<[^<>]*>)")
+_LINE_TAG = re.compile(r"<BR[^<>]*>|</TR>", re.IGNORECASE)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when it was longer.
+
+    >>> shorten("abcdef", 4), shorten("abc", 4)
+    ('abc\u2026', 'abc')
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def fit_label(label: str) -> tuple[str, str | None]:
+    """A DOT label that ``dot`` accepts, and the full text for a tooltip if it was cut.
+
+    A label (HTML-like ``<...>`` or plain) shorter than :data:`DOT_STRING_LIMIT` is
+    returned as it is. In a longer HTML label each run of text longer than
+    :data:`SHOWN_LINE_CHARS` is shortened with an ellipsis, the markup kept (a Value's
+    box keeps its data and grad rows). If that is still too long, or the label is plain,
+    it is drawn as its lines of text, each shortened, at most 40. The tooltip holds the
+    text in full, as far as it fits in a DOT string.
+
+    >>> fit_label("<<B>x</B>>")
+    ('<<B>x</B>>', None)
+    >>> shown, tooltip = fit_label("<<B>" + "x" * 20000 + "</B><BR/>data 2>")
+    >>> shown == "<<B>" + "x" * 119 + "\u2026</B><BR/>data 2>", len(tooltip) < DOT_STRING_LIMIT
+    (True, True)
+    """
+    if len(label) < DOT_STRING_LIMIT:
+        return label, None
+    html_like = label.startswith("<") and label.endswith(">")
+    text = label
+    if html_like:
+        # The text the HTML shows: one line per <BR/> or table row, tags dropped.
+        text = _TAG.sub(" ", _LINE_TAG.sub("\n", label[1:-1]))
+        text = html.unescape(text.replace("\\\\", "\\"))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    # The tooltip is a quoted DOT string, where a backslash starts an escape: doubled,
+    # it shows as itself. Half the limit leaves room for that and for escaped quotes.
+    tooltip = shorten("\n".join(lines), DOT_STRING_LIMIT // 2).replace("\\", "\\\\")
+    if html_like:
+        # Split keeps the tags at odd positions; only the text between them is cut.
+        parts = _TAG_SPLIT.split(label[1:-1])
+        kept = "".join(p if i % 2 else _shorten_run(p) for i, p in enumerate(parts))
+        if len(kept) + 2 < DOT_STRING_LIMIT:
+            return f"<{kept}>", tooltip
+    shown = [shorten(line, SHOWN_LINE_CHARS) for line in lines[:_SHOWN_LINES]]
+    if len(lines) > _SHOWN_LINES:
+        shown.append(f"\u2026 ({len(lines) - _SHOWN_LINES} more lines)")
+    return "<" + "<BR/>".join(html_text(line) for line in shown) + ">", tooltip
+
+
+def _shorten_run(run: str) -> str:
+    """A run of escaped HTML text, shortened to :data:`SHOWN_LINE_CHARS` as it shows."""
+    text = html.unescape(run.replace("\\\\", "\\"))
+    if len(text) <= SHOWN_LINE_CHARS:
+        return run
+    # A ledger line is indented as deep as its first line is long: keep what follows.
+    body = text.lstrip(" ")
+    indent = " " * min(len(text) - len(body), SHOWN_LINE_CHARS)
+    return html_text(indent + shorten(body, SHOWN_LINE_CHARS))
 
 
 class Symbol(NamedTuple):
@@ -91,6 +178,11 @@ def html_symbol(name: str) -> str:
 
 _LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
 _LATEX_SPECIAL.update({"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"})
+# Characters that print as something else in LaTeX's default text font.
+_LATEX_SPECIAL.update({"<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"})
+# What may stand in a sub- or superscript as it is; anything else is written as text.
+_LATEX_SCRIPT = re.compile(r"[A-Za-z0-9,.+\-' ]*")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
 
 
 def latex_symbol(name: str) -> str:
@@ -100,8 +192,9 @@ def latex_symbol(name: str) -> str:
     ('w^{1}_{10,3}', 'O_{31}[2]', '\\\\text{loss 1\\\\%}')
     """
     symbol = _symbol(name)
-    if symbol is None:
-        escaped = "".join(_LATEX_SPECIAL.get(c, c) for c in name.replace("\n", " "))
+    if symbol is None or not all(_LATEX_SCRIPT.fullmatch(part) for part in symbol[:3]):
+        flat = " ".join(name.split())  # newlines and tabs: a blank line would end the math
+        escaped = "".join(_LATEX_SPECIAL.get(c, c) for c in flat)
         return rf"\text{{{escaped}}}"
     out = symbol.base
     if symbol.sup:
@@ -109,6 +202,19 @@ def latex_symbol(name: str) -> str:
     if symbol.sub:
         out += f"_{{{symbol.sub}}}"
     return out + symbol.copy
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as inline Markdown that shows exactly these characters, on one line.
+
+    HTML is escaped, Markdown's markup characters and the table's ``|`` are
+    backslash-escaped, and a line break becomes ``<br>``.
+
+    >>> print(markdown_text("a<b>|*c*\\nw^1_11"))
+    a&lt;b&gt;\\|\\*c\\*<br>w^1\\_11
+    """
+    text = html.escape(text.replace("\r\n", "\n").replace("\r", "\n"), quote=False)
+    return "<br>".join(_MARKDOWN_SPECIAL.sub(r"\\\1", line) for line in text.split("\n"))
 
 
 def node_names(order: Sequence[Value]) -> dict[Value, str]:

@@ -13,7 +13,9 @@ from typing import Any
 
 import graphviz
 
-__all__ = ["ChainGraph", "DotNotFoundError", "install_hint"]
+from viz._labels import fit_label
+
+__all__ = ["ChainGraph", "DotNotFoundError", "install_command", "install_hint"]
 
 _INSTALL_COMMANDS = {
     "linux": [
@@ -56,11 +58,38 @@ def install_hint(platform: str | None = None) -> str:
     )
 
 
+def _fitted(label: str | None, attrs: dict[str, Any]) -> dict[str, Any]:
+    """``attrs`` with ``label`` added, shortened if dot would reject it (full text in the
+    tooltip, unless the builder set one)."""
+    if label is None:
+        return attrs
+    shown, tooltip = fit_label(label)
+    if tooltip is not None:
+        attrs.setdefault("tooltip", tooltip)
+    return {"label": shown, **attrs}
+
+
+def install_command(platform: str | None = None) -> str:
+    """The one command that installs Graphviz here, for a one-line message.
+
+    >>> install_command("linux"), install_command("darwin"), install_command("sunos5")
+    ('sudo apt-get install graphviz', 'brew install graphviz', 'conda install -c conda-forge graphviz')
+    """  # noqa: E501
+    system = sys.platform if platform is None else platform
+    system = "linux" if system.startswith("linux") else system
+    line = _INSTALL_COMMANDS.get(system, _ANY_SYSTEM)[0]
+    return line.split(":", 1)[1].split("(")[0].strip()
+
+
 class DotNotFoundError(RuntimeError):
-    """Rendering needs the Graphviz ``dot`` program and it is not installed."""
+    """Rendering needs the Graphviz ``dot`` program and it is not installed.
+
+    The message is :func:`install_hint`; ``command`` is :func:`install_command`.
+    """
 
     def __init__(self) -> None:
         super().__init__(install_hint())
+        self.command = install_command()
 
 
 class ChainGraph(graphviz.Digraph):
@@ -76,6 +105,20 @@ class ChainGraph(graphviz.Digraph):
     """
 
     text: str = ""
+
+    # Every builder adds its nodes, edges and captions through these three, so this is the
+    # one place where a label too long for dot is shortened (see viz._labels.fit_label).
+    def node(self, name: str, label: str | None = None, **attrs: Any) -> None:
+        """As :meth:`graphviz.Digraph.node`; a label too long for ``dot`` is shortened."""
+        super().node(name, **_fitted(label, attrs))
+
+    def edge(self, tail_name: str, head_name: str, label: str | None = None, **attrs: Any) -> None:
+        """As :meth:`graphviz.Digraph.edge`; a label too long for ``dot`` is shortened."""
+        super().edge(tail_name, head_name, **_fitted(label, attrs))
+
+    def attr(self, kw: str | None = None, **attrs: Any) -> None:
+        """As :meth:`graphviz.Digraph.attr`; a label too long for ``dot`` is shortened."""
+        super().attr(kw, **_fitted(attrs.pop("label", None), attrs))
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         """As :meth:`graphviz.Digraph.render`; :class:`DotNotFoundError` without ``dot``.

@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import graphviz
-
 from autograd import Value, gradient_edges, local_derivatives, topological_order
 from viz._labels import html_symbol, html_text, node_names, number
 from viz._render import ChainGraph
@@ -207,9 +205,9 @@ def _draw_state(
     if caption:
         graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Courier")
     owner = _neuron_clusters(order, names) if cluster_neurons else {}
-    clusters: dict[Value, graphviz.Digraph] = {}
+    clusters: dict[Value, ChainGraph] = {}
     for neuron in dict.fromkeys(owner.values()):
-        cluster = graphviz.Digraph(name=f"cluster_{ids[neuron]}")
+        cluster = ChainGraph(name=f"cluster_{ids[neuron]}")
         cluster.attr(
             label=f"<{html_symbol(names[neuron])}>",
             style="rounded,dashed",

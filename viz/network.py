@@ -18,7 +18,7 @@ from typing import Literal
 
 from autograd import Value, topological_order
 from nn import MLP, output_label
-from viz._labels import _symbol, html_symbol, number
+from viz._labels import DOT_STRING_LIMIT, SHOWN_LINE_CHARS, _symbol, html_symbol, number
 from viz._render import ChainGraph
 
 __all__ = ["draw_network"]
@@ -85,6 +85,8 @@ def _weight_label(w: Value, show: Show, has_grad: bool) -> _Label:
         printed = max(printed, 2 + len(grad))
     rows = "".join(f"<TR><TD>{line}</TD></TR>" for line in lines)
     html = f'<<TABLE BORDER="0" CELLPADDING="1" CELLSPACING="0" BGCOLOR="white">{rows}</TABLE>>'
+    if len(html) >= DOT_STRING_LIMIT:  # ChainGraph will shorten it: lay out what is shown
+        printed = min(printed, SHOWN_LINE_CHARS)
     return _Label(html, printed * _CHAR + 0.1)
 
 
@@ -127,7 +129,8 @@ def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
 
     graph = ChainGraph(name="network", engine="neato")
     # neato keeps the pinned positions; edges drawn first so the labels sit on top.
-    graph.attr(bgcolor="white", splines="line", outputorder="edgesfirst", pad="0.2")
+    # layout=neato too, so that the DOT source alone (the demo writes it without dot) keeps them.
+    graph.attr(bgcolor="white", splines="line", outputorder="edgesfirst", pad="0.2", layout="neato")
     graph.attr("node", fontname="Helvetica", fontsize="12", shape="circle", style="filled")
     graph.attr("edge", fontname="Helvetica", fontsize="9", arrowhead="none")
     lines = []
