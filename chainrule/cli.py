@@ -275,7 +275,7 @@ def choose_task(data: nn.Dataset, asked: str) -> tuple[str, tuple[object, ...]]:
         whole = all(float(t).is_integer() for t in data.y)
         print(" Pass --classification if they are class labels." if whole else "")
         return "regression", ()
-    classes = nn.labels.class_labels(data.y, "the target")
+    classes = nn.class_labels(data.y, "the target")
     shown = ", ".join(str(c) for c in classes[:10]) + (", ..." if len(classes) > 10 else "")
     print(f"Target {name!r}: {len(classes)} classes ({shown}): classification, ", end="")
     if len(classes) == 2:

@@ -25,7 +25,7 @@ from nn.data import (
 )
 from nn.evaluate import accuracy, layer_outputs, outputs, predict, saturated_share
 from nn.init import INITIALIZERS, get_initializer
-from nn.labels import ClassEncoding, looks_like_classes
+from nn.labels import ClassEncoding, class_labels, looks_like_classes
 from nn.losses import l1, l2, mse, sse
 from nn.model import (
     ACTIVATIONS,
@@ -73,6 +73,7 @@ __all__ = [
     "saturated_share",
     "ClassEncoding",
     "looks_like_classes",
+    "class_labels",
     "STOP_REASONS",
     "History",
     "TrainingDiverged",

@@ -201,9 +201,9 @@ def layer_outputs(model: MLP, X: Any, *, engine: str = "auto") -> list[np.ndarra
         rows: list[list[list[float]]] = [[] for _ in model.layers]
         with no_grad():
             for row in inputs.tolist():
-                model(row)
+                model(row)  # every neuron keeps its output O_kj of this row
                 for k, layer in enumerate(model.layers):
-                    rows[k].append([n.output.data for n in layer.neurons if n.output])
+                    rows[k].append([_output(neuron) for neuron in layer.neurons])
         return [np.array(r) for r in rows]
     columns = list(inputs.T)
     result = []
@@ -215,6 +215,12 @@ def layer_outputs(model: MLP, X: Any, *, engine: str = "auto") -> list[np.ndarra
         ]
         result.append(np.stack(columns, axis=1))
     return result
+
+
+def _output(neuron: Neuron) -> float:
+    if neuron.output is None:  # cannot happen after a forward pass; for the type checker
+        raise RuntimeError(f"neuron {neuron!r} has no output")
+    return neuron.output.data
 
 
 def outputs(model: MLP, X: Any, *, engine: str = "auto") -> np.ndarray:
@@ -283,7 +289,7 @@ def accuracy(model: MLP, X: Any, y: Any, *, engine: str = "auto") -> float:
     return float(right.mean())
 
 
-def saturated_share(model: MLP, X: Any, *, threshold: float = 1e-4) -> float:
+def saturated_share(model: MLP, X: Any, *, threshold: float = 1e-4, engine: str = "auto") -> float:
     """The share of (row, tanh or sigmoid unit) pairs whose unit is saturated on that row.
 
     A unit is saturated when its local derivative (``1 - O^2`` for tanh, ``O (1 - O)``
@@ -292,7 +298,7 @@ def saturated_share(model: MLP, X: Any, *, threshold: float = 1e-4) -> float:
     model has no such units.
     """
     saturated, total = 0, 0
-    for layer, out in zip(model.layers, layer_outputs(model, X), strict=True):
+    for layer, out in zip(model.layers, layer_outputs(model, X, engine=engine), strict=True):
         activation = layer.neurons[0].activation
         if activation not in ("tanh", "sigmoid"):
             continue

@@ -280,8 +280,9 @@ def train(
     with ``task="auto"`` a ``y`` of ints or strings is read as labels, a one-output model
     telling two classes apart and a K-output model K classes, one-hot (see
     :mod:`nn.labels`). The model then remembers its classes (``model.classes``) and
-    :func:`nn.predict` answers with them. ``task="regression"`` fits ints as numbers;
-    ``task="classification"`` also reads whole floats (0.0, 1.0, ...) as labels.
+    :func:`nn.predict` answers with them; training it on numbers clears them.
+    ``task="regression"`` fits ints as numbers; ``task="classification"`` also reads
+    whole floats (0.0, 1.0, ...) as labels.
 
     Why training stopped is ``history.stop_reason``. When the weights stop moving it is
     ``"converged"`` only if that means a fit: it is ``"saturated"`` when at least half of
@@ -412,7 +413,7 @@ def _explain_stop(
         )
         history.stop_advice = "allow more epochs, or try a larger lr or optimizer='adam'"
         return
-    share = saturated_share(model, X)
+    share = saturated_share(model, X, engine=history.engine)
     if share >= SATURATED_SHARE:
         history.stop_reason = "saturated"
         history.stop_note = (

@@ -124,3 +124,21 @@ def test_train_test_split_is_seeded_and_disjoint() -> None:
     assert nn.train_test_split(X, y, test_fraction=0.2, seed=2)[1] != X_test
     with pytest.raises(ValueError, match="test_fraction"):
         nn.train_test_split(X, y, test_fraction=1.0)
+
+
+def test_saturated_share_counts_units_pinned_at_the_ends_of_their_range() -> None:
+    X = [[1.0, -1.0], [0.5, 2.0], [-0.25, 0.1]]
+    model = nn.MLP(2, [3, 1], init="zeros")
+    assert nn.saturated_share(model, X) == 0.0  # tanh(0) = 0: the steepest point
+    for p in model.parameters():
+        p.data = 50.0
+    # every hidden unit sees 50 * (x1 + x2); rows 0 and 2 stay in tanh's slope, row 1 not
+    by_hand = [1 - math.tanh(50.0 * (x1 + x2)) ** 2 < 1e-4 for x1, x2 in X for _ in range(3)]
+    hidden = nn.layer_outputs(model, X)[0]
+    output_saturated = [1 - math.tanh(50.0 * sum(h)) ** 2 < 1e-4 for h in hidden.tolist()]
+    expected = (sum(by_hand) + sum(output_saturated)) / (len(by_hand) + len(output_saturated))
+    for engine in ("compiled", "interpreted"):
+        assert nn.saturated_share(model, X, engine=engine) == pytest.approx(expected)
+    assert 0.0 < expected < 1.0
+    relu = nn.MLP(2, [3, 1], activation="relu", output_activation="linear")
+    assert nn.saturated_share(relu, X) == 0.0  # no tanh or sigmoid units to saturate
