@@ -116,26 +116,33 @@ def encode_targets(
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
-        raise TypeError(f"y must be a sequence of targets, got {type(y).__name__}")
-    if len(y) != n_rows:
-        raise ValueError(f"X has {n_rows} rows but y has {len(y)} targets")
+    _check_targets(y, n_rows)
     if task == "auto":
         task = "classification" if y and all(is_label(t) for t in y) else "regression"
     if task == "regression":
         return [_numeric_target(model, t, n) for n, t in enumerate(y)], None
-    if model.classes is not None:
-        known = model.classes
-        for n, target in enumerate(y):
-            if as_label(target, f"y[{n}]") not in known:
-                raise ValueError(
-                    f"y[{n}] is {target!r}, not one of the model's classes "
-                    f"({', '.join(repr(c) for c in known)})"
-                )
-    else:
-        known = class_labels(y)
+    known = class_labels(y) if model.classes is None else model.classes
     encoding = ClassEncoding(known, model.sizes[-1], model.output_activation)
-    return [encoding.encode(as_label(t, f"y[{n}]")) for n, t in enumerate(y)], known
+    return [encoding.encode(label) for label in _labels_among(known, y)], known
+
+
+def _check_targets(y: Any, n_rows: int) -> None:
+    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
+        raise TypeError(f"y must be a sequence of targets, got {type(y).__name__}")
+    if len(y) != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {len(y)} targets")
+
+
+def _labels_among(known: tuple[Label, ...], y: Sequence[Any]) -> list[Label]:
+    """The labels of ``y``, each one of ``known``; ValueError naming the first that is not."""
+    labels = [as_label(target, f"y[{n}]") for n, target in enumerate(y)]
+    for n, label in enumerate(labels):
+        if label not in known:
+            raise ValueError(
+                f"y[{n}] is {y[n]!r}, not one of the model's classes "
+                f"({', '.join(repr(c) for c in known)})"
+            )
+    return labels
 
 
 def _numeric_target(model: MLP, target: Any, n: int) -> list[float]:
@@ -268,9 +275,9 @@ def accuracy(model: MLP, X: Any, y: Any, *, engine: str = "auto") -> float:
     """
     inputs = check_inputs(check_model(model), X)
     if model.classes is not None:
-        encode_targets(model, y, len(inputs), "classification")  # names a stray label
+        _check_targets(y, len(inputs))
+        wanted = _labels_among(model.classes, y)
         labels = predict(model, inputs.tolist(), engine=engine)
-        wanted = [as_label(t, f"y[{n}]") for n, t in enumerate(y)]
         return sum(a == b for a, b in zip(labels, wanted, strict=True)) / len(inputs)
     if isinstance(y, Sequence) and any(isinstance(t, str) for t in y):
         raise ValueError(
