@@ -201,7 +201,13 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"Wrote {path}")
     print()
     history = fit(
-        model, data.X, data.y, lr=DEMO_LR, l2=DEMO_L2, tol=DEMO_TOL, max_epochs=DEMO_MAX_EPOCHS
+        model,
+        data.X,
+        data.y,
+        lr=DEMO_LR,
+        l2=DEMO_L2,
+        tol=DEMO_TOL,
+        max_epochs=args.max_epochs or DEMO_MAX_EPOCHS,
     )
     report_accuracy(model, data.X, data.y)
     print_weights(model, "Trained weights:")
@@ -275,6 +281,12 @@ def choose_task(data: nn.Dataset, asked: str) -> tuple[str, tuple[object, ...]]:
         whole = all(float(t).is_integer() for t in data.y)
         print(" Pass --classification if they are class labels." if whole else "")
         return "regression", ()
+    for row, value in enumerate(data.y, start=1):
+        if not isinstance(value, str) and not float(value).is_integer():
+            raise ValueError(
+                f"--classification: target {name!r} holds {value!r} (data row {row}); "
+                "class labels are whole numbers or text"
+            )
     classes = nn.class_labels(data.y, "the target")
     shown = ", ".join(str(c) for c in classes[:10]) + (", ..." if len(classes) > 10 else "")
     print(f"Target {name!r}: {len(classes)} classes ({shown}): classification, ", end="")
@@ -464,7 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-epochs",
         type=_positive_int,
         default=None,
-        help=f"digits only: stop after this many epochs (default: {DIGITS_MAX_EPOCHS})",
+        help=f"stop after this many epochs (default: {DEMO_MAX_EPOCHS} for iris, "
+        f"{DIGITS_MAX_EPOCHS} for digits)",
     )
     demo.set_defaults(run=run_demo)
 

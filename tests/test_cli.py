@@ -152,7 +152,9 @@ def test_train_detects_integer_classes_and_predict_applies_the_model(tmp_path: P
     assert "accuracy against column 'kind': 100.0% (3 of 3)" in predicted.stderr
 
 
-def test_train_with_text_labels_and_the_regression_override(tmp_path: Path) -> None:
+def test_train_with_text_labels_and_the_regression_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     csv_path = tmp_path / "pets.csv"
     _labelled_csv(csv_path, ("cat", "dog"))
     result = _run("train", str(csv_path), "--target", "kind", "--hidden", "3", "--bias",
@@ -170,6 +172,13 @@ def test_train_with_text_labels_and_the_regression_override(tmp_path: Path) -> N
     assert "fitted as numbers (regression). Pass --classification" in result.stdout
     assert "accuracy" not in result.stdout
     assert main(["train", str(csv_path), "--target", "kind", "--regression"]) == 2
+    measured = tmp_path / "measured.csv"
+    measured.write_text("x,y\n1,0.5\n2,1.5\n3,1\n")
+    capsys.readouterr()
+    assert main(["train", str(measured), "--target", "y", "--classification"]) == 2
+    assert "target 'y' holds 0.5 (data row 1); class labels are whole numbers" in (
+        capsys.readouterr().err
+    )
 
 
 def test_train_says_when_units_saturated_and_what_to_try(
