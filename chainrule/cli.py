@@ -33,6 +33,7 @@ from chainrule.graphs import (
     demo_sample_loss,
     write_demo_graphs,
 )
+from nn.labels import output_range
 
 # The demo's training settings, measured: on Iris (setosa vs the others, standardised)
 # the seed's network converges (largest weight change < tol) in about 300 epochs to 100%
@@ -266,11 +267,14 @@ def run_digits_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def choose_task(data: nn.Dataset, asked: str) -> tuple[str, tuple[object, ...]]:
+def choose_task(
+    data: nn.Dataset, asked: str, output_activation: str
+) -> tuple[str, tuple[object, ...]]:
     """Classification or regression for the target column, and the classes; says which.
 
     ``asked`` is ``"auto"`` (guess with :func:`nn.looks_like_classes`), ``"classification"``
-    or ``"regression"``; the message tells how to override a guess.
+    or ``"regression"``; the message tells how to override a guess, and which target
+    values stand for the classes at the output (``output_activation``, tanh if "auto").
     """
     name = data.target_name
     text = any(isinstance(t, str) for t in data.y)
@@ -289,11 +293,13 @@ def choose_task(data: nn.Dataset, asked: str) -> tuple[str, tuple[object, ...]]:
             )
     classes = nn.class_labels(data.y, "the target")
     shown = ", ".join(str(c) for c in classes[:10]) + (", ..." if len(classes) > 10 else "")
+    low, high = output_range("tanh" if output_activation == "auto" else output_activation)
     print(f"Target {name!r}: {len(classes)} classes ({shown}): classification, ", end="")
     if len(classes) == 2:
-        print(f"one output, -1 for {classes[0]} and +1 for {classes[1]}.")
+        print(f"one output, {low:g} for {classes[0]} and {high:+g} for {classes[1]}.")
     else:
-        print(f"{len(classes)} outputs, one-hot (-1/+1); a prediction is the largest output.")
+        print(f"{len(classes)} outputs, one-hot ({low:g}/{high:+g}); a prediction is the ", end="")
+        print("largest output.")
     if not text:
         print("  To fit the numbers instead, pass --regression.")
     return "classification", classes
@@ -308,7 +314,7 @@ def run_train(args: argparse.Namespace) -> int:
         X, means, stds = nn.standardize(data.X)
         standardization = (means, stds)
     print(f"{args.csv}: {len(data)} rows, features {', '.join(data.feature_names)}")
-    task, classes = choose_task(data, args.task)
+    task, classes = choose_task(data, args.task, args.output_activation)
     output_activation = args.output_activation
     if output_activation == "auto":
         numeric = task == "regression" and not all(-1.0 <= t <= 1.0 for t in data.y)

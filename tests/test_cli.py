@@ -164,6 +164,9 @@ def test_train_with_text_labels_and_the_regression_override(
         result.stdout
     )
     assert "--regression" not in result.stdout  # text cannot be fitted as numbers
+    result = _run("train", str(csv_path), "--target", "kind", "--output-activation", "sigmoid",
+                  "--max-epochs", "5", "--out", str(tmp_path))  # fmt: skip
+    assert "one output, 0 for cat and +1 for dog" in result.stdout
     numbers = tmp_path / "codes.csv"
     _labelled_csv(numbers, ("0", "1"))
     result = _run("train", str(numbers), "--target", "kind", "--regression", "--max-epochs",
