@@ -56,13 +56,16 @@ class Dataset:
 def load_iris() -> Dataset:
     """Fisher's Iris data: 150 rows, 4 features in cm, ``y`` = 0, 1, 2 for the species.
 
+    The codes are ints, so :func:`nn.train` reads them as class labels (``classes`` names
+    them): ``nn.train(nn.MLP(4, [5, 3]), X, iris.y)`` learns the three species one-hot.
+
     The CSV ships in the package (``nn/data/iris.csv``; provenance in its README).
     """
     text = resources.files("nn").joinpath("data/iris.csv").read_text(encoding="utf-8")
     rows = list(csv.reader(text.splitlines()))
     header, body = rows[0], rows[1:]
     X = [[float(cell) for cell in row[:4]] for row in body]
-    y = [float(IRIS_SPECIES.index(row[4])) for row in body]
+    y = [IRIS_SPECIES.index(row[4]) for row in body]
     return Dataset(X, y, tuple(header[:4]), header[4], IRIS_SPECIES)
 
 
@@ -79,7 +82,7 @@ def iris_binary(positive: str = "setosa", *, standardized: bool = True) -> Datas
     if positive not in IRIS_SPECIES:
         raise ValueError(f"unknown species {positive!r}; choose one of {', '.join(IRIS_SPECIES)}")
     iris = load_iris()
-    code = float(IRIS_SPECIES.index(positive))
+    code = IRIS_SPECIES.index(positive)
     X = standardize(iris.X)[0] if standardized else iris.X
     y = [1.0 if c == code else -1.0 for c in iris.y]
     return Dataset(X, y, iris.feature_names, f"{positive} (+1) vs the others (-1)")

@@ -74,12 +74,19 @@ def test_regression_on_an_integer_column_is_asked_for_explicitly() -> None:
     assert nn.predict(model, [[10.0]]) == [pytest.approx(30.0)]
 
 
-def test_whole_float_codes_become_labels_when_asked() -> None:
+def test_iris_species_are_learnt_one_hot_and_float_codes_are_labels_when_asked() -> None:
     iris = nn.load_iris()
     X = nn.standardize(iris.X)[0]
-    model = nn.MLP(4, [3], seed=0)
-    nn.train(model, X, iris.y, task="classification", max_epochs=2, progress=False)
+    model = nn.MLP(4, [5, 3], bias=True, seed=0)
+    nn.train(model, X, iris.y, lr=0.02, optimizer="adam", max_epochs=150, progress=False)
     assert model.classes == (0, 1, 2)
+    assert nn.accuracy(model, X, iris.y) >= 0.95
+    codes = [float(c) for c in iris.y]  # 0.0, 1.0, 2.0: numbers unless asked
+    fresh = nn.MLP(4, [3], seed=0)
+    with pytest.raises(ValueError, match=r"y\[0\] has 1 value\(s\), but the model has 3"):
+        nn.train(fresh, X, codes, max_epochs=1, progress=False)
+    nn.train(fresh, X, codes, task="classification", max_epochs=1, progress=False)
+    assert fresh.classes == (0, 1, 2)
 
 
 def test_compiled_and_interpreted_evaluation_agree() -> None:
