@@ -61,7 +61,9 @@ def check_model(model: Any) -> MLP:
 
 
 def check_inputs(model: MLP, X: Any) -> np.ndarray:
-    """``X`` as an (n, nin) array of floats; ValueError/TypeError naming the bad entry.
+    """``X`` (rows of numbers, or a 2-d numpy array) as an (n, nin) array of floats.
+
+    ValueError or TypeError names the first bad entry.
 
     >>> check_inputs(MLP(2, [1]), [[1, 2.5]]).tolist()
     [[1.0, 2.5]]
@@ -70,6 +72,8 @@ def check_inputs(model: MLP, X: Any) -> np.ndarray:
     ...
     ValueError: X[row 1, column 1] is nan, not a finite number
     """
+    if isinstance(X, np.ndarray):
+        X = X.tolist()
     if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
         raise TypeError(f"X must be a sequence of rows, got {type(X).__name__}")
     if not X:
@@ -116,7 +120,7 @@ def encode_targets(
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    _check_targets(y, n_rows)
+    y = _as_targets(y, n_rows)
     if task == "auto":
         task = "classification" if y and all(is_label(t) for t in y) else "regression"
     if task == "regression":
@@ -126,11 +130,15 @@ def encode_targets(
     return [encoding.encode(label) for label in _labels_among(known, y)], known
 
 
-def _check_targets(y: Any, n_rows: int) -> None:
+def _as_targets(y: Any, n_rows: int) -> Sequence[Any]:
+    """``y`` as a sequence of one target per row (a numpy array becomes a list)."""
+    if isinstance(y, np.ndarray):
+        y = y.tolist()
     if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
         raise TypeError(f"y must be a sequence of targets, got {type(y).__name__}")
     if len(y) != n_rows:
         raise ValueError(f"X has {n_rows} rows but y has {len(y)} targets")
+    return y
 
 
 def _labels_among(known: tuple[Label, ...], y: Sequence[Any]) -> list[Label]:
@@ -275,7 +283,7 @@ def accuracy(model: MLP, X: Any, y: Any, *, engine: str = "auto") -> float:
     """
     inputs = check_inputs(check_model(model), X)
     if model.classes is not None:
-        _check_targets(y, len(inputs))
+        y = _as_targets(y, len(inputs))
         wanted = _labels_among(model.classes, y)
         labels = predict(model, inputs.tolist(), engine=engine)
         return sum(a == b for a, b in zip(labels, wanted, strict=True)) / len(inputs)

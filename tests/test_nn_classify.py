@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 
 import nn
@@ -149,3 +150,12 @@ def test_saturated_share_counts_units_pinned_at_the_ends_of_their_range() -> Non
     assert 0.0 < expected < 1.0
     relu = nn.MLP(2, [3, 1], activation="relu", output_activation="linear")
     assert nn.saturated_share(relu, X) == 0.0  # no tanh or sigmoid units to saturate
+
+
+def test_numpy_arrays_are_taken_as_rows_and_labels() -> None:
+    X, y = _blobs([3, 7], 10, seed=5)
+    model = nn.MLP(2, [3, 1], bias=True, seed=0)
+    nn.train(model, np.array(X), np.array(y), lr=0.02, max_epochs=100, progress=False)
+    assert model.classes == (3, 7) and all(type(c) is int for c in model.classes)
+    assert nn.predict(model, np.array(X)) == nn.predict(model, X)
+    assert nn.accuracy(model, np.array(X), np.array(y)) == nn.accuracy(model, X, y) >= 0.95
