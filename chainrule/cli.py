@@ -144,11 +144,13 @@ STOP_HEADLINES = {
     "converged": "converged",
     "max_epochs": "stopped at max-epochs (not converged)",
     "saturated": "stopped, NOT converged: units saturated",
+    "steps_too_small": "stopped, NOT converged: steps too small",
     "stalled": "stopped, NOT converged: stalled",
 }
 TRAIN_ADVICE = {
     "max_epochs": "allow more --max-epochs, or try a larger --lr or --optimizer adam",
     "saturated": "try a smaller --lr (0.01 is the default) or another --init such as xavier",
+    "steps_too_small": "try a larger --lr or a smaller --tol",
     "stalled": "try --bias, more hidden neurons (--hidden), another --init or --seed",
 }
 

@@ -44,10 +44,11 @@ __all__ = [
 Target = float | Sequence[float] | Label
 OPTIMIZERS = ("gd", "momentum", "adam")
 ENGINES = ("auto", "compiled", "interpreted")
-STOP_REASONS = ("converged", "max_epochs", "saturated", "stalled", "diverged")
+STOP_REASONS = ("converged", "max_epochs", "saturated", "steps_too_small", "stalled", "diverged")
 # Measured thresholds for an honest stop_reason (see train's docstring).
 SATURATED_SHARE = 0.5
 STALLED_SHARE = 0.9
+STILL_STEEP = 0.1
 
 
 class TrainingDiverged(ArithmeticError):
@@ -288,9 +289,12 @@ def train(
     ``"converged"`` only if that means a fit: it is ``"saturated"`` when at least half of
     the (row, tanh/sigmoid unit) pairs are saturated (:func:`nn.saturated_share`: the
     units' outputs are pinned at the ends of their range, so the gradient vanished, not
-    the error), and ``"stalled"`` when the loss without the regulariser is at least 90%
-    of the loss of predicting the mean target for every row (the network learnt next
-    to nothing). ``"max_epochs"`` means the weights were still moving.
+    the error), ``"steps_too_small"`` when the largest ``|dL/dw|`` is still at least 10%
+    of its value at the start (the steps at ``lr`` were below ``tol``, not at a minimum;
+    measuring the start costs one extra pass over the data), and ``"stalled"`` when the
+    loss without the regulariser is at least 90% of the loss of predicting the mean
+    target for every row (the network learnt next to nothing). ``"max_epochs"`` means the
+    weights were still moving.
 
     ``engine="auto"`` (the default) traces one sample's loss once and replays it over
     the batch with numpy (the compiled path: same rules, same numbers, far faster),
@@ -321,11 +325,16 @@ def train(
     before = [p.data for p in params], model.classes
     model.classes = classes
     try:
+        # The slope at the start: weights that stop while it is still this steep stopped
+        # because the steps are too small, not because the slope flattened.
+        start_slope = _steepest(loss_and_gradients(list(range(len(inputs))), l2, l1)[1])
         stopped = _descend(
             model, loss_and_gradients, batches, history, len(inputs), l2, l1, max_epochs,
             _Optimizer(optimizer, lr, len(params)), progress, callback, record_trajectories,
         )  # fmt: skip
-        _explain_stop(model, inputs, targets, loss_and_gradients, history, stopped, l2, l1)
+        _explain_stop(
+            model, inputs, targets, loss_and_gradients, history, stopped, start_slope, l2, l1
+        )
     except Exception:
         for p, w in zip(params, before[0], strict=True):
             p.data = w
@@ -395,13 +404,14 @@ def _explain_stop(
     loss_and_gradients: Callable[[list[int], float, float], tuple[float, list[float]]],
     history: History,
     stopped: bool,
+    start_slope: float,
     l2: float,
     l1: float,
 ) -> None:
     """The final loss, and why training stopped: do weights that stopped mean a fit?"""
     everything = list(range(len(X)))
     try:
-        history.final_loss = loss_and_gradients(everything, l2, l1)[0]
+        history.final_loss, gradients = loss_and_gradients(everything, l2, l1)
     except OverflowError as error:
         raise _diverged(str(error), history.lr, history.epochs, history) from error
     last = history.max_updates[-1]
@@ -426,6 +436,16 @@ def _explain_stop(
             "or an initialiser with smaller weights"
         )
         return
+    slope = _steepest(gradients)
+    if start_slope > 0.0 and slope >= STILL_STEEP * start_slope:
+        history.stop_reason = "steps_too_small"
+        history.stop_note = (
+            f"the weights stopped moving while the loss is still steep (largest |dL/dw| = "
+            f"{slope:.3g}, {slope / start_slope:.0%} of its value at the start): the steps "
+            f"are smaller than tol={history.tol:g}, not at a minimum"
+        )
+        history.stop_advice = f"try a larger learning rate than lr={history.lr:g}, or a smaller tol"
+        return
     data_loss = loss_and_gradients(everything, 0.0, 0.0)[0] if (l2 or l1) else history.final_loss
     columns = list(zip(*Y, strict=True))
     constant = math.fsum(
@@ -448,6 +468,11 @@ def _explain_stop(
         f"converged: no weight changed by more than tol={history.tol:g} in epoch "
         f"{history.epochs} (w_new ~= w_old)"
     )
+
+
+def _steepest(gradients: Sequence[float]) -> float:
+    """The largest |dL/dw|: how steep the loss is at the current weights."""
+    return max((abs(g) for g in gradients), default=0.0)
 
 
 def _diverged(reason: str, lr: float, epoch: int, history: History) -> TrainingDiverged:

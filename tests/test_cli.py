@@ -201,6 +201,11 @@ def test_train_says_when_units_saturated_and_what_to_try(
     assert "Target 'label': 2 classes (-1, 1)" in text
     assert "NOT converged: units saturated" in text
     assert "what to try: try a smaller --lr" in text
+    argv = ["train", str(csv_path), "--target", "label", "--lr", "1e-9", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "NOT converged: steps too small after 1 epoch " in text
+    assert "what to try: try a larger --lr or a smaller --tol" in text
 
 
 def test_predict_errors_are_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -309,3 +309,17 @@ def test_the_final_loss_is_the_same_on_both_engines() -> None:
         expected = nn.total_loss(model, data.X, data.y, l2=1e-3).data
         assert history.final_loss == pytest.approx(expected, rel=1e-12)
     assert results[0] == pytest.approx(results[1], rel=1e-12)
+
+
+def test_steps_too_small_to_move_are_not_convergence() -> None:
+    data = nn.iris_binary()
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    start = nn.total_loss(model, data.X, data.y)
+    start.backward()
+    steepest = max(abs(p.grad) for p in model.parameters())
+    history = nn.train(model, data.X, data.y, lr=1e-9, progress=False)
+    assert history.epochs == 1  # lr * |dL/dw| < tol at once
+    assert steepest * 1e-9 < history.tol
+    assert history.stop_reason == "steps_too_small" and not history.converged
+    assert "still steep" in history.stop_note
+    assert "larger learning rate" in history.stop_advice
