@@ -19,7 +19,7 @@ EXPORT_FORMATS = ("torch",)
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the network of ``args.params`` to ``args.out`` in the format ``args.to``."""
-    model = nn.load_model(args.params)
+    model = nn.load_model(args.params).model
     try:
         module = nn.to_torch(model)
     except ImportError as error:  # PyTorch is optional: a message, not a traceback

@@ -1,6 +1,6 @@
-"""Neural networks on the autograd engine, in the seed's notation (``w^k_ij``, ``O_kj``).
+"""Neural networks on the autograd engine, in the notes' notation (``w^k_ij``, ``O_kj``).
 
-The seed's 20-weight network, trained on Iris by plain gradient descent:
+The notes' 20-weight network, trained on Iris by plain gradient descent:
 
 >>> import nn
 >>> data = nn.iris_binary("setosa")
@@ -14,8 +14,20 @@ True
 
 from autograd import __version__ as __version__
 from nn.convert import from_torch, to_torch
-from nn.data import Dataset, iris_binary, load_csv, load_iris, standardize
+from nn.data import (
+    Dataset,
+    apply_standardization,
+    csv_header,
+    iris_binary,
+    load_csv,
+    load_digits,
+    load_iris,
+    standardize,
+    train_test_split,
+)
+from nn.evaluate import accuracy, layer_outputs, outputs, predict, saturated_share
 from nn.init import INITIALIZERS, get_initializer
+from nn.labels import ClassEncoding, class_labels, looks_like_classes
 from nn.losses import l1, l2, mse, sse
 from nn.model import (
     ACTIVATIONS,
@@ -28,12 +40,12 @@ from nn.model import (
     parse_weight_label,
     weight_label,
 )
-from nn.serialize import load_model, load_parameters, save_parameters
+from nn.serialize import SavedModel, load_model, load_parameters, save_parameters
 from nn.train import (
     OPTIMIZERS,
+    STOP_REASONS,
     History,
     TrainingDiverged,
-    accuracy,
     numerical_gradient,
     total_loss,
     train,
@@ -59,17 +71,30 @@ __all__ = [
     "total_loss",
     "numerical_gradient",
     "accuracy",
+    "predict",
+    "outputs",
+    "layer_outputs",
+    "saturated_share",
+    "ClassEncoding",
+    "looks_like_classes",
+    "class_labels",
+    "STOP_REASONS",
     "History",
     "TrainingDiverged",
     "OPTIMIZERS",
     "Dataset",
     "load_iris",
     "iris_binary",
+    "load_digits",
     "standardize",
+    "apply_standardization",
+    "train_test_split",
     "load_csv",
+    "csv_header",
     "save_parameters",
     "load_parameters",
     "load_model",
     "to_torch",
     "from_torch",
+    "SavedModel",
 ]

@@ -1,4 +1,4 @@
-"""Data: the Iris set shipped with the package, a CSV loader and a standardiser.
+"""Data: Iris and the 8x8 digits shipped with the package, a CSV loader, a standardiser.
 
 >>> iris = load_iris()
 >>> len(iris), iris.feature_names[0], iris.classes
@@ -11,14 +11,26 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import math
 import os
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-__all__ = ["Dataset", "load_iris", "iris_binary", "standardize", "load_csv"]
+__all__ = [
+    "Dataset",
+    "load_iris",
+    "iris_binary",
+    "load_digits",
+    "standardize",
+    "apply_standardization",
+    "load_csv",
+    "csv_header",
+    "train_test_split",
+]
 
 IRIS_SPECIES = ("setosa", "versicolor", "virginica")
 
@@ -27,11 +39,12 @@ IRIS_SPECIES = ("setosa", "versicolor", "virginica")
 class Dataset:
     """Rows of features ``X`` with one target each in ``y``.
 
+    ``y`` holds numbers, or class labels (ints or strings, see :mod:`nn.labels`).
     ``classes`` names the classes when ``y`` holds class codes 0, 1, ... (empty otherwise).
     """
 
     X: list[list[float]]
-    y: list[float]
+    y: list[Any]
     feature_names: tuple[str, ...]
     target_name: str
     classes: tuple[str, ...] = ()
@@ -43,13 +56,16 @@ class Dataset:
 def load_iris() -> Dataset:
     """Fisher's Iris data: 150 rows, 4 features in cm, ``y`` = 0, 1, 2 for the species.
 
+    The codes are ints, so :func:`nn.train` reads them as class labels (``classes`` names
+    them): ``nn.train(nn.MLP(4, [5, 3]), X, iris.y)`` learns the three species one-hot.
+
     The CSV ships in the package (``nn/data/iris.csv``; provenance in its README).
     """
     text = resources.files("nn").joinpath("data/iris.csv").read_text(encoding="utf-8")
     rows = list(csv.reader(text.splitlines()))
     header, body = rows[0], rows[1:]
     X = [[float(cell) for cell in row[:4]] for row in body]
-    y = [float(IRIS_SPECIES.index(row[4])) for row in body]
+    y = [IRIS_SPECIES.index(row[4]) for row in body]
     return Dataset(X, y, tuple(header[:4]), header[4], IRIS_SPECIES)
 
 
@@ -66,10 +82,60 @@ def iris_binary(positive: str = "setosa", *, standardized: bool = True) -> Datas
     if positive not in IRIS_SPECIES:
         raise ValueError(f"unknown species {positive!r}; choose one of {', '.join(IRIS_SPECIES)}")
     iris = load_iris()
-    code = float(IRIS_SPECIES.index(positive))
+    code = IRIS_SPECIES.index(positive)
     X = standardize(iris.X)[0] if standardized else iris.X
     y = [1.0 if c == code else -1.0 for c in iris.y]
     return Dataset(X, y, iris.feature_names, f"{positive} (+1) vs the others (-1)")
+
+
+def load_digits() -> Dataset:
+    """The 8x8 handwritten digits: 1,797 images of 64 pixels (0 to 16), ``y`` = 0 .. 9.
+
+    UCI's "Optical Recognition of Handwritten Digits" (test part), CC BY 4.0; the file
+    ships in the package (``nn/data/digits.csv.gz``; provenance in its README). Pixel
+    ``p_r_c`` is row r, column c of the image (0-based). ``y`` holds int labels, so
+    :func:`nn.train` reads them as classes.
+
+    >>> digits = load_digits()
+    >>> len(digits), len(digits.X[0]), digits.feature_names[9], digits.y[:5]
+    (1797, 64, 'p_1_1', [0, 1, 2, 3, 4])
+    """
+    raw = resources.files("nn").joinpath("data/digits.csv.gz").read_bytes()
+    rows = list(csv.reader(gzip.decompress(raw).decode("ascii").splitlines()))
+    X = [[float(cell) for cell in row[:64]] for row in rows]
+    y = [int(row[64]) for row in rows]
+    names = tuple(f"p_{r}_{c}" for r in range(8) for c in range(8))
+    return Dataset(X, y, names, "digit", tuple(str(d) for d in range(10)))
+
+
+def train_test_split(
+    X: Sequence[Sequence[float]],
+    y: Sequence[Any],
+    *,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """``(X_train, X_test, y_train, y_test)``: a random ``test_fraction`` of rows held out.
+
+    The rows are drawn by ``random.Random(seed)``; each part keeps the original order.
+
+    >>> X_train, X_test, y_train, y_test = train_test_split([[1], [2], [3], [4]], "abcd")
+    >>> X_test, y_test, len(X_train)
+    ([[3]], ['c'], 3)
+    """
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} targets")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)):
+        raise TypeError(f"test_fraction must be a number, got {test_fraction!r}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction!r}")
+    n_test = min(len(X) - 1, max(1, round(len(X) * test_fraction)))
+    if n_test < 1:
+        raise ValueError(f"cannot split {len(X)} row(s) into a training and a test part")
+    order = list(range(len(X)))
+    random.Random(seed).shuffle(order)
+    test, train = sorted(order[:n_test]), sorted(order[n_test:])
+    return [X[n] for n in train], [X[n] for n in test], [y[n] for n in train], [y[n] for n in test]
 
 
 def standardize(
@@ -97,38 +163,131 @@ def standardize(
     for c in range(width):
         var = math.fsum((row[c] - means[c]) ** 2 for row in X) / count
         stds.append(math.sqrt(var) if var > 0.0 else 1.0)
-    Z = [[(row[c] - means[c]) / stds[c] for c in range(width)] for row in X]
-    return Z, means, stds
+    return apply_standardization(X, means, stds), means, stds
 
 
-def load_csv(path: str | os.PathLike[str], *, target: str | int = -1) -> Dataset:
-    """A numeric CSV file with a header row; ``target`` names (or indexes) the y column.
+def apply_standardization(
+    X: Sequence[Sequence[float]], means: Sequence[float], stds: Sequence[float]
+) -> list[list[float]]:
+    """``(x - mean) / std`` per column, with statistics from :func:`standardize`.
 
-    Every other column is a feature. Blank lines are skipped. A ragged row or a cell
-    that is not a number raises ValueError naming the line (1-based, the header is 1).
+    >>> apply_standardization([[4.0, 5.0]], [2.0, 5.0], [2.0, 1.0])
+    [[1.0, 0.0]]
     """
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = [(n, row) for n, row in enumerate(csv.reader(f), start=1) if row]
+    width = len(means)
+    for n, row in enumerate(X):
+        if len(row) != width:
+            raise ValueError(f"row {n} has {len(row)} values, the statistics are for {width}")
+    return [[(row[c] - means[c]) / stds[c] for c in range(width)] for row in X]
+
+
+def load_csv(
+    path: str | os.PathLike[str],
+    *,
+    target: str | int | None = -1,
+    features: Sequence[str] | None = None,
+) -> Dataset:
+    """A CSV file with a header row; ``target`` names (or indexes) the y column.
+
+    The other columns are the features, all numbers (or only the columns named in
+    ``features``, in that order). ``target=None`` reads no target (``y`` is empty). The
+    target column may hold numbers or class labels: whole numbers are read as ints (class
+    labels to :func:`nn.train`, see :mod:`nn.labels`), a column with any text as strings.
+    The delimiter (comma, semicolon or tab) is detected; a UTF-8 byte-order mark is
+    skipped; blank lines are skipped. A ragged row or a feature that is not a number
+    raises ValueError naming the line (1-based, the header is 1) and the column.
+    """
+    rows = [(n, row) for n, row in enumerate(_reader(_read_text(path)), start=1) if row]
     if not rows:
         raise ValueError(f"{path}: the file is empty; it needs a header row and data rows")
     header = [name.strip() for name in rows[0][1]]
-    column = _target_column(header, target, path)
+    column = None if target is None else _target_column(header, target, path)
+    if features is None:
+        chosen = [c for c in range(len(header)) if c != column]
+    else:
+        missing = [name for name in features if name not in header]
+        if missing:
+            raise ValueError(
+                f"{path}: no column named {', '.join(map(repr, missing))}; "
+                f"the columns are {', '.join(header)}"
+            )
+        chosen = [header.index(name) for name in features]
     if len(rows) < 2:
         raise ValueError(f"{path}: there are no data rows below the header")
+    if not chosen:
+        raise ValueError(f"{path}: the only column is the target; there are no features")
     X: list[list[float]] = []
-    y: list[float] = []
     for line, row in rows[1:]:
         if len(row) != len(header):
             raise ValueError(
                 f"{path}, line {line}: {len(row)} cells, but the header has {len(header)}"
             )
-        numbers = [_cell(cell, path, line, header[c]) for c, cell in enumerate(row)]
-        y.append(numbers[column])
-        X.append(numbers[:column] + numbers[column + 1 :])
-    features = tuple(header[:column] + header[column + 1 :])
-    if not features:
-        raise ValueError(f"{path}: the only column is the target; there are no features")
-    return Dataset(X, y, features, header[column])
+        X.append([_cell(row[c], path, line, header[c]) for c in chosen])
+    y: list[Any] = []
+    if column is not None:
+        y = _target_cells([(line, row[column]) for line, row in rows[1:]], path, header[column])
+    return Dataset(X, y, tuple(header[c] for c in chosen), "" if column is None else header[column])
+
+
+def csv_header(path: str | os.PathLike[str]) -> list[str]:
+    """The column names of a CSV file, read as :func:`load_csv` reads them."""
+    rows = [row for row in _reader(_read_text(path)) if row]
+    return [name.strip() for name in rows[0]] if rows else []
+
+
+def _read_text(path: str | os.PathLike[str]) -> str:
+    """The file's text; a UTF-8 byte-order mark is dropped, other encodings are named."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return f.read()
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at position "
+            f"{error.start}); save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"
+        ) from None
+
+
+def _reader(text: str) -> Any:
+    """A csv reader for ``text`` with its delimiter: comma, semicolon or tab."""
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:  # one column, or nothing to tell by: the comma it is
+        dialect = csv.excel
+    return csv.reader(text.splitlines(), dialect)
+
+
+def _target_cells(cells: list[tuple[int, str]], path: Any, column: str) -> list[Any]:
+    """The target column: ints if all are whole numbers, floats if numbers, else strings."""
+    values: list[Any] = []
+    text_line = None
+    for line, cell in cells:
+        cell = cell.strip()
+        if not cell:
+            raise ValueError(f"{path}, line {line}, column {column!r}: the target is empty")
+        try:
+            values.append(int(cell))
+            continue
+        except ValueError:
+            pass
+        try:
+            number = float(cell)
+        except ValueError:
+            text_line = text_line or line
+            values.append(cell)
+            continue
+        if not math.isfinite(number):
+            raise ValueError(f"{path}, line {line}, column {column!r}: {cell!r} is not finite")
+        values.append(number)
+    if text_line is None:
+        return values if all(isinstance(v, int) for v in values) else [float(v) for v in values]
+    for (line, cell), value in zip(cells, values, strict=True):
+        if isinstance(value, float):
+            raise ValueError(
+                f"{path}, line {line}, column {column!r}: {cell.strip()!r} is a number but "
+                f"line {text_line} holds text; a target column holds numbers or class labels"
+            )
+    return [str(v) if isinstance(v, int) else v for v in values]
 
 
 def _target_column(header: list[str], target: Any, path: Any) -> int:

@@ -25,6 +25,7 @@ import numpy as np
 
 from autograd import OPS, Value, as_float, zero_grad
 from nn.init import Initializer, get_initializer
+from nn.labels import Label
 
 __all__ = [
     "ACTIVATIONS",
@@ -258,6 +259,8 @@ class MLP:
     ``init`` names an initialiser from :mod:`nn.init` or is a callable
     ``(fan_in, fan_out, rng) -> float``; weights are drawn from ``random.Random(seed)``
     in :meth:`parameters` order, so a seed fixes them everywhere. Biases start at 0.
+    ``classes`` is None until the model is trained on class labels; then it holds them,
+    and :func:`nn.predict` answers with them (see :mod:`nn.labels`).
 
     Calling the model on ``nin`` numbers or Values returns a Value when the last layer has
     one neuron, a list otherwise. Numbers become constant inputs labelled ``x_1 ..``.
@@ -297,6 +300,7 @@ class MLP:
         get_initializer(init)  # a bad name fails here, not inside the first neuron
         self.has_bias = bias
         self.sizes: tuple[int, ...] = (nin, *nouts)
+        self.classes: tuple[Label, ...] | None = None
         rng = random.Random(seed)
         self.layers: list[Layer] = []
         for k in range(1, len(self.sizes)):

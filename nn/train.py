@@ -1,7 +1,8 @@
-"""Training by gradient descent, as the seed writes it: ``w_new = w_old - eta * dL/dw``.
+"""Training by gradient descent, as the notes write it: ``w_new = w_old - eta * dL/dw``.
 
 Repeated until ``w_new ~= w_old`` (the largest change of a weight in an epoch is below
-``tol``) or ``max_epochs``. Momentum and Adam are there too.
+``tol``) or ``max_epochs``. Momentum and Adam are there too. ``History.stop_reason``
+says honestly why training stopped: weights that stop moving are not always a fit.
 
 >>> from nn.model import MLP
 >>> model = MLP(1, [1], output_activation="linear", seed=0)
@@ -13,7 +14,6 @@ Repeated until ``w_new ~= w_old`` (the largest change of a weight in an epoch is
 from __future__ import annotations
 
 import math
-import numbers
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +23,8 @@ from tqdm import tqdm
 
 from autograd import Value, as_float, no_grad
 from nn.batched import BatchedLoss
+from nn.evaluate import check_inputs, check_model, encode_targets, saturated_share
+from nn.labels import Label
 from nn.losses import l1 as l1_penalty
 from nn.losses import l2 as l2_penalty
 from nn.losses import sse
@@ -33,19 +35,28 @@ __all__ = [
     "TrainingDiverged",
     "OPTIMIZERS",
     "ENGINES",
+    "STOP_REASONS",
     "train",
     "total_loss",
     "numerical_gradient",
-    "accuracy",
 ]
 
-Target = float | Sequence[float]
+Target = float | Sequence[float] | Label
 OPTIMIZERS = ("gd", "momentum", "adam")
 ENGINES = ("auto", "compiled", "interpreted")
+STOP_REASONS = ("converged", "max_epochs", "saturated", "steps_too_small", "stalled", "diverged")
+# Measured thresholds for an honest stop_reason (see train's docstring).
+SATURATED_SHARE = 0.5
+STALLED_SHARE = 0.9
+STILL_STEEP = 0.1
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss or the weights left the floats; the model keeps its last finite weights."""
+    """The loss or a weight left the floats during :func:`train`.
+
+    The model is as it was before ``train`` was called: its weights (and classes) are
+    restored. ``history`` holds the epochs that ran; ``lr`` and ``epoch`` say where.
+    """
 
     def __init__(self, message: str, *, lr: float, epoch: int, history: History) -> None:
         super().__init__(message)
@@ -64,6 +75,9 @@ class History:
     parameter's label to its value before training and after every epoch (only with
     ``record_trajectories=True``). ``engine`` says which path computed the gradients
     (``"compiled"`` or ``"interpreted"``) and ``engine_note`` why.
+
+    ``stop_reason`` is one of :data:`STOP_REASONS`, ``stop_note`` says what was measured
+    and ``stop_advice`` what to try; ``converged`` is true only for ``"converged"``.
     """
 
     lr: float
@@ -76,6 +90,9 @@ class History:
     trajectories: dict[str, list[float]] | None = None
     engine: str = "interpreted"
     engine_note: str = ""
+    stop_reason: str = ""
+    stop_note: str = ""
+    stop_advice: str = ""
 
     @property
     def epochs(self) -> int:
@@ -90,22 +107,26 @@ def total_loss(
     *,
     l2: float = 0.0,
     l1: float = 0.0,
+    task: str = "auto",
 ) -> Value:
-    """The seed's objective ``L = sum (y - yhat)^2 + l2 * sum w^2 + l1 * sum |w|``.
+    """The notes' objective ``L = sum (y - yhat)^2 + l2 * sum w^2 + l1 * sum |w|``.
 
     A Value labelled ``"L"``, built on the model's parameters (call ``.backward()``).
+    Class labels in ``y`` count by their targets (see :mod:`nn.labels`); ``task`` is as
+    in :func:`train`.
 
     >>> model = MLP(2, [1], init="zeros")
     >>> total_loss(model, [[1.0, 2.0]], [0.5]).data
     0.25
     """
-    _check_data(model, X, y)
+    inputs = check_inputs(check_model(model), X).tolist()
+    rows, _ = encode_targets(model, y, len(inputs), task)
     preds: list[Value] = []
     targets: list[float] = []
-    for row, target in zip(X, y, strict=True):
+    for row, target in zip(inputs, rows, strict=True):
         out = model(row)
         preds.extend(out if isinstance(out, list) else [out])
-        targets.extend(_as_list(target))
+        targets.extend(target)
     loss = sse(preds, targets)
     params = model.parameters()
     if l2:
@@ -119,7 +140,7 @@ def total_loss(
 def _loss_and_gradients(
     model: MLP,
     X: Sequence[Sequence[float]],
-    y: Sequence[Target],
+    y: Sequence[Sequence[float]],
     l2: float,
     l1: float,
 ) -> tuple[float, list[float]]:
@@ -135,7 +156,11 @@ def _loss_and_gradients(
 
 
 def _choose_engine(
-    engine: str, model: MLP, X: Sequence[Sequence[float]], y: Sequence[Target], history: History
+    engine: str,
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Sequence[float]],
+    history: History,
 ) -> Callable[[list[int], float, float], tuple[float, list[float]]]:
     """The function giving one batch's loss and gradients (from its row indices).
 
@@ -151,7 +176,7 @@ def _choose_engine(
         history.engine, history.engine_note = "interpreted", "asked for engine='interpreted'"
         return interpreted
     try:
-        batched = BatchedLoss(model, X, [_as_list(t) for t in y])
+        batched = BatchedLoss(model, X, y)
     except (ValueError, TypeError, ArithmeticError) as error:
         if engine == "compiled":
             raise ValueError(f"engine='compiled' is not possible here: {error}") from error
@@ -193,24 +218,6 @@ def numerical_gradient(
     finally:
         param.data = original
     return (upper - lower) / (2.0 * eps)
-
-
-def accuracy(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float]) -> float:
-    """The fraction of rows whose output has the sign of its -1/+1 target.
-
-    >>> model = MLP(1, [1], output_activation="linear", init="uniform", seed=3)
-    >>> accuracy(model, [[1.0], [-1.0]], [1.0, -1.0]) in (0.0, 1.0)
-    True
-    """
-    _check_data(model, X, y)
-    right = 0
-    with no_grad():
-        for row, target in zip(X, y, strict=True):
-            out = model(row)
-            if isinstance(out, list):
-                raise ValueError("accuracy needs a model with a single output")
-            right += (out.data > 0.0) == (target > 0.0)
-    return right / len(X)
 
 
 class _Optimizer:
@@ -258,48 +265,110 @@ def train(
     callback: Callable[[int, History], None] | None = None,
     record_trajectories: bool = False,
     engine: str = "auto",
+    task: str = "auto",
 ) -> History:
     """Fit ``model`` to ``(X, y)`` by minimising :func:`total_loss`; returns a History.
 
-    The default is the seed's full-batch gradient descent: every epoch computes
+    The default is the notes' full-batch gradient descent: every epoch computes
     ``dL/dw`` for all weights at ``w_old`` and sets ``w_new = w_old - lr * dL/dw``. It
-    stops when the largest ``|w_new - w_old|`` of an epoch is below ``tol`` (converged)
-    or after ``max_epochs``. ``optimizer`` may be ``"momentum"`` (0.9) or ``"adam"``.
+    stops when the largest ``|w_new - w_old|`` of an epoch is below ``tol`` or after
+    ``max_epochs``. ``optimizer`` may be ``"momentum"`` (0.9) or ``"adam"``.
     With ``batch_size`` each epoch takes one step per shuffled mini-batch (shuffled by
     ``random.Random(seed)``), each batch carrying its share of the regulariser.
     ``callback(epoch, history)`` runs after every epoch. A tqdm bar shows progress.
+
+    ``y`` holds numbers to fit (one per output, or a sequence per row), or class labels:
+    with ``task="auto"`` a ``y`` of ints or strings is read as labels, a one-output model
+    telling two classes apart and a K-output model K classes, one-hot (see
+    :mod:`nn.labels`). The model then remembers its classes (``model.classes``) and
+    :func:`nn.predict` answers with them; training it on numbers clears them.
+    ``task="regression"`` fits ints as numbers; ``task="classification"`` also reads
+    whole floats (0.0, 1.0, ...) as labels.
+
+    Why training stopped is ``history.stop_reason``. When the weights stop moving it is
+    ``"converged"`` only if that means a fit: it is ``"saturated"`` when at least half of
+    the (row, tanh/sigmoid unit) pairs are saturated (:func:`nn.saturated_share`: the
+    units' outputs are pinned at the ends of their range, so the gradient vanished, not
+    the error), ``"steps_too_small"`` when the largest ``|dL/dw|`` is still at least 10%
+    of its value at the start (the steps at ``lr`` were below ``tol``, not at a minimum;
+    measuring the start costs one extra pass over the data), and ``"stalled"`` when the
+    loss without the regulariser is at least 90% of the loss of predicting the mean
+    target for every row (the network learnt next to nothing). ``"max_epochs"`` means the
+    weights were still moving.
 
     ``engine="auto"`` (the default) traces one sample's loss once and replays it over
     the batch with numpy (the compiled path: same rules, same numbers, far faster),
     falling back to the interpreted engine if the model cannot be traced;
     ``"interpreted"`` builds the graph of Values every epoch, as ``total_loss`` does.
-    ``history.engine`` and ``history.engine_note`` tell which ran and why.
+    ``history.engine`` and ``history.engine_note`` tell which ran and why; the final
+    loss and the checks above use the same engine.
 
-    Raises :class:`TrainingDiverged`, naming ``lr`` and the epoch, if the loss or a
-    weight stops being a finite float; the model then keeps its last finite weights.
+    Bad data raises before anything changes, naming the entry (``X[row 3, column 2]``,
+    ``y[5]``). Raises :class:`TrainingDiverged`, naming ``lr`` and the epoch, if the
+    loss or a weight stops being a finite float. On that or any other error the model's
+    weights and classes are restored to what they were before the call; an interrupt
+    (Ctrl-C) keeps the weights reached so far.
     """
-    _check_data(model, X, y)
+    inputs = check_inputs(check_model(model), X).tolist()
+    targets, classes = encode_targets(model, y, len(inputs), task)
     lr = _positive(lr, "lr")
     l2, l1, tol = (_non_negative(v, name) for v, name in ((l2, "l2"), (l1, "l1"), (tol, "tol")))
     if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
         raise ValueError(f"max_epochs must be an int >= 1, got {max_epochs!r}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    batches = _batches(len(X), batch_size, random.Random(seed))
+    batches = _batches(len(inputs), batch_size, random.Random(seed))
 
     params = model.parameters()
     history = History(lr=lr, tol=tol)
-    loss_and_gradients = _choose_engine(engine, model, X, y, history)
+    loss_and_gradients = _choose_engine(engine, model, inputs, targets, history)
+    before = [p.data for p in params], model.classes
+    model.classes = classes
+    try:
+        # The slope at the start: weights that stop while it is still this steep stopped
+        # because the steps are too small, not because the slope flattened.
+        start_slope = _steepest(loss_and_gradients(list(range(len(inputs))), l2, l1)[1])
+        stopped = _descend(
+            model, loss_and_gradients, batches, history, len(inputs), l2, l1, max_epochs,
+            _Optimizer(optimizer, lr, len(params)), progress, callback, record_trajectories,
+        )  # fmt: skip
+        _explain_stop(
+            model, inputs, targets, loss_and_gradients, history, stopped, start_slope, l2, l1
+        )
+    except Exception:
+        for p, w in zip(params, before[0], strict=True):
+            p.data = w
+        model.classes = before[1]
+        raise
+    return history
+
+
+def _descend(
+    model: MLP,
+    loss_and_gradients: Callable[[list[int], float, float], tuple[float, list[float]]],
+    batches: Callable[[], list[list[int]]],
+    history: History,
+    n_rows: int,
+    l2: float,
+    l1: float,
+    max_epochs: int,
+    step: _Optimizer,
+    progress: bool,
+    callback: Callable[[int, History], None] | None,
+    record_trajectories: bool,
+) -> bool:
+    """The epochs of :func:`train`; True if the weights stopped moving, False at max_epochs."""
+    params = model.parameters()
+    lr = history.lr
     if record_trajectories:
         history.trajectories = {p.label: [p.data] for p in params}
-    step = _Optimizer(optimizer, lr, len(params))
     # disable=None: tqdm shows the bar only on a terminal, so logs stay clean.
     bar = tqdm(total=max_epochs, disable=None if progress else True, unit="epoch", leave=False)
     try:
         for epoch in range(1, max_epochs + 1):
             epoch_loss, largest = 0.0, 0.0
             for batch in batches():
-                share = len(batch) / len(X)
+                share = len(batch) / n_rows
                 try:
                     loss, grads = loss_and_gradients(batch, l2 * share, l1 * share)
                 except OverflowError as error:
@@ -321,23 +390,97 @@ def train(
             bar.update(1)
             if callback is not None:
                 callback(epoch, history)
-            if largest < tol:
-                history.converged, history.converged_epoch = True, epoch
-                break
+            if largest < history.tol:
+                return True
+        return False
     finally:
         bar.close()
+
+
+def _explain_stop(
+    model: MLP,
+    X: list[list[float]],
+    Y: list[list[float]],
+    loss_and_gradients: Callable[[list[int], float, float], tuple[float, list[float]]],
+    history: History,
+    stopped: bool,
+    start_slope: float,
+    l2: float,
+    l1: float,
+) -> None:
+    """The final loss, and why training stopped: do weights that stopped mean a fit?"""
+    everything = list(range(len(X)))
     try:
-        with no_grad():
-            history.final_loss = total_loss(model, X, y, l2=l2, l1=l1).data
+        history.final_loss, gradients = loss_and_gradients(everything, l2, l1)
     except OverflowError as error:
-        raise _diverged(str(error), lr, history.epochs, history) from error
-    return history
+        raise _diverged(str(error), history.lr, history.epochs, history) from error
+    last = history.max_updates[-1]
+    if not stopped:
+        history.stop_reason = "max_epochs"
+        history.stop_note = (
+            f"stopped after max_epochs={history.epochs} with weights still moving (by up to "
+            f"{last:.2g} in the last epoch, tol={history.tol:g})"
+        )
+        history.stop_advice = "allow more epochs, or try a larger lr or optimizer='adam'"
+        return
+    share = saturated_share(model, X, engine=history.engine)
+    if share >= SATURATED_SHARE:
+        history.stop_reason = "saturated"
+        history.stop_note = (
+            f"the weights stopped moving because {share:.0%} of the tanh/sigmoid units "
+            "are saturated (outputs pinned at the ends of their range, so almost no "
+            "gradient flows back), not at a fit"
+        )
+        history.stop_advice = (
+            f"try a smaller learning rate than lr={history.lr:g} (0.01 is the default) "
+            "or an initialiser with smaller weights"
+        )
+        return
+    slope = _steepest(gradients)
+    if start_slope > 0.0 and slope >= STILL_STEEP * start_slope:
+        history.stop_reason = "steps_too_small"
+        history.stop_note = (
+            f"the weights stopped moving while the loss is still steep (largest |dL/dw| = "
+            f"{slope:.3g}, {slope / start_slope:.0%} of its value at the start): the steps "
+            f"are smaller than tol={history.tol:g}, not at a minimum"
+        )
+        history.stop_advice = f"try a larger learning rate than lr={history.lr:g}, or a smaller tol"
+        return
+    data_loss = loss_and_gradients(everything, 0.0, 0.0)[0] if (l2 or l1) else history.final_loss
+    columns = list(zip(*Y, strict=True))
+    constant = math.fsum(
+        math.fsum((t - math.fsum(column) / len(column)) ** 2 for t in column) for column in columns
+    )
+    if constant > 0.0 and data_loss >= STALLED_SHARE * constant:
+        history.stop_reason = "stalled"
+        history.stop_note = (
+            f"the weights stopped moving at a loss sum (y - yhat)^2 = {data_loss:.4g}, no "
+            f"better than predicting the mean target for every row ({constant:.4g}): "
+            "the network cannot fit this data as it is"
+        )
+        history.stop_advice = (
+            "try biases (bias=True), more hidden neurons, or another initialiser or seed"
+        )
+        return
+    history.stop_reason = "converged"
+    history.converged, history.converged_epoch = True, history.epochs
+    history.stop_note = (
+        f"converged: no weight changed by more than tol={history.tol:g} in epoch "
+        f"{history.epochs} (w_new ~= w_old)"
+    )
+
+
+def _steepest(gradients: Sequence[float]) -> float:
+    """The largest |dL/dw|: how steep the loss is at the current weights."""
+    return max((abs(g) for g in gradients), default=0.0)
 
 
 def _diverged(reason: str, lr: float, epoch: int, history: History) -> TrainingDiverged:
+    history.stop_reason = "diverged"
     return TrainingDiverged(
-        f"training diverged at epoch {epoch} with lr={lr:g}: {reason}. The model keeps the "
-        f"last finite weights; try a smaller learning rate, e.g. lr={lr / 10:g}",
+        f"training diverged at epoch {epoch} with lr={lr:g}: {reason}. The model's weights "
+        f"are restored to what they were before training; try a smaller learning rate, "
+        f"e.g. lr={lr / 10:g}",
         lr=lr,
         epoch=epoch,
         history=history,
@@ -358,29 +501,6 @@ def _batches(n: int, batch_size: int | None, rng: random.Random) -> Callable[[],
         return [order[s : s + batch_size] for s in range(0, n, batch_size)]
 
     return shuffled
-
-
-def _as_list(target: Any) -> list[float]:
-    if isinstance(target, numbers.Real) and not isinstance(target, bool):
-        return [float(target)]
-    return list(target)
-
-
-def _check_data(model: Any, X: Any, y: Any) -> None:
-    if not isinstance(model, MLP):
-        raise TypeError(f"model must be an nn.MLP, got {type(model).__name__}")
-    for name, seq in (("X", X), ("y", y)):
-        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
-            raise TypeError(f"{name} must be a sequence, got {type(seq).__name__}")
-    if not X:
-        raise ValueError("X is empty: training needs at least one row")
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} rows but y has {len(y)} targets")
-    outputs = model.sizes[-1]
-    for n, target in enumerate(y):
-        width = len(_as_list(target)) if isinstance(target, Sequence) else 1
-        if width != outputs:
-            raise ValueError(f"y[{n}] has {width} value(s), but the model has {outputs} output(s)")
 
 
 def _positive(x: Any, name: str) -> float:

@@ -113,6 +113,131 @@ def test_divergence_in_train_is_reported(
     csv_path = tmp_path / "line.csv"
     csv_path.write_text("x,y\n" + "".join(f"{x},{3 * x}\n" for x in range(1, 6)))
     argv = ["train", str(csv_path), "--target", "y", "--hidden", "", "--no-standardize",
-            "--lr", "1", "--out", str(tmp_path)]  # fmt: skip
+            "--lr", "1", "--regression", "--out", str(tmp_path)]  # fmt: skip
     assert main(argv) == 1
     assert re.search(r"diverged at epoch \d+ with lr=1", capsys.readouterr().err)
+
+
+def _labelled_csv(path: Path, labels: tuple[str, ...], rows: int = 60) -> None:
+    """Points around len(labels) centres; the label column holds the given labels."""
+    rng = random.Random(1)
+    lines = ["x1,x2,kind"]
+    for n in range(rows):
+        k = n % len(labels)
+        x1, x2 = 3 * k + rng.gauss(0, 0.4), (-1) ** k + rng.gauss(0, 0.4)
+        lines.append(f"{x1:.3f},{x2:.3f},{labels[k]}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_train_detects_integer_classes_and_predict_applies_the_model(tmp_path: Path) -> None:
+    train_csv = tmp_path / "train.csv"
+    _labelled_csv(train_csv, ("0", "1", "2"))
+    out = tmp_path / "out"
+    result = _run("train", str(train_csv), "--target", "kind", "--hidden", "4", "--bias",
+                  "--optimizer", "adam", "--lr", "0.05", "--max-epochs", "200",
+                  "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Target 'kind': 3 classes (0, 1, 2): classification, 3 outputs" in result.stdout
+    assert "pass --regression" in result.stdout
+    assert "2 -> 4 -> 3" in result.stdout
+    document = json.loads((out / "parameters.json").read_text())
+    assert document["classes"] == [0, 1, 2] and document["features"] == ["x1", "x2"]
+    assert len(document["standardization"]["means"]) == 2
+    # new rows in another column order, with the target column for a score
+    new = tmp_path / "new.csv"
+    new.write_text("kind,x2,x1\n0,1.1,0.2\n2,0.9,6.1\n1,-1.0,3.0\n")
+    predicted = _run("predict", str(out / "parameters.json"), str(new))
+    assert predicted.returncode == 0, predicted.stderr
+    assert predicted.stdout.split() == ["predicted_kind", "0", "2", "1"]
+    assert "accuracy against column 'kind': 100.0% (3 of 3)" in predicted.stderr
+
+
+def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``chainrule ARGV`` in this process (faster than a subprocess): status, stdout, stderr."""
+    capsys.readouterr()
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_train_with_text_labels_and_the_regression_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = tmp_path / "pets.csv"
+    _labelled_csv(csv_path, ("cat", "dog"))
+    status, out, err = _main(capsys, "train", str(csv_path), "--target", "kind", "--hidden", "3",
+                             "--bias", "--max-epochs", "50", "--out", str(tmp_path))  # fmt: skip
+    assert status == 0, err
+    assert "2 classes (cat, dog): classification, one output, -1 for cat and +1 for dog" in out
+    assert "--regression" not in out  # text cannot be fitted as numbers
+    status, out, err = _main(capsys, "train", str(csv_path), "--target", "kind",
+                             "--output-activation", "sigmoid", "--max-epochs", "5",
+                             "--out", str(tmp_path))  # fmt: skip
+    assert status == 0 and "one output, 0 for cat and +1 for dog" in out
+    numbers = tmp_path / "codes.csv"
+    _labelled_csv(numbers, ("0", "1"))
+    status, out, err = _main(capsys, "train", str(numbers), "--target", "kind", "--regression",
+                             "--max-epochs", "20", "--out", str(tmp_path))  # fmt: skip
+    assert status == 0, err
+    assert "fitted as numbers (regression). Pass --classification" in out
+    assert "accuracy" not in out
+    status, out, err = _main(capsys, "train", str(csv_path), "--target", "kind", "--regression")
+    assert status == 2 and "--regression: target 'kind' holds text" in err
+    measured = tmp_path / "measured.csv"
+    measured.write_text("x,y\n1,0.5\n2,1.5\n3,1\n")
+    status, out, err = _main(capsys, "train", str(measured), "--target", "y", "--classification")
+    assert status == 2
+    assert "target 'y' holds 0.5 (data row 1); class labels are whole numbers" in err
+
+
+def test_train_says_when_units_saturated_and_what_to_try(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = tmp_path / "points.csv"
+    _separable_csv(csv_path)
+    argv = ["train", str(csv_path), "--target", "label", "--lr", "1e6", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "Target 'label': 2 classes (-1, 1)" in text
+    assert "NOT converged: units saturated" in text
+    assert "what to try: try a smaller --lr" in text
+    argv = ["train", str(csv_path), "--target", "label", "--lr", "1e-9", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "NOT converged: steps too small after 1 epoch " in text
+    assert "what to try: try a larger --lr or a smaller --tol" in text
+
+
+def test_predict_errors_are_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv_path = tmp_path / "points.csv"
+    _separable_csv(csv_path)
+    assert main(["train", str(csv_path), "--target", "label", "--max-epochs", "2",
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    capsys.readouterr()
+    other = tmp_path / "other.csv"
+    other.write_text("x1,x2\n1,2\n")
+    assert main(["predict", str(tmp_path / "parameters.json"), str(other)]) == 2
+    assert "no column named 'x3'" in capsys.readouterr().err
+    assert main(["predict", str(csv_path), str(csv_path)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_the_digits_demo_reaches_95_percent_on_held_out_digits(tmp_path: Path) -> None:
+    result = _run("demo", "--task", "digits", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    held_out = re.search(r"accuracy on the 359 held-out digits: ([\d.]+)%", result.stdout)
+    assert held_out and float(held_out.group(1)) >= 95.0
+    assert re.search(r"after 60 epochs in \d+\.\d s", result.stdout)
+    assert "64 -> 16 -> 10" in result.stdout
+    for name in ("digits-misclassified.png", "digits-loss.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_the_digits_demo_with_an_epoch_cap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--task", "digits", "--max-epochs", "2", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "stopped at max-epochs (not converged) after 2 epochs" in text
+    assert "weights still moving" in text
+    assert (tmp_path / "digits-misclassified.png").exists()

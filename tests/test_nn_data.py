@@ -151,3 +151,90 @@ def test_load_parameters_rejects_broken_json(tmp_path: Path) -> None:
     path.write_text("[1, 2]")
     with pytest.raises(ValueError, match="not a chainrule parameter file"):
         nn.load_parameters(nn.MLP(4, [1]), path)
+
+
+def test_load_csv_reads_class_labels_as_ints_or_strings(tmp_path: Path) -> None:
+    ints = nn.load_csv(_write(tmp_path, "a,label\n1.5,0\n2.5,2\n"), target="label")
+    assert ints.y == [0, 2] and all(type(t) is int for t in ints.y)
+    text = nn.load_csv(_write(tmp_path, "a,kind\n1,cat\n2,7\n3,dog\n"), target="kind")
+    assert text.y == ["cat", "7", "dog"]
+    numbers = nn.load_csv(_write(tmp_path, "a,y\n1,0.5\n2,3\n"), target="y")
+    assert numbers.y == [0.5, 3.0] and all(type(t) is float for t in numbers.y)
+    with pytest.raises(ValueError, match=r"line 3, column 'y': '0.5' is a number but line 2"):
+        nn.load_csv(_write(tmp_path, "a,y\n1,cat\n2,0.5\n"), target="y")
+    with pytest.raises(ValueError, match=r"line 2, column 'y': the target is empty"):
+        nn.load_csv(_write(tmp_path, "a,y\n1,\n"), target="y")
+
+
+def test_load_csv_skips_a_byte_order_mark_and_detects_the_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffa;b;label\n1,5;2;x\n3;4,25;y\n".encode())
+    with pytest.raises(ValueError, match=r"line 2, column 'a': '1,5' is not a number"):
+        nn.load_csv(path, target="label")  # a decimal comma is named, not misread
+    path.write_bytes("\ufeffa;b;label\n1.5;2;x\n3;4.25;y\n".encode())
+    data = nn.load_csv(path, target="label")
+    assert data.feature_names == ("a", "b") and data.target_name == "label"
+    assert data.X == [[1.5, 2.0], [3.0, 4.25]] and data.y == ["x", "y"]
+    tabs = _write(tmp_path, "a\tb\ty\n1\t2\t3.5\n4\t5\t6.5\n")
+    assert nn.load_csv(tabs, target="y").X == [[1.0, 2.0], [4.0, 5.0]]
+
+
+def test_load_csv_names_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("größe,y\n1,2\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin1\.csv: not UTF-8 text \(byte 0xf6"):
+        nn.load_csv(path, target="y")
+
+
+def test_load_csv_picks_named_features_or_no_target(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a,b,c\n1,2,3\n4,5,6\n")
+    data = nn.load_csv(path, target=None, features=["c", "a"])
+    assert data.X == [[3.0, 1.0], [6.0, 4.0]] and data.y == [] and data.feature_names == ("c", "a")
+    with pytest.raises(ValueError, match=r"no column named 'z'"):
+        nn.load_csv(path, target=None, features=["a", "z"])
+
+
+def test_digits_are_the_uci_test_set() -> None:
+    digits = nn.load_digits()
+    assert len(digits) == 1797 and all(len(row) == 64 for row in digits.X)
+    assert sorted(set(digits.y)) == list(range(10))
+    # UCI's description: 1,797 instances, integer pixels 0..16, about 180 of each digit
+    assert min(map(min, digits.X)) == 0.0 and max(map(max, digits.X)) == 16.0
+    assert all(170 <= digits.y.count(d) <= 190 for d in range(10))
+    assert all(float(v).is_integer() for row in digits.X for v in row)
+    # the corner pixels of an 8x8 digit are nearly always blank; the centre is not
+    assert statistics.fmean(row[0] for row in digits.X) < 0.01
+    assert statistics.fmean(row[27] for row in digits.X) > 5
+
+
+def test_classes_and_standardisation_are_saved_with_the_parameters(tmp_path: Path) -> None:
+    model = nn.MLP(2, [3, 3], bias=True, seed=1)
+    nn.train(model, [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], ["b", "a", "c"], max_epochs=2,
+             progress=False)  # fmt: skip
+    path = tmp_path / "model.json"
+    nn.save_parameters(model, path, feature_names=["x", "z"], target_name="kind",
+                       standardization=([1.0, 2.0], [0.5, 4.0]))  # fmt: skip
+    saved = nn.load_model(path)
+    assert saved.model.classes == ("a", "b", "c")
+    assert saved.feature_names == ("x", "z") and saved.target_name == "kind"
+    assert [p.data for p in saved.model.parameters()] == [p.data for p in model.parameters()]
+    assert saved.prepare([[2.0, 6.0]]) == [[2.0, 1.0]]
+    X = [[0.3, 0.7], [0.9, 0.1]]
+    assert nn.predict(saved.model, X) == nn.predict(model, X)
+    fresh = nn.MLP(2, [3, 3], bias=True)
+    nn.load_parameters(fresh, path)
+    assert fresh.classes == ("a", "b", "c")
+
+
+def test_a_parameter_too_large_for_a_float_names_the_file_and_the_weight(tmp_path: Path) -> None:
+    path = tmp_path / "params.json"
+    nn.save_parameters(nn.MLP(4, [3, 2, 1], seed=1), path)
+    text = path.read_text()
+    document = json.loads(text)
+    old = json.dumps(document["parameters"]["w^2_31"])
+    path.write_text(text.replace(old, "1" + "0" * 400, 1))
+    model = nn.MLP(4, [3, 2, 1], seed=2)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"params\.json: parameter w\^2_31 is an integer of 401"):
+        nn.load_parameters(model, path)
+    assert [p.data for p in model.parameters()] == before

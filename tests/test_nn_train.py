@@ -155,7 +155,7 @@ def test_mini_batches_and_trajectories() -> None:
     assert nn.accuracy(model, data.X, data.y) > 0.9  # 15 small steps already help
 
 
-def test_divergence_names_lr_and_epoch_and_keeps_finite_weights() -> None:
+def test_divergence_names_lr_and_epoch_and_restores_the_weights_from_before() -> None:
     model = nn.MLP(1, [1], activation="linear", output_activation="linear", init="zeros")
     model.weight(1, 1, 1).data = 0.5
     last: list[float] = []
@@ -168,9 +168,10 @@ def test_divergence_names_lr_and_epoch_and_keeps_finite_weights() -> None:
     error = caught.value
     assert error.lr == 1.0
     assert error.epoch == len(last) + 1 > 10
-    w = model.weight(1, 1, 1).data
-    assert math.isfinite(w) and w == last[-1]
-    assert error.history.epochs == len(last)
+    assert abs(last[-1]) > 1e100  # the weights had run away before they were restored
+    assert model.weight(1, 1, 1).data == 0.5
+    assert "restored to what they were before training" in str(error)
+    assert error.history.epochs == len(last) and error.history.stop_reason == "diverged"
 
 
 def test_an_overflowing_update_is_divergence_too() -> None:
@@ -215,3 +216,110 @@ def test_bad_arguments_get_clear_errors() -> None:
         nn.train(model, X, [[1.0, 2.0]], progress=False)
     with pytest.raises(TypeError, match=r"nn\.MLP"):
         nn.train("model", X, y, progress=False)  # type: ignore[arg-type]
+
+
+def test_bad_data_is_named_by_row_and_column_before_anything_changes() -> None:
+    model = nn.MLP(3, [2, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    X = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], [1.0, 1.1, 1.2]]
+    bad = [row[:] for row in X]
+    bad[3][2] = math.nan
+    for call in (
+        lambda: nn.train(model, bad, [1.0] * 4, progress=False),
+        lambda: nn.total_loss(model, bad, [1.0] * 4),
+        lambda: nn.accuracy(model, bad, [1.0] * 4),
+        lambda: nn.predict(model, bad),
+    ):
+        with pytest.raises(ValueError, match=r"X\[row 3, column 2\] is nan, not a finite number"):
+            call()
+    with pytest.raises(ValueError, match=r"y\[2\] is inf, not a finite number"):
+        nn.train(model, X, [1.0, 1.0, math.inf, 1.0], progress=False)
+    with pytest.raises(TypeError, match=r"y\[0\] is None: a target is a number"):
+        nn.train(model, X[:2], [None, None], progress=False)
+    with pytest.raises(ValueError, match=r"y\[0\] is 'a', a string, but y is being fitted"):
+        nn.train(model, X[:2], ["a", 0.5], progress=False)
+    with pytest.raises(TypeError, match=r"X\[row 1, column 0\] is 'x', not a number"):
+        nn.train(model, [X[0], ["x", 1.0, 2.0]], [1.0, 1.0], progress=False)
+    with pytest.raises(ValueError, match=r"X\[row 1\] has 2 values, but the model takes 3"):
+        nn.train(model, [X[0], [1.0, 2.0]], [1.0, 1.0], progress=False)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_a_failing_callback_leaves_the_weights_as_they_were() -> None:
+    data = nn.iris_binary()
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+
+    def stop(epoch: int, history: nn.History) -> None:
+        if epoch == 3:
+            raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        nn.train(model, data.X, data.y, callback=stop, progress=False)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_a_huge_learning_rate_saturates_the_units_and_does_not_count_as_converged() -> None:
+    data = nn.iris_binary("setosa")
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    history = nn.train(model, data.X, data.y, lr=1e6, progress=False)
+    assert history.epochs < 10  # the weights stopped moving almost at once ...
+    assert max(abs(p.data) for p in model.parameters()) > 1e6  # ... far out
+    assert history.stop_reason == "saturated" and not history.converged
+    assert history.converged_epoch is None
+    assert nn.saturated_share(model, data.X) >= 0.5
+    assert "saturated" in history.stop_note
+    assert "smaller learning rate" in history.stop_advice
+
+
+def test_xor_without_biases_stalls_and_with_biases_converges() -> None:
+    # tanh is odd and there is no bias, so the network is odd: f(-x) = -f(x). XOR on
+    # -1/+1 inputs needs f(x) = f(-x), so the best it can do is about f = 0 everywhere.
+    X = [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]]
+    y = [-1.0, 1.0, 1.0, -1.0]
+    model = nn.MLP(2, [2, 1], seed=0)
+    history = nn.train(model, X, y, lr=0.1, max_epochs=5000, progress=False)
+    assert history.stop_reason == "stalled" and not history.converged
+    assert history.epochs < 5000  # the weights did stop moving
+    assert nn.accuracy(model, X, y) <= 0.5
+    assert "no better than predicting the mean" in history.stop_note
+    assert "bias" in history.stop_advice
+    biased = nn.MLP(2, [4, 1], bias=True, seed=0)
+    history = nn.train(biased, X, y, lr=0.1, max_epochs=5000, progress=False)
+    assert history.stop_reason == "converged" and history.converged
+    assert nn.accuracy(biased, X, y) == 1.0
+
+
+def test_max_epochs_says_the_weights_were_still_moving() -> None:
+    data = nn.iris_binary()
+    history = nn.train(nn.MLP(4, [3, 2, 1]), data.X, data.y, max_epochs=3, progress=False)
+    assert history.stop_reason == "max_epochs" and not history.converged
+    assert "still moving" in history.stop_note
+
+
+def test_the_final_loss_is_the_same_on_both_engines() -> None:
+    data = nn.iris_binary("versicolor")
+    results = []
+    for engine in ("compiled", "interpreted"):
+        model = nn.MLP(4, [3, 2, 1], seed=5)
+        history = nn.train(
+            model, data.X, data.y, lr=0.01, l2=1e-3, max_epochs=5, engine=engine, progress=False
+        )
+        results.append(history.final_loss)
+        expected = nn.total_loss(model, data.X, data.y, l2=1e-3).data
+        assert history.final_loss == pytest.approx(expected, rel=1e-12)
+    assert results[0] == pytest.approx(results[1], rel=1e-12)
+
+
+def test_steps_too_small_to_move_are_not_convergence() -> None:
+    data = nn.iris_binary()
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    start = nn.total_loss(model, data.X, data.y)
+    start.backward()
+    steepest = max(abs(p.grad) for p in model.parameters())
+    history = nn.train(model, data.X, data.y, lr=1e-9, progress=False)
+    assert history.epochs == 1  # lr * |dL/dw| < tol at once
+    assert steepest * 1e-9 < history.tol
+    assert history.stop_reason == "steps_too_small" and not history.converged
+    assert "still steep" in history.stop_note
+    assert "larger learning rate" in history.stop_advice
