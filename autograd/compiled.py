@@ -14,15 +14,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from autograd.engine import Value, as_float, topological_order
+from autograd.engine import Value, apply_op, as_float, topological_order
 from autograd.ops import OPS, Op
 
 __all__ = ["Program", "trace"]
+
+
+# Near the largest float, numpy's exp and ** may round one ulp away from math's, so one
+# side may overflow where the other does not: results this large go to the engine.
+_NEAR_OVERFLOW = 1e308
+
+# Whatever their operands, these give a non-finite result from a non-finite operand
+# (IEEE 754: inf + -inf and inf * 0 are nan), so their operands need no check of their own.
+_PROPAGATES_NON_FINITE = frozenset({"+", "*"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,27 @@ class _Instruction:
     # (slot, rule) for each operand that leads back to an input requiring grad: the
     # backward sweep sends gradient along these edges only.
     backward: tuple[tuple[int, Callable[..., Any]], ...]
+    # ``**`` whose exponent requires grad: the engine refuses a negative base (d/db
+    # needs log(base)), when the graph is built.
+    refuses_negative_base: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchPlan:
+    """How to replay a program over a batch, for one choice of which inputs are batched."""
+
+    shared: tuple[_Instruction, ...]  # read no batched slot: run once, on floats
+    batched: tuple[_Instruction, ...]  # run with numpy, one call each
+    shared_bases: tuple[int, ...]  # shared slots that must not be negative
+    batched_bases: tuple[int, ...]  # batched slots that must not be negative
+    # Batched slots that must be finite everywhere because the op reading them may hide
+    # a non-finite value (tanh(inf) is 1), and the output.
+    finite: tuple[int, ...]
+    bounded: tuple[int, ...]  # batched outputs of exp and **: see _NEAR_OVERFLOW
+
+
+class _Refused(Exception):
+    """A replay met something the engine would refuse; the engine itself says what."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +72,10 @@ class Program:
     Slots ``0 .. n_inputs - 1`` hold the inputs in the order given to :func:`trace`;
     every other leaf is a constant frozen at its traced value. Inputs are floats, or
     numpy arrays (or lists) over a batch, mixed freely: a float is shared by every sample.
+
+    A replay gives what the interpreted engine gives on the same graph (with the
+    constants as constants), or raises the engine's error; over a batch the error names
+    the first sample that fails ("sample k of the batch").
 
     >>> x, y = Value(1.0), Value(2.0)
     >>> program = trace(x * y + x.tanh(), [x, y])
@@ -57,6 +91,11 @@ class Program:
     constants: tuple[tuple[int, float], ...]
     instructions: tuple[_Instruction, ...]
     output: int
+    input_labels: tuple[str, ...]
+    input_requires_grad: tuple[bool, ...]
+    _plans: dict[tuple[bool, ...], _BatchPlan] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __repr__(self) -> str:
         ops = sorted({step.op.name for step in self.instructions})
@@ -67,8 +106,10 @@ class Program:
 
     def __call__(self, inputs: Sequence[Any]) -> Any:
         """The output for these inputs: a float, or an array over the batch."""
-        slots, batch = self._forward(inputs)
-        return _over_batch(slots[self.output], batch)
+        values, batch = self._inputs(inputs)
+        if batch is None:
+            return self._replay_floats(values, with_grad=False)[0]
+        return self._replay_batch(values, batch, with_grad=False)[0]
 
     def value_and_grad(self, inputs: Sequence[Any]) -> tuple[Any, list[Any]]:
         """The output and d(sum of the output)/d(input) for each input.
@@ -78,179 +119,290 @@ class Program:
         Inputs traced from Values that do not require grad (data) get zero gradients,
         and no work is spent on them.
         """
-        slots, batch = self._forward(inputs)
-        output = _over_batch(slots[self.output], batch)
+        values, batch = self._inputs(inputs)
         if batch is None:
-            grads = self._backward_floats(slots)
-        else:
-            grads = self._backward_arrays(slots, batch)
-        return output, _input_gradients(grads[: self.n_inputs], slots[: self.n_inputs])
+            return self._replay_floats(values, with_grad=True)
+        return self._replay_batch(values, batch, with_grad=True)
 
-    def _backward_floats(self, slots: list[Any]) -> list[Any]:
-        """The reverse sweep on floats: one rule call per edge and nothing else per step."""
+    # --- the interpreted engine, on one sample -------------------------------------------
+    def interpret(
+        self, inputs: Sequence[float], *, with_grad: bool = True
+    ) -> tuple[float, list[float]]:
+        """The program run by the interpreted engine itself on one sample of floats.
+
+        Rebuilds the graph of Values (inputs with their traced ``requires_grad`` and
+        labels, constants as constants) through :func:`autograd.engine.apply_op` and
+        calls ``backward()``: the reference every replay agrees with, and the source of
+        every error a replay raises.
+
+        >>> a = Value(2.0)
+        >>> trace(a * a, [a]).interpret([3.0])
+        (9.0, [6.0])
+        """
+        values = [
+            Value(x, label, requires_grad=rg)
+            for x, label, rg in zip(
+                inputs, self.input_labels, self.input_requires_grad, strict=True
+            )
+        ]
+        nodes: list[Any] = [*values, *([None] * (self.n_slots - self.n_inputs))]
+        for slot, constant in self.constants:
+            nodes[slot] = Value(constant, requires_grad=False)
+        for step in self.instructions:
+            nodes[step.out] = apply_op(step.op, *[nodes[i] for i in step.operands])
+        out = nodes[self.output]
+        if with_grad and out.requires_grad:
+            out.backward()
+        return out.data, [v.grad for v in values]
+
+    # --- on floats -----------------------------------------------------------------------
+    def _replay_floats(self, inputs: list[Any], with_grad: bool) -> tuple[float, list[float]]:
+        slots = self._initial_slots(inputs)
+        try:
+            self._forward_floats(slots, self.instructions)
+            grads = self._backward_floats(slots) if with_grad else []
+        except (ArithmeticError, ValueError, _Refused):
+            # The engine raises its own error here; should it not, its numbers stand.
+            return self.interpret(inputs, with_grad=with_grad)
+        return slots[self.output], grads
+
+    @staticmethod
+    def _forward_floats(slots: list[Any], steps: Sequence[_Instruction]) -> None:
+        """Fill the slots of ``steps`` on floats with the engine's forwards."""
+        for step in steps:
+            operands = step.operands
+            if len(operands) == 1:
+                slots[step.out] = step.op.forward(slots[operands[0]])
+            else:
+                if step.refuses_negative_base and slots[operands[0]] < 0.0:
+                    raise _Refused
+                slots[step.out] = step.op.forward(slots[operands[0]], slots[operands[1]])
+        # + and * overflow to inf silently: look once, at the end.
+        if not all(math.isfinite(slots[step.out]) for step in steps):
+            raise _Refused
+
+    def _backward_floats(self, slots: list[Any]) -> list[float]:
+        """The reverse sweep on floats, in the engine's order: one rule call per edge."""
         grads = [0.0] * self.n_slots
         grads[self.output] = 1.0
+        for step in reversed(self.instructions):
+            if not step.backward:
+                continue
+            gradient, out, operands = grads[step.out], slots[step.out], step.operands
+            if len(operands) == 1:
+                x = slots[operands[0]]
+                for slot, rule in step.backward:
+                    grads[slot] += gradient * rule(x, out)
+            else:
+                x, y = slots[operands[0]], slots[operands[1]]
+                for slot, rule in step.backward:
+                    grads[slot] += gradient * rule(x, y, out)
+        # A non-finite gradient anywhere reaches an input (inf * 0 is nan): look there.
+        if not all(map(math.isfinite, grads[: self.n_inputs])):
+            raise _Refused
+        return grads[: self.n_inputs]
+
+    # --- over a batch --------------------------------------------------------------------
+    def _replay_batch(
+        self, inputs: list[Any], batch: int, with_grad: bool
+    ) -> tuple[np.ndarray, list[Any]]:
+        plan = self._plan(tuple(isinstance(value, np.ndarray) for value in inputs))
+        slots = self._initial_slots(inputs)
         try:
-            for step in reversed(self.instructions):
-                if not step.backward:
-                    continue
-                gradient, out, operands = grads[step.out], slots[step.out], step.operands
-                if len(operands) == 1:
-                    x = slots[operands[0]]
-                    for slot, rule in step.backward:
-                        grads[slot] += gradient * rule(x, out)
-                else:
-                    x, y = slots[operands[0]], slots[operands[1]]
-                    for slot, rule in step.backward:
-                        grads[slot] += gradient * rule(x, y, out)
-        except OverflowError:
-            raise _gradient_overflow(step, "") from None
-        # A float product overflows to inf silently: look once, at the end.
-        if not all(map(math.isfinite, grads)):
-            for step in reversed(self.instructions):
-                if not math.isfinite(grads[step.out]):
-                    raise _gradient_overflow(step, "")
-            raise OverflowError("the gradient overflowed a float at an input of a compiled replay")
-        return grads
+            self._forward_floats(slots, plan.shared)
+            for slot in plan.shared_bases:
+                if slots[slot] < 0.0:
+                    raise _Refused
+        except (ArithmeticError, ValueError, _Refused):
+            # The shared part is the same for every sample: the engine fails on sample 0.
+            return self._sample_by_sample(inputs, batch, with_grad, first=0)
+        failed = np.zeros(batch, dtype=bool)
+        with np.errstate(all="ignore"):
+            for step in plan.batched:
+                slots[step.out] = step.op.forward_array(*[slots[i] for i in step.operands])
+            for slot in plan.finite:
+                _flag(failed, ~np.isfinite(slots[slot]))
+            for slot in plan.bounded:
+                _flag(failed, ~(np.abs(slots[slot]) <= _NEAR_OVERFLOW))
+            for slot in plan.batched_bases:
+                _flag(failed, slots[slot] < 0.0)
+            output = np.array(np.broadcast_to(slots[self.output], batch))
+            per_sample: list[Any] = [None] * self.n_inputs
+            if with_grad:
+                try:
+                    per_sample = self._backward_arrays(slots, batch)
+                except (ArithmeticError, ValueError):
+                    # A rule on shared floats failed: it fails for every sample.
+                    return self._sample_by_sample(inputs, batch, with_grad, first=0)
+                for gradient in per_sample:
+                    if gradient is not None:
+                        _flag(failed, ~np.isfinite(gradient))
+        for sample in np.flatnonzero(failed):
+            out, grads = self._interpret_sample(inputs, int(sample), with_grad)
+            # The engine accepted this sample (numpy and math differ by an ulp here).
+            output[sample] = out
+            for i, gradient in enumerate(grads):
+                if per_sample[i] is not None:
+                    per_sample[i][sample] = gradient
+        return output, self._input_gradients(per_sample, inputs) if with_grad else []
 
     def _backward_arrays(self, slots: list[Any], batch: int) -> list[Any]:
-        """The reverse sweep on arrays over the batch; None marks a slot no gradient reached."""
+        """Each input's gradient per sample (a fresh array), None where none flows."""
         grads: list[Any] = [None] * self.n_slots
         grads[self.output] = np.ones(batch)
-        with np.errstate(all="raise"):
-            try:
-                for step in reversed(self.instructions):
-                    gradient = grads[step.out]
-                    if gradient is None or not step.backward:
-                        continue
-                    args = [slots[i] for i in step.operands]
-                    args.append(slots[step.out])
-                    for slot, rule in step.backward:
-                        local = rule(*args)
-                        # A sum's local derivative is exactly 1: skip the product.
-                        if type(local) is float and local == 1.0:
-                            contribution = gradient
-                        else:
-                            contribution = gradient * local
-                        previous = grads[slot]
-                        grads[slot] = contribution if previous is None else previous + contribution
-            except (FloatingPointError, OverflowError) as error:
-                raise _gradient_overflow(step, f": {error}") from None
-        return grads
+        for step in reversed(self.instructions):
+            gradient = grads[step.out]
+            if gradient is None or not step.backward:
+                continue
+            args = [slots[i] for i in step.operands]
+            args.append(slots[step.out])
+            for slot, rule in step.backward:
+                local = rule(*args)
+                # A sum's local derivative is exactly 1: skip the product.
+                if type(local) is float and local == 1.0:
+                    contribution = gradient
+                else:
+                    contribution = gradient * local
+                previous = grads[slot]
+                grads[slot] = contribution if previous is None else previous + contribution
+        return [
+            None if not rg or gradient is None else np.array(np.broadcast_to(gradient, batch))
+            for gradient, rg in zip(grads[: self.n_inputs], self.input_requires_grad, strict=True)
+        ]
 
-    def _forward(self, inputs: Sequence[Any]) -> tuple[list[Any], int | None]:
-        """Every slot's value, and the batch size (None for a replay on floats)."""
+    def _input_gradients(self, per_sample: list[Any], inputs: list[Any]) -> list[Any]:
+        """Each input's gradient in its own shape: a float input's is summed over the batch."""
+        result: list[Any] = []
+        to_sum = [
+            i
+            for i, (gradient, value) in enumerate(zip(per_sample, inputs, strict=True))
+            if gradient is not None and not isinstance(value, np.ndarray)
+        ]
+        # One reduction for all of them instead of one call each.
+        with np.errstate(over="ignore"):  # reported below, naming the input
+            sums = (
+                dict(
+                    zip(to_sum, np.stack([per_sample[i] for i in to_sum]).sum(axis=1), strict=True)
+                )
+                if to_sum
+                else {}
+            )
+        for i, (gradient, value) in enumerate(zip(per_sample, inputs, strict=True)):
+            if isinstance(value, np.ndarray):
+                result.append(np.zeros(len(value)) if gradient is None else gradient)
+            elif gradient is None:
+                result.append(0.0)
+            else:
+                total = float(sums[i])
+                if not math.isfinite(total):
+                    raise OverflowError(
+                        f"the gradient overflowed a float at {self._describe_input(i, value)} "
+                        f"when summed over the {len(gradient)} samples of the batch"
+                    )
+                result.append(total)
+        return result
+
+    def _interpret_sample(
+        self, inputs: list[Any], sample: int, with_grad: bool
+    ) -> tuple[float, list[float]]:
+        """The engine's run of one sample of the batch; its error names the sample."""
+        values = [float(v[sample]) if isinstance(v, np.ndarray) else v for v in inputs]
+        try:
+            return self.interpret(values, with_grad=with_grad)
+        except (ArithmeticError, ValueError) as error:
+            raise type(error)(f"{error} (sample {sample} of the batch)") from None
+
+    def _sample_by_sample(
+        self, inputs: list[Any], batch: int, with_grad: bool, first: int
+    ) -> tuple[np.ndarray, list[Any]]:
+        """The whole batch by the engine, sample ``first`` first (the one expected to fail)."""
+        runs = {first: self._interpret_sample(inputs, first, with_grad)}
+        for sample in range(batch):
+            if sample not in runs:
+                runs[sample] = self._interpret_sample(inputs, sample, with_grad)
+        output = np.array([runs[k][0] for k in range(batch)])
+        per_sample = [
+            np.array([runs[k][1][i] for k in range(batch)]) if rg else None
+            for i, rg in enumerate(self.input_requires_grad)
+        ]
+        return output, self._input_gradients(per_sample, inputs) if with_grad else []
+
+    def _plan(self, batched_inputs: tuple[bool, ...]) -> _BatchPlan:
+        """The plan for this choice of batched inputs, made once and kept."""
+        plan = self._plans.get(batched_inputs)
+        if plan is not None:
+            return plan
+        batched = {i for i, is_batched in enumerate(batched_inputs) if is_batched}
+        shared: list[_Instruction] = []
+        steps: list[_Instruction] = []
+        for step in self.instructions:
+            if batched.isdisjoint(step.operands):
+                shared.append(step)
+            else:
+                batched.add(step.out)
+                steps.append(step)
+        bases = {step.operands[0] for step in self.instructions if step.refuses_negative_base}
+        finite = {
+            i for step in steps if step.op.name not in _PROPAGATES_NON_FINITE for i in step.operands
+        }
+        finite.add(self.output)
+        plan = _BatchPlan(
+            shared=tuple(shared),
+            batched=tuple(steps),
+            shared_bases=tuple(sorted(bases - batched)),
+            batched_bases=tuple(sorted(bases & batched)),
+            finite=tuple(sorted(finite & batched)),
+            bounded=tuple(step.out for step in steps if step.op.name in ("exp", "**")),
+        )
+        self._plans[batched_inputs] = plan
+        return plan
+
+    # --- inputs --------------------------------------------------------------------------
+    def _inputs(self, inputs: Sequence[Any]) -> tuple[list[Any], int | None]:
+        """The inputs as floats and 1-d arrays, and the batch size (None for floats only)."""
         if len(inputs) != self.n_inputs:
             raise ValueError(f"this program takes {self.n_inputs} inputs, got {len(inputs)}")
-        slots: list[Any] = [None] * self.n_slots
-        for i, value in enumerate(inputs):
-            slots[i] = _as_input(value, i)
-        sizes = {len(value) for value in slots[: self.n_inputs] if isinstance(value, np.ndarray)}
+        values = [self._as_input(value, i) for i, value in enumerate(inputs)]
+        sizes = {len(value) for value in values if isinstance(value, np.ndarray)}
         if len(sizes) > 1:
             raise ValueError(f"the batched inputs differ in length: {sorted(sizes)}")
-        batch = sizes.pop() if sizes else None
+        return values, sizes.pop() if sizes else None
+
+    def _initial_slots(self, inputs: list[Any]) -> list[Any]:
+        slots: list[Any] = [*inputs, *([None] * (self.n_slots - self.n_inputs))]
         for slot, constant in self.constants:
             slots[slot] = constant
-        if batch is None:
-            self._forward_floats(slots)
-            return slots, None
-        with np.errstate(all="raise"):
-            try:
-                for step in self.instructions:
-                    slots[step.out] = step.op.forward_array(*[slots[i] for i in step.operands])
-            except FloatingPointError:
-                raise _batch_error(step, slots) from None
-        return slots, batch
+        return slots
 
-    def _forward_floats(self, slots: list[Any]) -> None:
-        """Fill the slots on floats, raising the interpreted engine's errors."""
-        try:
-            for step in self.instructions:
-                operands = step.operands
-                if len(operands) == 1:
-                    slots[step.out] = step.op.forward(slots[operands[0]])
-                else:
-                    slots[step.out] = step.op.forward(slots[operands[0]], slots[operands[1]])
-        except OverflowError:
-            raise _float_error(step, slots) from None
-        # + and * overflow to inf silently: look once, at the end. The first non-finite
-        # output is the op that overflowed (its operands are finite).
-        if not all(map(math.isfinite, slots)):
-            for step in self.instructions:
-                if not math.isfinite(slots[step.out]):
-                    raise _float_error(step, slots)
+    def _as_input(self, value: Any, i: int) -> Any:
+        if type(value) is float and math.isfinite(value):
+            return value
+        what = self._describe_input(i)
+        if isinstance(value, (np.ndarray, list, tuple)):
+            array = np.asarray(value, dtype=float)
+            if array.ndim != 1:
+                raise ValueError(f"{what} must be a number or a 1-d batch, got shape {array.shape}")
+            bad = np.flatnonzero(~np.isfinite(array))
+            if len(bad):
+                raise ValueError(
+                    f"{what} holds a non-finite value ({float(array[bad[0]])!r}) "
+                    f"at sample {bad[0]} of the batch"
+                )
+            return array
+        if isinstance(value, Value):
+            raise TypeError(f"{what} is a Value: a program takes plain numbers or arrays")
+        return as_float(value, what)
+
+    def _describe_input(self, i: int, value: float | None = None) -> str:
+        label = self.input_labels[i]
+        name = f"input {i}" + (f" ({label!r})" if label else "")
+        return name if value is None else f"{name} (data = {value!r})"
 
 
-def _float_error(step: _Instruction, slots: list[Any]) -> Exception:
-    """The error the interpreted engine raises for ``step`` on these operands."""
-    try:
-        step.op.compute(*[slots[i] for i in step.operands])
-    except (ValueError, ZeroDivisionError, OverflowError) as error:
-        return error
-    return OverflowError(f"{step.op.name} failed in a compiled replay")
-
-
-def _gradient_overflow(step: _Instruction, detail: str) -> OverflowError:
-    return OverflowError(
-        f"the gradient overflowed a float at the output of {step.op.name} "
-        f"(slot {step.out}) in a compiled replay{detail}"
-    )
-
-
-def _over_batch(value: Any, batch: int | None) -> Any:
-    """An output that does not depend on the batched inputs still has one entry per sample."""
-    if batch is None or isinstance(value, np.ndarray):
-        return value
-    return np.full(batch, value)
-
-
-def _as_input(value: Any, i: int) -> Any:
-    if type(value) is float and math.isfinite(value):
-        return value
-    if isinstance(value, (np.ndarray, list, tuple)):
-        array = np.asarray(value, dtype=float)
-        if array.ndim != 1:
-            raise ValueError(f"input {i} must be a number or a 1-d batch, got shape {array.shape}")
-        if not np.isfinite(array).all():
-            raise ValueError(f"input {i} holds a non-finite value")
-        return array
-    if isinstance(value, Value):
-        raise TypeError(f"input {i} is a Value: a program takes plain numbers or arrays")
-    return as_float(value, f"input {i}")
-
-
-def _batch_error(step: _Instruction, slots: list[Any]) -> Exception:
-    """The error a scalar replay would raise, for the first sample where ``step`` fails."""
-    arrays = np.broadcast_arrays(*[np.asarray(slots[i]) for i in step.operands])
-    for sample in range(arrays[0].size):
-        try:
-            step.op.compute(*[float(a[sample]) for a in arrays])
-        except (ValueError, ZeroDivisionError, OverflowError) as error:
-            return type(error)(f"{error} (sample {sample} of the batch)")
-    return OverflowError(f"{step.op.name} failed in a compiled replay")
-
-
-def _input_gradients(grads: list[Any], inputs: list[Any]) -> list[Any]:
-    """Each input's gradient in its own shape: a float input's is summed over the batch."""
-    result: list[Any] = []
-    to_sum: list[int] = []  # float inputs whose gradient is an array over the batch
-    for i, (gradient, value) in enumerate(zip(grads, inputs, strict=True)):
-        if isinstance(value, np.ndarray):
-            result.append(
-                np.zeros(value.shape)
-                if gradient is None
-                else np.array(np.broadcast_to(gradient, value.shape))
-            )
-        elif isinstance(gradient, np.ndarray):
-            result.append(None)
-            to_sum.append(i)
-        else:
-            result.append(0.0 if gradient is None else float(gradient))
-    if to_sum:
-        # One reduction for all of them instead of one call each.
-        for i, total in zip(to_sum, np.stack([grads[i] for i in to_sum]).sum(axis=1), strict=True):
-            result[i] = float(total)
-    return result
+def _flag(failed: np.ndarray, where: np.ndarray) -> None:
+    """Mark the samples where a check failed (``where`` may be one bool for all)."""
+    if np.any(where):
+        failed |= where
 
 
 def trace(output: Value, inputs: Sequence[Value]) -> Program:
@@ -287,11 +439,14 @@ def trace(output: Value, inputs: Sequence[Value]) -> Program:
         )
         if backward:
             active.add(slot)
-        instructions.append(_Instruction(op, operands, slot, backward))
+        refuses = op is OPS["**"] and operands[1] in active
+        instructions.append(_Instruction(op, operands, slot, backward, refuses))
     return Program(
         n_inputs=len(inputs),
         n_slots=len(slot_of),
         constants=tuple(constants),
         instructions=tuple(instructions),
         output=slot_of[output],
+        input_labels=tuple(v.label for v in inputs),
+        input_requires_grad=tuple(v.requires_grad for v in inputs),
     )
