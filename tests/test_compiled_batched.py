@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
@@ -42,3 +43,25 @@ def test_an_overflow_in_one_sample_names_that_sample() -> None:
     X, Y = [[1.0], [1e200], [2.0]], [[0.0], [0.0], [0.0]]
     with pytest.raises(OverflowError, match=r"\*\*.*overflows a float \(sample 1 of the batch\)"):
         BatchedLoss(model, X, Y)([0, 1, 2], 0.0, 0.0)
+
+
+def test_a_wide_network_fused_into_matrix_products_matches_the_interpreted_engine() -> None:
+    # Layers of 16 neurons run as matrix products: sums in another order, same numbers to
+    # rounding (the sums here are well conditioned: tanh keeps every term below 1).
+    rng = random.Random(4)
+    X = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(40)]
+    Y = [[rng.uniform(-1, 1)] for _ in range(40)]
+    model = nn.MLP(3, [16, 16, 1], bias=True, seed=4)
+    loss, grads = BatchedLoss(model, X, Y)(list(range(40)), 0.0, 0.0)
+    expected = nn.total_loss(model, X, Y)
+    model.zero_grad()
+    expected.backward()
+    assert loss == pytest.approx(expected.data, rel=1e-12)
+    assert grads == pytest.approx([p.grad for p in model.parameters()], rel=1e-9, abs=1e-12)
+
+
+def test_a_fused_sum_near_overflow_falls_back_to_the_engines_order_and_errors() -> None:
+    model = nn.MLP(16, [1], output_activation="linear", seed=0)
+    X = [[1.0] * 16, [1e300] * 16]
+    with pytest.raises(OverflowError, match=r"overflows a float \(sample 1 of the batch\)"):
+        BatchedLoss(model, X, [[0.0], [0.0]])([0, 1], 0.0, 0.0)

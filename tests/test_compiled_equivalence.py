@@ -72,23 +72,33 @@ class Graph:
             Value(x, f"in{i}", requires_grad=rg)
             for i, (x, rg) in enumerate(zip(point, self.requires_grad, strict=True))
         ]
-        nodes: list[Value | None] = [
-            *inputs,
-            *(Value(c, requires_grad=False) for c in self.constants),
-        ]
-        first = len(nodes)
-        # Only the nodes the output depends on: the engine would raise for any other.
-        needed = {first + len(self.steps) - 1}
-        for n in range(first + len(self.steps) - 1, first - 1, -1):
-            if n in needed:
-                name, i, j = self.steps[n - first]
-                needed.update((i, j) if OPS[name].arity == 2 else (i,))
-        for n, (name, i, j) in enumerate(self.steps, start=first):
+        leaves = [*inputs, *(Value(c, requires_grad=False) for c in self.constants)]
+        nodes: dict[int, Value] = dict(enumerate(leaves))
+        for n in self.build_order(len(leaves)):
+            name, i, j = self.steps[n - len(leaves)]
             operands = (nodes[i], nodes[j]) if OPS[name].arity == 2 else (nodes[i],)
-            nodes.append(METHODS[name](*operands) if n in needed else None)
-        out = nodes[-1]
-        assert out is not None
-        return out, inputs
+            nodes[n] = METHODS[name](*operands)
+        return nodes[len(leaves) + len(self.steps) - 1], inputs
+
+    def build_order(self, n_leaves: int) -> list[int]:
+        """The nodes the output depends on, operands first and the first operand first:
+        the order of a nested expression, and of a trace. (When two ops of one sample
+        both fail, the engine raises for the one built first.)"""
+        order: list[int] = []
+        seen: set[int] = set()
+        stack = [(n_leaves + len(self.steps) - 1, False)]
+        while stack:
+            n, finished = stack.pop()
+            if finished:
+                order.append(n)
+                continue
+            if n in seen or n < n_leaves:
+                continue
+            seen.add(n)
+            stack.append((n, True))
+            name, i, j = self.steps[n - n_leaves]
+            stack.extend([(j, False), (i, False)] if OPS[name].arity == 2 else [(i, False)])
+        return order
 
     def run(
         self, point: list[float], with_grad: bool = True
