@@ -258,12 +258,13 @@ class Program:
             # The shared part is the same for every sample: the engine fails on sample 0.
             return self._sample_by_sample(inputs, batch, with_grad, first=0)
         # The shared inputs, for the fused groups to gather their weights from.
-        shared_inputs = np.array([0.0 if isinstance(x, np.ndarray) else x for x in inputs])
+        shared_inputs = np.array([x if type(x) is float else 0.0 for x in inputs])
+        stacked: dict[_DotGroup, np.ndarray] = {}  # each group's V, kept for the backward
         failed = np.zeros(batch, dtype=bool)
         with np.errstate(all="ignore"):
             for item in plan.batched:
                 if isinstance(item, _DotGroup):
-                    _dot_forward(item, slots, shared_inputs)
+                    stacked[item] = _dot_forward(item, slots, shared_inputs)
                 else:
                     slots[item.out] = item.op.forward_array(*[slots[i] for i in item.operands])
             for slot in plan.finite:
@@ -277,7 +278,9 @@ class Program:
             totals = np.zeros(self.n_inputs)
             if with_grad:
                 try:
-                    per_sample = self._backward_arrays(plan, slots, batch, shared_inputs, totals)
+                    per_sample = self._backward_arrays(
+                        plan, slots, batch, shared_inputs, stacked, totals
+                    )
                 except (ArithmeticError, ValueError):
                     # A rule on shared floats failed: it fails for every sample.
                     return self._sample_by_sample(inputs, batch, with_grad, first=0)
@@ -301,6 +304,7 @@ class Program:
         slots: list[Any],
         batch: int,
         shared_inputs: np.ndarray,
+        stacked: dict[_DotGroup, np.ndarray],
         totals: np.ndarray,
     ) -> list[Any]:
         """Each input's gradient per sample (a fresh array), None where none flows.
@@ -312,7 +316,8 @@ class Program:
         grads[self.output] = np.ones(batch)
         for item in reversed(plan.steps):
             if isinstance(item, _DotGroup):
-                _dot_backward(item, slots, grads, shared_inputs, totals, plan.active, batch)
+                vectors = stacked[item]
+                _dot_backward(item, vectors, grads, shared_inputs, totals, plan.active, batch)
                 continue
             gradient = grads[item.out]
             if gradient is None or not item.backward:
@@ -350,20 +355,23 @@ class Program:
             with np.errstate(over="ignore", invalid="ignore"):  # reported below
                 sums[to_sum] += np.stack([per_sample[i] for i in to_sum]).sum(axis=1)
         batch = next(len(value) for value in inputs if isinstance(value, np.ndarray))
-        result: list[Any] = []
+        shared = [
+            type(value) is float and rg
+            for value, rg in zip(inputs, self.input_requires_grad, strict=True)
+        ]
+        overflowed = np.flatnonzero(~np.isfinite(sums) & shared)
+        if len(overflowed):
+            i = int(overflowed[0])
+            raise OverflowError(
+                f"the gradient overflowed a float at {self._describe_input(i, inputs[i])} "
+                f"when summed over the {batch} samples of the batch"
+            )
+        result: list[Any] = sums.tolist()
         for i, (gradient, value) in enumerate(zip(per_sample, inputs, strict=True)):
             if isinstance(value, np.ndarray):
-                result.append(np.zeros(batch) if gradient is None else gradient)
+                result[i] = np.zeros(batch) if gradient is None else gradient
             elif not self.input_requires_grad[i]:
-                result.append(0.0)
-            else:
-                total = float(sums[i])
-                if not math.isfinite(total):
-                    raise OverflowError(
-                        f"the gradient overflowed a float at {self._describe_input(i, value)} "
-                        f"when summed over the {batch} samples of the batch"
-                    )
-                result.append(total)
+                result[i] = 0.0
         return result
 
     def _interpret_sample(
@@ -437,7 +445,12 @@ class Program:
         """The inputs as floats and 1-d arrays, and the batch size (None for floats only)."""
         if len(inputs) != self.n_inputs:
             raise ValueError(f"this program takes {self.n_inputs} inputs, got {len(inputs)}")
-        values = [self._as_input(value, i) for i, value in enumerate(inputs)]
+        # Plain floats (the weights, often hundreds) are checked in one numpy call.
+        values = [x if type(x) is float else self._as_input(x, i) for i, x in enumerate(inputs)]
+        floats = np.array([x if type(x) is float else 0.0 for x in values])
+        if not np.isfinite(floats).all():
+            i = int(np.flatnonzero(~np.isfinite(floats))[0])
+            as_float(values[i], self._describe_input(i))  # raises, naming the input
         sizes = {len(value) for value in values if isinstance(value, np.ndarray)}
         if len(sizes) > 1:
             raise ValueError(f"the batched inputs differ in length: {sorted(sizes)}")
@@ -450,8 +463,6 @@ class Program:
         return slots
 
     def _as_input(self, value: Any, i: int) -> Any:
-        if type(value) is float and math.isfinite(value):
-            return value
         what = self._describe_input(i)
         if isinstance(value, (np.ndarray, list, tuple)):
             array = np.asarray(value, dtype=float)
@@ -569,7 +580,8 @@ def _fuse(
     return result
 
 
-def _dot_forward(group: _DotGroup, slots: list[Any], shared_inputs: np.ndarray) -> None:
+def _dot_forward(group: _DotGroup, slots: list[Any], shared_inputs: np.ndarray) -> np.ndarray:
+    """Fill the group's sums; returns V for the backward sweep."""
     vectors = np.stack([slots[v] for v in group.vectors])
     weights = shared_inputs[group.weights]
     bound = np.abs(weights).max() * np.abs(vectors).max() * len(group.vectors)
@@ -581,11 +593,12 @@ def _dot_forward(group: _DotGroup, slots: list[Any], shared_inputs: np.ndarray) 
         for slot in rest:
             total = total + slots[slot]
         slots[root] = total
+    return vectors
 
 
 def _dot_backward(
     group: _DotGroup,
-    slots: list[Any],
+    vectors: np.ndarray,
     grads: list[Any],
     shared_inputs: np.ndarray,
     totals: np.ndarray,
@@ -596,7 +609,6 @@ def _dot_backward(
     to w: for the whole group, W @ G to the vectors and V @ G^T (summed) to the weights."""
     zero = np.zeros(batch)
     gradients = np.stack([zero if grads[r] is None else grads[r] for r in group.roots])
-    vectors = np.stack([slots[v] for v in group.vectors])
     weights = shared_inputs[group.weights]
     largest = np.abs(gradients).max()
     bound = largest * max(np.abs(weights).max() * len(group.roots), np.abs(vectors).max() * batch)

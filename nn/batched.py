@@ -50,7 +50,8 @@ class BatchedLoss:
         x_array, y_array = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
         _check_finite(x_array, "X[{row}][{column}]")
         _check_finite(y_array, "y[{row}]" if y_array.shape[1] == 1 else "y[{row}][{column}]")
-        self.columns = [*x_array.T, *y_array.T]
+        # One row per column of the data: a batch is one gather, and a full batch none.
+        self.columns = np.ascontiguousarray(np.concatenate([x_array, y_array], axis=1).T)
         xs = [Value(0.0, label=f"x_{i}", requires_grad=False) for i in range(1, model.sizes[0] + 1)]
         ys = [Value(0.0, label=f"y_{j}", requires_grad=False) for j in range(1, len(Y[0]) + 1)]
         out = model(xs)
@@ -65,9 +66,9 @@ class BatchedLoss:
         """The objective on the given rows and dL/dw per parameter, in ``parameters()`` order."""
         weights = [p.data for p in self.params]
         batch = np.asarray(rows)
-        losses, grads = self.sample_loss.value_and_grad(
-            [*weights, *(column[batch] for column in self.columns)]
-        )
+        full = len(batch) == self.columns.shape[1] and (batch == np.arange(len(batch))).all()
+        columns = self.columns if full else self.columns[:, batch]
+        losses, grads = self.sample_loss.value_and_grad([*weights, *columns])
         with np.errstate(over="ignore"):  # an infinite total is reported by train
             loss = float(np.sum(losses))
         gradients = grads[: len(weights)]
