@@ -63,13 +63,30 @@ class _DotGroup:
     rests: tuple[tuple[int, ...], ...]  # the other terms of each sum, added in order
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _OpGroup:
+    """Instructions of one op on one level of the graph (none reads another's output),
+    run as one numpy call over their operands stacked as rows: dynamic batching."""
+
+    op: Op
+    operands: tuple[tuple[int, ...], ...]  # for each operand position, each member's slot
+    shared: tuple[bool, ...]  # for each operand position: shared (floats) or batched
+    outs: tuple[int, ...]
+    # (position, rule) for each operand position that leads back to an input requiring
+    # grad, as in _Instruction.backward (the same for every member).
+    backward: tuple[tuple[int, Callable[..., Any]], ...]
+
+
+_Step = _Instruction | _DotGroup | _OpGroup
+
+
 @dataclass(frozen=True, slots=True)
 class _BatchPlan:
     """How to replay a program over a batch, for one choice of which inputs are batched."""
 
     shared: tuple[_Instruction, ...]  # read no batched slot: run once, on floats
-    batched: tuple[_Instruction | _DotGroup, ...]  # run with numpy, one call each
-    steps: tuple[_Instruction | _DotGroup, ...]  # all of them in order: the backward sweep
+    batched: tuple[_Step, ...]  # run with numpy, one call each
+    steps: tuple[_Step, ...]  # all of them in order: the backward sweep
     active: frozenset[int]  # slots that lead back to an input requiring grad
     shared_bases: tuple[int, ...]  # shared slots that must not be negative
     batched_bases: tuple[int, ...]  # batched slots that must not be negative
@@ -85,6 +102,8 @@ _FUSED_BOUND = 1e300
 # Fewer products than this are not worth a matrix product (measured on the 4-3-2-1
 # network: no gain); fewer also keeps small graphs on the engine's exact order.
 _FUSED_MIN_PRODUCTS = 16
+# Fewer instructions of one op on one level than this run one by one.
+_GROUP_MIN = 8
 
 
 class _Unsafe(Exception):
@@ -238,7 +257,7 @@ class Program:
     ) -> tuple[np.ndarray, list[Any]]:
         kinds = tuple(isinstance(value, np.ndarray) for value in inputs)
         plan = self._plan(kinds, fused=True)
-        if any(isinstance(item, _DotGroup) for item in plan.batched):
+        if any(not isinstance(item, _Instruction) for item in plan.batched):
             try:
                 return self._run_batch(plan, inputs, batch, with_grad, fused=True)
             except _Unsafe:
@@ -259,12 +278,17 @@ class Program:
             return self._sample_by_sample(inputs, batch, with_grad, first=0)
         # The shared inputs, for the fused groups to gather their weights from.
         shared_inputs = np.array([x if type(x) is float else 0.0 for x in inputs])
-        stacked: dict[_DotGroup, np.ndarray] = {}  # each group's V, kept for the backward
+        # Each group's stacked operands, kept for the backward sweep; and the matrices
+        # whose rows are slots, so that a group reading exactly those rows needs no stack.
+        stacked: dict[Any, Any] = {}
+        matrices: dict[tuple[int, ...], np.ndarray] = {}
         failed = np.zeros(batch, dtype=bool)
         with np.errstate(all="ignore"):
             for item in plan.batched:
                 if isinstance(item, _DotGroup):
-                    stacked[item] = _dot_forward(item, slots, shared_inputs)
+                    stacked[item] = _dot_forward(item, slots, shared_inputs, matrices)
+                elif isinstance(item, _OpGroup):
+                    stacked[item] = _group_forward(item, slots, matrices)
                 else:
                     slots[item.out] = item.op.forward_array(*[slots[i] for i in item.operands])
             for slot in plan.finite:
@@ -304,7 +328,7 @@ class Program:
         slots: list[Any],
         batch: int,
         shared_inputs: np.ndarray,
-        stacked: dict[_DotGroup, np.ndarray],
+        stacked: dict[Any, Any],
         totals: np.ndarray,
     ) -> list[Any]:
         """Each input's gradient per sample (a fresh array), None where none flows.
@@ -318,6 +342,9 @@ class Program:
             if isinstance(item, _DotGroup):
                 vectors = stacked[item]
                 _dot_backward(item, vectors, grads, shared_inputs, totals, plan.active, batch)
+                continue
+            if isinstance(item, _OpGroup):
+                _group_backward(item, stacked[item], grads, batch)
                 continue
             gradient = grads[item.out]
             if gradient is None or not item.backward:
@@ -345,33 +372,25 @@ class Program:
 
         ``totals`` holds gradients already summed over the batch (by a fused group).
         """
+        batched = [isinstance(value, np.ndarray) for value in inputs]
+        batch = len(inputs[batched.index(True)])
+        # Shared inputs requiring grad: the ones whose gradient is a sum over the batch.
+        summed = np.array(self.input_requires_grad) & ~np.array(batched)
         sums = np.zeros(self.n_inputs) if totals is None else totals.copy()
-        to_sum = [
-            i
-            for i, (gradient, value) in enumerate(zip(per_sample, inputs, strict=True))
-            if gradient is not None and not isinstance(value, np.ndarray)
-        ]
+        to_sum = [i for i in np.flatnonzero(summed) if per_sample[i] is not None]
         if to_sum:  # one reduction for all of them instead of one call each
             with np.errstate(over="ignore", invalid="ignore"):  # reported below
                 sums[to_sum] += np.stack([per_sample[i] for i in to_sum]).sum(axis=1)
-        batch = next(len(value) for value in inputs if isinstance(value, np.ndarray))
-        shared = [
-            type(value) is float and rg
-            for value, rg in zip(inputs, self.input_requires_grad, strict=True)
-        ]
-        overflowed = np.flatnonzero(~np.isfinite(sums) & shared)
+        overflowed = np.flatnonzero(~np.isfinite(sums) & summed)
         if len(overflowed):
             i = int(overflowed[0])
             raise OverflowError(
                 f"the gradient overflowed a float at {self._describe_input(i, inputs[i])} "
                 f"when summed over the {batch} samples of the batch"
             )
-        result: list[Any] = sums.tolist()
-        for i, (gradient, value) in enumerate(zip(per_sample, inputs, strict=True)):
-            if isinstance(value, np.ndarray):
-                result[i] = np.zeros(batch) if gradient is None else gradient
-            elif not self.input_requires_grad[i]:
-                result[i] = 0.0
+        result: list[Any] = np.where(summed, sums, 0.0).tolist()
+        for i in map(int, np.flatnonzero(batched)):
+            result[i] = np.zeros(batch) if per_sample[i] is None else per_sample[i]
         return result
 
     def _interpret_sample(
@@ -421,14 +440,25 @@ class Program:
             i for step in steps if step.op.name not in _PROPAGATES_NON_FINITE for i in step.operands
         }
         finite.add(self.output)
-        order: list[_Instruction | _DotGroup] = list(self.instructions)
+        order: list[_Step] = list(self.instructions)
         if fused:
             shared_inputs = set(range(self.n_inputs)) - batched
-            order = _fuse(order, batched, shared_inputs, self.output, self.n_inputs, self.constants)
+            order = (
+                _fuse(
+                    self.instructions,
+                    batched,
+                    shared_inputs,
+                    active,
+                    self.output,
+                    self.n_inputs,
+                    self.constants,
+                )
+                or order
+            )
         plan = _BatchPlan(
             shared=tuple(shared),
             batched=tuple(
-                item for item in order if isinstance(item, _DotGroup) or item.out in batched
+                item for item in order if not isinstance(item, _Instruction) or item.out in batched
             ),
             steps=tuple(order),
             active=frozenset(active),
@@ -486,21 +516,23 @@ class Program:
 
 
 def _fuse(
-    steps: list[_Instruction | _DotGroup],
+    steps: Sequence[_Instruction],
     batched: set[int],
     shared_inputs: set[int],
+    active: set[int],
     output: int,
     n_inputs: int,
     constants: tuple[tuple[int, float], ...],
-) -> list[_Instruction | _DotGroup]:
+) -> list[_Step] | None:
     """``steps`` with sums of (shared input * batched slot) products over the same batched
-    slots replaced by :class:`_DotGroup` s, or ``steps`` unchanged if that does not pay."""
+    slots replaced by :class:`_DotGroup` s and instructions of one op on one level by
+    :class:`_OpGroup` s; None if that does not pay."""
     users: dict[int, int] = {}
     read_by: dict[int, str] = {}  # the op reading each slot (the last, if several)
     for step in steps:
-        for i in step.operands:  # type: ignore[union-attr]
+        for i in step.operands:
             users[i] = users.get(i, 0) + 1
-            read_by[i] = step.op.name  # type: ignore[union-attr]
+            read_by[i] = step.op.name
     made_by = {step.out: step for step in steps if type(step) is _Instruction}
 
     def only_feeds_its_sum(slot: int, name: str) -> bool:
@@ -541,7 +573,7 @@ def _fuse(
         if len(vectors) * len(sums) >= _FUSED_MIN_PRODUCTS
     }
     if not groups:
-        return steps
+        return None
     pending: list[_Instruction | _DotGroup] = []
     fused_out: set[int] = set()
     for vectors, sums in groups.items():
@@ -555,39 +587,95 @@ def _fuse(
         )
         fused_out.update(*(inside for _, _, _, inside in sums))
     pending.extend(step for step in made_by.values() if step.out not in fused_out)
-    # A new order in which every step reads only what is ready: a group must wait for
-    # all its vectors, and the steps reading its sums for the group. Sweeps in the
-    # original order; a sweep that places nothing means the groups depend on each other
-    # in a cycle, and then nothing is fused.
-    ready = set(range(n_inputs)) | {slot for slot, _ in constants}
-    result: list[_Instruction | _DotGroup] = []
-    while pending:
-        waiting: list[_Instruction | _DotGroup] = []
-        for item in pending:
-            if isinstance(item, _DotGroup):
-                reads = {*item.vectors, *(r for rest in item.rests for r in rest)}
-                writes = set(item.roots)
+    levels = _levels(pending, set(range(n_inputs)) | {slot for slot, _ in constants})
+    if levels is None:  # the groups depend on each other in a cycle: do not fuse
+        return None
+    result: list[_Step] = []
+    for level in levels:
+        # Instructions of one op on one level run as one call, when there are enough.
+        alike: dict[tuple[Any, ...], list[_Instruction]] = {}
+        for item in level:
+            if isinstance(item, _Instruction) and item.out in batched:
+                shared = tuple(i not in batched for i in item.operands)
+                positions = tuple(i in active for i in item.operands)
+                alike.setdefault((item.op.name, shared, positions), []).append(item)
             else:
-                reads, writes = set(item.operands), {item.out}
-            if reads <= ready:
                 result.append(item)
-                ready |= writes
-            else:
-                waiting.append(item)
-        if len(waiting) == len(pending):
-            return steps
-        pending = waiting
+        for members in alike.values():
+            if len(members) < _GROUP_MIN:
+                result.extend(members)
+                continue
+            first = members[0]
+            result.append(
+                _OpGroup(
+                    op=first.op,
+                    operands=tuple(zip(*(m.operands for m in members), strict=True)),
+                    shared=tuple(i not in batched for i in first.operands),
+                    outs=tuple(m.out for m in members),
+                    backward=tuple(
+                        (position, rule)
+                        for position, (i, rule) in enumerate(
+                            zip(first.operands, first.op.derivatives, strict=True)
+                        )
+                        if i in active
+                    ),
+                )
+            )
     return result
 
 
-def _dot_forward(group: _DotGroup, slots: list[Any], shared_inputs: np.ndarray) -> np.ndarray:
+def _levels(
+    items: list[_Instruction | _DotGroup], ready: set[int]
+) -> list[list[_Instruction | _DotGroup]] | None:
+    """``items`` by level: each reads only slots that are ready or written on an earlier
+    level (Kahn's algorithm, keeping the given order within a level); None on a cycle."""
+    made_by: dict[int, int] = {}
+    reads: list[set[int]] = []
+    for n, item in enumerate(items):
+        if isinstance(item, _DotGroup):
+            reads.append({*item.vectors, *(r for rest in item.rests for r in rest)} - ready)
+            made_by.update(dict.fromkeys(item.roots, n))
+        else:
+            reads.append(set(item.operands) - ready)
+            made_by[item.out] = n
+    waiting_on = [len({made_by[i] for i in r if i in made_by}) for r in reads]
+    if any(i not in made_by for r in reads for i in r):
+        return None  # reads a slot nothing writes: cannot happen in a valid trace
+    readers: dict[int, list[int]] = {}
+    for n, r in enumerate(reads):
+        for m in {made_by[i] for i in r}:
+            readers.setdefault(m, []).append(n)
+    level = [n for n, count in enumerate(waiting_on) if count == 0]
+    levels: list[list[_Instruction | _DotGroup]] = []
+    placed = 0
+    while level:
+        levels.append([items[n] for n in level])
+        placed += len(level)
+        following = []
+        for n in level:
+            for m in readers.get(n, ()):
+                waiting_on[m] -= 1
+                if waiting_on[m] == 0:
+                    following.append(m)
+        level = sorted(following)
+    return levels if placed == len(items) else None
+
+
+def _dot_forward(
+    group: _DotGroup,
+    slots: list[Any],
+    shared_inputs: np.ndarray,
+    matrices: dict[tuple[int, ...], np.ndarray],
+) -> np.ndarray:
     """Fill the group's sums; returns V for the backward sweep."""
-    vectors = np.stack([slots[v] for v in group.vectors])
+    vectors = _rows(group.vectors, slots, matrices)
     weights = shared_inputs[group.weights]
     bound = np.abs(weights).max() * np.abs(vectors).max() * len(group.vectors)
     if not bound < _FUSED_BOUND:  # also when a value is nan
         raise _Unsafe
     sums = weights.T @ vectors
+    if not any(group.rests):
+        matrices[group.roots] = sums
     for j, (root, rest) in enumerate(zip(group.roots, group.rests, strict=True)):
         total = sums[j]
         for slot in rest:
@@ -623,6 +711,54 @@ def _dot_backward(
         for slot in rest:
             if slot in active and grads[root] is not None:
                 grads[slot] = grads[root] if grads[slot] is None else grads[slot] + grads[root]
+
+
+def _rows(
+    column: tuple[int, ...], slots: list[Any], matrices: dict[tuple[int, ...], np.ndarray]
+) -> np.ndarray:
+    """The batched slots of ``column`` as the rows of one matrix."""
+    matrix = matrices.get(column)
+    return np.stack([slots[i] for i in column]) if matrix is None else matrix
+
+
+def _shared_column(column: tuple[int, ...], slots: list[Any]) -> Any:
+    """Shared operands as a column against the rows, or one float if they are all equal:
+    numpy squares x ** 2.0 with a float exponent far faster than with an array of 2s."""
+    values = [slots[i] for i in column]
+    if values.count(values[0]) == len(values):
+        return values[0]
+    return np.array(values)[:, None]
+
+
+def _group_forward(
+    group: _OpGroup, slots: list[Any], matrices: dict[tuple[int, ...], np.ndarray]
+) -> list[Any]:
+    """Fill the group's outputs; returns its operands and output for the backward."""
+    args = [
+        _shared_column(column, slots) if shared else _rows(column, slots, matrices)
+        for column, shared in zip(group.operands, group.shared, strict=True)
+    ]
+    out = group.op.forward_array(*args)
+    matrices[group.outs] = out
+    for i, slot in enumerate(group.outs):
+        slots[slot] = out[i]
+    args.append(out)
+    return args
+
+
+def _group_backward(group: _OpGroup, args: list[Any], grads: list[Any], batch: int) -> None:
+    """The rules of the group's op on whole matrices, the results sent row by row."""
+    if all(grads[out] is None for out in group.outs):
+        return
+    zero = np.zeros(batch)
+    gradient = np.stack([zero if grads[out] is None else grads[out] for out in group.outs])
+    for position, rule in group.backward:
+        local = rule(*args)
+        # A sum's local derivative is exactly 1: skip the product.
+        contribution = gradient if type(local) is float and local == 1.0 else gradient * local
+        for i, slot in enumerate(group.operands[position]):
+            previous = grads[slot]
+            grads[slot] = contribution[i] if previous is None else previous + contribution[i]
 
 
 def _flag(failed: np.ndarray, where: np.ndarray) -> None:
