@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -110,6 +110,13 @@ class _Unsafe(Exception):
     """A fused replay cannot vouch for its numbers: replay without fusing."""
 
 
+class _Inputs(NamedTuple):
+    values: list[Any]  # floats and 1-d arrays
+    batch: int | None  # None: floats only
+    floats: np.ndarray  # the shared inputs, 0 where batched
+    batched: np.ndarray  # which inputs are batched
+
+
 class _Refused(Exception):
     """A replay met something the engine would refuse; the engine itself says what."""
 
@@ -142,7 +149,7 @@ class Program:
     output: int
     input_labels: tuple[str, ...]
     input_requires_grad: tuple[bool, ...]
-    _plans: dict[tuple[tuple[bool, ...], bool], _BatchPlan] = field(
+    _plans: dict[tuple[bytes, bool], _BatchPlan] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -155,10 +162,10 @@ class Program:
 
     def __call__(self, inputs: Sequence[Any]) -> Any:
         """The output for these inputs: a float, or an array over the batch."""
-        values, batch = self._inputs(inputs)
-        if batch is None:
-            return self._replay_floats(values, with_grad=False)[0]
-        return self._replay_batch(values, batch, with_grad=False)[0]
+        checked = self._inputs(inputs)
+        if checked.batch is None:
+            return self._replay_floats(checked.values, with_grad=False)[0]
+        return self._replay_batch(checked, with_grad=False)[0]
 
     def value_and_grad(self, inputs: Sequence[Any]) -> tuple[Any, list[Any]]:
         """The output and d(sum of the output)/d(input) for each input.
@@ -168,10 +175,10 @@ class Program:
         Inputs traced from Values that do not require grad (data) get zero gradients,
         and no work is spent on them.
         """
-        values, batch = self._inputs(inputs)
-        if batch is None:
-            return self._replay_floats(values, with_grad=True)
-        return self._replay_batch(values, batch, with_grad=True)
+        checked = self._inputs(inputs)
+        if checked.batch is None:
+            return self._replay_floats(checked.values, with_grad=True)
+        return self._replay_batch(checked, with_grad=True)
 
     # --- the interpreted engine, on one sample -------------------------------------------
     def interpret(
@@ -252,21 +259,19 @@ class Program:
         return grads[: self.n_inputs]
 
     # --- over a batch --------------------------------------------------------------------
-    def _replay_batch(
-        self, inputs: list[Any], batch: int, with_grad: bool
-    ) -> tuple[np.ndarray, list[Any]]:
-        kinds = tuple(isinstance(value, np.ndarray) for value in inputs)
-        plan = self._plan(kinds, fused=True)
+    def _replay_batch(self, checked: _Inputs, with_grad: bool) -> tuple[np.ndarray, list[Any]]:
+        plan = self._plan(checked.batched, fused=True)
         if any(not isinstance(item, _Instruction) for item in plan.batched):
             try:
-                return self._run_batch(plan, inputs, batch, with_grad, fused=True)
+                return self._run_batch(plan, checked, with_grad, fused=True)
             except _Unsafe:
-                plan = self._plan(kinds, fused=False)
-        return self._run_batch(plan, inputs, batch, with_grad, fused=False)
+                plan = self._plan(checked.batched, fused=False)
+        return self._run_batch(plan, checked, with_grad, fused=False)
 
     def _run_batch(
-        self, plan: _BatchPlan, inputs: list[Any], batch: int, with_grad: bool, fused: bool
+        self, plan: _BatchPlan, checked: _Inputs, with_grad: bool, fused: bool
     ) -> tuple[np.ndarray, list[Any]]:
+        inputs, batch, shared_inputs = checked.values, checked.batch or 0, checked.floats
         slots = self._initial_slots(inputs)
         try:
             self._forward_floats(slots, plan.shared)
@@ -275,9 +280,7 @@ class Program:
                     raise _Refused
         except (ArithmeticError, ValueError, _Refused):
             # The shared part is the same for every sample: the engine fails on sample 0.
-            return self._sample_by_sample(inputs, batch, with_grad, first=0)
-        # The shared inputs, for the fused groups to gather their weights from.
-        shared_inputs = np.array([x if type(x) is float else 0.0 for x in inputs])
+            return self._sample_by_sample(checked, with_grad, first=0)
         # Each group's stacked operands, kept for the backward sweep; and the matrices
         # whose rows are slots, so that a group reading exactly those rows needs no stack.
         stacked: dict[Any, Any] = {}
@@ -307,7 +310,7 @@ class Program:
                     )
                 except (ArithmeticError, ValueError):
                     # A rule on shared floats failed: it fails for every sample.
-                    return self._sample_by_sample(inputs, batch, with_grad, first=0)
+                    return self._sample_by_sample(checked, with_grad, first=0)
                 flowing = [gradient for gradient in per_sample if gradient is not None]
                 if flowing:
                     _flag(failed, ~np.isfinite(np.stack(flowing)).all(axis=0))
@@ -320,7 +323,7 @@ class Program:
             for i, gradient in enumerate(grads):
                 if per_sample[i] is not None:
                     per_sample[i][sample] = gradient
-        return output, self._input_gradients(per_sample, inputs, totals) if with_grad else []
+        return output, self._input_gradients(per_sample, checked, totals) if with_grad else []
 
     def _backward_arrays(
         self,
@@ -366,16 +369,15 @@ class Program:
         ]
 
     def _input_gradients(
-        self, per_sample: list[Any], inputs: list[Any], totals: np.ndarray | None = None
+        self, per_sample: list[Any], checked: _Inputs, totals: np.ndarray | None = None
     ) -> list[Any]:
         """Each input's gradient in its own shape: a float input's is summed over the batch.
 
         ``totals`` holds gradients already summed over the batch (by a fused group).
         """
-        batched = [isinstance(value, np.ndarray) for value in inputs]
-        batch = len(inputs[batched.index(True)])
+        inputs, batch, batched = checked.values, checked.batch or 0, checked.batched
         # Shared inputs requiring grad: the ones whose gradient is a sum over the batch.
-        summed = np.array(self.input_requires_grad) & ~np.array(batched)
+        summed = np.array(self.input_requires_grad) & ~batched
         sums = np.zeros(self.n_inputs) if totals is None else totals.copy()
         to_sum = [i for i in np.flatnonzero(summed) if per_sample[i] is not None]
         if to_sum:  # one reduction for all of them instead of one call each
@@ -404,9 +406,10 @@ class Program:
             raise type(error)(f"{error} (sample {sample} of the batch)") from None
 
     def _sample_by_sample(
-        self, inputs: list[Any], batch: int, with_grad: bool, first: int
+        self, checked: _Inputs, with_grad: bool, first: int
     ) -> tuple[np.ndarray, list[Any]]:
         """The whole batch by the engine, sample ``first`` first (the one expected to fail)."""
+        inputs, batch = checked.values, checked.batch or 0
         runs = {first: self._interpret_sample(inputs, first, with_grad)}
         for sample in range(batch):
             if sample not in runs:
@@ -416,15 +419,15 @@ class Program:
             np.array([runs[k][1][i] for k in range(batch)]) if rg else None
             for i, rg in enumerate(self.input_requires_grad)
         ]
-        return output, self._input_gradients(per_sample, inputs) if with_grad else []
+        return output, self._input_gradients(per_sample, checked) if with_grad else []
 
-    def _plan(self, batched_inputs: tuple[bool, ...], fused: bool) -> _BatchPlan:
+    def _plan(self, batched_inputs: np.ndarray, fused: bool) -> _BatchPlan:
         """The plan for this choice of batched inputs, made once and kept."""
-        key = (batched_inputs, fused)
+        key = (batched_inputs.tobytes(), fused)
         plan = self._plans.get(key)
         if plan is not None:
             return plan
-        batched = {i for i, is_batched in enumerate(batched_inputs) if is_batched}
+        batched = set(map(int, np.flatnonzero(batched_inputs)))
         shared: list[_Instruction] = []
         steps: list[_Instruction] = []
         for step in self.instructions:
@@ -471,20 +474,30 @@ class Program:
         return plan
 
     # --- inputs --------------------------------------------------------------------------
-    def _inputs(self, inputs: Sequence[Any]) -> tuple[list[Any], int | None]:
-        """The inputs as floats and 1-d arrays, and the batch size (None for floats only)."""
+    def _inputs(self, inputs: Sequence[Any]) -> _Inputs:
+        """The inputs checked: floats and 1-d arrays, with the batch size."""
         if len(inputs) != self.n_inputs:
             raise ValueError(f"this program takes {self.n_inputs} inputs, got {len(inputs)}")
-        # Plain floats (the weights, often hundreds) are checked in one numpy call.
-        values = [x if type(x) is float else self._as_input(x, i) for i, x in enumerate(inputs)]
-        floats = np.array([x if type(x) is float else 0.0 for x in values])
+        # Plain floats (the weights, often hundreds) pass in one Python loop and one numpy
+        # check; anything else (a batch, an int, a bad value) is looked at one by one.
+        values = list(inputs)
+        floats = np.array([x if type(x) is float else math.nan for x in values])
+        others = np.isnan(floats)
+        batched = np.zeros(self.n_inputs, dtype=bool)
+        for i in map(int, np.flatnonzero(others)):
+            values[i] = self._as_input(values[i], i)
+            if isinstance(values[i], np.ndarray):
+                batched[i] = True
+                floats[i] = 0.0
+            else:
+                floats[i] = values[i]
         if not np.isfinite(floats).all():
             i = int(np.flatnonzero(~np.isfinite(floats))[0])
             as_float(values[i], self._describe_input(i))  # raises, naming the input
-        sizes = {len(value) for value in values if isinstance(value, np.ndarray)}
+        sizes = {len(values[i]) for i in map(int, np.flatnonzero(batched))}
         if len(sizes) > 1:
             raise ValueError(f"the batched inputs differ in length: {sorted(sizes)}")
-        return values, sizes.pop() if sizes else None
+        return _Inputs(values, sizes.pop() if sizes else None, floats, batched)
 
     def _initial_slots(self, inputs: list[Any]) -> list[Any]:
         slots: list[Any] = [*inputs, *([None] * (self.n_slots - self.n_inputs))]
