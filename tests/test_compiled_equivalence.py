@@ -222,22 +222,10 @@ def test_a_batch_replay_is_the_engine_sample_by_sample(graph: Graph, data: st.Da
             assert str(raised.value) == f"{error} (sample {k} of the batch)"
         else:
             assert list(program(inputs)) == [out for out, _ in forward_runs]  # type: ignore[misc]
-        failing = first_error(runs)
-        if failing is not None:
-            k, error = failing
-            with pytest.raises(type(error)) as raised:
-                program.value_and_grad(inputs)
-            assert str(raised.value) == f"{error} (sample {k} of the batch)"
+        replayed = replay_or_engine_error(program, inputs, runs, batched)
+        if replayed is None:
             return
-        results = [run for run in runs if isinstance(run, tuple)]
-        # A shared input's gradient is the sum over the samples.
-        sums = [sum(grads[i] for _, grads in results) for i in range(n)]
-        overflowing = [i for i in range(n) if not batched[i] and not math.isfinite(sums[i])]
-        if overflowing:
-            with pytest.raises(OverflowError, match=rf"input {overflowing[0]} .*summed over"):
-                program.value_and_grad(inputs)
-            return
-        out, grads = program.value_and_grad(inputs)
+        out, grads, results, sums = replayed
     assert list(out) == [o for o, _ in results]
     # The rules for ** , sin and cos call numpy's pow, log, cos and sin on arrays: an ulp
     # from math's, so gradients agree to 1e-12 rather than to the bit.
@@ -249,6 +237,31 @@ def test_a_batch_replay_is_the_engine_sample_by_sample(graph: Graph, data: st.Da
         else:
             assert isinstance(grads[i], float)
             assert grads[i] == pytest.approx(sums[i], rel=1e-12, abs=1e-300)
+
+
+def replay_or_engine_error(
+    program: Any, inputs: list[Any], runs: list[Any], batched: list[bool]
+) -> tuple[Any, list[Any], list[tuple[float, list[float]]], list[float]] | None:
+    """The batch replay's output and gradients, the engine's runs and its sums over the
+    batch; or None, having checked that the replay raises the engine's error for the
+    first sample it refuses, or names the shared input whose summed gradient overflows."""
+    failing = first_error(runs)
+    if failing is not None:
+        k, error = failing
+        with pytest.raises(type(error)) as raised:
+            program.value_and_grad(inputs)
+        assert str(raised.value) == f"{error} (sample {k} of the batch)"
+        return None
+    results = [run for run in runs if isinstance(run, tuple)]
+    # A shared input's gradient is the sum over the samples.
+    sums = [sum(grads[i] for _, grads in results) for i in range(len(batched))]
+    overflowing = [i for i, b in enumerate(batched) if not b and not math.isfinite(sums[i])]
+    if overflowing:
+        with pytest.raises(OverflowError, match=rf"input {overflowing[0]} .*summed over"):
+            program.value_and_grad(inputs)
+        return None
+    out, grads = program.value_and_grad(inputs)
+    return out, grads, results, sums
 
 
 def first_error(runs: list[Any]) -> tuple[int, BaseException] | None:
@@ -460,20 +473,10 @@ def test_a_wide_graph_replayed_with_matrix_products_is_the_engine(
     runs = [graph.run(weights, row) for row in rows]
     inputs = [*weights, *(np.array(column) for column in zip(*rows, strict=True))]
     with math_forwards():
-        failing = first_error(runs)
-        if failing is not None:
-            k, error = failing
-            with pytest.raises(type(error)) as raised:
-                program.value_and_grad(inputs)
-            assert str(raised.value) == f"{error} (sample {k} of the batch)"
+        replayed = replay_or_engine_error(program, inputs, runs, [False] * n)  # the weights
+        if replayed is None:
             return
-        results = [run for run in runs if isinstance(run, tuple)]
-        sums = [sum(grads[i] for _, grads in results) for i in range(n)]
-        if not all(map(math.isfinite, sums)):
-            with pytest.raises(OverflowError, match="summed over"):
-                program.value_and_grad(inputs)
-            return
-        out, grads = program.value_and_grad(inputs)
+        out, grads, results, sums = replayed
     # Matrix products add in another order, so the numbers are equal to rounding where
     # rounding matters little: not for cos(1e15) or abs near 0 after a cancellation.
     # Data in [-3, 3] with weights in [-2, 2] keep every sum small and tame.
