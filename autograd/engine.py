@@ -25,6 +25,7 @@ __all__ = [
     "local_derivatives",
     "gradient_edges",
     "topological_order",
+    "apply_op",
 ]
 
 # Whether operations record their operands. A ContextVar rather than a module global so
@@ -401,6 +402,24 @@ def _unary(op: Op, a: Value) -> Value:
     except OverflowError:
         data = math.inf
     return _record(op, data, a, None, a.requires_grad)
+
+
+def apply_op(op: Op, *operands: Value) -> Value:
+    """``op`` applied to Values exactly as the Value methods apply it, checks included.
+
+    The compiled path replays one sample through here, so that its errors are the
+    engine's own.
+
+    >>> apply_op(OPS["*"], Value(3.0), Value(4.0)).data
+    12.0
+    """
+    if len(operands) != op.arity or not all(isinstance(v, Value) for v in operands):
+        raise TypeError(f"{op.name} takes {op.arity} Value operand(s), got {operands!r}")
+    if op is _POW:
+        return _power(*operands)
+    if op.arity == 1:
+        return _unary(op, operands[0])
+    return _binary(op, operands[0], operands[1])
 
 
 def _record(op: Op, data: float, first: Value, second: Value | None, requires_grad: bool) -> Value:

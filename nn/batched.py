@@ -22,11 +22,22 @@ from nn.model import MLP
 __all__ = ["BatchedLoss"]
 
 
-class BatchedLoss:
-    """The seed's objective and its gradient on ``(X, Y)``, by replaying traced programs.
+def _check_finite(data: np.ndarray, where: str) -> None:
+    """A ValueError naming the first entry of ``data`` that is not a finite number."""
+    bad = np.argwhere(~np.isfinite(data))
+    if len(bad):
+        row, column = (int(i) for i in bad[0])
+        entry = where.format(row=row, column=column)
+        value = float(data[row, column])
+        raise ValueError(f"{entry} is {value!r}: the data must be finite numbers")
 
-    ``Y`` holds one row of targets per sample. The data become numpy columns once, here;
-    each call picks the rows of one batch.
+
+class BatchedLoss:
+    """The notes' objective and its gradient on ``(X, Y)``, by replaying traced programs.
+
+    ``Y`` holds one row of targets per sample. The data become numpy columns once, here
+    (a non-finite entry is refused, naming its row and column); each call picks the rows
+    of one batch.
 
     >>> model = MLP(2, [1], init="zeros")
     >>> batched = BatchedLoss(model, [[1.0, 2.0], [3.0, 4.0]], [[0.5], [1.0]])
@@ -36,7 +47,11 @@ class BatchedLoss:
 
     def __init__(self, model: MLP, X: Sequence[Sequence[float]], Y: Sequence[Sequence[float]]):
         self.params = model.parameters()
-        self.columns = [*np.asarray(X, dtype=float).T, *np.asarray(Y, dtype=float).T]
+        x_array, y_array = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+        _check_finite(x_array, "X[{row}][{column}]")
+        _check_finite(y_array, "y[{row}]" if y_array.shape[1] == 1 else "y[{row}][{column}]")
+        # One row per column of the data: a batch is one gather, and a full batch none.
+        self.columns = np.ascontiguousarray(np.concatenate([x_array, y_array], axis=1).T)
         xs = [Value(0.0, label=f"x_{i}", requires_grad=False) for i in range(1, model.sizes[0] + 1)]
         ys = [Value(0.0, label=f"y_{j}", requires_grad=False) for j in range(1, len(Y[0]) + 1)]
         out = model(xs)
@@ -51,9 +66,9 @@ class BatchedLoss:
         """The objective on the given rows and dL/dw per parameter, in ``parameters()`` order."""
         weights = [p.data for p in self.params]
         batch = np.asarray(rows)
-        losses, grads = self.sample_loss.value_and_grad(
-            [*weights, *(column[batch] for column in self.columns)]
-        )
+        full = len(batch) == self.columns.shape[1] and (batch == np.arange(len(batch))).all()
+        columns = self.columns if full else self.columns[:, batch]
+        losses, grads = self.sample_loss.value_and_grad([*weights, *columns])
         with np.errstate(over="ignore"):  # an infinite total is reported by train
             loss = float(np.sum(losses))
         gradients = grads[: len(weights)]

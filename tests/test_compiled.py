@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -151,14 +152,20 @@ def test_gradient_overflow_in_a_replay_is_reported() -> None:
 def test_a_gradient_that_overflows_silently_on_floats_is_reported(through_a_node: bool) -> None:
     # Two paths of 1e308 each: every local derivative is finite, their sum is not, and a
     # float sum says so only by being inf.
-    x = Value(1e-10)
+    x = Value(1e-10, label="x")
     y = x * 1.0 if through_a_node else x
     out = y * 1e308 + y * 1e308
-    with pytest.raises(OverflowError, match="gradient overflowed"):
+    with pytest.raises(OverflowError, match="gradient overflowed") as engine:
         out.backward()
-    where = r"the output of \*" if through_a_node else "an input"
-    with pytest.raises(OverflowError, match=f"gradient overflowed a float at {where}"):
-        trace(out, [x]).value_and_grad([1e-10])
+    where = r"the output of \*" if through_a_node else "a leaf 'x'"
+    assert re.search(f"gradient overflowed a float at {where}", str(engine.value))
+    program = trace(out, [x])
+    with pytest.raises(OverflowError) as replay:
+        program.value_and_grad([1e-10])
+    assert str(replay.value) == str(engine.value)
+    with pytest.raises(OverflowError) as batch:
+        program.value_and_grad([[1e-10, 2e-10]])  # every sample overflows: the first is named
+    assert str(batch.value) == f"{engine.value} (sample 0 of the batch)"
 
 
 def test_bad_calls_get_clear_errors() -> None:

@@ -1,0 +1,487 @@
+"""A replay equals the interpreted engine, sample by sample, errors included.
+
+Random graphs over every op of the table, on inputs from zero and subnormals up to
+1e300 of both signs, some shared by the batch and some batched, some not requiring grad.
+The reference is the engine itself, building each sample's graph with Value methods.
+
+numpy's exp, tanh, log and ** may round one ulp away from math's, and a derivative rule
+such as ``1 - tanh(x)**2`` near saturation turns one ulp into any relative error (at
+x = 19, tanh rounds to 1.0 on one side and not on the other). So the batch property runs
+the replay with math's forwards applied elementwise, and proves the replay itself exact;
+a separate property bounds numpy's forwards against math's. (The derivative rules of
+``**``, sin and cos still call numpy on arrays: gradients agree to 1e-12 relative.)
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from autograd import OPS, Value, trace
+
+METHODS: dict[str, Callable[..., Value]] = {
+    "+": operator.add,
+    "*": operator.mul,
+    "**": operator.pow,
+    "exp": Value.exp,
+    "log": Value.log,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "relu": Value.relu,
+    "abs": Value.abs,
+    "sin": Value.sin,
+    "cos": Value.cos,
+}
+
+SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 2.2e-308, -1e-300, 1e-200, 1e-20, 1.0, -1.0, 0.5, -2.0]
+SPECIAL += [3.0, 800.0, -800.0, 709.0, 1e20, -1e150, 1e300, -1e300]
+NUMBERS = st.one_of(
+    st.sampled_from(SPECIAL),
+    st.floats(-10.0, 10.0),
+    st.floats(-1e300, 1e300),
+    st.builds(
+        lambda sign, exponent: sign * 10.0**exponent,
+        st.sampled_from([-1.0, 1.0]),
+        st.floats(-300.0, 300.0),
+    ),
+)
+
+
+def test_the_graphs_use_every_op() -> None:
+    assert set(METHODS) == set(OPS)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A recipe for a DAG: node n applies ``steps[n]`` to earlier nodes (leaves first)."""
+
+    requires_grad: tuple[bool, ...]  # one per input
+    constants: tuple[float, ...]
+    steps: tuple[tuple[str, int, int], ...]  # op, first operand, second (unused if unary)
+
+    def build(self, point: list[float]) -> tuple[Value, list[Value]]:
+        inputs = [
+            Value(x, f"in{i}", requires_grad=rg)
+            for i, (x, rg) in enumerate(zip(point, self.requires_grad, strict=True))
+        ]
+        leaves = [*inputs, *(Value(c, requires_grad=False) for c in self.constants)]
+        nodes: dict[int, Value] = dict(enumerate(leaves))
+        for n in self.build_order(len(leaves)):
+            name, i, j = self.steps[n - len(leaves)]
+            operands = (nodes[i], nodes[j]) if OPS[name].arity == 2 else (nodes[i],)
+            nodes[n] = METHODS[name](*operands)
+        return nodes[len(leaves) + len(self.steps) - 1], inputs
+
+    def build_order(self, n_leaves: int) -> list[int]:
+        """The nodes the output depends on, operands first and the first operand first:
+        the order of a nested expression, and of a trace. (When two ops of one sample
+        both fail, the engine raises for the one built first.)"""
+        order: list[int] = []
+        seen: set[int] = set()
+        stack = [(n_leaves + len(self.steps) - 1, False)]
+        while stack:
+            n, finished = stack.pop()
+            if finished:
+                order.append(n)
+                continue
+            if n in seen or n < n_leaves:
+                continue
+            seen.add(n)
+            stack.append((n, True))
+            name, i, j = self.steps[n - n_leaves]
+            stack.extend([(j, False), (i, False)] if OPS[name].arity == 2 else [(i, False)])
+        return order
+
+    def run(
+        self, point: list[float], with_grad: bool = True
+    ) -> tuple[float, list[float]] | BaseException:
+        """The engine's output and input gradients at ``point``, or the error it raises."""
+        try:
+            out, inputs = self.build(point)
+            if with_grad and out.requires_grad:
+                out.backward()
+        except (ArithmeticError, ValueError) as error:
+            return error
+        return out.data, [v.grad for v in inputs]
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> Graph:
+    n_inputs = draw(st.integers(1, 4))
+    requires_grad = tuple(draw(st.lists(st.booleans(), min_size=n_inputs, max_size=n_inputs)))
+    constants = tuple(draw(st.lists(NUMBERS, max_size=2)))
+    steps = []
+    n_nodes = n_inputs + len(constants)
+    for _ in range(draw(st.integers(1, 10))):
+        name = draw(st.sampled_from(sorted(OPS)))
+        # Mostly recent nodes, so that graphs are deep as well as wide.
+        i = draw(st.integers(max(0, n_nodes - 4), n_nodes - 1))
+        j = draw(st.integers(0, n_nodes - 1))
+        steps.append((name, i, j))
+        n_nodes += 1
+    return Graph(requires_grad, constants, tuple(steps))
+
+
+def traced(graph: Graph, first: list[float]) -> Any:
+    """The graph traced at a point where the engine can build it (its shape is fixed)."""
+    n = len(graph.requires_grad)
+    for point in (first, [0.5] * n, [1.5] * n, [0.1 * (i + 1) for i in range(n)]):
+        try:
+            out, inputs = graph.build(point)
+        except (ArithmeticError, ValueError):
+            continue
+        return trace(out, inputs)
+    assume(False)
+
+
+def close(actual: float, expected: float) -> bool:
+    """Equal to 1e-12 relative; numpy's exp, tanh, log and ** may differ from math's by an ulp."""
+    return actual == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
+BOUNDED = settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+)
+
+
+@BOUNDED
+@given(graph=graphs(), data=st.data())
+def test_a_float_replay_is_the_engine_bit_for_bit(graph: Graph, data: st.DataObject) -> None:
+    n = len(graph.requires_grad)
+    program = traced(graph, data.draw(st.lists(NUMBERS, min_size=n, max_size=n)))
+    point = data.draw(st.lists(NUMBERS, min_size=n, max_size=n))
+    expected = graph.run(point)
+    if isinstance(expected, BaseException):
+        with pytest.raises(type(expected)) as error:
+            program.value_and_grad(point)
+        assert str(error.value) == str(expected)
+        return
+    out, grads = program.value_and_grad(point)
+    assert (out, grads) == expected
+    assert program(point) == out
+
+
+@contextmanager
+def math_forwards() -> Iterator[None]:
+    """Every op's ``forward_array`` made math's forward, elementwise (numpy's inf or nan
+    where math raises), so that a batch replay and the engine use the same numbers."""
+    saved = {name: op.forward_array for name, op in OPS.items()}
+
+    def elementwise(op: Any, numpy_forward: Callable[..., Any]) -> Callable[..., Any]:
+        def one(*operands: float) -> float:
+            try:
+                return op.forward(*map(float, operands))  # not numpy scalars: ** differs
+            except (ArithmeticError, ValueError):
+                with np.errstate(all="ignore"):
+                    return float(numpy_forward(*operands))
+
+        return np.vectorize(one, otypes=[float])
+
+    try:
+        for name, op in OPS.items():
+            object.__setattr__(op, "forward_array", elementwise(op, saved[name]))
+        yield
+    finally:
+        for name, op in OPS.items():
+            object.__setattr__(op, "forward_array", saved[name])
+
+
+@BOUNDED
+@given(graph=graphs(), data=st.data())
+def test_a_batch_replay_is_the_engine_sample_by_sample(graph: Graph, data: st.DataObject) -> None:
+    n = len(graph.requires_grad)
+    program = traced(graph, data.draw(st.lists(NUMBERS, min_size=n, max_size=n)))
+    batched = data.draw(st.lists(st.booleans(), min_size=n, max_size=n).filter(any))
+    size = data.draw(st.integers(1, 5))
+    inputs: list[Any] = [
+        np.array(data.draw(st.lists(NUMBERS, min_size=size, max_size=size)))
+        if is_batched
+        else data.draw(NUMBERS)
+        for is_batched in batched
+    ]
+    samples = [
+        [float(x[k]) if b else x for x, b in zip(inputs, batched, strict=True)] for k in range(size)
+    ]
+    forward_runs = [graph.run(sample, with_grad=False) for sample in samples]
+    runs = [graph.run(sample) for sample in samples]
+    with math_forwards():
+        forward_failing = first_error(forward_runs)
+        if forward_failing is not None:
+            k, error = forward_failing
+            with pytest.raises(type(error)) as raised:
+                program(inputs)
+            assert str(raised.value) == f"{error} (sample {k} of the batch)"
+        else:
+            assert list(program(inputs)) == [out for out, _ in forward_runs]  # type: ignore[misc]
+        replayed = replay_or_engine_error(program, inputs, runs, batched)
+        if replayed is None:
+            return
+        out, grads, results, sums = replayed
+    assert list(out) == [o for o, _ in results]
+    # The rules for ** , sin and cos call numpy's pow, log, cos and sin on arrays: an ulp
+    # from math's, so gradients agree to 1e-12 rather than to the bit.
+    for i in range(n):
+        if batched[i]:
+            assert list(grads[i]) == pytest.approx(
+                [g[i] for _, g in results], rel=1e-12, abs=1e-300
+            )
+        else:
+            assert isinstance(grads[i], float)
+            assert grads[i] == pytest.approx(sums[i], rel=1e-12, abs=1e-300)
+
+
+def replay_or_engine_error(
+    program: Any, inputs: list[Any], runs: list[Any], batched: list[bool]
+) -> tuple[Any, list[Any], list[tuple[float, list[float]]], list[float]] | None:
+    """The batch replay's output and gradients, the engine's runs and its sums over the
+    batch; or None, having checked that the replay raises the engine's error for the
+    first sample it refuses, or names the shared input whose summed gradient overflows."""
+    failing = first_error(runs)
+    if failing is not None:
+        k, error = failing
+        with pytest.raises(type(error)) as raised:
+            program.value_and_grad(inputs)
+        assert str(raised.value) == f"{error} (sample {k} of the batch)"
+        return None
+    results = [run for run in runs if isinstance(run, tuple)]
+    # A shared input's gradient is the sum over the samples.
+    sums = [sum(grads[i] for _, grads in results) for i in range(len(batched))]
+    overflowing = [i for i, b in enumerate(batched) if not b and not math.isfinite(sums[i])]
+    if overflowing:
+        with pytest.raises(OverflowError, match=rf"input {overflowing[0]} .*summed over"):
+            program.value_and_grad(inputs)
+        return None
+    out, grads = program.value_and_grad(inputs)
+    return out, grads, results, sums
+
+
+def first_error(runs: list[Any]) -> tuple[int, BaseException] | None:
+    """The first sample the engine refuses, and its error."""
+    for k, run in enumerate(runs):
+        if isinstance(run, BaseException):
+            return k, run
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(sorted(OPS)), a=NUMBERS, b=NUMBERS)
+def test_numpys_forwards_are_maths_to_an_ulp_or_two(name: str, a: float, b: float) -> None:
+    op = OPS[name]
+    operands = (a, b)[: op.arity]
+    try:
+        expected = op.forward(*operands)
+    except (ArithmeticError, ValueError):
+        return
+    with np.errstate(all="ignore"):
+        actual = float(op.forward_array(*[np.array([x]) for x in operands])[0])
+    if math.isinf(expected) or math.isinf(actual):
+        assert abs(actual) >= 1e308 and abs(expected) >= 1e308
+    else:
+        assert abs(actual - expected) <= 2 * math.ulp(expected)
+
+
+# --- the reported cases, each by name ---------------------------------------------------
+
+
+def batch_and_engine(build: Callable[[Value], Value], xs: list[float]) -> tuple[Any, list[float]]:
+    x = Value(1.0)
+    program = trace(build(x), [x])
+    outs = []
+    for value in xs:
+        leaf = Value(value)
+        outs.append(build(leaf).data)
+    return program([np.array(xs)]), outs
+
+
+@pytest.mark.parametrize(
+    ("build", "xs"),
+    [
+        (Value.sigmoid, [800.0, -800.0, 0.0]),
+        (Value.exp, [-800.0, 1.0]),
+        (lambda x: x**2, [1e-200, 3.0]),
+        (lambda x: x * 1e-300 * 1e-300, [1.0, 5.0]),
+    ],
+)
+def test_underflow_is_not_an_error(build: Callable[[Value], Value], xs: list[float]) -> None:
+    batch, engine = batch_and_engine(build, xs)
+    assert list(batch) == pytest.approx(engine, rel=1e-15, abs=0.0)
+
+
+def test_x_to_the_zero_has_gradient_zero_at_zero_in_every_replay() -> None:
+    x = Value(1.0)
+    program = trace(x**0, [x])
+    engine = Value(0.0)
+    (engine**0).backward()
+    assert engine.grad == 0.0
+    assert program.value_and_grad([0.0]) == (1.0, [0.0])
+    out, (grad,) = program.value_and_grad([np.array([0.0, 2.0])])
+    assert list(out) == [1.0, 1.0] and list(grad) == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", sorted(name for name, op in OPS.items() if op.arity == 1))
+def test_an_output_of_shared_inputs_alone_has_one_entry_per_sample(name: str) -> None:
+    w = Value(0.5)
+    x = Value(1.0, requires_grad=False)
+    program = trace(METHODS[name](w), [w, x])
+    out, (dw, dx) = program.value_and_grad([0.5, np.array([1.0, 2.0, 3.0])])
+    assert out.shape == (3,)
+    single = Value(0.5)
+    METHODS[name](single).backward()
+    assert list(out) == [METHODS[name](Value(0.5)).data] * 3
+    assert dw == pytest.approx(3 * single.grad, rel=1e-15)
+    assert list(dx) == [0.0, 0.0, 0.0]
+
+
+def test_a_gradient_overflow_names_the_sample_and_is_the_engines_error() -> None:
+    # Sample 1 overflows in the backward sweep, sample 2 already in the forward one: the
+    # first failing sample is reported, with the error the engine raises for it.
+    x = Value(1.0, label="x")
+    program = trace((x**-1.0) * 1e-300, [x])
+    engine = Value(1e-200, label="x")
+    with pytest.raises(OverflowError) as expected:
+        ((engine**-1.0) * 1e-300).backward()
+    with pytest.raises(OverflowError) as raised:
+        program.value_and_grad([np.array([1.0, 1e-200, 0.0])])
+    assert str(raised.value) == f"{expected.value} (sample 1 of the batch)"
+    with pytest.raises(ZeroDivisionError, match=r"sample 2 of the batch"):
+        program.value_and_grad([np.array([1.0, 2.0, 0.0])])
+
+
+def test_a_negative_base_under_an_exponent_requiring_grad_is_refused_like_the_engine() -> None:
+    base, exponent = Value(2.0, requires_grad=False), Value(2.0)
+    program = trace(base**exponent, [base, exponent])
+    with pytest.raises(ValueError, match="negative base") as expected:
+        Value(-2.0, requires_grad=False) ** Value(2.0)
+    with pytest.raises(ValueError) as raised:
+        program([np.array([1.0, -2.0]), 2.0])
+    assert str(raised.value) == f"{expected.value} (sample 1 of the batch)"
+    with pytest.raises(ValueError) as raised:
+        program([-2.0, 2.0])
+    assert str(raised.value) == str(expected.value)
+
+
+def test_an_overflowing_sum_over_the_batch_names_the_shared_input() -> None:
+    w = Value(1.0, label="w")
+    x = Value(1.0, requires_grad=False)
+    program = trace(w * x, [w, x])
+    with pytest.raises(OverflowError, match=r"input 0 \('w'\).*summed over the 2 samples"):
+        program.value_and_grad([1.0, np.array([1e308, 1e308])])
+
+
+def test_a_non_finite_input_names_the_input_and_the_sample() -> None:
+    x = Value(1.0, label="x_3", requires_grad=False)
+    program = trace(x * 2.0, [x])
+    with pytest.raises(
+        ValueError, match=r"input 0 \('x_3'\) holds a non-finite value \(nan\) at sample 2"
+    ):
+        program([np.array([1.0, 2.0, math.nan])])
+
+
+# --- wide graphs: sums as matrix products, ops by level -------------------------------
+
+UNARY_OPS = sorted(name for name, op in OPS.items() if op.arity == 1)
+WEIGHTS = st.one_of(st.floats(-2.0, 2.0), st.sampled_from([0.0, 5e-324, -1e-300, 1e-20]))
+
+
+@dataclass(frozen=True)
+class Layered:
+    """A network-shaped graph: each layer's neurons sum weight * value over the layer
+    below (plus a bias), then apply an op; the output sums the last layer."""
+
+    n_inputs: int
+    layers: tuple[tuple[int, str], ...]  # (width, op)
+    bias: bool
+
+    def n_weights(self) -> int:
+        total, below = 0, self.n_inputs
+        for width, _ in self.layers:
+            total += width * (below + self.bias)
+            below = width
+        return total
+
+    def build(self, weights: list[Value], xs: list[Value]) -> Value:
+        h, k = xs, 0
+        for width, name in self.layers:
+            below = []
+            for _ in range(width):
+                z = weights[k] * h[0]
+                for v, w in zip(h[1:], weights[k + 1 :], strict=False):
+                    z = z + w * v
+                k += len(h)
+                if self.bias:
+                    z = z + weights[k]
+                    k += 1
+                below.append(METHODS[name](z))
+            h = below
+        out = h[0]
+        for v in h[1:]:
+            out = out + v
+        return out
+
+    def run(self, weights: list[float], xs: list[float]) -> tuple[float, list[float]] | Exception:
+        try:
+            ws = [Value(w) for w in weights]
+            out = self.build(ws, [Value(x, requires_grad=False) for x in xs])
+            out.backward()
+        except (ArithmeticError, ValueError) as error:
+            return error
+        return out.data, [w.grad for w in ws]
+
+
+@st.composite
+def layered(draw: st.DrawFn) -> Layered:
+    # At least 4 x 4 products in the first layer: enough for a matrix product.
+    n_inputs = draw(st.integers(4, 6))
+    widths = [draw(st.integers(4, 9)), *draw(st.lists(st.integers(2, 9), max_size=2))]
+    layers = tuple((width, draw(st.sampled_from(UNARY_OPS))) for width in widths)
+    return Layered(n_inputs, layers, draw(st.booleans()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(graph=layered(), data=st.data())
+def test_a_wide_graph_replayed_with_matrix_products_is_the_engine(
+    graph: Layered, data: st.DataObject
+) -> None:
+    n = graph.n_weights()
+    weights = data.draw(st.lists(WEIGHTS, min_size=n, max_size=n))
+    size = data.draw(st.integers(1, 6))
+    rows = [
+        data.draw(
+            st.lists(
+                st.one_of(st.floats(-3, 3), NUMBERS),
+                min_size=graph.n_inputs,
+                max_size=graph.n_inputs,
+            )
+        )
+        for _ in range(size)
+    ]
+    leaves = [Value(0.1) for _ in range(n)]
+    xs = [Value(0.5, requires_grad=False) for _ in range(graph.n_inputs)]
+    try:
+        program = trace(graph.build(leaves, xs), [*leaves, *xs])
+    except (ArithmeticError, ValueError):
+        assume(False)
+    runs = [graph.run(weights, row) for row in rows]
+    inputs = [*weights, *(np.array(column) for column in zip(*rows, strict=True))]
+    with math_forwards():
+        replayed = replay_or_engine_error(program, inputs, runs, [False] * n)  # the weights
+        if replayed is None:
+            return
+        out, grads, results, sums = replayed
+    # Matrix products add in another order, so the numbers are equal to rounding where
+    # rounding matters little: not for cos(1e15) or abs near 0 after a cancellation.
+    # Data in [-3, 3] with weights in [-2, 2] keep every sum small and tame.
+    assume(all(abs(x) <= 3.0 for row in rows for x in row))
+    expected = [o for o, _ in results]
+    scale = max(1.0, *map(abs, expected), *map(abs, sums))
+    assert list(out) == pytest.approx(expected, rel=1e-9, abs=1e-9 * scale)
+    assert grads[:n] == pytest.approx(sums, rel=1e-9, abs=1e-9 * scale)
