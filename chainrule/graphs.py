@@ -92,11 +92,26 @@ def demo_ledgers(model: nn.MLP, loss: Value) -> str:
 
 
 def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = DEMO_SPECIES) -> Value:
-    """The loss ``L = (y - yhat)^2`` of one Iris sample on ``model``, labelled ``L``."""
+    """The loss ``L = (y - yhat)^2`` of one Iris sample on ``model``, labelled ``L``.
+
+    The target is a constant labelled ``y`` and ``yhat`` is the output ``O_31``, so that
+    pictures and formulas read as the lecture notes write the loss.
+
+    >>> model = nn.MLP(4, [3, 2, 1], seed=0)
+    >>> loss = demo_sample_loss(model, 0)
+    >>> loss.label, round(loss.data, 4)
+    ('L', 3.6512)
+    """
     data = nn.iris_binary(species)
     if not 0 <= sample < len(data):
         raise ValueError(f"sample must be in 0..{len(data) - 1}, got {sample}")
-    return nn.total_loss(model, [data.X[sample]], [data.y[sample]])
+    y = Value(data.y[sample], label="y", requires_grad=False)
+    yhat = model(data.X[sample])
+    if isinstance(yhat, list):  # unreachable for the demo's one output; kept for mypy
+        raise ValueError(f"the demo's network has one output, this one has {len(yhat)}")
+    loss = (y - yhat) ** 2
+    loss.label = "L"
+    return loss
 
 
 def _weight_index(text: str) -> tuple[int, int, int]:
