@@ -66,7 +66,9 @@ def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[P
     (run here, on freshly zeroed gradients) as ``network``, every path from the loss to
     ``w^1_11`` as ``paths_w1_11`` and, between neurons only, ``paths_w1_11_neuron`` (SVG
     and PNG each). The backward pass of the seed's small example (:func:`seed_example`)
-    goes step by step to ``backward_frames/frame_NN.png``.
+    goes step by step to ``backward_frames/frame_NN.png``; the loss's own backward pass,
+    one neuron at a time, to ``backward_frames_neuron/frame_NN.png`` and, animated, to
+    ``backward_neuron.gif``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,6 +83,9 @@ def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[P
     )
     frames = viz.backward_frames(seed_example())
     written += viz.write_frames(frames, out / "backward_frames")
+    neuron_frames = viz.backward_frames(loss, level="neuron")
+    written += viz.write_frames(neuron_frames, out / "backward_frames_neuron")
+    written.append(viz.write_gif(neuron_frames, out / "backward_neuron.gif"))
     return written
 
 

@@ -144,11 +144,16 @@ def test_demo_graphs_render(tmp_path: Path) -> None:
     ]
     # h = x * x * tanh(x) + 1 has four operations: the seed, then one frame for each
     frames = [f"backward_frames/frame_0{i}.png" for i in range(5)]
+    # the loss's pass at the neuron level: the seed, L, then the six neurons O_kj
+    frames += [f"backward_frames_neuron/frame_0{i}.png" for i in range(8)]
+    frames.append("backward_neuron.gif")
     assert [p.relative_to(tmp_path).as_posix() for p in written] == pictures + frames
     for path in written:
         data = path.read_bytes()
         if path.suffix == ".png":
             assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        elif path.suffix == ".gif":
+            assert data[:6] == b"GIF89a"
         else:
             ET.fromstring(data)
     neuron_svg = (tmp_path / "paths_w1_11_neuron.svg").read_text(encoding="utf-8")

@@ -5,7 +5,8 @@
 - :func:`draw_network`: an ``nn.MLP`` as the seed draws it, neurons ``O_kj`` and weights.
 - :func:`explain`: a gradient as the sum over paths of products of local derivatives.
 - :func:`to_text`: the operation graph as plain text for a terminal.
-- :func:`backward_frames`: one picture per step of the backward pass; :func:`write_frames`.
+- :func:`backward_frames`: one picture per step of the backward pass; :func:`write_frames`,
+  :func:`write_gif`.
 - :func:`backward_steps`: the same steps as data (what each node sends, grads so far).
 
 Builders never run ``dot``; ``.render()``/``.pipe()`` do, and without Graphviz they raise
@@ -23,7 +24,7 @@ dh/dx = dh/dx + dh/dx
 
 from viz._render import ChainGraph, DotNotFoundError, install_hint
 from viz.explain import ChainRule, Path, explain
-from viz.frames import backward_frames, write_frames
+from viz.frames import Frames, backward_frames, write_frames, write_gif
 from viz.graph import draw_graph, draw_paths, to_text
 from viz.network import draw_network
 from viz.steps import BackwardStep, Contribution, Step, backward_steps
@@ -34,6 +35,7 @@ __all__ = [
     "ChainGraph",
     "ChainRule",
     "DotNotFoundError",
+    "Frames",
     "Path",
     "Step",
     "backward_frames",
@@ -45,4 +47,5 @@ __all__ = [
     "install_hint",
     "to_text",
     "write_frames",
+    "write_gif",
 ]

@@ -165,7 +165,7 @@ def level_edges(root: Value, level: Level) -> tuple[list[Value], Edges]:
         return bool(node.label) or node is root or not node.parents
 
     contracted = contract(order, edges, is_stop)
-    return [node for node in order if is_stop(node)], contracted
+    return [node for node in order if is_stop(node) and node.requires_grad], contracted
 
 
 def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:
