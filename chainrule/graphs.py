@@ -13,12 +13,13 @@ from typing import Any
 
 import nn
 import viz
-from autograd import Value
+from autograd import Value, topological_order
 
 __all__ = [
     "add_graph_commands",
     "demo_ledgers",
     "demo_sample_loss",
+    "sample_title",
     "seed_example",
     "write_demo_graphs",
 ]
@@ -58,10 +59,13 @@ def seed_example() -> Value:
     return h
 
 
-def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[Path]:
+def write_demo_graphs(
+    model: nn.MLP, loss: Value, out_dir: str | Path, *, sample: int = 0
+) -> list[Path]:
     """The demo's pictures in ``out_dir``; returns every file written.
 
-    ``loss`` should be one sample's loss on ``model`` (see :func:`demo_sample_loss`); its
+    ``loss`` should be sample ``sample``'s loss on ``model`` (see
+    :func:`demo_sample_loss`), named in the network picture's title; its
     operation graph is drawn as ``graph_loss``, the network after ``loss.backward()``
     (run here, on freshly zeroed gradients) as ``network``, every path from the loss to
     ``w^1_11`` as ``paths_w1_11`` and, between neurons only, ``paths_w1_11_neuron`` (SVG
@@ -76,7 +80,8 @@ def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[P
     loss.backward()
     weight = model.weight(1, 1, 1)
     written = _render_both(viz.draw_graph(loss), out / "graph_loss")
-    written += _render_both(viz.draw_network(model), out / "network")
+    title = sample_title(loss, sample)
+    written += _render_both(viz.draw_network(model, title=title), out / "network")
     written += _render_both(viz.draw_paths(loss, weight), out / "paths_w1_11")
     written += _render_both(
         viz.draw_paths(loss, weight, level="neuron"), out / "paths_w1_11_neuron"
@@ -87,6 +92,22 @@ def write_demo_graphs(model: nn.MLP, loss: Value, out_dir: str | Path) -> list[P
     written += viz.write_frames(neuron_frames, out / "backward_frames_neuron")
     written.append(viz.write_gif(neuron_frames, out / "backward_neuron.gif"))
     return written
+
+
+def sample_title(loss: Value, sample: int = 0, species: str = DEMO_SPECIES) -> str:
+    """What a picture of ``loss`` (from :func:`demo_sample_loss`) shows, in one line.
+
+    >>> model = nn.MLP(4, [3, 2, 1], seed=0)
+    >>> print(sample_title(demo_sample_loss(model, 0)))
+    Gradients of one sample's loss: Iris sample 0 (setosa: y = 1), yhat = O_31 = -0.9108, L = (y - yhat)^2 = 3.651
+    """  # noqa: E501
+    named = {node.label: node for node in topological_order(loss) if node.label}
+    y, yhat = named["y"].data, named["O_31"].data
+    kind = species if y > 0 else f"not {species}"
+    return (
+        f"Gradients of one sample's loss: Iris sample {sample} ({kind}: y = {y:g}), "
+        f"yhat = O_31 = {yhat:.4g}, L = (y - yhat)^2 = {loss.data:.4g}"
+    )
 
 
 def demo_ledgers(model: nn.MLP, loss: Value) -> str:

@@ -222,3 +222,13 @@ def test_repr_counts_paths_in_english() -> None:
     y = x.tanh()
     assert "1 path," in repr(explain(y, x))
     assert "2 paths," in repr(explain(x * x, x))
+
+
+def test_a_ledger_shows_itself_in_a_notebook() -> None:
+    x = Value(3.0, label="x")
+    h = x * x
+    h.label = "h"
+    rule = explain(h, x)
+    assert rule._repr_markdown_() == rule.to_markdown()
+    latex = rule._repr_latex_()
+    assert latex.startswith("$$\n\\begin{aligned}") and latex.endswith("\\end{aligned}\n$$")

@@ -180,7 +180,7 @@ def test_to_text_lists_each_value_once() -> None:
     assert viz.to_text(b).splitlines() == [
         "a   = leaf     data 2  grad 4",
         "v_1 = a * a    data 4  grad 1",
-        "v_3 = v_1 + 1  data 5  grad 1",
+        "v_2 = v_1 + 1  data 5  grad 1",  # numbered without gaps: 1 is a constant
     ]
 
 
@@ -282,3 +282,32 @@ def test_draw_paths_neuron_level_is_the_seeds_picture() -> None:
     assert caption in text  # the ledger under the picture, with real subscripts
     with pytest.raises(ValueError, match="level"):
         viz.draw_paths(loss, w, level="layer")  # type: ignore[arg-type]
+
+
+def test_draw_graph_explains_itself_and_names_without_gaps() -> None:
+    x = Value(0.5, label="x")
+    y = Value(1.0, label="y", requires_grad=False)
+    loss = (y - (x * 2.0).tanh()) ** 2
+    loss.backward()
+    source = viz.draw_graph(loss).source
+    for words in ("dashed", "no gradient flows", "adds them up", "the target y"):
+        assert words in source or words.replace("dashed", "- - ") in source
+    names = [line.split(" = ")[0].strip() for line in viz.to_text(loss).splitlines()]
+    unnamed = [n for n in names if n.startswith("v_")]
+    assert unnamed == [f"v_{i}" for i in range(1, len(unnamed) + 1)]
+    assert "legend" not in viz.draw_graph(loss, legend=False).source
+    assert "adds them up" not in viz.draw_graph(loss, legend=False).source
+
+
+def test_op_level_caption_leaves_out_factors_of_one_and_wraps() -> None:
+    x = Value(0.3, label="x")
+    y = x
+    for _ in range(30):
+        y = y + 1.0
+    y = y * x
+    y.label = "y"
+    y.backward()
+    source = viz.draw_paths(y, x).source
+    assert "factors equal to 1 (from +) left out" in source
+    rows = re.findall(r'<TD ALIGN="LEFT" COLSPAN="1">([^<]*(?:<[^T][^<]*)*)</TD>', source)
+    assert rows and max(len(re.sub("<[^>]*>|&#183;", "*", r)) for r in rows) <= 120

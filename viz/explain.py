@@ -303,6 +303,14 @@ class ChainRule:
             f"total={self.total!r}, grad={self.grad!r}>"
         )
 
+    def _repr_markdown_(self) -> str:
+        """Notebook display: the ledger as math, then the table of paths."""
+        return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        """Notebook display where only LaTeX is shown: the ledger as display math."""
+        return f"$$\n{self.to_latex()}\n$$"
+
     def describe_path(self, path: Path) -> str:
         """One path as ``L -> O_31 -> ... -> w^1_11``.
 

@@ -225,7 +225,7 @@ def _tokens(expr: _Expr, leaf: Callable[[Step], tuple[str, str]], skip_ones: boo
     out = []
     for i, factor in enumerate(factors):
         inner = _tokens(factor, leaf, skip_ones)
-        if isinstance(factor, _Sum):
+        if isinstance(factor, _Sum) and len(factors) > 1:
             inner = [("(", "("), *inner, (")", ")")]
         out += ([(" &#183; ", " * ")] if i else []) + inner
     return out
@@ -496,13 +496,15 @@ def draw_graph(
     highlight: Iterable[Value] | None = None,
     max_nodes: int | None = 400,
     cluster_neurons: bool = False,
+    legend: bool = True,
 ) -> ChainGraph:
     """The operation graph of ``root``: Values, operations, one edge per operand slot.
 
     ``edge_derivatives`` writes d(out)/d(operand) on each edge; ``highlight`` emphasises
     the given Values (and the edges between them) and greys out the rest;
     ``cluster_neurons`` boxes the operations that compute each neuron output ``O_kj``
-    (found by label) under that name. Past ``max_nodes`` Values it raises a ValueError
+    (found by label) under that name; ``legend`` explains shapes and colours below the
+    picture. Past ``max_nodes`` Values it raises a ValueError
     rather than draw an unreadable picture. Building needs no ``dot``; ``.render()`` and
     ``.pipe()`` do.
 
@@ -519,10 +521,44 @@ def draw_graph(
         show_grad=show_grad,
         edge_derivatives=edge_derivatives,
         emphasis=emphasis,
-        caption="",
+        caption=_legend(show_grad) if legend else "",
         max_nodes=max_nodes,
         cluster_neurons=cluster_neurons,
     )
+
+
+def _legend(show_grad: bool) -> str:
+    """What the shapes, colours and lines of :func:`draw_graph` mean, as a caption."""
+
+    def swatch(fill: str, border: str = "#111827", width: int = 1) -> str:
+        return (
+            f'<TD WIDTH="18" HEIGHT="12" BORDER="{width}" COLOR="{border}" BGCOLOR="{fill}"> </TD>'
+        )
+
+    items = [
+        (swatch(_FILL["param"]), "a Value to learn (a leaf): name, data, grad"),
+        (swatch(_FILL["inner"]), "a Value computed from others (v_1, v_2, ... when unnamed)"),
+        (swatch(_FILL["root"]), "the root, where backward() starts (grad 1)"),
+        (swatch(_FILL["const"]), "a named constant, such as the target y (no grad)"),
+        ("<TD>&#9711;</TD>", "an operation; one arrow per operand, into the op"),
+        (
+            '<TD><FONT COLOR="#9ca3af">- - &#8594;</FONT></TD>',
+            "from a constant: no gradient flows back along it",
+        ),
+        ('<TD><FONT COLOR="#374151">2</FONT></TD>', "an unnamed constant, written as its number"),
+    ]
+    if show_grad:
+        items.append(
+            (
+                swatch("#ffedd5", _MERGE, 2),
+                "grad arrives along several arrows; the orange row adds them up",
+            )
+        )
+    rows = "".join(
+        f'<TR>{mark}<TD ALIGN="LEFT"><FONT POINT-SIZE="10">{html_text(text)}</FONT></TD></TR>'
+        for mark, text in items
+    )
+    return f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="1">{rows}</TABLE>>'
 
 
 def draw_paths(
