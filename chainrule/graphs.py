@@ -171,7 +171,8 @@ def run_draw(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     name = weight.label.replace("^", "").replace("{", "").replace("}", "").replace(",", "_")
     written = _render_both(viz.draw_paths(loss, weight), out / f"paths_{name}")
-    written += _render_both(viz.draw_network(model), out / "network")
+    title = sample_title(loss, args.sample)
+    written += _render_both(viz.draw_network(model, title=title), out / "network")
     for path in written:
         print(f"Wrote {path}")
     return 0

@@ -204,6 +204,9 @@ def build_new_pictures() -> str:
     loss = demo_sample_loss(model, 0)
     loss.backward()
     parts = [f.source for f in viz.backward_frames(seed_example())]
+    parts += [f.source for f in viz.backward_frames(loss, level="neuron")]
+    parts.append(str(viz.explain(loss, model.weight(1, 1, 1), level="neuron")))
+    parts.append(viz.draw_graph(loss).source)
     parts.append(viz.draw_graph(loss, cluster_neurons=True).source)
     parts.append(viz.draw_paths(loss, model.weight(1, 1, 1), level="neuron").source)
     parts.append(viz.draw_network(model).source)
