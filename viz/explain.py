@@ -243,7 +243,15 @@ class ChainRule:
         return times.join(parts)
 
     def factors(self) -> list[Step]:
-        """Each distinct local derivative of the ledger once, in the ledger's order."""
+        """Each distinct local derivative of the ledger once, in the ledger's order.
+
+        At the neuron level each has its ``formula`` (see :mod:`viz.symbolic`).
+
+        >>> x = Value(0.5, label="x"); y = (x * 2.0).tanh(); y.label = "y"
+        >>> rule = explain(y, x, level="neuron")
+        >>> [(s.formula.text(), round(s.derivative, 4)) for s in rule.factors() if s.formula]
+        [('2 * (1 - y^2)', 0.8399)]
+        """
         found: dict[tuple[Value, Value, int | None], Step] = {}
         stack: list[_Expr] = [] if self._expr is None else [self._expr]
         while stack:

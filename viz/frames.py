@@ -1,12 +1,14 @@
 """``backward_frames``: the backward pass as a film, one picture per step of the engine.
 
-Frame 0 holds only the seed d(root)/d(root) = 1. Each later frame shows the node the
-engine just processed (red border), the contribution it sent along each operand edge
-(its grad times the local derivative, written on the edge in red) and every node's grad
-as accumulated so far: grey "so far" with a "?" per contribution still to come while a
-node waits for other consumers, bold once complete. The running sums are computed here
-from :func:`autograd.gradient_edges`; no ``.grad`` is read or written. Node ids are
-those of :func:`viz.draw_graph`, so the frames line up with it and with each other.
+Frame 0 holds only the seed d(root)/d(root) = 1. Each later frame shows the node just
+processed (red border), the contribution it sent along each edge (its grad times the
+local derivative, written on the edge in red) and every node's grad as accumulated so
+far: grey "so far" with a "?" per contribution still to come while a node waits for
+other consumers, bold once complete. The steps are :func:`viz.backward_steps`, at the
+operation level (node ids those of :func:`viz.draw_graph`) or the neuron level (one
+frame per labelled Value, each local derivative also written as its formula). No
+``.grad`` is read or written. All frames of one pass have the same layout and size, so
+that nothing moves when stepping through them or playing them as a GIF.
 """
 
 from __future__ import annotations

@@ -68,7 +68,6 @@ class GradState:
     processed: Value | None = None
     sent: dict[EdgeKey, float] = field(default_factory=dict)
     carried: set[EdgeKey] | None = None
-    caption: list[str] = field(default_factory=list)
 
     def partial(self, node: Value) -> bool:
         """Whether ``node`` still waits for contributions from other consumers."""
@@ -175,11 +174,6 @@ def _value_label(
         + "".join(rows)
         + "</TABLE></FONT>>"
     )
-
-
-def _caption(lines: list[str]) -> str:
-    """Lines of plain text as a left-aligned HTML caption."""
-    return _html_caption([(html_text(line), len(line)) for line in lines])
 
 
 def _html_caption(lines: list[tuple[str, int]], film: _Film | None = None) -> str:
@@ -482,7 +476,7 @@ def _sent_label(state: GradState, edge: EdgeKey, d: float, film: _Film | None, k
         text = f"<B>{number(state.sent[edge])}</B> = {number(grad)} &#215; {number(d)}"
     if film is None:
         return f"<{text}>"
-    chars = len(re.sub("<[^>]*>|&#215;", "x", text))
+    chars = len(re.sub("<[^>]*>", "", text).replace("&#215;", "x"))
     cell = film.td(key, chars, points=9)
     return f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>{cell}{text}</TD></TR></TABLE>>'
 
