@@ -126,17 +126,22 @@ def _log(x: Any) -> Any:
 
 def _step(x: Any) -> Any:
     """1 where x > 0, else 0: the derivative of relu (taken as 0 at 0, as PyTorch does)."""
-    v = _number(x)
-    if isinstance(v, np.ndarray):
-        return (v > 0.0).astype(float)
-    return 1.0 if v > 0.0 else 0.0
+    if isinstance(x, float):
+        return 1.0 if x > 0.0 else 0.0
+    if isinstance(x, np.ndarray):
+        return (x > 0.0).astype(float)
+    if hasattr(x, "step"):  # a symbolic operand (viz's formulas) keeps the rule's shape
+        return x.step()
+    return 1.0 if x.data > 0.0 else 0.0
 
 
 def _sign(x: Any) -> Any:
     """-1, 0 or 1: the derivative of abs (the subgradient 0 at 0, as PyTorch chooses)."""
+    if isinstance(x, np.ndarray):
+        return np.sign(x)
+    if hasattr(x, "sign"):  # a symbolic operand (viz's formulas) keeps the rule's shape
+        return x.sign()
     v = _number(x)
-    if isinstance(v, np.ndarray):
-        return np.sign(v)
     return 1.0 if v > 0.0 else -1.0 if v < 0.0 else 0.0
 
 

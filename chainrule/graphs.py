@@ -13,12 +13,13 @@ from typing import Any
 
 import nn
 import viz
-from autograd import Value
+from autograd import Value, topological_order
 
 __all__ = [
     "add_graph_commands",
     "demo_ledgers",
     "demo_sample_loss",
+    "sample_title",
     "seed_example",
     "write_demo_graphs",
 ]
@@ -64,42 +65,68 @@ def seed_example() -> Value:
 
 
 def write_demo_graphs(
-    model: nn.MLP, loss: Value, out_dir: str | Path, *, render: bool = True
+    model: nn.MLP, loss: Value, out_dir: str | Path, *, sample: int = 0, render: bool = True
 ) -> list[Path]:
     """The demo's pictures in ``out_dir``; returns every file written.
 
-    ``loss`` should be one sample's loss on ``model`` (see :func:`demo_sample_loss`); its
+    ``loss`` should be sample ``sample``'s loss on ``model`` (see
+    :func:`demo_sample_loss`), named in the network picture's title; its
     operation graph is drawn as ``graph_loss``, the network after ``loss.backward()``
     (run here, on freshly zeroed gradients) as ``network``, every path from the loss to
     ``w^1_11`` as ``paths_w1_11`` and, between neurons only, ``paths_w1_11_neuron`` (SVG
-    and PNG each). The backward pass of the seed's small example (:func:`seed_example`)
-    goes step by step to ``backward_frames/frame_NN.png``; sample 0's, neuron by neuron,
-    to the interactive page ``explorer.html``. With ``render=False`` (no ``dot``
-    installed) each picture is written as its DOT source, ``.gv``, instead, and the page
-    (whose picture ``dot`` lays out) is left out.
+    and PNG each). The backward pass of the notes' small example (:func:`seed_example`)
+    goes step by step to ``backward_frames/frame_NN.png``; the loss's own backward pass,
+    one neuron at a time, to ``backward_frames_neuron/frame_NN.png`` and, animated, to
+    ``backward_neuron.gif``; the same pass, to step through in a browser, to
+    ``explorer.html``. With ``render=False`` (no ``dot`` installed) each picture is
+    written as its DOT source, ``.gv``, instead, and the GIF and the page (whose
+    pictures ``dot`` lays out) are left out.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.zero_grad()
     loss.backward()
     weight = model.weight(1, 1, 1)
+    title = sample_title(loss, sample)
     written = _render_both(viz.draw_graph(loss), out / "graph_loss", render)
-    written += _render_both(viz.draw_network(model), out / "network", render)
+    written += _render_both(viz.draw_network(model, title=title), out / "network", render)
     written += _render_both(viz.draw_paths(loss, weight), out / "paths_w1_11", render)
     written += _render_both(
         viz.draw_paths(loss, weight, level="neuron"), out / "paths_w1_11_neuron", render
     )
-    frames = viz.backward_frames(seed_example())
+    passes = {
+        "backward_frames": viz.backward_frames(seed_example()),
+        "backward_frames_neuron": viz.backward_frames(loss, level="neuron"),
+    }
     if not render:
-        (out / "backward_frames").mkdir(exist_ok=True)
-        for i, frame in enumerate(frames):
-            written += _render_both(frame, out / "backward_frames" / f"frame_{i:02d}", render)
+        for folder, frames in passes.items():
+            (out / folder).mkdir(exist_ok=True)
+            for i, frame in enumerate(frames):
+                written += _render_both(frame, out / folder / f"frame_{i:02d}", render)
         return written
-    written += viz.write_frames(frames, out / "backward_frames")
+    for folder, frames in passes.items():
+        written += viz.write_frames(frames, out / folder)
+    written.append(viz.write_gif(passes["backward_frames_neuron"], out / "backward_neuron.gif"))
     from chainrule.explore import write_explorer  # here: chainrule.explore imports this module
 
     written.append(write_explorer(model, out))
     return written
+
+
+def sample_title(loss: Value, sample: int = 0, species: str = DEMO_SPECIES) -> str:
+    """What a picture of ``loss`` (from :func:`demo_sample_loss`) shows, in one line.
+
+    >>> model = nn.MLP(4, [3, 2, 1], seed=0)
+    >>> print(sample_title(demo_sample_loss(model, 0)))
+    Gradients of one sample's loss: Iris sample 0 (setosa: y = 1), yhat = O_31 = -0.9108, L = (y - yhat)^2 = 3.651
+    """  # noqa: E501
+    named = {node.label: node for node in topological_order(loss) if node.label}
+    y, yhat = named["y"].data, named["O_31"].data
+    kind = species if y > 0 else f"not {species}"
+    return (
+        f"Gradients of one sample's loss: Iris sample {sample} ({kind}: y = {y:g}), "
+        f"yhat = O_31 = {yhat:.4g}, L = (y - yhat)^2 = {loss.data:.4g}"
+    )
 
 
 def demo_ledgers(model: nn.MLP, loss: Value) -> str:
@@ -110,11 +137,26 @@ def demo_ledgers(model: nn.MLP, loss: Value) -> str:
 
 
 def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = DEMO_SPECIES) -> Value:
-    """The loss ``L = (y - yhat)^2`` of one Iris sample on ``model``, labelled ``L``."""
+    """The loss ``L = (y - yhat)^2`` of one Iris sample on ``model``, labelled ``L``.
+
+    The target is a constant labelled ``y`` and ``yhat`` is the output ``O_31``, so that
+    pictures and formulas read as the lecture notes write the loss.
+
+    >>> model = nn.MLP(4, [3, 2, 1], seed=0)
+    >>> loss = demo_sample_loss(model, 0)
+    >>> loss.label, round(loss.data, 4)
+    ('L', 3.6512)
+    """
     data = nn.iris_binary(species)
     if not 0 <= sample < len(data):
         raise ValueError(f"sample must be in 0..{len(data) - 1}, got {sample}")
-    return nn.total_loss(model, [data.X[sample]], [data.y[sample]])
+    y = Value(data.y[sample], label="y", requires_grad=False)
+    yhat = model(data.X[sample])
+    if isinstance(yhat, list):  # unreachable for the demo's one output; kept for mypy
+        raise ValueError(f"the demo's network has one output, this one has {len(yhat)}")
+    loss = (y - yhat) ** 2
+    loss.label = "L"
+    return loss
 
 
 def _weight_index(text: str) -> tuple[int, int, int]:
@@ -156,7 +198,8 @@ def run_draw(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     name = weight.label.replace("^", "").replace("{", "").replace("}", "").replace(",", "_")
     written = _render_both(viz.draw_paths(loss, weight), out / f"paths_{name}")
-    written += _render_both(viz.draw_network(model), out / "network")
+    title = sample_title(loss, args.sample)
+    written += _render_both(viz.draw_network(model, title=title), out / "network")
     for path in written:
         print(f"Wrote {path}")
     return 0

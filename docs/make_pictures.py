@@ -10,15 +10,18 @@ import nn
 import viz
 from autograd import topological_order
 from chainrule.explore import write_explorer
-from chainrule.graphs import demo_sample_loss, seed_example
+from chainrule.graphs import demo_sample_loss, sample_title, seed_example
 
 HERE = Path(__file__).parent
+# The neuron-level frame the README shows: O_21 passing its grad to O_11, O_12, O_13
+# and its weights (step 4 of 7: L, O_31, O_22, then O_21).
+NEURON_FRAME = 4
 sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' headless Chromium
 from browser import chromium  # noqa: E402
 
 
 def seed_example_paths() -> None:
-    """The seed's rule dh/dx = dh/dF * dF/dx + dh/dg * dg/dx, as a graph."""
+    """The notes' rule dh/dx = dh/dF * dF/dx + dh/dg * dg/dx, as a graph."""
     h = seed_example()
     x = next(v for v in topological_order(h) if v.label == "x")
     h.backward()
@@ -26,12 +29,13 @@ def seed_example_paths() -> None:
 
 
 def network() -> None:
-    """The seed's 4-3-2-1 network after one backward pass on one Iris sample."""
+    """The notes' 4-3-2-1 network after one backward pass on one Iris sample."""
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = demo_sample_loss(model, 0)
     model.zero_grad()
     loss.backward()
-    viz.draw_network(model).render(outfile=HERE / "network.png", cleanup=True)
+    title = sample_title(loss, 0)
+    viz.draw_network(model, title=title).render(outfile=HERE / "network.png", cleanup=True)
     w = model.weight(1, 1, 1)
     viz.draw_paths(loss, w, level="neuron").render(outfile=HERE / "paths-w1_11.png", cleanup=True)
 
@@ -46,7 +50,17 @@ def explorer() -> None:
         tab.screenshot(path=HERE / "explorer.png")
 
 
+def backward_neuron() -> None:
+    """The same sample's backward pass one neuron at a time: one frame and the GIF."""
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    frames = viz.backward_frames(loss, level="neuron")
+    frames[NEURON_FRAME].render(outfile=HERE / "backward-neuron-step.png", cleanup=True)
+    viz.write_gif(frames, HERE / "backward-neuron.gif")
+
+
 if __name__ == "__main__":
     seed_example_paths()
     network()
     explorer()
+    backward_neuron()

@@ -7,8 +7,11 @@ import random
 
 import pytest
 
+import nn
 import viz
-from autograd import Value
+from autograd import Value, topological_order
+from chainrule.graphs import demo_sample_loss
+from viz import explain
 
 SEED_LEDGER = (
     "dL/dw^1_11 = dL/dO_31 * (dO_31/dO_21 * dO_21/dO_11 + dO_31/dO_22 * dO_22/dO_11)"
@@ -183,3 +186,49 @@ def test_latex_and_markdown() -> None:
     assert latex.count(r"\left(") == latex.count(r"\right)") >= 1
     table = [line for line in rule.to_markdown().splitlines() if line.startswith("| ")]
     assert len(table) == 1 + len(rule.paths)
+
+
+def test_neuron_ledger_shows_each_factor_as_a_formula_with_numbers() -> None:
+    """The where-block lists each factor once: formula, numbers put in, value."""
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    rule = explain(loss, model.weight(1, 1, 1), level="neuron")
+    lines = str(rule).splitlines()
+    where = lines[lines.index("where") + 1 :]
+    assert [line.split()[0] for line in where] == [
+        "dL/dO_31",
+        "dO_31/dO_21",
+        "dO_21/dO_11",
+        "dO_31/dO_22",
+        "dO_22/dO_11",
+        "dO_11/dw^1_11",
+    ]
+    o11 = model.layers[0].neurons[0].output
+    assert o11 is not None
+    x1 = next(v for v in topological_order(loss) if v.label == "x_1").data
+    last = where[-1].split(" = ")
+    assert last[1].strip() == "(1 - O_11^2) * x_1"
+    assert last[2].strip() == f"(1 - {o11.data:.4g}^2) * ({x1:.4g})"
+    assert float(last[3]) == pytest.approx((1 - o11.data**2) * x1, rel=1e-5)
+    latex = rule.to_latex()
+    assert r"\left(1 - {O_{11}}^{2}\right) \cdot x_{1}" in latex
+    assert r"\left(1 - {O_{11}}^{2}\right) \cdot x_{1}" in rule.to_markdown()
+    assert "where" not in str(explain(loss, model.weight(1, 1, 1), level="neuron", formulas=False))
+    assert "where" not in str(explain(loss, model.weight(1, 1, 1)))  # the op level: numbers
+
+
+def test_repr_counts_paths_in_english() -> None:
+    x = Value(2.0, label="x")
+    y = x.tanh()
+    assert "1 path," in repr(explain(y, x))
+    assert "2 paths," in repr(explain(x * x, x))
+
+
+def test_a_ledger_shows_itself_in_a_notebook() -> None:
+    x = Value(3.0, label="x")
+    h = x * x
+    h.label = "h"
+    rule = explain(h, x)
+    assert rule._repr_markdown_() == rule.to_markdown()
+    latex = rule._repr_latex_()
+    assert latex.startswith("$$\n\\begin{aligned}") and latex.endswith("\\end{aligned}\n$$")

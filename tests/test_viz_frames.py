@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,13 @@ from determinism import outputs_across_processes
 
 import viz
 from autograd import Value, topological_order
-from viz.frames import _states
+from viz._labels import number
+from viz.frames import _state
+from viz.graph import GradState
+
+
+def _states(root: Value) -> list[GradState]:
+    return [_state(step) for step in viz.backward_steps(root)]
 
 
 def edge_line(source: str, edge: str, nth: int = 0) -> str:
@@ -40,12 +47,12 @@ def test_square_plus_frames_by_hand() -> None:
     assert "<B>1</B>" in node_line(seed, "n2")
     for node_id in ("n0", "n1"):
         assert ">?</FONT>" in node_line(seed, node_id)
-    assert "label=<<B>" not in seed  # no edge carries anything yet
+    assert "</B> = " not in seed  # no edge carries anything yet
     assert "step 0: the seed db/db = 1" in seed
 
     # Frame 1: + sends 1 * 1 to v_1 and 1 * 1 to a; a has 1 of its 3 contributions.
-    assert "label=<<B>1</B> = 1 &#215; 1>" in edge_line(after_plus, "n1 -> n2op")
-    assert "label=<<B>1</B> = 1 &#215; 1>" in edge_line(after_plus, "n0 -> n2op")
+    assert "><B>1</B> = 1 &#215; 1</TD>" in edge_line(after_plus, "n1 -> n2op")
+    assert "><B>1</B> = 1 &#215; 1</TD>" in edge_line(after_plus, "n0 -> n2op")
     assert "<B>1</B>" in node_line(after_plus, "n1")  # v_1 complete: its only consumer sent
     a_line = node_line(after_plus, "n0")
     assert "1 so far" in a_line and "= 1 + ? + ?</FONT>" in a_line
@@ -55,10 +62,10 @@ def test_square_plus_frames_by_hand() -> None:
 
     # Frame 2: * sends 1 * 2 along each of its two slots; a = 1 + 2 + 2 = 5, complete.
     for nth in (0, 1):
-        assert "label=<<B>2</B> = 1 &#215; 2>" in edge_line(after_times, "n0 -> n1op", nth)
+        assert "><B>2</B> = 1 &#215; 2</TD>" in edge_line(after_times, "n0 -> n1op", nth)
     a_line = node_line(after_times, "n0")
     assert "<B>5</B>" in a_line and "= 1 + 2 + 2</FONT>" in a_line and "so far" not in a_line
-    assert "label=" not in edge_line(after_times, "n0 -> n2op")  # sent in an earlier step
+    assert "</B>" not in edge_line(after_times, "n0 -> n2op")  # sent in an earlier step
     assert "dc2626" not in edge_line(after_times, "n0 -> n2op")
 
     assert [f.text.splitlines()[0] for f in frames] == [
@@ -102,7 +109,7 @@ def test_last_frame_is_backward_and_no_grad_is_touched(seed: int) -> None:
     for i, node in enumerate(order):
         node.grad = 100.0 + i  # sentinels: backward_frames must leave them alone
     frames = viz.backward_frames(root)
-    states = _states(root, order)
+    states = _states(root)
     assert [node.grad for node in order] == [100.0 + i for i in range(len(order))]
 
     for node in order:
@@ -122,13 +129,14 @@ def test_last_frame_is_backward_and_no_grad_is_touched(seed: int) -> None:
 def test_each_step_sends_grad_times_local_derivative() -> None:
     x = Value(0.5, label="x")
     y = (x * 3.0).tanh()
-    states = _states(y, topological_order(y))
+    states = _states(y)
     tanh_step = states[1]
     ((edge, sent),) = tanh_step.sent.items()
-    assert edge == (y, 0)
+    assert edge == (y, y.parents[0], 0)
     assert sent == pytest.approx(1 - y.data**2)  # 1 * dtanh(u)/du
     times_step = states[2]
-    assert times_step.sent == {(y.parents[0], 0): pytest.approx(3 * (1 - y.data**2))}
+    times = y.parents[0]
+    assert times_step.sent == {(times, x, 0): pytest.approx(3 * (1 - y.data**2))}
 
 
 def test_write_frames(tmp_path: Path, dot: str) -> None:
@@ -173,7 +181,7 @@ def test_seed_example_frames_by_hand() -> None:
 
     h = seed_example()
     order = topological_order(h)
-    states = _states(h, order)
+    states = _states(h)
     names = [s.processed.label or s.processed.op for s in states[1:] if s.processed]
     assert names == ["h", "*", "g", "F"]
     x = order[0]
@@ -196,6 +204,9 @@ def build_new_pictures() -> str:
     loss = demo_sample_loss(model, 0)
     loss.backward()
     parts = [f.source for f in viz.backward_frames(seed_example())]
+    parts += [f.source for f in viz.backward_frames(loss, level="neuron")]
+    parts.append(str(viz.explain(loss, model.weight(1, 1, 1), level="neuron")))
+    parts.append(viz.draw_graph(loss).source)
     parts.append(viz.draw_graph(loss, cluster_neurons=True).source)
     parts.append(viz.draw_paths(loss, model.weight(1, 1, 1), level="neuron").source)
     parts.append(viz.draw_network(model).source)
@@ -205,3 +216,81 @@ def build_new_pictures() -> str:
 def test_new_pictures_are_deterministic_across_runs() -> None:
     outputs = outputs_across_processes("test_viz_frames", "build_new_pictures")
     assert outputs == {build_new_pictures()}
+
+
+def node_positions(frame: viz.ChainGraph) -> list[str]:
+    """The laid-out position and size of every node, from dot's plain output."""
+    plain = frame.pipe(format="plain", encoding="utf-8")
+    return [" ".join(line.split()[:6]) for line in plain.splitlines() if line.startswith("node")]
+
+
+def mlp_loss() -> tuple[Value, list[Value]]:
+    import nn
+    from chainrule.graphs import demo_sample_loss
+
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    return demo_sample_loss(model, 0), model.parameters()
+
+
+@pytest.mark.parametrize("level", ["op", "neuron"])
+def test_every_frame_has_the_same_layout_and_canvas(level: str) -> None:
+    from chainrule.graphs import seed_example
+
+    root = seed_example() if level == "op" else mlp_loss()[0]
+    frames = viz.backward_frames(root, level=level)  # type: ignore[arg-type]
+    layouts = [frame.pipe(format="plain", encoding="utf-8").splitlines()[0] for frame in frames]
+    assert len(set(layouts)) == 1  # "graph scale width height": one canvas
+    positions = [node_positions(frame) for frame in frames]
+    assert all(p == positions[0] for p in positions)
+    # dot warns when a text is wider than its cell: the size estimates must be generous.
+    for frame in frames:
+        run = subprocess.run(["dot", "-Tplain"], input=frame.source, capture_output=True, text=True)
+        assert run.stderr == ""
+
+
+def test_neuron_frames_step_through_the_network() -> None:
+    """One frame per neuron, loss first; each edge says grad x local derivative."""
+    loss, params = mlp_loss()
+    frames = viz.backward_frames(loss, level="neuron")
+    assert len(frames) == 1 + 7  # the seed, L, O_31, O_22, O_21, O_13, O_12, O_11
+    for p in params:
+        p.grad = 0.0
+    loss.backward()
+    last = dict(line.split("  ", 1) for line in frames[-1].text.splitlines())
+    for p in params:
+        assert last[p.label] == f"data {number(p.data)}  grad {number(p.grad)}"
+    # Frame 2 is O_31: it sends grad dL/dO_31 times (1 - O_31^2) * O_21 to w^3_11.
+    o31 = loss.parents[0].parents[1].parents[0]  # L = (y + O_31 * -1) ** 2
+    assert o31.label == "O_31"
+    o21 = next(p for p in o31.parents[0].parents if p.label == "").parents[1]
+    assert o21.label == "O_21"
+    dl_do31 = -2 * (1.0 - o31.data)
+    local = (1 - o31.data**2) * o21.data
+    source = frames[2].source
+    assert f"<B>{number(dl_do31 * local)}</B> = " in source
+    assert "(1 &#8722; O<SUB>31</SUB><SUP>2</SUP>) &#183; O<SUB>21</SUB>" in source
+    assert "step 2 of 7: O<SUB>31</SUB> passes its grad" in source
+
+
+def test_write_gif_and_notebook_strip(tmp_path: Path) -> None:
+    from PIL import Image
+
+    b = square_plus()
+    frames = viz.backward_frames(b)
+    gif = viz.write_gif(frames, tmp_path / "pass.gif", seconds_per_frame=0.5)
+    with Image.open(gif) as picture:
+        assert picture.format == "GIF" and picture.n_frames == len(frames)
+        assert picture.info["duration"] == 500
+    html = frames._repr_html_()
+    assert html.count("<svg") == len(frames)
+    with pytest.raises(ValueError, match="seconds_per_frame"):
+        viz.write_gif(frames, tmp_path / "x.gif", seconds_per_frame=0)
+    with pytest.raises(TypeError, match="non-empty list"):
+        viz.write_gif([], tmp_path / "x.gif")
+
+
+def test_notebook_strip_without_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    frames = viz.backward_frames(square_plus())
+    monkeypatch.setenv("PATH", str(tmp_path))
+    html = frames._repr_html_()
+    assert "Graphviz" in html and "grad 5" in html

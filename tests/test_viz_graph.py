@@ -168,7 +168,8 @@ def test_draw_paths_caption_is_the_ledger() -> None:
     h = x * x
     h.label = "h"
     source = viz.draw_paths(h, x).source
-    assert "dh/dx = dh/dx + dh/dx" in source
+    row = '<TD ALIGN="LEFT">dh/dx</TD><TD ALIGN="LEFT">=</TD><TD ALIGN="LEFT" COLSPAN="1">'
+    assert row + "dh/dx + dh/dx</TD>" in source
     assert "from backward(): agrees" in source
 
 
@@ -179,7 +180,7 @@ def test_to_text_lists_each_value_once() -> None:
     assert viz.to_text(b).splitlines() == [
         "a   = leaf     data 2  grad 4",
         "v_1 = a * a    data 4  grad 1",
-        "v_3 = v_1 + 1  data 5  grad 1",
+        "v_2 = v_1 + 1  data 5  grad 1",  # numbered without gaps: 1 is a constant
     ]
 
 
@@ -264,17 +265,49 @@ def test_draw_paths_neuron_level_is_the_seeds_picture() -> None:
     d31_22 = (1 - o31.data**2) * -0.8
     text = g.source
     for name, value in (
-        ("O<SUB>21</SUB>/&#8706;O<SUB>11</SUB>", d21),
-        ("O<SUB>22</SUB>/&#8706;O<SUB>11</SUB>", d22),
-        ("O<SUB>31</SUB>/&#8706;O<SUB>21</SUB>", d31_21),
-        ("O<SUB>31</SUB>/&#8706;O<SUB>22</SUB>", d31_22),
-        ("L/&#8706;O<SUB>31</SUB>", 2 * (o31.data - 0.3)),
-        ("O<SUB>11</SUB>/&#8706;w<SUP>1</SUP><SUB>11</SUB>", (1 - o11.data**2) * 0.7),
+        ("O<SUB>21</SUB>/dO<SUB>11</SUB>", d21),
+        ("O<SUB>22</SUB>/dO<SUB>11</SUB>", d22),
+        ("O<SUB>31</SUB>/dO<SUB>21</SUB>", d31_21),
+        ("O<SUB>31</SUB>/dO<SUB>22</SUB>", d31_22),
+        ("L/dO<SUB>31</SUB>", 2 * (o31.data - 0.3)),
+        ("O<SUB>11</SUB>/dw<SUP>1</SUP><SUB>11</SUB>", (1 - o11.data**2) * 0.7),
     ):
-        assert f"&#8706;{name} = {viz._labels.number(value)}>" in text
+        shown = viz._labels.number(value)
+        assert re.search(f"d{re.escape(name)} = .*?<B>= {re.escape(shown)}</B>", text), name
     assert (
         "dL/dw^1_11 = dL/dO_31 * (dO_31/dO_21 * dO_21/dO_11 + dO_31/dO_22 * dO_22/dO_11)"
-        " * dO_11/dw^1_11" in text
+        " * dO_11/dw^1_11" in g.text
     )
+    caption = 'dL/dw<SUP>1</SUP><SUB>11</SUB></TD><TD ALIGN="LEFT">=</TD>'
+    assert caption in text  # the ledger under the picture, with real subscripts
     with pytest.raises(ValueError, match="level"):
         viz.draw_paths(loss, w, level="layer")  # type: ignore[arg-type]
+
+
+def test_draw_graph_explains_itself_and_names_without_gaps() -> None:
+    x = Value(0.5, label="x")
+    y = Value(1.0, label="y", requires_grad=False)
+    loss = (y - (x * 2.0).tanh()) ** 2
+    loss.backward()
+    source = viz.draw_graph(loss).source
+    for words in ("dashed", "no gradient flows", "adds them up", "the target y"):
+        assert words in source or words.replace("dashed", "- - ") in source
+    names = [line.split(" = ")[0].strip() for line in viz.to_text(loss).splitlines()]
+    unnamed = [n for n in names if n.startswith("v_")]
+    assert unnamed == [f"v_{i}" for i in range(1, len(unnamed) + 1)]
+    assert "legend" not in viz.draw_graph(loss, legend=False).source
+    assert "adds them up" not in viz.draw_graph(loss, legend=False).source
+
+
+def test_op_level_caption_leaves_out_factors_of_one_and_wraps() -> None:
+    x = Value(0.3, label="x")
+    y = x
+    for _ in range(30):
+        y = y + 1.0
+    y = y * x
+    y.label = "y"
+    y.backward()
+    source = viz.draw_paths(y, x).source
+    assert "factors equal to 1 (from +) left out" in source
+    rows = re.findall(r'<TD ALIGN="LEFT" COLSPAN="1">([^<]*(?:<[^T][^<]*)*)</TD>', source)
+    assert rows and max(len(re.sub("<[^>]*>|&#183;", "*", r)) for r in rows) <= 120

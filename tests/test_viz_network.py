@@ -144,12 +144,17 @@ def test_demo_graphs_render(tmp_path: Path, dot: str) -> None:
     ]
     # h = x * x * tanh(x) + 1 has four operations: the seed, then one frame for each
     frames = [f"backward_frames/frame_0{i}.png" for i in range(5)]
+    # the loss's pass at the neuron level: the seed, L, then the six neurons O_kj
+    frames += [f"backward_frames_neuron/frame_0{i}.png" for i in range(8)]
+    frames.append("backward_neuron.gif")
     explorer = ["explorer.html"]  # tested in test_explorer*.py
     assert [p.relative_to(tmp_path).as_posix() for p in written] == pictures + frames + explorer
     for path in written:
         data = path.read_bytes()
         if path.suffix == ".png":
             assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        elif path.suffix == ".gif":
+            assert data[:6] == b"GIF89a"
         elif path.suffix == ".svg":
             ET.fromstring(data)
     neuron_svg = (tmp_path / "paths_w1_11_neuron.svg").read_text(encoding="utf-8")
@@ -191,3 +196,20 @@ def test_the_picture_carries_its_own_legend() -> None:
     assert "\u2207: dL/dw from the last backward()" in source
     assert "sign of the gradient dL/dw" in draw_network(model, show="grad").source
     assert "\u2207" not in draw_network(model, show="value").source.split("label=")[-1]
+
+
+def test_network_names_the_sample_and_keeps_subscripts_off_the_numbers() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0, bias=True)
+    loss = graphs.demo_sample_loss(model, 3)
+    title = graphs.sample_title(loss, 3)
+    out = model.layers[-1].neurons[0].output
+    assert out is not None
+    assert f"Iris sample 3 (setosa: y = 1), yhat = O_31 = {out.data:.4g}" in title
+    assert f"L = (y - yhat)^2 = {loss.data:.4g}" in title
+    source = viz.draw_network(model, title=title).source
+    assert title.replace("'", "&#x27;") in source
+    # name, value and bias each in a table row of its own, not lines of one text
+    assert '<TR><TD>O<SUB>11</SUB></TD></TR><TR><TD><FONT POINT-SIZE="9">' in source
+    assert "b<SUP>1</SUP><SUB>1</SUB> 0</FONT></TD></TR>" in source
+    with pytest.raises(TypeError, match="title"):
+        viz.draw_network(model, title=3)  # type: ignore[arg-type]

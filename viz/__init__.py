@@ -5,7 +5,8 @@
 - :func:`draw_network`: an ``nn.MLP`` as the seed draws it, neurons ``O_kj`` and weights.
 - :func:`explain`: a gradient as the sum over paths of products of local derivatives.
 - :func:`to_text`: the operation graph as plain text for a terminal.
-- :func:`backward_frames`: one picture per step of the backward pass; :func:`write_frames`.
+- :func:`backward_frames`: one picture per step of the backward pass; :func:`write_frames`,
+  :func:`write_gif`.
 - :func:`backward_steps`: the same steps as data (what each node sends, grads so far).
 - :func:`explorer`: those steps, the paths and the update of each weight, as one web page.
 
@@ -26,7 +27,7 @@ from autograd import __version__ as __version__
 from viz._render import ChainGraph, DotNotFoundError, install_hint
 from viz.explain import ChainRule, Path, explain
 from viz.explorer import Explorer, explorer
-from viz.frames import backward_frames, write_frames
+from viz.frames import Frames, backward_frames, write_frames, write_gif
 from viz.graph import draw_graph, draw_paths, to_text
 from viz.network import draw_network
 from viz.steps import BackwardStep, Contribution, Step, backward_steps
@@ -38,6 +39,7 @@ __all__ = [
     "ChainRule",
     "DotNotFoundError",
     "Explorer",
+    "Frames",
     "Path",
     "Step",
     "backward_frames",
@@ -50,4 +52,5 @@ __all__ = [
     "install_hint",
     "to_text",
     "write_frames",
+    "write_gif",
 ]

@@ -218,21 +218,33 @@ def markdown_text(text: str) -> str:
 
 
 def node_names(order: Sequence[Value]) -> dict[Value, str]:
-    """A distinct name for every node: its label, or ``v_i`` (its position in ``order``).
+    """A distinct name for every node: its label, or ``v_1``, ``v_2``, ... in ``order``.
 
-    Labels that several nodes share get ``[1]``, ``[2]``, ... in order, as the output
-    ``O_31`` of one network does after a forward pass on each of several samples.
+    Unlabelled nodes are numbered without gaps; an unnamed constant (drawn as its number)
+    is named by its value and takes no number. Labels that several nodes share get
+    ``[1]``, ``[2]``, ... in order, as the output ``O_31`` of one network does after a
+    forward pass on each of several samples.
 
     >>> a = Value(1.0, label="a"); b = Value(2.0, label="a")
-    >>> list(node_names([a, b, a * b]).values())
-    ['a[1]', 'a[2]', 'v_2']
+    >>> from autograd import topological_order
+    >>> list(node_names(topological_order(a * b + a * 2.0)).values())
+    ['a[1]', 'a[2]', 'v_1', '2', 'v_2', 'v_3']
     """
-    raw = [node.label or f"v_{i}" for i, node in enumerate(order)]
+    raw = []
+    unnamed = 0
+    for node in order:
+        if node.label:
+            raw.append(node.label)
+        elif node.parents or node.requires_grad:
+            unnamed += 1
+            raw.append(f"v_{unnamed}")
+        else:
+            raw.append(number(node.data))
     total = Counter(raw)
     seen: Counter[str] = Counter()
     names: dict[Value, str] = {}
     for node, name in zip(order, raw, strict=True):
-        if total[name] > 1:
+        if total[name] > 1 and (node.label or node.parents or node.requires_grad):
             seen[name] += 1
             name = f"{name}[{seen[name]}]"
         names[node] = name

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from autograd import Value, topological_order
 from viz._labels import latex_symbol, markdown_text, node_names, number
 from viz.steps import Edges, Level, Step, contract, op_edges
+from viz.symbolic import Formula
 
 __all__ = ["ChainRule", "Path", "Step", "explain"]
 
@@ -167,6 +168,11 @@ class _Graph:
         return factors[0] if len(factors) == 1 else _Product(tuple(factors))
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 path``, ``2 paths``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _step_number(step: Step) -> str:
     return number(step.derivative, _LEDGER_DIGITS)
 
@@ -225,10 +231,13 @@ class ChainRule:
     whether the two match. ``str()`` gives the ledger in the seed's form.
     """
 
-    def __init__(self, root: Value, wrt: Value, level: Level, max_paths: int) -> None:
+    def __init__(
+        self, root: Value, wrt: Value, level: Level, max_paths: int, formulas: bool = True
+    ) -> None:
         self.root = root
         self.wrt = wrt
         self.level: Level = level
+        self.formulas = formulas
         self._graph = _Graph(root, wrt, level)
         counts = self._graph.count_paths(root, wrt) if wrt in self._graph.position else {}
         how_many = counts.get(root, 0)
@@ -271,6 +280,32 @@ class ChainRule:
             parts.append(f"{wrap[0]}{text}{wrap[1]}" if isinstance(factor, _Sum) else text)
         return times.join(parts)
 
+    def factors(self) -> list[Step]:
+        """Each distinct local derivative of the ledger once, in the ledger's order.
+
+        At the neuron level each has its ``formula`` (see :mod:`viz.symbolic`).
+
+        >>> x = Value(0.5, label="x"); y = (x * 2.0).tanh(); y.label = "y"
+        >>> rule = explain(y, x, level="neuron")
+        >>> [(s.formula.text(), round(s.derivative, 4)) for s in rule.factors() if s.formula]
+        [('2 * (1 - y^2)', 0.8399)]
+        """
+        found: dict[tuple[Value, Value, int | None], Step] = {}
+        stack: list[_Expr] = [] if self._expr is None else [self._expr]
+        while stack:
+            expr = stack.pop()
+            if isinstance(expr, Step):
+                found.setdefault((expr.child, expr.parent, expr.slot), expr)
+            else:
+                stack.extend(reversed(expr.factors if isinstance(expr, _Product) else expr.terms))
+        return list(found.values())
+
+    def _where(self) -> list[tuple[Step, Formula]]:
+        """The factors whose formulas the ledger shows (neuron level, ``formulas`` on)."""
+        if not self.formulas:
+            return []
+        return [(step, step.formula) for step in self.factors() if step.formula is not None]
+
     def __str__(self) -> str:
         head = self._d(self.root, self.wrt)
         pad = " " * len(head)
@@ -283,19 +318,44 @@ class ChainRule:
                 f"{head} = {self._render(self._expr, self._step_symbol, ' * ', ('(', ')'))}"
             )
             lines.append(f"{pad} = {self._render(self._expr, _step_number, ' * ', ('(', ')'))}")
-            count = len(self.paths)
-            plural = "path" if count == 1 else "paths"
-            lines.append(
-                f"{pad} = {number(self.total, _LEDGER_DIGITS)}  (sum over {count} {plural})"
-            )
+            paths = _count(len(self.paths), "path")
+            lines.append(f"{pad} = {number(self.total, _LEDGER_DIGITS)}  (sum over {paths})")
         lines.append(f"{pad}   {number(self.grad, _LEDGER_DIGITS)}  from backward(): {verdict}")
+        where = self._where()
+        if where:
+            # A factor that is one named Value (dh/dF = g) needs no line of numbers.
+            rows = [
+                (
+                    self._step_symbol(step),
+                    formula.text(),
+                    "" if formula.kind == "symbol" else formula.text(values=True),
+                    _step_number(step),
+                )
+                for step, formula in where
+            ]
+            widths = [max(len(row[i]) for row in rows) for i in range(3)]
+            lines.append("where")
+            for symbol, formula_text, values, value in rows:
+                middle = f" = {values.ljust(widths[2])}" if values else " " * (widths[2] + 3)
+                lines.append(
+                    f"  {symbol.ljust(widths[0])} = {formula_text.ljust(widths[1])}{middle} "
+                    f"= {value}"
+                )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return (
-            f"<ChainRule {self._d(self.root, self.wrt)}: {len(self.paths)} paths, "
+            f"<ChainRule {self._d(self.root, self.wrt)}: {_count(len(self.paths), 'path')}, "
             f"total={self.total!r}, grad={self.grad!r}>"
         )
+
+    def _repr_markdown_(self) -> str:
+        """Notebook display: the ledger as math, then the table of paths."""
+        return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        """Notebook display where only LaTeX is shown: the ledger as display math."""
+        return f"$$\n{self.to_latex()}\n$$"
 
     def describe_path(self, path: Path) -> str:
         """One path as ``L -> O_31 -> ... -> w^1_11``.
@@ -335,14 +395,24 @@ class ChainRule:
             wrap = (r"\left(", r"\right)")
             symbolic = self._render(self._expr, self._step_latex, r" \cdot ", wrap)
             numeric = self._render(self._expr, _step_number, r" \cdot ", wrap)
-            count = len(self.paths)
-            plural = "path" if count == 1 else "paths"
+            paths = _count(len(self.paths), "path")
             body = [
                 rf"{head} &= {symbolic} \\",
                 rf"&= {numeric} \\",
                 rf"&= {number(self.total, _LEDGER_DIGITS)} \quad "
-                rf"\text{{(sum over {count} {plural}; backward: {backward})}}",
+                rf"\text{{(sum over {paths}; backward: {backward})}}",
             ]
+        where = self._where()
+        if where:
+            body[-1] += r" \\"
+            body.append(r"&\text{where} \\")
+            for i, (step, formula) in enumerate(where):
+                end = r" \\" if i < len(where) - 1 else ""
+                values = "" if formula.kind == "symbol" else f" = {formula.latex(values=True)}"
+                body.append(
+                    rf"{self._step_latex(step)} &= {formula.latex()}{values} "
+                    rf"= {_step_number(step)}{end}"
+                )
         return "\n".join([r"\begin{aligned}", *body, r"\end{aligned}"])
 
     def to_markdown(self) -> str:
@@ -364,13 +434,22 @@ class ChainRule:
         return "\n".join(lines)
 
 
-def explain(root: Value, wrt: Value, *, level: Level = "op", max_paths: int = 1000) -> ChainRule:
+def explain(
+    root: Value,
+    wrt: Value,
+    *,
+    level: Level = "op",
+    max_paths: int = 1000,
+    formulas: bool = True,
+) -> ChainRule:
     """Every path from ``root`` down to ``wrt``, the product along each, and their sum.
 
     ``level="op"`` walks primitive operations (``a * a`` gives two paths to ``a``);
-    ``level="neuron"`` walks between labelled Values, as the seed does with ``O_kj``.
-    Past ``max_paths`` it raises a ValueError that counts the paths and says what listing
-    them would cost; past what can be listed in seconds it refuses whatever ``max_paths``.
+    ``level="neuron"`` walks between labelled Values, as the notes do with ``O_kj``, and
+    (unless ``formulas=False``) writes each local derivative as a formula from the op
+    table's rules, then with the numbers put in. Past ``max_paths`` it raises a
+    ValueError that counts the paths and says what listing them would cost; past what
+    can be listed in seconds it refuses whatever ``max_paths``.
 
     >>> x = Value(3.0, label="x")
     >>> F = x * x; F.label = "F"
@@ -382,6 +461,11 @@ def explain(root: Value, wrt: Value, *, level: Level = "op", max_paths: int = 10
           = 0.995055 * 6 + 9 * 0.00986604
           = 6.05912  (sum over 2 paths)
             6.05912  from backward(): agrees
+    where
+      dh/dF = g                      = 0.995055
+      dF/dx = 2 * x   = 2 * 3        = 6
+      dh/dg = F                      = 9
+      dg/dx = 1 - g^2 = 1 - 0.9951^2 = 0.00986604
     >>> len(explain(h, x).paths)  # at the op level x * x is two paths
     3
     """
@@ -401,4 +485,4 @@ def explain(root: Value, wrt: Value, *, level: Level = "op", max_paths: int = 10
             f"explain: wrt {wrt.label or repr(wrt)} is a constant (requires_grad=False); "
             "no gradient flows to it"
         )
-    return ChainRule(root, wrt, level, max_paths)
+    return ChainRule(root, wrt, level, max_paths, formulas)

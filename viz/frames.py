@@ -1,71 +1,163 @@
 """``backward_frames``: the backward pass as a film, one picture per step of the engine.
 
-Frame 0 holds only the seed d(root)/d(root) = 1. Each later frame shows the node the
-engine just processed (red border), the contribution it sent along each operand edge
-(its grad times the local derivative, written on the edge in red) and every node's grad
-as accumulated so far: grey "so far" with a "?" per contribution still to come while a
-node waits for other consumers, bold once complete. The running sums are computed here
-from :func:`autograd.gradient_edges`; no ``.grad`` is read or written. Node ids are
-those of :func:`viz.draw_graph`, so the frames line up with it and with each other.
+Frame 0 holds only the seed d(root)/d(root) = 1. Each later frame shows the node just
+processed (red border), the contribution it sent along each edge (its grad times the
+local derivative, written on the edge in red) and every node's grad as accumulated so
+far: grey "so far" with a "?" per contribution still to come while a node waits for
+other consumers, bold once complete. The steps are :func:`viz.backward_steps`, at the
+operation level (node ids those of :func:`viz.draw_graph`) or the neuron level (one
+frame per labelled Value, each local derivative also written as its formula). No
+``.grad`` is read or written. All frames of one pass have the same layout and size, so
+that nothing moves when stepping through them or playing them as a GIF.
 """
 
 from __future__ import annotations
 
+import html
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 from autograd import Value, topological_order
-from viz._labels import node_names, number
-from viz._render import ChainGraph
-from viz.graph import GradState, _caption, _check_rankdir, _check_size, _draw_state, _formula
-from viz.steps import BackwardStep, backward_steps
+from viz._labels import html_symbol, html_text, node_names, number
+from viz._render import ChainGraph, DotNotFoundError, install_hint
+from viz.graph import (
+    _GREY,
+    _PATH,
+    EdgeKey,
+    GradState,
+    _check_rankdir,
+    _check_size,
+    _draw_state,
+    _Film,
+    _formula,
+    _html_caption,
+    _sent_label,
+    _value_label,
+)
+from viz.steps import BackwardStep, Level, Step, backward_steps
 
-__all__ = ["backward_frames", "write_frames"]
+__all__ = ["Frames", "backward_frames", "write_frames", "write_gif"]
+
+Line = tuple[str, str]  # a caption line: its HTML and its plain text
 
 
-def _state(step: BackwardStep, names: dict[Value, str], total: int) -> GradState:
+def _key(edge: Step) -> EdgeKey:
+    return (edge.child, edge.parent, edge.slot)
+
+
+def _state(step: BackwardStep) -> GradState:
     """What frame ``step.index`` shows: the grads so far and what the step sent."""
-    root_name = names[step.nodes[-1]]
-    if step.node is None:
-        lines = [f"step 0: the seed d{root_name}/d{root_name} = 1"]
-    else:
-        name = names[step.node]
-        grad = step.grads[step.node] or 0.0
-        lines = [
-            f"step {step.index} of {total}: {name} = {_formula(step.node, names)} "
-            f"passes its grad {number(grad)} to its operands"
-        ]
-        for sent in step.sent:
-            parent = names[sent.edge.parent]
-            lines.append(
-                f"  d{root_name}/d{name} * d{name}/d{parent} = {number(sent.grad)} * "
-                f"{number(sent.edge.derivative)} = {number(sent.value)} -> {parent}"
-            )
-    carried = {(c.edge.child, c.edge.slot) for received in step.received.values() for c in received}
+    carried = {_key(c.edge) for received in step.received.values() for c in received}
     return GradState(
         dict(step.grads),
         {node: [c.value for c in received] for node, received in step.received.items()},
         {node: len(step.received[node]) + len(step.to_come[node]) for node in step.nodes},
         processed=step.node,
-        sent={(c.edge.child, c.edge.slot): c.value for c in step.sent},
+        sent={_key(c.edge): c.value for c in step.sent},
         carried=carried,
-        caption=lines,
     )
 
 
-def _states(root: Value, order: list[Value]) -> list[GradState]:
-    """The gradient state after the seed and after each node the engine processes."""
-    names = node_names(order)
-    steps = backward_steps(root)
-    return [_state(step, names, len(steps) - 1) for step in steps]
+def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Level) -> list[Line]:
+    """The frame's ledger: which node passes what, as grad x local derivative.
+
+    At the neuron level each local derivative is also written as its formula, then with
+    the numbers put in (the op table's rules, see :mod:`viz.symbolic`).
+    """
+
+    def d(top: Value, bottom: Value) -> Line:
+        return (
+            f"d{html_symbol(names[top])}/d{html_symbol(names[bottom])}",
+            f"d{names[top]}/d{names[bottom]}",
+        )
+
+    root = step.nodes[-1]
+    if step.node is None:
+        html, plain = d(root, root)
+        return [(f"step 0: the seed {html} = 1", f"step 0: the seed {plain} = 1")]
+    node = step.node
+    grad = number(step.grads[node] or 0.0)
+    name_html, name = html_symbol(names[node]), names[node]
+    head = d(root, node)
+    if level == "op":
+        what = f" = {_formula(node, names)}"
+        lines = [
+            (
+                f"step {step.index} of {total}: {name_html}{html_text(what)} passes its grad "
+                f"{head[0]} = {grad} to its operands",
+                f"step {step.index} of {total}: {name}{what} passes its grad "
+                f"{head[1]} = {grad} to its operands",
+            )
+        ]
+    else:
+        lines = [
+            (
+                f"step {step.index} of {total}: {name_html} passes its grad {head[0]} = {grad} "
+                "to the Values it reads",
+                f"step {step.index} of {total}: {name} passes its grad {head[1]} = {grad} "
+                "to the Values it reads",
+            )
+        ]
+    for sent in step.sent:
+        edge = sent.edge
+        local = d(node, edge.parent)
+        html = f"{head[0]} &#183; {local[0]} = {html_text(number(sent.grad))} &#183; "
+        plain = f"{head[1]} * {local[1]} = {number(sent.grad)} * "
+        formula = edge.formula
+        if formula is not None:
+            # Brackets where the formula would otherwise not read as one factor.
+            o, c = (
+                ("(", ")") if formula.kind == "sum" or formula.text().startswith("-") else ("", "")
+            )
+            html += f"{o}{formula.html()}{c} = "
+            plain += f"{o}{formula.text()}{c} = "
+            if formula.kind != "symbol":
+                html += (
+                    f"{html_text(number(sent.grad))} &#183; {o}{formula.html(values=True)}{c} = "
+                )
+                plain += f"{number(sent.grad)} * {o}{formula.text(values=True)}{c} = "
+        value = number(sent.value)
+        target = names[edge.parent]
+        html += f"<B>{html_text(value)}</B> &#8594; {html_symbol(target)}"
+        plain += f"{value} -> {target}"
+        lines.append(("&#160;&#160;&#160;" + html, "   " + plain))
+    return lines
+
+
+class Frames(list[ChainGraph]):
+    """The frames of one backward pass: a list of graphs, all drawn at the same size.
+
+    In a notebook it shows as a strip of pictures, one per step, side by side.
+    """
+
+    def _repr_html_(self) -> str:
+        """The frames as inline SVG in a row that scrolls sideways (needs ``dot``)."""
+        try:
+            pictures = [frame.pipe(format="svg", encoding="utf-8") for frame in self]
+        except DotNotFoundError:
+            text = "\n\n".join(frame.text for frame in self)
+            return f"<pre>{html.escape(install_hint())}\n\n{html.escape(text)}</pre>"
+        cells = "".join(
+            f'<div style="flex:none;margin-right:24px">{svg[svg.index("<svg") :]}</div>'
+            for svg in pictures
+        )
+        return f'<div style="display:flex;overflow-x:auto">{cells}</div>'
 
 
 def backward_frames(
-    root: Value, *, rankdir: str = "LR", max_nodes: int | None = 100
-) -> list[ChainGraph]:
+    root: Value,
+    *,
+    level: Level = "op",
+    rankdir: str = "LR",
+    max_nodes: int | None = 100,
+) -> Frames:
     """One graph per step of ``root.backward()``, in the engine's order (see the module).
 
-    The last frame's gradients are those ``root.backward()`` computes on zeroed
+    At ``level="op"`` a step is one operation; at ``level="neuron"`` one labelled Value
+    (for an ``nn.MLP``: the loss, then each neuron ``O_kj``), with each local derivative
+    written as a formula in the caption. Every frame of one pass has the same layout and
+    size. The last frame's gradients are those ``root.backward()`` computes on zeroed
     gradients; no ``.grad`` is touched. Past ``max_nodes`` Values it raises ValueError.
 
     >>> from autograd import Value
@@ -84,11 +176,24 @@ def backward_frames(
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
     if not root.requires_grad:
         raise ValueError("backward_frames: root is a constant (no gradient flows from it)")
+    if level not in ("op", "neuron"):
+        raise ValueError(f"backward_frames: level must be 'op' or 'neuron', got {level!r}")
     _check_rankdir(rankdir)
     order = topological_order(root)
     _check_size(order, max_nodes)
-    return [
-        _draw_state(
+    names = node_names(order)
+    steps = backward_steps(root, level)
+    film = _Film()
+
+    def draw(step: BackwardStep) -> ChainGraph:
+        caption = _html_caption(
+            [(html, len(plain)) for html, plain in _caption(step, names, len(steps) - 1, level)],
+            film,
+        )
+        state = _state(step)
+        if level == "neuron":
+            return _draw_neuron_step(root, step, state, names, rankdir, caption, film)
+        return _draw_state(
             root,
             order,
             state,
@@ -96,11 +201,59 @@ def backward_frames(
             show_grad=True,
             edge_derivatives=False,
             emphasis=None,
-            caption=_caption(state.caption),
+            caption=caption,
             cluster_neurons=False,
+            film=film,
         )
-        for state in _states(root, order)
-    ]
+
+    for step in steps:  # measure every frame's cells, then draw them at one size
+        draw(step)
+    film.measuring = False
+    return Frames(draw(step) for step in steps)
+
+
+def _draw_neuron_step(
+    root: Value,
+    step: BackwardStep,
+    state: GradState,
+    names: dict[Value, str],
+    rankdir: str,
+    caption: str,
+    film: _Film,
+) -> ChainGraph:
+    """One neuron-level frame: the labelled Values, each edge with what it carried."""
+    ids = {node: f"n{i}" for i, node in enumerate(step.nodes)}
+    graph = ChainGraph(name="chainrule")
+    graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.15", ranksep="0.8")
+    graph.attr("node", fontname="Helvetica", fontsize="11")
+    graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
+    graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    rows = []
+    for node in step.nodes:
+        kind = "root" if node is root else "inner" if node.parents else "param"
+        label = _value_label(node, names[node], kind, True, state, False, film, ids[node])
+        graph.node(ids[node], label=label, shape="plain")
+        grad = state.grads[node]
+        shown = "?" if grad is None else number(grad)
+        if grad is not None and state.partial(node):
+            shown += " so far"
+        rows.append(f"{names[node]}  data {number(node.data)}  grad {shown}")
+    for child in step.nodes:
+        for edge in step.edges.get(child, []):
+            key = _key(edge)
+            colour = (
+                {"color": _PATH, "penwidth": "2"}
+                if key in state.sent
+                else {"color": "#374151"}
+                if state.carried is not None and key in state.carried
+                else {"color": _GREY}
+            )
+            label = _sent_label(
+                state, key, edge.derivative, film, f"{ids[child]}e{ids[edge.parent]}"
+            )
+            graph.edge(ids[edge.parent], ids[child], label=label, fontcolor=_PATH, **colour)
+    graph.text = "\n".join(rows)
+    return graph
 
 
 def write_frames(
@@ -124,3 +277,39 @@ def write_frames(
         target.write_bytes(frame.pipe(format=format))
         written.append(target)
     return written
+
+
+def write_gif(
+    frames: Sequence[ChainGraph], path: str | Path, *, seconds_per_frame: float = 1.5
+) -> Path:
+    """Render ``frames`` into one animated GIF at ``path`` (looping); runs ``dot``.
+
+    Uses Pillow, which matplotlib brings. Frames of unequal size are centred on a white
+    canvas of the largest (those of :func:`backward_frames` are all the same size).
+    Raises :class:`viz.DotNotFoundError` without Graphviz.
+    """
+    from PIL import Image  # Pillow: only needed here, and slow to import
+
+    if isinstance(frames, ChainGraph) or not frames:
+        raise TypeError("write_gif expects a non-empty list of graphs, as backward_frames returns")
+    if not isinstance(seconds_per_frame, (int, float)) or not seconds_per_frame > 0:
+        raise ValueError(f"seconds_per_frame must be a positive number, got {seconds_per_frame!r}")
+    pictures = [Image.open(io.BytesIO(frame.pipe(format="png"))).convert("RGB") for frame in frames]
+    width = max(p.width for p in pictures)
+    height = max(p.height for p in pictures)
+    canvases = []
+    for picture in pictures:
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+        canvases.append(canvas)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    canvases[0].save(
+        target,
+        format="GIF",
+        save_all=True,
+        append_images=canvases[1:],
+        duration=round(seconds_per_frame * 1000),
+        loop=0,
+    )
+    return target

@@ -9,13 +9,14 @@ contributions that add up to its grad.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from autograd import Value, gradient_edges, local_derivatives, topological_order
 from viz._labels import html_symbol, html_text, node_names, number
 from viz._render import ChainGraph
-from viz.explain import ChainRule, Level, explain
+from viz.explain import ChainRule, Level, _count, _Expr, _Sum, explain
+from viz.steps import Step
 
 __all__ = ["GradState", "draw_graph", "draw_paths", "to_text"]
 
@@ -24,6 +25,8 @@ _GREY = "#b0b7c3"
 _MERGE = "#d97706"  # where gradients from several edges add up
 _PATH = "#dc2626"
 _NEURON = re.compile(r"^O_(\d+|\{[^{}]*\})(\[\d+\])?$")  # the seed's neuron outputs O_kj
+EdgeKey = tuple[Value, Value, int | None]  # (child, parent, operand slot or None)
+Token = tuple[str, str]  # a piece of a caption: its HTML and its plain text
 _FILL = {"param": "#dbeafe", "const": "#f3f4f6", "root": "#fef3c7", "inner": "#ffffff"}
 
 
@@ -53,17 +56,16 @@ class GradState:
     ``grads`` holds each node's grad so far (None: nothing has arrived yet),
     ``received`` the contributions that arrived, in order, and ``expected`` how many
     will arrive in all (one per consumer slot). A backward frame also names the node it
-    just ``processed`` and the contributions it ``sent`` per operand slot; ``carried`` are
-    the (child, slot) edges that have already carried gradient.
+    just ``processed`` and the contributions it ``sent`` per edge; ``carried`` are the
+    edges that have already carried gradient. An edge is (child, parent, slot).
     """
 
     grads: dict[Value, float | None]
     received: dict[Value, list[float]]
     expected: dict[Value, int]
     processed: Value | None = None
-    sent: dict[tuple[Value, int | None], float] = field(default_factory=dict)
-    carried: set[tuple[Value, int | None]] | None = None
-    caption: list[str] = field(default_factory=list)
+    sent: dict[EdgeKey, float] = field(default_factory=dict)
+    carried: set[EdgeKey] | None = None
 
     def partial(self, node: Value) -> bool:
         """Whether ``node`` still waits for contributions from other consumers."""
@@ -88,14 +90,57 @@ def _kind(node: Value, root: Value) -> str:
     return "inner" if node.parents else "param"
 
 
+class _Film:
+    """Cell sizes shared by every frame of one pass, so that no frame's layout differs.
+
+    A pass is drawn twice: while ``measuring``, each variable cell (a grad, a running
+    sum, an edge's label, the caption) records its widest text over all frames; then
+    every frame draws each such cell at least that wide (a generous estimate from the
+    number of characters, so that no text exceeds it), pads the caption to the same number
+    of lines and keeps borders equally thick. Graphviz then lays out the same sizes in
+    every frame: the same positions and the same canvas.
+    """
+
+    _POINTS_PER_CHAR = 0.6  # Helvetica's digits are 0.556 em wide; a little to spare
+
+    def __init__(self) -> None:
+        self.measuring = True
+        self.widest: dict[str, int] = {}
+        self.lines = 0
+
+    def td(self, key: str, chars: int, attrs: str = "", points: int = 11) -> str:
+        """The opening ``<TD>`` of variable cell ``key`` holding ``chars`` characters."""
+        if self.measuring:
+            self.widest[key] = max(self.widest.get(key, 0), chars)
+            return f"<TD {attrs}>"
+        # CELLPADDING="2" and the cell's border take 6 points of each side's sum.
+        width = round(self.widest[key] * points * self._POINTS_PER_CHAR) + 8
+        height = round(points * 1.4) + 6
+        # A minimum size: text never overflows, and no frame's text is wider.
+        return f'<TD {attrs} WIDTH="{width}" HEIGHT="{height}">'
+
+
 def _value_label(
-    node: Value, name: str, kind: str, show_grad: bool, state: GradState, dim: bool
+    node: Value,
+    name: str,
+    kind: str,
+    show_grad: bool,
+    state: GradState,
+    dim: bool,
+    film: _Film | None = None,
+    key: str = "",
 ) -> str:
+    """The box of one Value: name, data, grad and (where several edges meet) their sum.
+
+    In a ``film`` (see :class:`_Film`) the grad and sum cells have fixed sizes, named
+    after ``key``, and a Value fed by several edges always shows its sum row.
+    """
     ink = _GREY if dim else "#111827"
     received = state.received[node]
-    merge = show_grad and state.expected[node] > 1 and bool(received) and not dim
+    several = show_grad and state.expected[node] > 1 and not dim
+    merge = several and (bool(received) or film is not None)
     current = node is state.processed
-    border = _PATH if current else _MERGE if merge else ink
+    border = _PATH if current else _MERGE if merge and received else ink
     fill = "#ffffff" if dim else _FILL[kind]
     title = html_symbol(name)
     title = f"<B>{title}</B>" if node.label else f'<FONT COLOR="#6b7280">{title}</FONT>'
@@ -104,20 +149,23 @@ def _value_label(
     if show_grad and kind != "const":
         grad = state.grads[node]
         if grad is None:
-            shown = f'<FONT COLOR="{_GREY}">?</FONT>'
+            text, shown = "?", f'<FONT COLOR="{_GREY}">?</FONT>'
         elif state.partial(node):
-            shown = f'<FONT COLOR="{_GREY}">{number(grad)} so far</FONT>'
+            text = f"{number(grad)} so far"
+            shown = f'<FONT COLOR="{_GREY}">{text}</FONT>'
         else:
-            shown = f"<B>{number(grad)}</B>"
-        rows.append(f'<TR><TD ALIGN="LEFT">grad</TD><TD ALIGN="RIGHT">{shown}</TD></TR>')
+            text, shown = number(grad), f"<B>{number(grad)}</B>"
+        cell = (
+            '<TD ALIGN="RIGHT">' if film is None else film.td(f"{key}g", len(text), 'ALIGN="RIGHT"')
+        )
+        rows.append(f'<TR><TD ALIGN="LEFT">grad</TD>{cell}{shown}</TD></TR>')
     if merge:
         waiting = state.expected[node] - len(received)
-        terms = " + ".join([*(number(c) for c in received), *["?"] * waiting])
-        rows.append(
-            f'<TR><TD COLSPAN="2" BGCOLOR="#ffedd5"><FONT POINT-SIZE="10">'
-            f"= {html_text(terms)}</FONT></TD></TR>"
-        )
-    thick = merge or current
+        terms = "= " + " + ".join([*(number(c) for c in received), *["?"] * waiting])
+        attrs = 'COLSPAN="2" BGCOLOR="#ffedd5"'
+        cell = f"<TD {attrs}>" if film is None else film.td(f"{key}s", len(terms), attrs, 10)
+        rows.append(f'<TR>{cell}<FONT POINT-SIZE="10">{html_text(terms)}</FONT></TD></TR>')
+    thick = merge or current or film is not None
     return (
         f'<<FONT COLOR="{ink}"><TABLE BORDER="{2 if thick else 1}" CELLBORDER="0" '
         f'CELLSPACING="0" CELLPADDING="2" COLOR="{border}" BGCOLOR="{fill}">'
@@ -126,10 +174,134 @@ def _value_label(
     )
 
 
-def _caption(lines: list[str]) -> str:
-    """Lines of plain text as a left-aligned HTML caption."""
-    body = '<BR ALIGN="LEFT"/>'.join(html_text(line) for line in lines)
-    return f'<{body}<BR ALIGN="LEFT"/>>'
+def _html_caption(lines: list[tuple[str, int]], film: _Film | None = None) -> str:
+    """Lines of HTML (each with its length in characters) as a left-aligned caption.
+
+    One table row per line, so that subscripts keep clear of the line below; in a
+    ``film`` every frame's caption has the same width and number of lines.
+    """
+    if film is not None:
+        if film.measuring:
+            film.lines = max(film.lines, len(lines))
+        lines = lines + [("", 0)] * (film.lines - len(lines))
+    rows = []
+    for line, chars in lines:
+        cell = (
+            '<TD ALIGN="LEFT">' if film is None else film.td("caption", chars, 'ALIGN="LEFT"', 12)
+        )
+        rows.append(f"<TR>{cell}{line}</TD></TR>")
+    table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+    return f"<{table}{''.join(rows)}</TABLE>>"
+
+
+_WRAP = 110  # characters per line of a caption's ledger
+
+
+def _tokens(expr: _Expr, leaf: Callable[[Step], tuple[str, str]], skip_ones: bool) -> list[Token]:
+    """``expr`` as (html, plain) pieces; a line may break after a `` * `` or `` + ``."""
+    if isinstance(expr, Step):
+        html, plain = leaf(expr)
+        if plain.startswith("-"):
+            return [(f"({html})", f"({plain})")]
+        return [(html, plain)]
+    if isinstance(expr, _Sum):
+        out: list[Token] = []
+        for i, term in enumerate(expr.terms):
+            out += ([(" + ", " + ")] if i else []) + _tokens(term, leaf, skip_ones)
+        return out
+    factors = [
+        f for f in expr.factors if not (skip_ones and isinstance(f, Step) and f.derivative == 1.0)
+    ]
+    if not factors:
+        return [("1", "1")]
+    out = []
+    for i, factor in enumerate(factors):
+        inner = _tokens(factor, leaf, skip_ones)
+        if isinstance(factor, _Sum) and len(factors) > 1:
+            inner = [("(", "("), *inner, (")", ")")]
+        out += ([(" &#183; ", " * ")] if i else []) + inner
+    return out
+
+
+def _wrap(tokens: list[Token], width: int = _WRAP) -> list[tuple[str, int]]:
+    """Tokens packed into lines of at most ``width`` characters (html, length)."""
+    lines: list[tuple[str, int]] = []
+    html, chars = "", 0
+    for piece, plain in tokens:
+        if chars + len(plain) > width and chars and html.endswith((" &#183; ", " + ")):
+            lines.append((html, chars))
+            html, chars = "", 0
+        html += piece
+        chars += len(plain)
+    lines.append((html, chars))
+    return lines
+
+
+def _ledger_caption(rule: ChainRule, skip_ones: bool) -> str:
+    """The ledger of ``rule`` as an HTML table: real sub- and superscripts, aligned columns.
+
+    Long lines wrap after a `` * `` or `` + ``; with ``skip_ones`` the factors that are
+    exactly 1 (the local derivatives of ``+``) are left out, and a line says so.
+    """
+
+    def d(top: Value, bottom: Value) -> tuple[str, str]:
+        names = rule.names
+        return (
+            f"d{html_symbol(names[top])}/d{html_symbol(names[bottom])}",
+            f"d{names[top]}/d{names[bottom]}",
+        )
+
+    def symbol(step: Step) -> tuple[str, str]:
+        return d(step.child, step.parent)
+
+    def value(step: Step) -> tuple[str, str]:
+        text = number(step.derivative, 6)
+        return html_text(text), text
+
+    head_html = d(rule.root, rule.wrt)[0]
+    rows: list[tuple[str, ...]] = []
+    expr = rule._expr
+    paths = _count(len(rule.paths), "path")
+    if expr is None:
+        rows.append((head_html, "=", "0  (no path leads to it)"))
+    else:
+        for n, tokens in enumerate(
+            (_tokens(expr, symbol, skip_ones), _tokens(expr, value, skip_ones))
+        ):
+            for i, (html, _) in enumerate(_wrap(tokens)):
+                rows.append((head_html if n == i == 0 else "", "" if i else "=", html))
+        rows.append(("", "=", f"{number(rule.total, 6)}  (sum over {paths})"))
+    verdict = "agrees" if rule.agrees else "DIFFERS"
+    rows.append(("", "", f"{number(rule.grad, 6)}  from backward(): {verdict}"))
+    if (
+        skip_ones
+        and expr is not None
+        and any(s.derivative == 1.0 for p in rule.paths for s in p.steps)
+    ):
+        rows.append(("", "", '<FONT COLOR="#6b7280">factors equal to 1 (from +) left out</FONT>'))
+    where_rows: list[tuple[str, ...]] = [("where",)] if rule._where() else []
+    for step, formula in rule._where():
+        values = () if formula.kind == "symbol" else ("=", formula.html(values=True))
+        result = html_text(number(step.derivative, 6))
+        where_rows.append((symbol(step)[0], "=", formula.html(), *values, "=", result))
+    parts = [_table(rows), *([_table(where_rows)] if where_rows else [])]
+    return "<" + _table([(part,) for part in parts]) + ">"
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Rows of HTML cells as a left-aligned table, the last cell of a short row spanning."""
+    columns = max(len(row) for row in rows)
+    body = []
+    for row in rows:
+        cells = [f'<TD ALIGN="LEFT">{cell}</TD>' for cell in row[:-1]]
+        span = columns - len(row) + 1
+        cells.append(f'<TD ALIGN="LEFT" COLSPAN="{span}">{row[-1]}</TD>')
+        body.append(f"<TR>{''.join(cells)}</TR>")
+    return (
+        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" ALIGN="LEFT">'
+        + "".join(body)
+        + "</TABLE>"
+    )
 
 
 def _neuron_clusters(order: list[Value], names: dict[Value, str]) -> dict[Value, Value]:
@@ -193,6 +365,7 @@ def _draw_state(
     emphasis: set[Value] | None,
     caption: str,
     cluster_neurons: bool,
+    film: _Film | None = None,
 ) -> ChainGraph:
     """The picture of ``order`` (ids ``n0, n1, ...`` by position) in gradient ``state``."""
     names = node_names(order)
@@ -203,7 +376,7 @@ def _draw_state(
     graph.attr("node", fontname="Helvetica", fontsize="11")
     graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
     if caption:
-        graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Courier")
+        graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
     owner = _neuron_clusters(order, names) if cluster_neurons else {}
     clusters: dict[Value, ChainGraph] = {}
     for neuron in dict.fromkeys(owner.values()):
@@ -220,10 +393,12 @@ def _draw_state(
     def dim(node: Value) -> bool:
         return emphasis is not None and node not in emphasis
 
-    def edge_colour(child: Value, slot: int, on_path: bool, ink: str) -> dict[str, str]:
-        if (child, slot) in state.sent:
+    def edge_colour(
+        child: Value, parent: Value, slot: int, on_path: bool, ink: str
+    ) -> dict[str, str]:
+        if (child, parent, slot) in state.sent:
             return {"color": _PATH, "penwidth": "2"}
-        if state.carried is not None and (child, slot) not in state.carried:
+        if state.carried is not None and (child, parent, slot) not in state.carried:
             return {"color": _GREY}
         if on_path:
             return {"color": _PATH, "penwidth": "2"}
@@ -240,7 +415,9 @@ def _draw_state(
                 fontcolor=_GREY if dim(node) else "#374151",
             )
             continue
-        label = _value_label(node, names[node], _kind(node, root), show_grad, state, dim(node))
+        label = _value_label(
+            node, names[node], _kind(node, root), show_grad, state, dim(node), film, node_id
+        )
         home.node(node_id, label=label, shape="plain")
         if not node.parents:
             continue
@@ -259,7 +436,7 @@ def _draw_state(
         )
         on_path = emphasis is not None and not dim(node)
         waiting = state.carried is not None and not any(
-            (node, slot) in state.carried for slot in range(len(node.parents))
+            (node, parent, slot) in state.carried for slot, parent in enumerate(node.parents)
         )
         graph.edge(
             f"{node_id}op",
@@ -269,16 +446,14 @@ def _draw_state(
         )
         for slot, (parent, d) in enumerate(zip(node.parents, local_derivatives(node), strict=True)):
             on_path = emphasis is not None and not dim(node) and not dim(parent)
-            attrs = edge_colour(node, slot, on_path, ink)
+            attrs = edge_colour(node, parent, slot, on_path, ink)
             if d is None:
                 attrs["style"] = "dashed"
-            elif (node, slot) in state.sent:
-                sent = state.sent[node, slot]
-                grad = state.grads[node]
-                attrs["label"] = (
-                    f"<<B>{number(sent)}</B> = {number(grad or 0.0)} &#215; {number(d)}>"
-                )
-                attrs["fontcolor"] = _PATH
+            elif film is not None or (node, parent, slot) in state.sent:
+                key = f"{node_id}e{slot}"
+                attrs["label"] = _sent_label(state, (node, parent, slot), d, film, key)
+                if (node, parent, slot) in state.sent:
+                    attrs["fontcolor"] = _PATH
             elif edge_derivatives and (emphasis is None or on_path):
                 attrs["label"] = f"<{number(d)}>"
                 attrs["fontcolor"] = _PATH if on_path else "#1d4ed8"
@@ -286,6 +461,22 @@ def _draw_state(
     for cluster in clusters.values():
         graph.subgraph(cluster)
     return graph
+
+
+def _sent_label(state: GradState, edge: EdgeKey, d: float, film: _Film | None, key: str) -> str:
+    """What ``edge`` carries in this step: ``contribution = grad x local derivative``.
+
+    In a ``film`` every edge has the label's cell, empty until the edge carries.
+    """
+    text = ""
+    if edge in state.sent:
+        grad = state.grads[edge[0]] or 0.0
+        text = f"<B>{number(state.sent[edge])}</B> = {number(grad)} &#215; {number(d)}"
+    if film is None:
+        return f"<{text}>"
+    chars = len(re.sub("<[^>]*>", "", text).replace("&#215;", "x"))
+    cell = film.td(key, chars, points=9)
+    return f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>{cell}{text}</TD></TR></TABLE>>'
 
 
 def draw_graph(
@@ -297,13 +488,15 @@ def draw_graph(
     highlight: Iterable[Value] | None = None,
     max_nodes: int | None = 400,
     cluster_neurons: bool = False,
+    legend: bool = True,
 ) -> ChainGraph:
     """The operation graph of ``root``: Values, operations, one edge per operand slot.
 
     ``edge_derivatives`` writes d(out)/d(operand) on each edge; ``highlight`` emphasises
     the given Values (and the edges between them) and greys out the rest;
     ``cluster_neurons`` boxes the operations that compute each neuron output ``O_kj``
-    (found by label) under that name. Past ``max_nodes`` Values it raises a ValueError
+    (found by label) under that name; ``legend`` explains shapes and colours below the
+    picture. Past ``max_nodes`` Values it raises a ValueError
     rather than draw an unreadable picture. Building needs no ``dot``; ``.render()`` and
     ``.pipe()`` do.
 
@@ -320,10 +513,44 @@ def draw_graph(
         show_grad=show_grad,
         edge_derivatives=edge_derivatives,
         emphasis=emphasis,
-        caption="",
+        caption=_legend(show_grad) if legend else "",
         max_nodes=max_nodes,
         cluster_neurons=cluster_neurons,
     )
+
+
+def _legend(show_grad: bool) -> str:
+    """What the shapes, colours and lines of :func:`draw_graph` mean, as a caption."""
+
+    def swatch(fill: str, border: str = "#111827", width: int = 1) -> str:
+        return (
+            f'<TD WIDTH="18" HEIGHT="12" BORDER="{width}" COLOR="{border}" BGCOLOR="{fill}"> </TD>'
+        )
+
+    items = [
+        (swatch(_FILL["param"]), "a Value to learn (a leaf): name, data, grad"),
+        (swatch(_FILL["inner"]), "a Value computed from others (v_1, v_2, ... when unnamed)"),
+        (swatch(_FILL["root"]), "the root, where backward() starts (grad 1)"),
+        (swatch(_FILL["const"]), "a named constant, such as the target y (no grad)"),
+        ("<TD>&#9711;</TD>", "an operation; one arrow per operand, into the op"),
+        (
+            '<TD><FONT COLOR="#9ca3af">- - &#8594;</FONT></TD>',
+            "from a constant: no gradient flows back along it",
+        ),
+        ('<TD><FONT COLOR="#374151">2</FONT></TD>', "an unnamed constant, written as its number"),
+    ]
+    if show_grad:
+        items.append(
+            (
+                swatch("#ffedd5", _MERGE, 2),
+                "grad arrives along several arrows; the orange row adds them up",
+            )
+        )
+    rows = "".join(
+        f'<TR>{mark}<TD ALIGN="LEFT"><FONT POINT-SIZE="10">{html_text(text)}</FONT></TD></TR>'
+        for mark, text in items
+    )
+    return f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="1">{rows}</TABLE>>'
 
 
 def draw_paths(
@@ -350,7 +577,7 @@ def draw_paths(
     'n0 -> n1op [label=<2> color="#dc2626" fontcolor="#dc2626" penwidth=2]'
     """
     rule = explain(root, wrt, level=level, max_paths=max_paths)
-    caption = _caption(str(rule).split("\n"))
+    caption = _ledger_caption(rule, skip_ones=level == "op")
     if level == "neuron":
         return _draw_neuron_paths(rule, rankdir=rankdir, caption=caption)
     on_paths = {node for path in rule.paths for node in path.nodes}
@@ -381,7 +608,7 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.3", ranksep="1.1")
     graph.attr("node", fontname="Helvetica", fontsize="11")
     graph.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
-    graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Courier")
+    graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
     for node in order:
         if node in on_paths:
             kind = _kind(node, rule.root)
@@ -391,11 +618,13 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
     for (child, parent), step in sorted(
         steps.items(), key=lambda item: (position[item[0][0]], position[item[0][1]])
     ):
-        d = f"&#8706;{html_symbol(rule.names[child])}/&#8706;{html_symbol(rule.names[parent])}"
+        d = f"d{html_symbol(rule.names[child])}/d{html_symbol(rule.names[parent])}"
+        formula = "" if step.formula is None else f" = {step.formula.html()}"
+        value = html_text(number(step.derivative))
         graph.edge(
             ids[parent],
             ids[child],
-            label=f"<{d} = {number(step.derivative)}>",
+            label=f"<{_table([(d + formula,), (f'<B>= {value}</B>',)])}>",
             color=_PATH,
             fontcolor=_PATH,
             penwidth="2",

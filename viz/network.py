@@ -18,7 +18,7 @@ from typing import Literal
 
 from autograd import Value, topological_order
 from nn import MLP, output_label
-from viz._labels import DOT_STRING_LIMIT, SHOWN_LINE_CHARS, _symbol, html_symbol, number
+from viz._labels import DOT_STRING_LIMIT, SHOWN_LINE_CHARS, _symbol, html_symbol, html_text, number
 from viz._render import ChainGraph
 
 __all__ = ["draw_network"]
@@ -104,12 +104,13 @@ def _column_gap(heads: int, width: float, tail_radius: float) -> tuple[float, li
     return gap, [c / gap for c in centres]
 
 
-def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
+def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGraph:
     """The neuron-level picture of ``model``: x_i, then O_kj per layer, edges w^k_ij.
 
     ``show`` picks what the edges say and what sets their colour and width: the weight
     ``"value"``, its ``"grad"``, or ``"both"`` (coloured by the weight). Gradients appear
-    once a backward pass has filled them in.
+    once a backward pass has filled them in. ``title`` is written above the network:
+    say there whose gradients these are (which sample, its ``y`` and ``yhat``).
 
     >>> import nn
     >>> model = nn.MLP(4, [3, 2, 1], seed=0)
@@ -137,12 +138,9 @@ def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
 
     inputs = _inputs(model)
     for i, x in enumerate(inputs, start=1):
-        text = f"x<SUB>{i}</SUB>"
-        if x is not None:
-            text += f'<BR/><FONT POINT-SIZE="9">{number(x.data)}</FONT>'
         graph.node(
             f"x{i}",
-            label=f"<{text}>",
+            label=_circle_label(f"x<SUB>{i}</SUB>", [] if x is None else [number(x.data)]),
             fillcolor="#f3f4f6",
             width=f"{2 * _INPUT_RADIUS}",
             fixedsize="true",
@@ -158,19 +156,16 @@ def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
         gap, slots = _column_gap(len(layer.neurons), width, tail_radius)
         tails = len(layer.neurons[0].weights)
         for j, neuron in enumerate(layer.neurons, start=1):
-            text = html_symbol(output_label(k, j))
             extra = []
             if neuron.output is not None:
                 extra.append(number(neuron.output.data))
             if neuron.bias is not None:
                 extra.append(f"{html_symbol(neuron.bias.label)} {number(neuron.bias.data)}")
-            if extra:
-                text += '<BR/><FONT POINT-SIZE="9">' + "<BR/>".join(extra) + "</FONT>"
             fill = "#fef3c7" if k == len(model.layers) else "#dbeafe"
             head_y = _row_y(j - 1, len(layer.neurons))
             graph.node(
                 f"o{k}_{j}",
-                label=f"<{text}>",
+                label=_circle_label(html_symbol(output_label(k, j)), extra),
                 fillcolor=fill,
                 width=f"{2 * _NEURON_RADIUS}",
                 fixedsize="true",
@@ -198,10 +193,33 @@ def draw_network(model: MLP, *, show: Show = "both") -> ChainGraph:
                 lines.append(f"{w.label} = {number(w.data)}  grad {number(w.grad)}")
         column_x += gap
         tail_radius = _NEURON_RADIUS
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a str, got {type(title).__name__}")
+    if title:
+        top = max(_row_y(0, len(layer.neurons)) for layer in model.layers)
+        top = max(top, _row_y(0, len(inputs))) + _NEURON_RADIUS + 0.45
+        graph.node(
+            "title",
+            label=f"<<B>{html_text(title)}</B>>",
+            shape="plaintext",
+            style="",
+            fontsize="13",
+            pos=_pos(column_x / 2, top),
+        )
+        lines.insert(0, title)
     graph.attr(label=_legend(show, has_grad), labelloc="b", fontsize="10", fontcolor="#374151")
     graph.attr(fontname="Helvetica")
     graph.text = "\n".join(lines)
     return graph
+
+
+def _circle_label(name: str, lines: list[str]) -> str:
+    """A circle's text: the name, then smaller lines, in table rows so that a subscript
+    keeps clear of the line under it."""
+    rows = f"<TR><TD>{name}</TD></TR>" + "".join(
+        f'<TR><TD><FONT POINT-SIZE="9">{line}</FONT></TD></TR>' for line in lines
+    )
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
 
 
 def _legend(show: Show, has_grad: bool) -> str:

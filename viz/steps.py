@@ -15,10 +15,12 @@ what the lecture notes write as ``dO_21/dO_11``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from autograd import Value, gradient_edges, topological_order
+from viz._labels import node_names
+from viz.symbolic import Formula, NodeFormulas
 
 __all__ = [
     "BackwardStep",
@@ -40,13 +42,16 @@ class Step:
     """One edge: ``child`` depends on ``parent`` with local ``derivative``.
 
     ``slot`` is the operand position at the operation level, None at the neuron level
-    (where one edge may stand for several operation paths, summed).
+    (where one edge may stand for several operation paths, summed). At the neuron level
+    ``formula`` is the derivative as a formula over the named Values, from the op table's
+    rules, e.g. ``(1 - O_21^2) * w^2_11`` for dO_21/dO_11 (None at the operation level).
     """
 
     child: Value
     parent: Value
     slot: int | None
     derivative: float
+    formula: Formula | None = field(default=None, compare=False)
 
 
 Edges = dict[Value, list[Step]]
@@ -94,10 +99,12 @@ def contract(order: list[Value], op_edges: Edges, is_stop: Callable[[Value], boo
     """``op_edges`` contracted onto the nodes where ``is_stop`` holds.
 
     From each stop node, walk down through the other nodes, summing the products of local
-    derivatives that arrive at each stop node below: one edge per pair, slot None.
-    ``order`` is topological; ``op_edges`` maps each node to its operation-level edges.
+    derivatives that arrive at each stop node below: one edge per pair, slot None, with
+    the same sum as a formula. ``order`` is topological; ``op_edges`` maps each node to
+    its operation-level edges.
     """
     position = {node: i for i, node in enumerate(order)}
+    formulas = NodeFormulas(order, node_names(order), is_stop)
     contracted: Edges = {}
     for start in op_edges:
         if not is_stop(start):
@@ -117,13 +124,17 @@ def contract(order: list[Value], op_edges: Edges, is_stop: Callable[[Value], boo
         region.sort(key=position.__getitem__, reverse=True)
         arriving = dict.fromkeys(region, 0.0)
         arriving[start] = 1.0
+        symbolic = {node: Formula.constant(0.0) for node in region}
+        symbolic[start] = Formula.constant(1.0)
         for node in region:
             if node is not start and is_stop(node):
                 continue
             for edge in op_edges.get(node, []):
                 arriving[edge.parent] += arriving[node] * edge.derivative
+                local = formulas.local(node, edge.slot or 0)
+                symbolic[edge.parent] = symbolic[edge.parent] + symbolic[node] * local
         ends = [n for n in reversed(region) if n is not start and is_stop(n)]
-        contracted[start] = [Step(start, end, None, arriving[end]) for end in ends]
+        contracted[start] = [Step(start, end, None, arriving[end], symbolic[end]) for end in ends]
     return contracted
 
 
@@ -154,7 +165,7 @@ def level_edges(root: Value, level: Level) -> tuple[list[Value], Edges]:
         return bool(node.label) or node is root or not node.parents
 
     contracted = contract(order, edges, is_stop)
-    return [node for node in order if is_stop(node)], contracted
+    return [node for node in order if is_stop(node) and node.requires_grad], contracted
 
 
 def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:
