@@ -4,12 +4,12 @@
     .venv/bin/python docs/notebooks/build.py 02-the-network.ipynb  # some of them
 
 Each notebook runs top to bottom in a fresh kernel (it needs Graphviz's ``dot`` for the
-pictures); a failing cell stops the build with that cell's error and leaves that
-notebook as it was. The stored notebook
-keeps its outputs, so that it reads on a code-hosting site without running, and nothing
-that changes from run to run: no timings, no interpreter version, no ``<... at 0x...>``
-text beside a picture. ``tests/test_notebooks.py`` runs them the same way and checks
-that the stored text outputs are the current ones.
+pictures, and notebook 5 needs PyTorch); a failing cell stops the build with that cell's
+error and leaves that notebook as it was. The stored notebook keeps its outputs, so that
+it reads on a code-hosting site without running, and no text that changes from run to
+run: no timings (notebook 5 shows its timings in pictures), no interpreter version, no
+``<... at 0x...>`` text beside a picture. ``tests/test_notebooks.py`` runs them the same
+way and checks that the stored text outputs are the current ones.
 """
 
 from __future__ import annotations
