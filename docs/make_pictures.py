@@ -51,12 +51,12 @@ def explorer() -> None:
 
 
 def backward_neuron() -> None:
-    """The same sample's backward pass one neuron at a time: one frame and the GIF."""
+    """One frame of the same sample's backward pass, one neuron at a time (the demo
+    writes the whole pass and its GIF; a 640 KB GIF is too heavy for the README)."""
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = demo_sample_loss(model, 0)
     frames = viz.backward_frames(loss, level="neuron")
     frames[NEURON_FRAME].render(outfile=HERE / "backward-neuron-step.png", cleanup=True)
-    viz.write_gif(frames, HERE / "backward-neuron.gif")
 
 
 if __name__ == "__main__":

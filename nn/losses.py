@@ -1,6 +1,6 @@
-"""Losses and regularisers, as separate pieces that add up to the seed's objective.
+"""Losses and regularisers, as separate pieces that add up to the lecture notes' objective.
 
-``L = sse(preds, targets) + lam * l2(model.parameters())`` is the seed's
+``L = sse(preds, targets) + lam * l2(model.parameters())`` is the notes'
 ``L = sum (y - yhat)^2 + Reg``.
 
 >>> from autograd import Value
@@ -21,9 +21,11 @@ __all__ = ["sse", "mse", "l2", "l1"]
 
 
 def sse(preds: Sequence[Value | float], targets: Sequence[Value | float]) -> Value:
-    """Sum of squared errors ``sum_n (y_n - yhat_n)^2``: the seed's loss.
+    """Sum of squared errors ``sum_n (y_n - yhat_n)^2``: the lecture notes' loss.
 
-    Targets are numbers, or Values when the loss is traced for replay on other data.
+    Targets are numbers, or Values when the loss is traced for replay on other data. A
+    number becomes a constant labelled ``y`` (``y_1``, ``y_2``, ... for several), so that
+    pictures and ledgers read ``(y - yhat)^2`` as the notes write it.
 
     >>> sse([0.0, 2.0], [1.0, 1.0]).data
     2.0
@@ -31,10 +33,13 @@ def sse(preds: Sequence[Value | float], targets: Sequence[Value | float]) -> Val
     _check_pair(preds, targets)
     total: Value | None = None
     for n, (p, y) in enumerate(zip(preds, targets, strict=True)):
-        target = y if isinstance(y, Value) else as_float(y, f"targets[{n}]")
-        # One ** node, not error * error: the graph then has the seed's paths, one per
+        target = y
+        if not isinstance(y, Value):
+            label = "y" if len(preds) == 1 else f"y_{n + 1}"
+            target = Value(as_float(y, f"targets[{n}]"), label=label, requires_grad=False)
+        # One ** node, not error * error: the graph then has the notes' paths, one per
         # route through the network, instead of two per route into the square.
-        square = (_value(p, f"preds[{n}]") - target) ** 2
+        square = (target - _value(p, f"preds[{n}]")) ** 2
         total = square if total is None else total + square
     if total is None:
         raise ValueError("sse needs at least one prediction")
