@@ -2,7 +2,7 @@
 
 A Value records the op that made it (a row of :data:`autograd.ops.OPS`) and its operands
 in order. Backpropagation walks the graph once, iteratively, in reverse topological
-order, and adds up the contribution of every path: the seed's
+order, and adds up the contribution of every path: the notes'
 ``dh/dx = dh/dF * dF/dx + dh/dg * dg/dx``.
 """
 
@@ -271,7 +271,7 @@ class Value:
     def backward(self) -> None:
         """Fill ``.grad`` of every node this Value depends on with d(self)/d(node).
 
-        The seed is d(self)/d(self) = 1. Every call recomputes the gradients of the
+        It starts from d(self)/d(self) = 1. Every call recomputes the gradients of the
         intermediate nodes from scratch and **adds** into the leaves, as PyTorch does:
         for ``y = x * x * x`` at x = 3, two calls leave ``x.grad == 54.0``. Reset the
         leaves with :func:`zero_grad` between steps.

@@ -1,10 +1,10 @@
-"""See and teach backpropagation on the seed's 4 -> 3 -> 2 -> 1 network.
+"""See and teach backpropagation on the notes' 4 -> 3 -> 2 -> 1 network.
 
 chainrule demo                    the teaching demo on the built-in Iris data
 chainrule demo --task digits      a 64-16-10 network learns handwritten digits
 chainrule train CSV --target COL  the same for your own data
 chainrule predict PARAMS CSV      apply a trained model to new rows
-chainrule explain w^1_11          dL/dw as a sum over paths, in the seed's notation
+chainrule explain w^1_11          dL/dw as a sum over paths, in the notes' notation
 chainrule draw w^1_11             the graphs behind that sum, as SVG and PNG
 chainrule explore                 an interactive page that steps through backpropagation
 chainrule export PARAMS.json --to torch OUT.pt
@@ -43,7 +43,7 @@ from chainrule.graphs import (
 from nn.labels import output_range
 
 # The demo's training settings, measured: on Iris (setosa vs the others, standardised)
-# the seed's network converges (largest weight change < tol) in about 300 epochs to 100%
+# the notes' network converges (largest weight change < tol) in about 300 epochs to 100%
 # accuracy.
 DEMO_LR = 0.01
 DEMO_L2 = 1e-3
@@ -55,9 +55,9 @@ DEMO_MAX_EPOCHS = 3000
 
 
 def print_architecture(model: nn.MLP, data: nn.Dataset) -> None:
-    """What is being trained, on what, in the seed's words."""
+    """What is being trained, on what, in the notes' words."""
     sizes = " -> ".join(str(n) for n in model.sizes)
-    print(f"The seed's network: {sizes}, activation {model.activation}, ", end="")
+    print(f"The lecture notes' network: {sizes}, activation {model.activation}, ", end="")
     print(f"{len(model.parameters())} weights w^k_ij, biases: {model.has_bias}")
     print(f"Data: Iris, {len(data)} samples, features {', '.join(data.feature_names)}")
     print(f"      (standardised); target: {data.target_name}")
@@ -65,7 +65,7 @@ def print_architecture(model: nn.MLP, data: nn.Dataset) -> None:
 
 
 def print_weights(model: nn.MLP, title: str) -> None:
-    """Every weight by its seed name, one line per neuron i of the layer below."""
+    """Every weight by its name in the lecture notes, one line per neuron i of the layer below."""
     print(title)
     for k, layer in enumerate(model.layers, start=1):
         print(f"  layer {k}: w^{k}_ij from neuron i of layer {k - 1} to neuron j of layer {k}")
@@ -84,7 +84,7 @@ def print_weights(model: nn.MLP, title: str) -> None:
 def check_seed_gradients(
     model: nn.MLP, X: list[list[float]], y: list[float], l2: float
 ) -> tuple[Value, bool]:
-    """One forward and backward pass over the data; dL/dw for the seed's example weights.
+    """One forward and backward pass over the data; dL/dw for the notes' worked examples.
 
     Each is compared with central finite differences (computed first, so the model's
     outputs are those of the returned graph). Returns the loss Value ``L`` and whether
@@ -227,7 +227,7 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     report_accuracy(model, data.X, data.y)
     print_weights(model, "Trained weights:")
-    curve = plot_loss_curve(history, out / "loss.png", "The seed's 4-3-2-1 network on Iris")
+    curve = plot_loss_curve(history, out / "loss.png", "The lecture notes' 4-3-2-1 network on Iris")
     print(f"Wrote {curve}")
     if unrendered is not None:
         # The top-level names written: graph_loss.gv, ..., and the backward_frames folder.
@@ -482,9 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="the teaching demo: the seed's 20-weight MLP trained on Iris",
+        help="the teaching demo: the notes' 20-weight MLP trained on Iris",
         description=(
-            "Build the seed's 4 -> 3 -> 2 -> 1 network (20 weights w^k_ij), show its "
+            "Build the notes' 4 -> 3 -> 2 -> 1 network (20 weights w^k_ij), show its "
             "weights, check dL/dw for w^3_11, w^2_11, w^2_21 and w^1_11 against finite "
             "differences, print the chain rule path by path for one sample, draw the "
             "op graph, the network and the paths to w^1_11 (SVG and PNG), train it by "
@@ -562,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--seed", type=int, default=0, help="seed of the random initial weights")
     train.add_argument(
-        "--optimizer", choices=nn.OPTIMIZERS, default="gd", help="gd is the seed's rule"
+        "--optimizer", choices=nn.OPTIMIZERS, default="gd", help="gd is the notes' rule"
     )
     train.add_argument("--activation", choices=nn.ACTIVATIONS, default="tanh", help="hidden layers")
     train.add_argument(

@@ -25,11 +25,11 @@ __all__ = [
 ]
 
 DEFAULT_OUT = "chainrule-out"
-# The demo's network and data: the seed's 4 -> 3 -> 2 -> 1 MLP on Iris, one species
+# The demo's network and data: the notes' 4 -> 3 -> 2 -> 1 MLP on Iris, one species
 # against the others.
 DEMO_LAYERS = (3, 2, 1)
 DEMO_SPECIES = "setosa"
-# The seed's worked examples, from the output layer down: (k, i, j) of w^k_ij.
+# The lecture notes' worked examples, from the output layer down: (k, i, j) of w^k_ij.
 SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (2, 2, 1), (1, 1, 1))
 
 
@@ -49,7 +49,7 @@ def _render_both(graph: viz.ChainGraph, stem: Path, render: bool = True) -> list
 
 
 def seed_example() -> Value:
-    """The seed's h = F * g + 1 with F = x * x and g = tanh(x), at x = 3 (labels x, F, g, h).
+    """The notes' h = F * g + 1 with F = x * x and g = tanh(x), at x = 3 (labels x, F, g, h).
 
     >>> h = seed_example(); h.label, round(h.data, 4)
     ('h', 9.9555)
@@ -130,7 +130,7 @@ def sample_title(loss: Value, sample: int = 0, species: str = DEMO_SPECIES) -> s
 
 
 def demo_ledgers(model: nn.MLP, loss: Value) -> str:
-    """The neuron-level ledgers of ``loss`` for the seed's examples, w^3_11 down to w^1_11."""
+    """The neuron-level ledgers of ``loss`` for the notes' examples, w^3_11 down to w^1_11."""
     return "\n\n".join(
         str(viz.explain(loss, model.weight(*kij), level="neuron")) for kij in SEED_WEIGHTS
     )
@@ -232,7 +232,7 @@ def add_graph_commands(subparsers: Any) -> None:
                 "--level",
                 choices=("neuron", "op"),
                 default="neuron",
-                help="paths between neurons O_kj (the seed's view) or between operations",
+                help="paths between neurons O_kj (the notes' view) or between operations",
             )
             command.add_argument("--markdown", action="store_true", help="LaTeX/Markdown form")
         else:

@@ -1,4 +1,4 @@
-"""Neuron, Layer and MLP, in the seed's notation.
+"""Neuron, Layer and MLP, in the notes' notation.
 
 ``w^k_ij`` is the weight of layer ``k`` from neuron ``i`` of the layer below to neuron
 ``j`` of layer ``k`` (all 1-based; the inputs are layer 0). ``O_kj`` is the output of
@@ -50,7 +50,7 @@ def _index(*indices: int) -> str:
 
 
 def weight_label(k: int, i: int, j: int) -> str:
-    """The seed's name of the weight from neuron i of layer k-1 to neuron j of layer k.
+    """The lecture notes' name for the weight from neuron i of layer k-1 to neuron j of layer k.
 
     >>> weight_label(1, 1, 1), weight_label(1, 10, 3)
     ('w^1_11', 'w^1_{10,3}')
@@ -70,7 +70,8 @@ def parse_weight_label(text: str) -> tuple[int, int, int]:
     match = _WEIGHT_LABEL.match(text.strip())
     if match is None:
         raise ValueError(
-            f"expected a weight in the seed's notation such as w^1_11 or w^1_{{10,3}}, got {text!r}"
+            "expected a weight in the lecture notes' notation such as w^1_11 or "
+            f"w^1_{{10,3}}, got {text!r}"
         )
     k, i2, j2, i1, j1 = match.groups()
     return int(k), int(i1 or i2), int(j1 or j2)
@@ -252,7 +253,7 @@ class Layer:
 
 
 class MLP:
-    """A multi-layer perceptron: ``MLP(4, [3, 2, 1])`` is the seed's 20-weight network.
+    """A multi-layer perceptron: ``MLP(4, [3, 2, 1])`` is the notes' 20-weight network.
 
     ``nouts`` lists the layer sizes; hidden layers use ``activation``, the last layer
     ``output_activation`` (``"tanh"``, ``"relu"``, ``"sigmoid"`` or ``"linear"``).

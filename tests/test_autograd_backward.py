@@ -57,7 +57,7 @@ def test_diamond_sums_both_branches() -> None:
     assert x.grad == 36.0
 
 
-def test_the_seeds_two_path_example() -> None:
+def test_the_notes_two_path_example() -> None:
     # x reaches h through F = x * x and through g = tanh(x); h = F * g + 1.
     x0 = 3.0
     x = Value(x0, label="x")

@@ -27,7 +27,7 @@ def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
-def test_demo_trains_the_seeds_network_and_writes_the_loss_curve(tmp_path: Path, dot: str) -> None:
+def test_demo_trains_the_notes_network_and_writes_the_loss_curve(tmp_path: Path, dot: str) -> None:
     out = tmp_path / "pictures"
     result = _run("demo", "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -35,7 +35,7 @@ def test_demo_trains_the_seeds_network_and_writes_the_loss_curve(tmp_path: Path,
     assert "4 -> 3 -> 2 -> 1" in text and "20 weights" in text
     for label in ("w^1_11", "w^1_43", "w^2_32", "w^3_21"):
         assert re.search(re.escape(label) + r" = [+-]\d\.\d{4}", text), label
-    # the seed's three gradients, each checked against finite differences
+    # the notes' three gradients, each checked against finite differences
     for label in ("w^3_11", "w^2_11", "w^1_11"):
         line = re.search(re.escape(f"dL/d{label}") + r"\s+(\S+)\s+(\S+)\s+\S+\s+agree", text)
         assert line, label

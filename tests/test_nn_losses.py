@@ -8,7 +8,7 @@ import nn
 from autograd import Value
 
 
-def test_sse_is_the_seeds_sum_of_squares() -> None:
+def test_sse_is_the_notes_sum_of_squares() -> None:
     preds = [Value(0.5), Value(-0.25), Value(2.0)]
     loss = nn.sse(preds, [1.0, -1.0, 2.0])
     assert loss.data == 0.25 + 0.5625 + 0.0

@@ -1,4 +1,4 @@
-"""nn.MLP / Layer / Neuron: the seed's architecture, its notation and its forward pass."""
+"""nn.MLP / Layer / Neuron: the notes' architecture, its notation and its forward pass."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import nn
 from autograd import Value, topological_order
 
 
-def test_the_seeds_network_has_20_weights_and_26_parameters_with_biases() -> None:
+def test_the_notes_network_has_20_weights_and_26_parameters_with_biases() -> None:
     assert len(nn.MLP(4, [3, 2, 1]).parameters()) == 20
     assert len(nn.MLP(4, [3, 2, 1], bias=True).parameters()) == 26
     assert nn.MLP(4, [3, 2, 1]).sizes == (4, 3, 2, 1)
@@ -28,7 +28,7 @@ def test_parameters_come_layer_by_layer_neuron_by_neuron_weights_then_bias() -> 
     assert [p for _, p in model.named_parameters()] == model.parameters()
 
 
-def test_every_label_of_the_seeds_network() -> None:
+def test_every_label_of_the_notes_network() -> None:
     model = nn.MLP(4, [3, 2, 1])
     expected = (
         [f"w^1_{i}{j}" for j in (1, 2, 3) for i in (1, 2, 3, 4)]
@@ -82,7 +82,7 @@ def test_weight_and_bias_out_of_range_name_the_valid_range() -> None:
         nn.MLP(4, [3, 2, 1], bias=True).bias(1, 4)
 
 
-def test_a_forward_pass_labels_inputs_and_outputs_in_the_seeds_notation() -> None:
+def test_a_forward_pass_labels_inputs_and_outputs_in_the_notes_notation() -> None:
     model = nn.MLP(4, [3, 2, 1])
     out = model([5.1, 3.5, 1.4, 0.2])
     assert isinstance(out, Value)
@@ -95,7 +95,7 @@ def test_a_forward_pass_labels_inputs_and_outputs_in_the_seeds_notation() -> Non
     assert leaves["x_3"].data == 1.4
 
 
-def test_the_forward_pass_is_the_seeds_formula() -> None:
+def test_the_forward_pass_is_the_notes_formula() -> None:
     model = nn.MLP(4, [3, 2, 1], bias=True, seed=3)
     for p in model.parameters():
         if p.label.startswith("b"):
@@ -203,5 +203,5 @@ def test_a_weight_label_parses_back_to_its_indices() -> None:
     for k, i, j in itertools.product((1, 2, 12), (1, 9, 10, 31), (1, 3, 10)):
         assert nn.parse_weight_label(nn.weight_label(k, i, j)) == (k, i, j)
     for bad in ("w^1_1", "w1_11", "w^1_{1,}", "b^1_1", "w^1_111"):
-        with pytest.raises(ValueError, match="seed's notation"):
+        with pytest.raises(ValueError, match="lecture notes' notation"):
             nn.parse_weight_label(bad)

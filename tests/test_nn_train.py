@@ -12,7 +12,7 @@ LAYERS = (4, 3, 2, 1)
 
 
 def _weights_by_hand(model: nn.MLP) -> list[list[list[float]]]:
-    """W[k][i][j] (0-based) = w^(k+1)_(i+1)(j+1), read through the seed's notation."""
+    """W[k][i][j] (0-based) = w^(k+1)_(i+1)(j+1), read through the notes' notation."""
     return [
         [
             [model.weight(k, i, j).data for j in range(1, LAYERS[k] + 1)]

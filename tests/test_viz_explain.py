@@ -1,4 +1,4 @@
-"""viz.explain: every path sum equals backprop, and the ledger reads like the seed."""
+"""viz.explain: every path sum equals backprop, and the ledger reads like the lecture notes."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def _named(v: Value, label: str) -> Value:
     return v
 
 
-def seed_motif() -> tuple[Value, Value, dict[str, float]]:
-    """The seed's picture for w^1_11: O_11 feeds O_21 and O_22, both feed O_31."""
+def notes_motif() -> tuple[Value, Value, dict[str, float]]:
+    """The lecture notes' picture for w^1_11: O_11 feeds O_21 and O_22, both feed O_31."""
     x, y = Value(0.7, label="x_1", requires_grad=False), 0.3
     w = {"w^1_11": 0.4, "w^2_11": -0.6, "w^2_12": 0.9, "w^3_11": 0.5, "w^3_21": -0.8}
     p = {k: Value(v, label=k) for k, v in w.items()}
@@ -37,12 +37,12 @@ def seed_motif() -> tuple[Value, Value, dict[str, float]]:
     return loss, p["w^1_11"], w
 
 
-def test_seed_ledger_has_the_seeds_form_and_numbers() -> None:
-    loss, w111, w = seed_motif()
+def test_notes_ledger_has_the_notes_form_and_numbers() -> None:
+    loss, w111, w = notes_motif()
     rule = viz.explain(loss, w111, level="neuron")
     assert str(rule).splitlines()[0] == SEED_LEDGER
     assert len(rule.paths) == 2
-    # The same derivative by hand, written from the seed's formula.
+    # The same derivative by hand, written from the notes' formula.
     x, y = 0.7, 0.3
     o11 = math.tanh(w["w^1_11"] * x)
     o21, o22 = math.tanh(w["w^2_11"] * o11), math.tanh(w["w^2_12"] * o11)
@@ -57,8 +57,8 @@ def test_seed_ledger_has_the_seeds_form_and_numbers() -> None:
     assert rule.agrees
 
 
-def test_seed_ledger_neuron_steps_are_the_seeds_local_derivatives() -> None:
-    loss, w111, w = seed_motif()
+def test_notes_ledger_neuron_steps_are_the_notes_local_derivatives() -> None:
+    loss, w111, w = notes_motif()
     rule = viz.explain(loss, w111, level="neuron")
     first = rule.paths[0]
     assert rule.describe_path(first) == "L -> O_31 -> O_21 -> O_11 -> w^1_11"
@@ -69,7 +69,7 @@ def test_seed_ledger_neuron_steps_are_the_seeds_local_derivatives() -> None:
 
 
 def test_explain_leaves_grads_untouched() -> None:
-    loss, w111, _ = seed_motif()
+    loss, w111, _ = notes_motif()
     w111.grad = 123.0
     rule = viz.explain(loss, w111)
     assert w111.grad == 123.0
@@ -178,7 +178,7 @@ def test_bad_arguments() -> None:
 
 
 def test_latex_and_markdown() -> None:
-    loss, w111, _ = seed_motif()
+    loss, w111, _ = notes_motif()
     rule = viz.explain(loss, w111, level="neuron")
     latex = rule.to_latex()
     assert latex.startswith(r"\begin{aligned}") and latex.endswith(r"\end{aligned}")

@@ -40,15 +40,15 @@ def square_plus() -> Value:
 def test_square_plus_frames_by_hand() -> None:
     b = square_plus()
     frames = viz.backward_frames(b)
-    assert len(frames) == 3  # the seed, then b (the +), then v_1 (the *)
+    assert len(frames) == 3  # the start, then b (the +), then v_1 (the *)
     seed, after_plus, after_times = (f.source for f in frames)
 
-    # Frame 0: only the seed db/db = 1; nothing has reached v_1 or a.
+    # Frame 0: only the start db/db = 1; nothing has reached v_1 or a.
     assert "<B>1</B>" in node_line(seed, "n2")
     for node_id in ("n0", "n1"):
         assert ">?</FONT>" in node_line(seed, node_id)
     assert "</B> = " not in seed  # no edge carries anything yet
-    assert "step 0: the seed db/db = 1" in seed
+    assert "step 0: start from db/db = 1" in seed
 
     # Frame 1: + sends 1 * 1 to v_1 and 1 * 1 to a; a has 1 of its 3 contributions.
     assert "><B>1</B> = 1 &#215; 1</TD>" in edge_line(after_plus, "n1 -> n2op")
@@ -252,7 +252,7 @@ def test_neuron_frames_step_through_the_network() -> None:
     """One frame per neuron, loss first; each edge says grad x local derivative."""
     loss, params = mlp_loss()
     frames = viz.backward_frames(loss, level="neuron")
-    assert len(frames) == 1 + 7  # the seed, L, O_31, O_22, O_21, O_13, O_12, O_11
+    assert len(frames) == 1 + 7  # the start, L, O_31, O_22, O_21, O_13, O_12, O_11
     for p in params:
         p.grad = 0.0
     loss.backward()

@@ -224,7 +224,7 @@ def test_cluster_neurons_boxes_the_ops_of_each_o_kj() -> None:
     assert viz.draw_graph(loss, cluster_neurons=True).source == source
 
 
-def test_cluster_neurons_on_the_seed_network() -> None:
+def test_cluster_neurons_on_the_notes_network() -> None:
     import nn
 
     model = nn.MLP(4, [3, 2, 1], seed=0)
@@ -236,7 +236,7 @@ def test_cluster_neurons_on_the_seed_network() -> None:
     assert sorted(len(ids) for ids in bodies.values()) == [8, 12, 12, 16, 16, 16]
 
 
-def test_draw_paths_neuron_level_is_the_seeds_picture() -> None:
+def test_draw_paths_neuron_level_is_the_notes_picture() -> None:
     x = Value(0.7, label="x_1", requires_grad=False)
     w = Value(0.4, label="w^1_11")
     o11 = (w * x).tanh()
@@ -258,7 +258,7 @@ def test_draw_paths_neuron_level_is_the_seeds_picture() -> None:
         line.split("label=<")[1].split(">")[0] for line in g.source.splitlines() if "->" in line
     ]
     assert len(labels) == 6
-    # the seed's local derivatives by hand: tanh' = 1 - O^2 times the weight
+    # the notes' local derivatives by hand: tanh' = 1 - O^2 times the weight
     d21 = (1 - o21.data**2) * -0.6
     d22 = (1 - o22.data**2) * 0.9
     d31_21 = (1 - o31.data**2) * 0.5

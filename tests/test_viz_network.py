@@ -1,4 +1,4 @@
-"""viz on the seed's network: neuron-level paths, draw_network, the demo's graphs and CLI."""
+"""viz on the notes' network: neuron-level paths, draw_network, the demo's graphs and CLI."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_regularisation_adds_one_direct_path() -> None:
     assert rule.agrees
 
 
-def test_seed_ledgers_for_the_demo() -> None:
+def test_notes_ledgers_for_the_demo() -> None:
     model, loss = model_and_loss(1)
     text = graphs.demo_ledgers(model, loss)  # type: ignore[arg-type]
     heads = [block.splitlines()[0] for block in text.split("\n\n")]
@@ -122,7 +122,7 @@ def test_network_labels_never_overlap(seed: int, bias: bool, show: str, dot: str
             assert not overlap(labels[a], labels[b]), (a, b)
         for node, circle in circles.items():
             assert not touches_circle(labels[a], circle), (a, node)
-    # The seed's layout: inputs left, one column per layer, O_k1 .. O_kn from the top.
+    # The lecture notes' layout: inputs left, one column per layer, O_k1 .. O_kn from the top.
     columns = [["x1", "x2", "x3", "x4"], ["o1_1", "o1_2", "o1_3"], ["o2_1", "o2_2"], ["o3_1"]]
     for column in columns:
         assert len({circles[n][0] for n in column}) == 1
@@ -142,9 +142,9 @@ def test_demo_graphs_render(tmp_path: Path, dot: str) -> None:
         for stem in ("graph_loss", "network", "paths_w1_11", "paths_w1_11_neuron")
         for ext in ("svg", "png")
     ]
-    # h = x * x * tanh(x) + 1 has four operations: the seed, then one frame for each
+    # h = x * x * tanh(x) + 1 has four operations: the start, then one frame for each
     frames = [f"backward_frames/frame_0{i}.png" for i in range(5)]
-    # the loss's pass at the neuron level: the seed, L, then the six neurons O_kj
+    # the loss's pass at the neuron level: the start, L, then the six neurons O_kj
     frames += [f"backward_frames_neuron/frame_0{i}.png" for i in range(8)]
     frames.append("backward_neuron.gif")
     explorer = ["explorer.html"]  # tested in test_explorer*.py

@@ -49,8 +49,8 @@ def test_neuron_level_is_the_lecture_notes_network() -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = sample_loss(model)
     steps = viz.backward_steps(loss, level="neuron")
-    names = [s.node.label if s.node else "seed" for s in steps]
-    assert names == ["seed", "L", "O_31", "O_22", "O_21", "O_13", "O_12", "O_11"]
+    names = [s.node.label if s.node else "start" for s in steps]
+    assert names == ["start", "L", "O_31", "O_22", "O_21", "O_13", "O_12", "O_11"]
     o11, o21 = (model.layers[0].neurons[0].output, model.layers[1].neurons[0].output)
     assert o11 is not None and o21 is not None
     step_o21 = steps[names.index("O_21")]

@@ -2,7 +2,7 @@
 
 - :func:`draw_graph`: the operation graph, one edge per operand slot.
 - :func:`draw_paths`: every path from the root to one Value, highlighted, with its ledger.
-- :func:`draw_network`: an ``nn.MLP`` as the seed draws it, neurons ``O_kj`` and weights.
+- :func:`draw_network`: an ``nn.MLP`` as the notes draw it, neurons ``O_kj`` and weights.
 - :func:`explain`: a gradient as the sum over paths of products of local derivatives.
 - :func:`to_text`: the operation graph as plain text for a terminal.
 - :func:`backward_frames`: one picture per step of the backward pass; :func:`write_frames`,

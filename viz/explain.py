@@ -1,10 +1,10 @@
 """``explain``: a gradient as the sum, over every path, of the products of local derivatives.
 
-The seed's rule ``dh/dx = dh/dF * dF/dx + dh/dg * dg/dx``, made concrete on a live graph.
+The lecture notes' rule ``dh/dx = dh/dF * dF/dx + dh/dg * dg/dx``, made concrete on a live graph.
 At the operation level every edge is one operand slot of one primitive op. At the neuron
 level the graph is contracted onto its labelled Values (``L``, ``O_kj``, ``w^k_ij``):
 the local derivative between two labelled Values is the sum over the operation paths
-between them that meet no other labelled Value, which is what the seed writes as
+between them that meet no other labelled Value, which is what the notes write as
 ``dO_21/dO_11``.
 """
 
@@ -228,7 +228,7 @@ class ChainRule:
 
     ``paths`` lists every path from ``root`` to ``wrt``; ``total`` is the sum of their
     products; ``grad`` is what ``root.backward()`` computes for ``wrt``; ``agrees`` says
-    whether the two match. ``str()`` gives the ledger in the seed's form.
+    whether the two match. ``str()`` gives the ledger in the notes' form.
     """
 
     def __init__(

@@ -1,6 +1,6 @@
 """``backward_frames``: the backward pass as a film, one picture per step of the engine.
 
-Frame 0 holds only the seed d(root)/d(root) = 1. Each later frame shows the node just
+Frame 0 holds only the start, d(root)/d(root) = 1. Each later frame shows the node just
 processed (red border), the contribution it sent along each edge (its grad times the
 local derivative, written on the edge in red) and every node's grad as accumulated so
 far: grey "so far" with a "?" per contribution still to come while a node waits for
@@ -75,7 +75,7 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
     root = step.nodes[-1]
     if step.node is None:
         html, plain = d(root, root)
-        return [(f"step 0: the seed {html} = 1", f"step 0: the seed {plain} = 1")]
+        return [(f"step 0: start from {html} = 1", f"step 0: start from {plain} = 1")]
     node = step.node
     grad = number(step.grads[node] or 0.0)
     name_html, name = html_symbol(names[node]), names[node]
@@ -163,7 +163,7 @@ def backward_frames(
     >>> from autograd import Value
     >>> a = Value(2.0, label="a"); b = a * a + a; b.label = "b"
     >>> frames = backward_frames(b)
-    >>> len(frames)  # the seed, then + and *
+    >>> len(frames)  # the start, then + and *
     3
     >>> print(frames[1].text)
     a   = leaf     data 2  grad 1 so far (1 of 3 contributions)

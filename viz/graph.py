@@ -24,7 +24,7 @@ _INFIX = {"+", "*", "**"}
 _GREY = "#b0b7c3"
 _MERGE = "#d97706"  # where gradients from several edges add up
 _PATH = "#dc2626"
-_NEURON = re.compile(r"^O_(\d+|\{[^{}]*\})(\[\d+\])?$")  # the seed's neuron outputs O_kj
+_NEURON = re.compile(r"^O_(\d+|\{[^{}]*\})(\[\d+\])?$")  # the notes' neuron outputs O_kj
 EdgeKey = tuple[Value, Value, int | None]  # (child, parent, operand slot or None)
 Token = tuple[str, str]  # a piece of a caption: its HTML and its plain text
 _FILL = {"param": "#dbeafe", "const": "#f3f4f6", "root": "#fef3c7", "inner": "#ffffff"}
@@ -566,7 +566,7 @@ def draw_paths(
 
     At ``level="op"`` everything off the paths is grey. At ``level="neuron"`` only the
     labelled Values on the paths are drawn (``L``, ``O_kj``, ``w^k_ij``), each edge with
-    the neuron-level derivative such as dO_31/dO_21, as in the seed's formula. The caption
+    the neuron-level derivative such as dO_31/dO_21, as in the notes' formula. The caption
     is the ledger of :func:`viz.explain` at that level. ``max_nodes`` bounds the op-level
     drawing (the whole graph); a neuron-level one is bounded by ``max_paths``.
 

@@ -1,4 +1,4 @@
-"""``draw_network``: an ``nn.MLP`` as the seed draws it, inputs and neurons in columns.
+"""``draw_network``: an ``nn.MLP`` as the notes draw it, inputs and neurons in columns.
 
 Each edge is one weight ``w^k_ij`` with its value and, after a backward pass, its
 gradient; the colour gives the sign (blue +, orange -) and the width the magnitude.

@@ -72,7 +72,7 @@ class Contribution:
 
 @dataclass(frozen=True)
 class BackwardStep:
-    """The state of the backward pass after step ``index`` (0: only the seed, 1 at the root).
+    """The state of the backward pass after step ``index`` (0: only the start, 1 at the root).
 
     ``node`` is the node just processed (None at step 0) and ``sent`` what it passed to
     each operand. ``grads`` holds every node's grad so far (None: nothing arrived yet),
@@ -169,7 +169,7 @@ def level_edges(root: Value, level: Level) -> tuple[list[Value], Edges]:
 
 
 def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:
-    """The backward pass from ``root`` as data: the seed, then one step per node processed.
+    """The backward pass from ``root`` as data: the start, then one step per node processed.
 
     Nodes are processed in reversed topological order, as ``root.backward()`` does; nodes
     that send nothing (leaves, constants) get no step. The last step's grads are what
@@ -177,8 +177,8 @@ def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:
 
     >>> a = Value(2.0, label="a"); b = a * a + a; b.label = "b"
     >>> steps = backward_steps(b)
-    >>> [s.node.label if s.node else "seed" for s in steps]
-    ['seed', 'b', '']
+    >>> [s.node.label if s.node else "start" for s in steps]
+    ['start', 'b', '']
     >>> [round(c.value, 3) for c in steps[2].sent]  # the * sends grad 1 times 2, twice
     [2.0, 2.0]
     >>> steps[1].grads[a], len(steps[1].to_come[a]), steps[2].grads[a]
