@@ -20,12 +20,12 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' headless Chromium
 from browser import chromium  # noqa: E402
 
 
-def seed_example_paths() -> None:
+def chain_rule_example() -> None:
     """The notes' rule dh/dx = dh/dF * dF/dx + dh/dg * dg/dx, as a graph."""
     h = seed_example()
     x = next(v for v in topological_order(h) if v.label == "x")
     h.backward()
-    viz.draw_paths(h, x).render(outfile=HERE / "seed-example.png", cleanup=True)
+    viz.draw_paths(h, x).render(outfile=HERE / "chain-rule-example.png", cleanup=True)
 
 
 def network() -> None:
@@ -60,7 +60,7 @@ def backward_neuron() -> None:
 
 
 if __name__ == "__main__":
-    seed_example_paths()
+    chain_rule_example()
     network()
     explorer()
     backward_neuron()

@@ -45,7 +45,7 @@ def test_the_commands_the_readme_names_exist() -> None:
         "run",
         ".ci/run",
         "benchmarks/run.py",
-        "docs/seed-example.png",
+        "docs/chain-rule-example.png",
         "docs/network.png",
     ):
         assert path in text
