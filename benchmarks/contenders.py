@@ -139,13 +139,14 @@ class ObjectEngine:
         ``on_epoch()`` after each. Returns the parameters in ``NetProblem.flat`` order.
         """
         weights = [[[self.leaf(w) for w in row] for row in layer] for layer in problem.weights]
-        biases = [[self.leaf(b) for b in layer] for layer in problem.biases]
-        params = net_flat(weights, biases if problem.bias else None)
+        biases = (
+            [[self.leaf(b) for b in layer] for layer in problem.biases] if problem.bias else None
+        )
+        params = net_flat(weights, biases)
         for _ in range(epochs):
             loss = None
             for x, targets in zip(problem.X, problem.Y, strict=True):
-                outputs = net_outputs(weights, biases if problem.bias else None, x)
-                for out, y in zip(outputs, targets, strict=True):
+                for out, y in zip(net_outputs(weights, biases, x), targets, strict=True):
                     error = out - y
                     loss = error * error if loss is None else loss + error * error
             self.backward(loss)
@@ -160,8 +161,8 @@ def nn_train(
     """chainrule's own API: ``nn.train`` on an ``nn.MLP`` holding the problem's weights.
 
     Everything a user's call runs is inside: ``engine="compiled"`` traces the sample loss
-    (nn.batched.BatchedLoss) before the first epoch, and nn.train ends by computing the
-    final loss.
+    (nn.batched.BatchedLoss) before the first epoch, and whatever nn.train does after
+    the last epoch is timed too.
     """
     try:
         import nn
@@ -557,6 +558,11 @@ class Compiled:
 # --- batched MLP training: PyTorch tensors, and numpy by hand --------------------------
 
 
+def flat_arrays(weights: list[Any], biases: list[Any] | None) -> list[float]:
+    """The parameters held in torch tensors or numpy arrays, in ``NetProblem.flat`` order."""
+    return net_flat([W.tolist() for W in weights], [b.tolist() for b in biases] if biases else None)
+
+
 class TorchBatched:
     """PyTorch on the CPU with float64 tensors over the whole batch, one thread."""
 
@@ -598,9 +604,7 @@ class TorchBatched:
                     p -= problem.learning_rate * p.grad
                     p.grad = None
             on_epoch()
-        return net_flat(
-            [W.tolist() for W in weights], [b.tolist() for b in biases] if biases else None
-        )
+        return flat_arrays(weights, biases)
 
 
 class NumpyByHand:
@@ -644,9 +648,7 @@ class NumpyByHand:
                 if biases is not None:
                     biases[k] -= lr * dz.sum(axis=0)
             on_epoch()
-        return net_flat(
-            [W.tolist() for W in weights], [b.tolist() for b in biases] if biases else None
-        )
+        return flat_arrays(weights, biases)
 
 
 def make(name: str) -> Any:

@@ -75,6 +75,10 @@ class NetRun:
     slow_samples: int | None = None
     samples: int | None = None  # only smoke mode takes a subset for every contender
 
+    def __post_init__(self) -> None:
+        if self.slow_epochs < 2:  # the mean epoch runs from the first epoch's end
+            raise ValueError(f"{self.network}: time at least 2 epochs, not {self.slow_epochs}")
+
     def requests(self, net_epochs: int) -> dict[str, dict[str, Any]]:
         """What each contender is asked to run: epochs and samples (None: all)."""
         fast = {"epochs": net_epochs, "samples": self.samples}
@@ -318,7 +322,7 @@ def run_nets(plan: Plan, workers: dict[str, Worker]) -> dict[str, Any]:
         problem = net_problem(network, SEED, real)
         path = str(Path(folder) / f"{network.name}.json")
         Path(path).write_text(json.dumps(dataclasses.asdict(problem)))
-        check_samples = net_run.requests(plan.net_epochs)[SLOW_NET[0]]["samples"]
+        check_samples = net_run.slow_samples or net_run.samples  # None: all
         progress(f"MLP training, {network.shape}, {network.samples:,} samples")
         # The cross-check first: it also warms every worker up (imports, first calls).
         check = {
