@@ -276,10 +276,11 @@ def stand_in_data(network: Network, seed: int) -> tuple[list[list[float]], list[
     rng = random.Random(seed)
     n, nin, nout = network.samples, network.sizes[0], network.sizes[-1]
     if network.name == "moons":
-        # micrograd's demo data (sklearn's make_moons): two interleaved half circles.
+        # micrograd's demo data (sklearn's make_moons): two interleaved half circles,
+        # taking turns so that the first samples hold both classes.
         X, Y = [], []
         for s in range(n):
-            upper = s < n // 2
+            upper = s % 2 == 0
             t = math.pi * rng.random()
             x = (math.cos(t), math.sin(t)) if upper else (1.0 - math.cos(t), 0.5 - math.sin(t))
             X.append([x[0] + rng.gauss(0.0, 0.1), x[1] + rng.gauss(0.0, 0.1)])
