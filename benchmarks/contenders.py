@@ -9,9 +9,10 @@ library at the top.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
-from workloads import ADD, EXP, MUL, TANH, DagSpec, MlpProblem, flat_weights
+from workloads import ADD, EXP, MUL, TANH, DagSpec, MlpProblem, NetProblem, flat_weights, net_flat
 
 
 class Unavailable(Exception):
@@ -37,18 +38,31 @@ def build_objects(leaves: list[Any], records: list[tuple[int, int, int]]) -> lis
     return nodes
 
 
-def mlp_output(weights: list[list[list[Any]]], x: list[Any]) -> Any:
-    """The 4-3-2-1 tanh MLP's output for one sample, written as a user would."""
+def net_outputs(
+    weights: list[list[list[Any]]], biases: list[list[Any]] | None, x: list[Any]
+) -> list[Any]:
+    """A tanh MLP's outputs for one sample, written as a user would.
+
+    ``weights[k][i][j]`` goes from neuron i of layer k to neuron j of layer k+1;
+    ``biases[k][j]``, if given, is added last.
+    """
     activations = x
-    for layer in weights:
+    for k, layer in enumerate(weights):
         outputs = []
         for j in range(len(layer[0])):
             z = layer[0][j] * activations[0]
             for i in range(1, len(layer)):
                 z = z + layer[i][j] * activations[i]
+            if biases is not None:
+                z = z + biases[k][j]
             outputs.append(z.tanh())
         activations = outputs
-    return activations[0]
+    return activations
+
+
+def mlp_output(weights: list[list[list[Any]]], x: list[Any]) -> Any:
+    """The 4-3-2-1 tanh MLP's output for one sample (no biases)."""
+    return net_outputs(weights, None, x)[0]
 
 
 def mlp_loss(weights: list[list[list[Any]]], problem: MlpProblem) -> Any:
@@ -116,6 +130,61 @@ class ObjectEngine:
     def mlp_weights(self, state: Any) -> list[float]:
         return [self.data(w) for layer in state for row in layer for w in row]
 
+    def net_train(
+        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None]
+    ) -> list[float]:
+        """A fresh model from the problem's weights, trained ``epochs`` epochs by hand.
+
+        Every epoch builds the loss over all samples, runs backward and updates; calls
+        ``on_epoch()`` after each. Returns the parameters in ``NetProblem.flat`` order.
+        """
+        weights = [[[self.leaf(w) for w in row] for row in layer] for layer in problem.weights]
+        biases = (
+            [[self.leaf(b) for b in layer] for layer in problem.biases] if problem.bias else None
+        )
+        params = net_flat(weights, biases)
+        for _ in range(epochs):
+            loss = None
+            for x, targets in zip(problem.X, problem.Y, strict=True):
+                for out, y in zip(net_outputs(weights, biases, x), targets, strict=True):
+                    error = out - y
+                    loss = error * error if loss is None else loss + error * error
+            self.backward(loss)
+            self.descend(params, problem.learning_rate)
+            on_epoch()
+        return [self.data(p) for p in params]
+
+
+def nn_train(
+    problem: NetProblem, epochs: int, on_epoch: Callable[[], None], engine: str
+) -> list[float]:
+    """chainrule's own API: ``nn.train`` on an ``nn.MLP`` holding the problem's weights.
+
+    Everything a user's call runs is inside: ``engine="compiled"`` traces the sample loss
+    (nn.batched.BatchedLoss) before the first epoch, and whatever nn.train does after
+    the last epoch is timed too.
+    """
+    try:
+        import nn
+    except ImportError as error:
+        raise Unavailable(f"nn is not importable: {error}") from None
+    model = nn.MLP(problem.sizes[0], problem.sizes[1:], bias=problem.bias, init="zeros")
+    params = model.parameters()
+    for p, w in zip(params, problem.flat(), strict=True):
+        p.data = w
+    nn.train(
+        model,
+        problem.X,
+        problem.Y,
+        lr=problem.learning_rate,
+        tol=0.0,  # never stop early: exactly ``epochs`` epochs
+        max_epochs=epochs,
+        progress=False,
+        engine=engine,
+        callback=lambda epoch, history: on_epoch(),
+    )
+    return [p.data for p in params]
+
 
 class Chainrule(ObjectEngine):
     """chainrule's interpreted engine, ``autograd.Value``."""
@@ -131,6 +200,11 @@ class Chainrule(ObjectEngine):
 
     def leaf(self, x: float) -> Any:
         return self.Value(x)
+
+    def net_train(
+        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None]
+    ) -> list[float]:
+        return nn_train(problem, epochs, on_epoch, engine="interpreted")
 
     def version(self) -> str:
         """The commit, and "+changes" when autograd/ differs from it (editable install)."""
@@ -475,6 +549,107 @@ class Compiled:
     def mlp_weights(self, state: Any) -> list[float]:
         return list(state[1])
 
+    def net_train(
+        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None]
+    ) -> list[float]:
+        return nn_train(problem, epochs, on_epoch, engine="compiled")
+
+
+# --- batched MLP training: PyTorch tensors, and numpy by hand --------------------------
+
+
+def flat_arrays(weights: list[Any], biases: list[Any] | None) -> list[float]:
+    """The parameters held in torch tensors or numpy arrays, in ``NetProblem.flat`` order."""
+    return net_flat([W.tolist() for W in weights], [b.tolist() for b in biases] if biases else None)
+
+
+class TorchBatched:
+    """PyTorch on the CPU with float64 tensors over the whole batch, one thread."""
+
+    name = "torch-batched"
+
+    def __init__(self) -> None:
+        try:
+            import torch
+        except ImportError as error:
+            raise Unavailable(f"torch is not importable: {error}") from None
+        torch.set_num_threads(1)
+        self.torch = torch
+
+    def version(self) -> str:
+        return str(self.torch.__version__)
+
+    def net_train(
+        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None]
+    ) -> list[float]:
+        """Matrix products, autograd's backward, and the update under no_grad."""
+        torch = self.torch
+
+        def tensor(values: Any, grad: bool = False) -> Any:
+            return torch.tensor(values, dtype=torch.float64, requires_grad=grad)
+
+        weights = [tensor(w, grad=True) for w in problem.weights]
+        biases = [tensor(b, grad=True) for b in problem.biases] if problem.bias else None
+        params = weights + (biases or [])
+        X, Y = tensor(problem.X), tensor(problem.Y)
+        for _ in range(epochs):
+            a = X
+            for k, W in enumerate(weights):
+                z = a @ W
+                a = torch.tanh(z if biases is None else z + biases[k])
+            loss = ((a - Y) ** 2).sum()
+            loss.backward()
+            with torch.no_grad():
+                for p in params:
+                    p -= problem.learning_rate * p.grad
+                    p.grad = None
+            on_epoch()
+        return flat_arrays(weights, biases)
+
+
+class NumpyByHand:
+    """The floor of batched training: forward and backward written out with numpy."""
+
+    name = "numpy"
+
+    def __init__(self) -> None:
+        try:
+            import numpy
+        except ImportError as error:
+            raise Unavailable(f"numpy is not importable: {error}") from None
+        self.np = numpy
+
+    def version(self) -> str:
+        return str(self.np.__version__)
+
+    def net_train(
+        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None]
+    ) -> list[float]:
+        """Backpropagation by hand: dL/dz = dL/da * (1 - a^2), dL/dW = a_prev^T dL/dz."""
+        np = self.np
+        weights = [np.array(w, dtype=np.float64) for w in problem.weights]
+        biases = [np.array(b, dtype=np.float64) for b in problem.biases] if problem.bias else None
+        X, Y = np.array(problem.X, dtype=np.float64), np.array(problem.Y, dtype=np.float64)
+        lr = problem.learning_rate
+        for _ in range(epochs):
+            activations = [X]
+            for k, W in enumerate(weights):
+                z = activations[-1] @ W
+                if biases is not None:
+                    z += biases[k]
+                activations.append(np.tanh(z))
+            delta = 2.0 * (activations[-1] - Y)  # dL/d(output) of sum (yhat - y)^2
+            for k in reversed(range(len(weights))):
+                a = activations[k + 1]
+                dz = delta * (1.0 - a * a)
+                if k:
+                    delta = dz @ weights[k].T  # with the weights before this update
+                weights[k] -= lr * (activations[k].T @ dz)
+                if biases is not None:
+                    biases[k] -= lr * dz.sum(axis=0)
+            on_epoch()
+        return flat_arrays(weights, biases)
+
 
 def make(name: str) -> Any:
     """The adapter called ``name``; raises Unavailable with the reason if it cannot run."""
@@ -488,6 +663,10 @@ def make(name: str) -> Any:
         return Micrograd()
     if name == "torch":
         return Torch()
+    if name == "torch-batched":
+        return TorchBatched()
+    if name == "numpy":
+        return NumpyByHand()
     if name == "floor":
         return Floor()
     if name == "bare-python":

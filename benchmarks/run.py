@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import dataclasses
 import json
 import os
 import platform
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from workloads import NETWORKS, net_problem
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -48,7 +51,42 @@ NOTES = {
     "floor": "plain floats, flat tape of (op, i, j), forward loop then reverse loop",
     "bare-python": "chainrule's node layout, ops inline, no table or checks: pure Python's least",
     "bare-native": "bare-python compiled to C by mypyc: what a native node gives (not shipped)",
+    "torch-batched": "float64 tensors over the whole batch, matrix products, 1 thread",
+    "numpy": "forward and backward written by hand with matrix products, 1 BLAS thread",
 }
+# Every worker computes on one thread (torch.set_num_threads(1) too): the Python
+# contenders use one core, and a second thread on a shared 2-core machine measures the
+# neighbours.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@dataclass(frozen=True)
+class NetRun:
+    """How one MLP-training workload is timed.
+
+    The fast contenders train ``Plan.net_epochs`` epochs on the first ``samples`` samples
+    (all if None); the slow ones (``SLOW_NET``) ``slow_epochs`` epochs on the first
+    ``slow_samples`` (as many as the others if None). Missing epochs and samples are
+    estimated. The cross-check runs every contender on the slow contenders' samples.
+    """
+
+    network: str
+    slow_epochs: int
+    slow_samples: int | None = None
+    samples: int | None = None  # only smoke mode takes a subset for every contender
+
+    def __post_init__(self) -> None:
+        if self.slow_epochs < 2:  # the mean epoch runs from the first epoch's end
+            raise ValueError(f"{self.network}: time at least 2 epochs, not {self.slow_epochs}")
+
+    def requests(self, net_epochs: int) -> dict[str, dict[str, Any]]:
+        """What each contender is asked to run: epochs and samples (None: all)."""
+        fast = {"epochs": net_epochs, "samples": self.samples}
+        slow = {
+            "epochs": min(self.slow_epochs, net_epochs),
+            "samples": self.slow_samples or self.samples,
+        }
+        return {name: slow if name in SLOW_NET else fast for name in NET_CONTENDERS}
 
 
 @dataclass(frozen=True)
@@ -62,8 +100,13 @@ class Plan:
     depth_max: int
     memory_nodes: int
     train: bool
+    nets: tuple[NetRun, ...]
+    net_repeats: int
+    net_epochs: int  # the end-to-end run: this many epochs from a fresh model
+    check_epochs: int  # epochs before the weights are cross-checked
 
 
+FULL_NETS = (NetRun("iris", 20), NetRun("moons", 3), NetRun("digits", 3, 50))
 PLANS = {
     "full": Plan(
         ((10_000, 7), (100_000, 5), (1_000_000, 3)),
@@ -73,18 +116,47 @@ PLANS = {
         1_000_000,
         200_000,
         True,
+        FULL_NETS,
+        5,
+        20,
+        3,
     ),
     "quick": Plan(
-        ((10_000, 3), (100_000, 3), (1_000_000, 1)), (100_000, 3), True, 5, 1_000_000, 100_000, True
+        ((10_000, 3), (100_000, 3), (1_000_000, 1)),
+        (100_000, 3),
+        True,
+        5,
+        1_000_000,
+        100_000,
+        True,
+        FULL_NETS,
+        3,
+        20,
+        3,
     ),
-    "smoke": Plan(((2_000, 1),), (2_000, 1), False, 1, 5_000, 2_000, False),
+    "smoke": Plan(
+        ((2_000, 1),),
+        (2_000, 1),
+        False,
+        1,
+        5_000,
+        2_000,
+        False,
+        (NetRun("iris", 2, 30), NetRun("moons", 2, 20), NetRun("digits", 2, 10, 50)),
+        1,
+        2,
+        2,
+    ),
 }
 
 BARE = ("bare-python", "bare-native")
 TIMED = ("chainrule", "chainrule-compiled", "micrograd", "torch", "floor", *BARE)
 # The bare nodes have no constants, so no MLP: they are reference points for the DAG.
 MLP_CONTENDERS = (*TIMED[:2], "chainrule-compiled-batch", "micrograd", "torch", "floor")
-CONTENDERS = (*MLP_CONTENDERS, *BARE)
+# MLP training: chainrule through nn.train (engine="compiled", then "interpreted").
+NET_CONTENDERS = ("chainrule-compiled", "chainrule", "micrograd", "torch-batched", "numpy")
+SLOW_NET = ("chainrule", "micrograd")
+CONTENDERS = (*MLP_CONTENDERS, *BARE, "torch-batched", "numpy")
 
 
 # --- workers ----------------------------------------------------------------------------
@@ -212,18 +284,73 @@ class Contenders:
 
 
 def round_robin(
-    workers: dict[str, Worker], repeats: int, warmup: bool, **request: Any
+    workers: dict[str, Worker],
+    repeats: int,
+    warmup: bool,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    **request: Any,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each repeat asks every worker once, the starting worker rotating between repeats."""
+    """Each repeat asks every worker once, the starting worker rotating between repeats.
+
+    ``overrides[name]`` replaces parts of the request for that worker.
+    """
     names = list(workers)
+    requests = {name: {**request, **(overrides or {}).get(name, {})} for name in names}
     if warmup:
         for name in names:
-            workers[name].ask(**request)
+            workers[name].ask(**requests[name])
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for r in range(repeats):
         shift = r % len(names) if names else 0
         for name in names[shift:] + names[:shift]:
-            results[name].append(workers[name].ask(**request))
+            results[name].append(workers[name].ask(**requests[name]))
+    return results
+
+
+def run_nets(plan: Plan, workers: dict[str, Worker]) -> dict[str, Any]:
+    """Each network's training, round robin, then the cross-check of its weights."""
+    folder = tempfile.mkdtemp(prefix="chainrule-bench-nets-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    results = {}
+    for net_run in plan.nets:
+        network = NETWORKS[net_run.network]
+        data = {"skipped": "chainrule's worker is not running"}
+        if "chainrule" in workers:
+            data = workers["chainrule"].ask(task="net_data", network=network.name)
+        why_stand_in = data.get("skipped") or data.get("error")
+        real = None if why_stand_in else (data["X"], data["Y"], data["source"])
+        problem = net_problem(network, SEED, real)
+        path = str(Path(folder) / f"{network.name}.json")
+        Path(path).write_text(json.dumps(dataclasses.asdict(problem)))
+        check_samples = net_run.slow_samples or net_run.samples  # None: all
+        progress(f"MLP training, {network.shape}, {network.samples:,} samples")
+        # The cross-check first: it also warms every worker up (imports, first calls).
+        check = {
+            name: [
+                worker.ask(
+                    task="net", problem=path, epochs=plan.check_epochs, samples=check_samples
+                )
+            ]
+            for name, worker in workers.items()
+        }
+        runs = round_robin(
+            workers,
+            plan.net_repeats,
+            False,
+            net_run.requests(plan.net_epochs),
+            task="net",
+            problem=path,
+        )
+        results[network.name] = {
+            "source": problem.source,
+            "why_stand_in": why_stand_in or "",
+            "samples": network.samples,
+            "net_epochs": plan.net_epochs,
+            "check_epochs": plan.check_epochs,
+            "check_samples": check_samples or network.samples,
+            "runs": runs,
+            "check": check,
+        }
     return results
 
 
@@ -251,6 +378,7 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
     """Every workload of the plan; the raw results as a JSON-able dict."""
     plan = PLANS[mode]
     contenders = Contenders()
+    contenders.env.update(ONE_THREAD)
     if revision:
         folder, commit = snapshot(revision)
         contenders.env["PYTHONPATH"] = folder
@@ -277,12 +405,14 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
     workers = contenders.start(CONTENDERS)
     dag_workers = {name: w for name, w in workers.items() if name in TIMED}
     mlp_workers = {name: w for name, w in workers.items() if name in MLP_CONTENDERS}
+    net_workers = {name: workers[name] for name in NET_CONTENDERS if name in workers}
     try:
-        # The MLP first, while the workers hold no big DAG for the collector to traverse.
+        # The MLPs first, while the workers hold no big DAG for the collector to traverse.
         progress("MLP epoch")
         results["mlp"] = round_robin(
             mlp_workers, plan.mlp_repeats, plan.warmup, task="mlp", seed=SEED, samples=100
         )
+        results["nets"] = run_nets(plan, net_workers)
         for nodes, repeats in plan.dag_sizes:
             progress(f"DAG, {nodes:,} nodes")
             results["dag"][str(nodes)] = round_robin(
@@ -375,6 +505,19 @@ def cross_check(results: dict[str, Any]) -> list[str]:
             )
         )
     groups.append(("MLP epochs (weights after ten steps)", first_checksums(results["mlp"])))
+    for name, net in results.get("nets", {}).items():
+        label = (
+            f"MLP training, {NETWORKS[name].shape} (weights after {net['check_epochs']} epochs "
+            f"on {net['check_samples']:,} samples)"
+        )
+        groups.append((label, first_checksums(net["check"])))
+        for (epochs, samples), names in alike(net["runs"]).items():
+            if len(names) > 1:
+                label = (
+                    f"MLP training, {NETWORKS[name].shape} (the timed runs: weights after "
+                    f"{epochs} epochs on {samples:,} samples)"
+                )
+                groups.append((label, first_checksums({n: net["runs"][n] for n in names})))
     if results.get("train"):
         trained = {f"engine={e}": [t] for e, t in results["train"].items()}
         groups.append(("demo training (final weights)", first_checksums(trained)))
@@ -599,6 +742,126 @@ def train_table(results: dict[str, Any]) -> str:
     return table(header, rows)
 
 
+def significant(x: float) -> str:
+    """Three significant digits, thousands separated: 0.0213, 6.12, 30.4, 3,040."""
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 1:
+        return f"{x:.{1 if x >= 10 else 2}f}"
+    return f"{x:.3g}"
+
+
+def net_times(run: dict[str, Any], net: dict[str, Any]) -> tuple[float, float, bool]:
+    """One run's ms per epoch and end-to-end ms for the whole workload; estimated or not.
+
+    A run on fewer samples is scaled by the samples (the cost of an epoch is linear in
+    them); one of fewer epochs gets the missing epochs added at its mean epoch time.
+    """
+    scale = net["samples"] / run["samples"]
+    missing = net["net_epochs"] - run["epochs"]
+    total = run["total_ns"] + missing * run["epoch_ns"]
+    return run["epoch_ns"] * scale / 1e6, total * scale / 1e6, scale != 1 or missing > 0
+
+
+def net_heading(results: dict[str, Any]) -> str:
+    epochs = next(iter(results["nets"].values()))["net_epochs"]
+    return (
+        "## MLP training, full-batch gradient descent: ms per epoch / end to end, ms "
+        f"({epochs} epochs from a fresh model)"
+    )
+
+
+def net_row_label(name: str, net: dict[str, Any]) -> str:
+    network = NETWORKS[name]
+    biases = " + biases" if network.bias else ""
+    stand_in = " (seeded stand-in)" if net["source"].startswith("stand-in") else ""
+    return f"{network.shape}{biases}, {network.title}{stand_in}, {network.samples:,}"
+
+
+def alike(runs_by_name: dict[str, list[dict[str, Any]]]) -> dict[tuple[int, int], list[str]]:
+    """The contenders that ran the same (epochs, samples), by those two numbers."""
+    groups: dict[tuple[int, int], list[str]] = {}
+    for name, runs in runs_by_name.items():
+        if runs and "checksum" in runs[0]:
+            groups.setdefault((runs[0]["epochs"], runs[0]["samples"]), []).append(name)
+    return groups
+
+
+def net_table(results: dict[str, Any]) -> str:
+    """A row per network, a column per contender: "ms per epoch / end-to-end ms"."""
+    compiled, torch = "chainrule-compiled", "torch-batched"
+    header = ["network, samples", *NET_CONTENDERS, f"{compiled} ÷ {torch}", "how"]
+    rows = []
+    for name, net in results["nets"].items():
+        cells = []
+        for contender in NET_CONTENDERS:
+            runs = [r for r in net["runs"].get(contender, []) if "total_ns" in r]
+            if not runs:
+                cells.append("not run" if contender in results["unavailable"] else "failed")
+                continue
+            times = [net_times(run, net) for run in runs]
+            mark = "≈ " if times[0][2] else ""
+            epoch = statistics.median(t[0] for t in times)
+            total = statistics.median(t[1] for t in times)
+            cells.append(f"{mark}{significant(epoch)} / {mark}{significant(total)}")
+        by_name = net["runs"]
+        cells.append(
+            " / ".join(
+                ratio(paired_ratio(by_name.get(compiled, []), by_name.get(torch, []), key))
+                for key in ("epoch_ns", "total_ns")
+            )
+        )
+        rows.append([net_row_label(name, net), *cells, estimate_notes(net)])
+    return table(header, rows)
+
+
+def estimate_notes(net: dict[str, Any]) -> str:
+    """How the cells marked ≈ were estimated, for each group of contenders run alike."""
+    notes = []
+    for (epochs, samples), names in alike(net["runs"]).items():
+        parts = []
+        if samples != net["samples"]:
+            scale = net["samples"] / samples
+            parts.append(f"timed on the first {samples:,} samples, times scaled by {scale:.4g}")
+        if epochs < net["net_epochs"]:
+            parts.append(
+                f"{epochs} epochs timed, end to end = that run + "
+                f"{net['net_epochs'] - epochs} times its mean epoch"
+            )
+        if parts:
+            notes.append(f"{', '.join(names)}: {'; '.join(parts)}.")
+    return " ".join(notes)
+
+
+def net_notes(results: dict[str, Any]) -> str:
+    """Where each network's data came from, what failed, and where compiled time goes."""
+    lines = []
+    for name, net in results["nets"].items():
+        shape = NETWORKS[name].shape
+        source = net["source"]
+        if net["why_stand_in"] and name != "moons":
+            source += f" (the real data set was not used: {net['why_stand_in']})"
+        lines.append(f"{shape}: {source}; learning rate {NETWORKS[name].learning_rate:g}.")
+        compiled = [r for r in net["runs"].get("chainrule-compiled", []) if "total_ns" in r]
+        if compiled:
+            total = statistics.median(r["total_ns"] for r in compiled) / 1e6
+            before = statistics.median(r["until_first_epoch_ns"] for r in compiled) / 1e6
+            after = statistics.median(r["after_last_epoch_ns"] for r in compiled) / 1e6
+            lines.append(
+                f"{shape}, chainrule-compiled end to end: {significant(total)} ms, of which "
+                f"{significant(before)} ms until the first epoch ends (the model, tracing, the "
+                f"first epoch) and {significant(after)} ms after the last (nn.train's final loss)."
+            )
+        for contender in NET_CONTENDERS:
+            why = problem(net["runs"].get(contender, []) + net["check"].get(contender, []))
+            if why:
+                lines.append(f"{shape}, {contender} failed: {why}")
+    for contender in NET_CONTENDERS:
+        if contender in results["unavailable"]:
+            lines.append(f"{contender}: not run: {results['unavailable'][contender]}")
+    return "\n".join(f"- {line}" for line in lines)
+
+
 def report(results: dict[str, Any]) -> str:
     meta = results["meta"]
     parts = [
@@ -627,6 +890,9 @@ def report(results: dict[str, Any]) -> str:
         "## The seed's 4-3-2-1 tanh MLP, 100 samples, one epoch of full-batch gradient "
         "descent (mean of 10 consecutive epochs)",
         mlp_table(results),
+        net_heading(results),
+        net_table(results),
+        net_notes(results),
         "## The demo's training to convergence",
         train_table(results),
         "## Gradient cross-check",

@@ -19,7 +19,7 @@ import tracemalloc
 from typing import Any
 
 from contenders import Unavailable, make
-from workloads import DagSpec, checksum, dag_spec, mlp_problem
+from workloads import DagSpec, NetProblem, checksum, dag_spec, mlp_problem, one_hot
 
 _specs: dict[tuple[int, int], DagSpec] = {}
 
@@ -209,6 +209,73 @@ def mlp(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
     return {"total_ns": elapsed, "checksum": checksum(engine.mlp_weights(state))}
 
 
+_net_problems: dict[str, NetProblem] = {}
+
+
+def net(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Train a fresh model from a problem file for some epochs, on all or the first samples.
+
+    Times the whole call (the end-to-end time) and notes when each epoch ends: the mean
+    epoch is taken from the end of the first epoch to the end of the last, so it leaves
+    out set-up (tracing) and the first epoch's warm-up.
+    """
+    path = request["problem"]
+    if path not in _net_problems:
+        _net_problems.clear()
+        with open(path) as f:
+            _net_problems[path] = NetProblem(**json.load(f))
+    problem = _net_problems[path]
+    if request.get("samples"):
+        problem = problem.first(request["samples"])
+    clock = time.perf_counter_ns
+    ends: list[int] = []
+    gc.collect()
+    start = clock()
+    weights = engine.net_train(problem, request["epochs"], lambda: ends.append(clock()))
+    total = clock() - start
+    if len(ends) != request["epochs"]:
+        raise RuntimeError(f"{len(ends)} epochs ran, {request['epochs']} were asked for")
+    return {
+        "total_ns": total,
+        "epoch_ns": (ends[-1] - ends[0]) / (len(ends) - 1) if len(ends) > 1 else None,
+        "until_first_epoch_ns": ends[0] - start,
+        "after_last_epoch_ns": start + total - ends[-1],
+        "epochs": len(ends),
+        "samples": len(problem.X),
+        "checksum": checksum(weights),
+    }
+
+
+def net_data(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """The real data of a training workload from chainrule's nn, if it has them."""
+    try:
+        import nn
+    except ImportError as error:
+        raise Unavailable(f"nn is not importable: {error}") from None
+    if request["network"] == "iris":
+        iris = nn.iris_binary()
+        return {
+            "X": iris.X,
+            "Y": [[y] for y in iris.y],
+            "source": "Iris: nn.iris_binary(), standardised, setosa +1 and the others -1",
+        }
+    if request["network"] == "digits":
+        if not hasattr(nn, "load_digits"):
+            raise Unavailable("this nn has no load_digits()")
+        digits = nn.load_digits()
+        X, y = digits.X, digits.y
+        # Class codes become one-hot -1/+1 rows; pixels (0..16) are scaled to [0, 1].
+        Y = [one_hot(int(c), 10) if isinstance(c, (int, float)) else list(c) for c in y]
+        top = max(max(row) for row in X)
+        scale = top if top > 1.0 else 1.0
+        return {
+            "X": [[float(v) / scale for v in row] for row in X],
+            "Y": Y,
+            "source": "digits: nn.load_digits()" + (f", pixels / {scale:g}" if scale > 1 else ""),
+        }
+    raise Unavailable(f"no real data set for {request['network']}")
+
+
 def train(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
     """The demo's training to convergence through nn.train, with the demo's settings."""
     try:
@@ -243,7 +310,15 @@ def train(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-TASKS = {"dag": dag, "memory": memory, "depth": depth, "mlp": mlp, "train": train}
+TASKS = {
+    "dag": dag,
+    "memory": memory,
+    "depth": depth,
+    "mlp": mlp,
+    "train": train,
+    "net": net,
+    "net_data": net_data,
+}
 
 
 def main() -> None:

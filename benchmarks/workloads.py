@@ -6,10 +6,12 @@ environments (micrograd's), which have neither numpy nor chainrule installed.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
 from dataclasses import dataclass
+from typing import Any
 
 # Op codes of a DAG record (op, i, j); a unary op ignores j.
 ADD, MUL, TANH, EXP = 0, 1, 2, 3
@@ -156,3 +158,142 @@ def checksum(values: list[float]) -> list[float]:
     """Three numbers that change if any value changes: sum, sum of |.|, weighted sum."""
     weighted = sum(v * ((k * 2654435761) % 1000 + 1) / 1000.0 for k, v in enumerate(values))
     return [math.fsum(values), math.fsum(abs(v) for v in values), weighted]
+
+
+# --- MLP training (issue 12): three networks, full-batch gradient descent -------------
+
+
+@dataclass(frozen=True)
+class Network:
+    """An MLP-training workload: tanh on every layer, loss sum (yhat - y)^2, full batch.
+
+    ``stand_in`` says what :func:`stand_in_data` generates when the real data set is not
+    available (the moons always come from it: micrograd's demo draws them at random).
+    """
+
+    name: str
+    title: str
+    sizes: tuple[int, ...]
+    bias: bool
+    samples: int
+    learning_rate: float
+    stand_in: str
+
+    @property
+    def shape(self) -> str:
+        return "-".join(str(n) for n in self.sizes)
+
+
+NETWORKS = {
+    "iris": Network(
+        "iris", "Iris", (4, 3, 2, 1), False, 150, 0.01, "seeded Gaussian inputs, ±1 teacher"
+    ),
+    "moons": Network(
+        "moons", "moons", (2, 16, 16, 1), True, 100, 0.01, "seeded two moons, noise 0.1"
+    ),
+    "digits": Network(
+        "digits", "digits", (64, 16, 10), True, 1797, 0.001, "seeded random pixels and classes"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class NetProblem:
+    """One network's starting point and data, identical in every worker.
+
+    ``weights[k][i][j]`` is the weight of layer k+1 from neuron i to neuron j,
+    ``biases[k][j]`` the bias of neuron j (all zero-length lists without biases); ``Y``
+    holds one row of targets per sample, one target per output.
+    """
+
+    network: str
+    sizes: list[int]
+    bias: bool
+    weights: list[list[list[float]]]
+    biases: list[list[float]]
+    X: list[list[float]]
+    Y: list[list[float]]
+    learning_rate: float
+    source: str
+
+    def first(self, samples: int) -> NetProblem:
+        """The same problem on the first ``samples`` samples only."""
+        return dataclasses.replace(self, X=self.X[:samples], Y=self.Y[:samples])
+
+    def flat(self) -> list[float]:
+        """Every parameter in ``nn.MLP.parameters()`` order: neuron by neuron, weights then bias."""
+        return net_flat(self.weights, self.biases if self.bias else None)
+
+
+def net_flat(weights: list[list[list[Any]]], biases: list[list[Any]] | None) -> list[Any]:
+    """Parameters layer by layer, neuron j by neuron, its weights w[i][j] then its bias."""
+    flat = []
+    for k, layer in enumerate(weights):
+        for j in range(len(layer[0])):
+            flat += [row[j] for row in layer]
+            if biases is not None:
+                flat.append(biases[k][j])
+    return flat
+
+
+def net_problem(
+    network: Network,
+    seed: int,
+    data: tuple[list[list[float]], list[list[float]], str] | None = None,
+) -> NetProblem:
+    """Seeded initial weights (uniform, scaled by 1/sqrt(fan-in)) on ``data`` or a stand-in.
+
+    ``data`` is ``(X, Y, where it comes from)``; without it the seeded stand-in is used.
+    """
+    rng = random.Random(seed)
+    weights, biases = [], []
+    for nin, nout in itertools.pairwise(network.sizes):
+        scale = 1.0 / math.sqrt(nin)
+        weights.append([[rng.uniform(-scale, scale) for _ in range(nout)] for _ in range(nin)])
+        biases.append([rng.uniform(-scale, scale) for _ in range(nout)] if network.bias else [])
+    if data is None:
+        X, Y = stand_in_data(network, seed + 1)
+        source = f"stand-in: {network.stand_in}"
+    else:
+        X, Y, source = data
+    if len(X) != network.samples or any(len(row) != network.sizes[0] for row in X):
+        raise ValueError(f"{network.name}: data of the wrong shape from {source}")
+    return NetProblem(
+        network.name,
+        list(network.sizes),
+        network.bias,
+        weights,
+        biases,
+        X,
+        Y,
+        network.learning_rate,
+        source,
+    )
+
+
+def stand_in_data(network: Network, seed: int) -> tuple[list[list[float]], list[list[float]]]:
+    """Seeded data of the network's shape: rows of inputs, rows of -1/+1 targets."""
+    rng = random.Random(seed)
+    n, nin, nout = network.samples, network.sizes[0], network.sizes[-1]
+    if network.name == "moons":
+        # micrograd's demo data (sklearn's make_moons): two interleaved half circles,
+        # taking turns so that the first samples hold both classes.
+        X, Y = [], []
+        for s in range(n):
+            upper = s % 2 == 0
+            t = math.pi * rng.random()
+            x = (math.cos(t), math.sin(t)) if upper else (1.0 - math.cos(t), 0.5 - math.sin(t))
+            X.append([x[0] + rng.gauss(0.0, 0.1), x[1] + rng.gauss(0.0, 0.1)])
+            Y.append([1.0 if upper else -1.0])
+        return X, Y
+    if network.name == "digits":
+        # 8x8 images with pixels 0..16 scaled to [0, 1], and a one-hot -1/+1 class.
+        X = [[rng.randint(0, 16) / 16.0 for _ in range(nin)] for _ in range(n)]
+        return X, [one_hot(rng.randrange(nout), nout) for _ in range(n)]
+    X = [[rng.gauss(0.0, 1.0) for _ in range(nin)] for _ in range(n)]
+    return X, [[1.0 if x[0] - 0.5 * x[1] + 0.25 * x[2] > 0.0 else -1.0] for x in X]
+
+
+def one_hot(label: int, classes: int) -> list[float]:
+    """+1 at ``label``, -1 elsewhere: targets for tanh outputs."""
+    return [1.0 if c == label else -1.0 for c in range(classes)]
