@@ -123,6 +123,7 @@ def fit(
     max_epochs: int,
     optimizer: str = "gd",
     task: str = "auto",
+    batch_size: int | None = None,
 ) -> nn.History:
     """Gradient descent w_new = w_old - lr * dL/dw until w_new ~= w_old, with a progress bar.
 
@@ -130,11 +131,21 @@ def fit(
     was measured.
     """
     print(f"Training: w_new = w_old - {lr:g} * dL/dw until max |w_new - w_old| < {tol:g} ", end="")
-    print(f"(at most {max_epochs} epochs, lambda = {l2:g}, optimizer {optimizer})")
+    batches = "" if batch_size is None else f", mini-batches of {batch_size}"
+    print(f"(at most {max_epochs} epochs, lambda = {l2:g}, optimizer {optimizer}{batches})")
     sys.stdout.flush()
     start = time.perf_counter()
     history = nn.train(
-        model, X, y, lr=lr, l2=l2, tol=tol, max_epochs=max_epochs, optimizer=optimizer, task=task
+        model,
+        X,
+        y,
+        lr=lr,
+        l2=l2,
+        tol=tol,
+        max_epochs=max_epochs,
+        optimizer=optimizer,
+        task=task,
+        batch_size=batch_size,
     )
     seconds = time.perf_counter() - start
     state = STOP_HEADLINES[history.stop_reason]
@@ -243,12 +254,14 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0 if gradients_agree else 1
 
 
-# The digits demo's settings, measured: the notes' gradient descent reaches 95.3% on the
-# held-out fifth (split seed 0) after 40 to 80 epochs; 60 costs about 2.5 s on the
-# compiled path on a shared 2-core machine.
+# The digits demo's settings, measured: the notes' gradient descent on mini-batches of 32
+# reaches 95.8-96.9% on the held-out fifth (split seed 0) after 40 epochs for each of the
+# initialisation seeds 0-7, in 1-2 s on the compiled path. Full-batch descent (lr 0.001)
+# reached 95.3% for seed 0 but stayed near 85% for seed 2 after 200 epochs.
 DIGITS_LAYERS = (16, 10)
-DIGITS_LR = 0.001
-DIGITS_MAX_EPOCHS = 60
+DIGITS_LR = 0.005
+DIGITS_BATCH_SIZE = 32
+DIGITS_MAX_EPOCHS = 40
 DIGITS_TEST_FRACTION = 0.2
 DIGITS_SHOWN = 10
 
@@ -270,7 +283,16 @@ def run_digits_demo(args: argparse.Namespace) -> int:
     print("      digit d is output d: target +1 there and -1 at the other nine (one-hot)")
     print("Loss: L = sum_n sum_j (y_nj - yhat_nj)^2\n")
     max_epochs = args.max_epochs or DIGITS_MAX_EPOCHS
-    history = fit(model, Z_train, y_train, lr=DIGITS_LR, l2=0.0, tol=1e-6, max_epochs=max_epochs)
+    history = fit(
+        model,
+        Z_train,
+        y_train,
+        lr=DIGITS_LR,
+        l2=0.0,
+        tol=1e-6,
+        max_epochs=max_epochs,
+        batch_size=DIGITS_BATCH_SIZE,
+    )
     if not history.converged and history.stop_reason != "max_epochs":
         print(f"  what to try: {history.stop_advice}")
     for what, Z, y in (("training", Z_train, y_train), ("held-out", Z_test, y_test)):
