@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chainrule.cli import main
+from chainrule.cli import DIGITS_MAX_EPOCHS, main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -227,7 +227,7 @@ def test_the_digits_demo_reaches_95_percent_on_held_out_digits(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     held_out = re.search(r"accuracy on the 359 held-out digits: ([\d.]+)%", result.stdout)
     assert held_out and float(held_out.group(1)) >= 95.0
-    assert re.search(r"after 60 epochs in \d+\.\d s", result.stdout)
+    assert re.search(rf"after {DIGITS_MAX_EPOCHS} epochs in \d+\.\d s", result.stdout)
     assert "64 -> 16 -> 10" in result.stdout
     for name in ("digits-misclassified.png", "digits-loss.png"):
         assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC
