@@ -889,7 +889,7 @@ def report(results: dict[str, Any]) -> str:
         depth_table(results),
         f"## Memory per live node (the DAG of {results['memory_nodes']:,} nodes)",
         memory_table(results),
-        "## The seed's 4-3-2-1 tanh MLP, 100 samples, one epoch of full-batch gradient "
+        "## The lecture notes' 4-3-2-1 tanh MLP, 100 samples, one epoch of full-batch gradient "
         "descent (mean of 10 consecutive epochs)",
         mlp_table(results),
         net_heading(results),

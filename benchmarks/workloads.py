@@ -122,7 +122,7 @@ def evaluate_floats(spec: DagSpec) -> list[float]:
 
 @dataclass(frozen=True)
 class MlpProblem:
-    """The seed's 4-3-2-1 tanh MLP without biases (20 weights) and a regression task.
+    """The lecture notes' 4-3-2-1 tanh MLP without biases (20 weights) and a regression task.
 
     ``weights[k][i][j]`` is w^(k+1)_(i+1)(j+1): layer k+1, from neuron i of the layer
     below to neuron j; the loss is sum over samples of (yhat - y)^2.

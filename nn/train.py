@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from autograd import Value, as_float, no_grad
@@ -221,31 +222,34 @@ def numerical_gradient(
 
 
 class _Optimizer:
-    """Turns gradients into weight changes ``w_new - w_old``."""
+    """Turns gradients into weight changes ``w_new - w_old``.
+
+    The arithmetic runs on numpy arrays over all the weights at once: elementwise IEEE
+    operations, so each change is the float the same formula gives weight by weight
+    (measured: a Python loop over the 1,210 weights of a 64-16-10 network cost 0.5 ms an
+    epoch, a sixth of the compiled epoch).
+    """
 
     def __init__(self, name: str, lr: float, n: int) -> None:
         self.name = name
         self.lr = lr
-        self.velocity = [0.0] * n  # momentum, and Adam's first moment
-        self.second = [0.0] * n  # Adam's second moment
+        self.velocity = np.zeros(n)  # momentum, and Adam's first moment
+        self.second = np.zeros(n)  # Adam's second moment
         self.steps = 0
 
-    def deltas(self, grads: list[float]) -> list[float]:
+    def deltas(self, grads: np.ndarray) -> np.ndarray:
         self.steps += 1
         if self.name == "gd":
-            return [-self.lr * g for g in grads]
+            return -self.lr * grads
         if self.name == "momentum":
-            self.velocity = [0.9 * v + g for v, g in zip(self.velocity, grads, strict=True)]
-            return [-self.lr * v for v in self.velocity]
+            self.velocity = 0.9 * self.velocity + grads
+            return -self.lr * self.velocity
         b1, b2 = 0.9, 0.999
-        self.velocity = [b1 * m + (1 - b1) * g for m, g in zip(self.velocity, grads, strict=True)]
-        self.second = [b2 * s + (1 - b2) * g * g for s, g in zip(self.second, grads, strict=True)]
+        self.velocity = b1 * self.velocity + (1 - b1) * grads
+        self.second = b2 * self.second + (1 - b2) * grads * grads
         m_scale = 1.0 / (1.0 - b1**self.steps)
         s_scale = 1.0 / (1.0 - b2**self.steps)
-        return [
-            -self.lr * m * m_scale / (math.sqrt(s * s_scale) + 1e-8)
-            for m, s in zip(self.velocity, self.second, strict=True)
-        ]
+        return -self.lr * self.velocity * m_scale / (np.sqrt(self.second * s_scale) + 1e-8)
 
 
 def train(
@@ -373,12 +377,14 @@ def _descend(
                     loss, grads = loss_and_gradients(batch, l2 * share, l1 * share)
                 except OverflowError as error:
                     raise _diverged(str(error), lr, epoch, history) from error
-                new = [p.data + d for p, d in zip(params, step.deltas(grads), strict=True)]
-                if not math.isfinite(loss) or not all(math.isfinite(w) for w in new):
+                old = np.array([p.data for p in params])
+                with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+                    new = old + step.deltas(np.asarray(grads, dtype=float))
+                if not math.isfinite(loss) or not np.isfinite(new).all():
                     what = "the loss" if not math.isfinite(loss) else "a weight"
                     raise _diverged(f"{what} is no longer a finite float", lr, epoch, history)
-                largest = max(largest, *(abs(w - p.data) for p, w in zip(params, new, strict=True)))
-                for p, w in zip(params, new, strict=True):
+                largest = max(largest, float(np.abs(new - old).max(initial=0.0)))
+                for p, w in zip(params, new.tolist(), strict=True):
                     p.data = w
                 epoch_loss += loss
             history.losses.append(epoch_loss)

@@ -77,7 +77,7 @@ def test_prints_every_table_with_a_row_per_contender(smoke: tuple[str, dict[str,
         "## Memory per live node",
     ):
         assert set(rows(text, heading)) == contenders, heading
-    mlp = rows(text, "## The seed's 4-3-2-1 tanh MLP")
+    mlp = rows(text, "## The lecture notes' 4-3-2-1 tanh MLP")
     assert set(mlp) == mlp_contenders | {"chainrule-compiled-batch"}
     assert "## The demo's training to convergence" in text
     assert "## Gradient cross-check" in text
