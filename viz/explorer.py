@@ -78,6 +78,11 @@ def _width(chars: int, size: float = _FONT) -> int:
     return int(chars * _CHAR * size) + 14  # with the cell's padding
 
 
+def _bracketed(text: str) -> str:
+    """A negative number in brackets, as a factor after a times sign."""
+    return f"({text})" if text.startswith("-") else text
+
+
 def _sum_text(step: BackwardStep, node: Value) -> str:
     """``= a + b + ?``: the contributions that arrived, a ``?`` for each still to come."""
     arrived = [number(c.value) for c in step.received[node]]
@@ -239,6 +244,7 @@ class _Page:
             return {
                 "head": f"backward() starts from d{root}/d{root} = 1. Every other grad is "
                 f"still unknown (?). Next or \u2192 runs the backward pass, {last} steps.",
+                "sender": None,
                 "rows": [],
             }
         name = self._html(step.node)
@@ -248,19 +254,19 @@ class _Page:
             how = " = " + _browser_html(_formula(step.node, self.names, html_symbol))
         head = (
             f"{name}{how} is complete: d{root}/d{name} = {grad}. It sends its grad times the "
-            "local derivative down each edge:"
+            "local derivative down each edge (below)."
         )
         if step.index == last:
             head += " (the last step: every grad is now complete)"
         rows = [
             [
                 self._html(c.edge.parent),
-                f"{number(c.grad)} \u00d7 {number(c.edge.derivative)}",
+                f"{number(c.grad)} \u00d7 {_bracketed(number(c.edge.derivative))}",
                 number(c.value),
             ]
             for c in step.sent
         ]
-        return {"head": head, "rows": rows}
+        return {"head": head, "sender": name, "rows": rows}
 
     def _html(self, node: Value) -> str:
         """``node``'s name as browser HTML, with real sub- and superscripts."""
@@ -282,7 +288,7 @@ class _Page:
             "ledger": str(rule),  # the same ledger as plain text
             "ledgerHtml": _html_table(rows),
             "whereHtml": _html_table(where),
-            "ledgerLines": max(len(rows) + 1, len(where)),  # + 1: the sum's title above it
+            "ledgerLines": max(len(rows) + 1, len(where)),  # + 1: its title
             "paths": len(rule.paths),
             "nodes": sorted(self.ids[n] for n in on_path if n in self.ids),
             "edges": {self.edge_ids[key]: number(s.derivative) for key, s in steps.items()},

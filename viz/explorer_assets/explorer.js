@@ -84,12 +84,6 @@
     const caption = data.steps[step].caption;
     $("step-title").textContent = step === 0 ? "Start" : "Step " + step;
     $("step-head").innerHTML = caption.head;
-    if (caption.rows.length) {
-      const head = rows.insertRow();
-      for (const text of ["to", "grad \u00d7 local derivative", "sent"]) {
-        const th = document.createElement("th"); th.textContent = text; th.align = "left"; head.appendChild(th);
-      }
-    }
     for (const [to, product, sent] of caption.rows) {
       const tr = rows.insertRow();
       tr.insertCell().innerHTML = "\u2192 " + to;
@@ -98,11 +92,16 @@
     }
   }
 
+  // The wide panel below the picture: in the backward pass, what the step sends down
+  // each edge; for a picked weight, its ledger.
   function showLedger() {
     if (picked === null) {
-      $("ledger-title").textContent = "The chain rule, weight by weight";
-      $("ledger-text").innerHTML = "<p>Pick a weight (click it in the picture, or choose it in the list) to see "
-        + "d" + data.rootHtml + "/dw as a sum over paths, symbol by symbol and in numbers, checked against backward().</p>";
+      const sender = data.steps[step].caption.sender;
+      $("ledger-title").innerHTML = sender === null ? "The chain rule, weight by weight"
+        : "What " + sender + " sends down each edge: its grad \u00d7 the edge\u2019s local derivative";
+      $("ledger-text").innerHTML = sender === null ? "<p>Each step, one node whose grad is complete sends it "
+        + "down its edges, times each edge's local derivative. Pick a weight to see d" + data.rootHtml
+        + "/dw as a sum over paths, symbol by symbol and in numbers, checked against backward().</p>" : "";
       $("ledger-where").replaceChildren();
       return;
     }
@@ -167,8 +166,10 @@
   eta.value = String(data.eta);
   eta.addEventListener("input", showUpdate);
   for (const el of document.querySelectorAll(".d-root")) el.innerHTML = "d" + data.rootHtml;
-  // The ledger's panel is as tall as the longest ledger, whichever weight is picked.
-  $("ledger").style.setProperty("--ledger-lines", Math.max(...data.weights.map((w) => w.ledgerLines)));
+  // The panel below the picture is as tall as its longest content (a title, then a ledger
+  // or a step's table under its header), whichever weight or step is shown.
+  const lines = [...data.weights.map((w) => w.ledgerLines), ...data.steps.map((s) => s.caption.rows.length + 1)];
+  $("ledger").style.setProperty("--ledger-lines", Math.max(...lines));
   if (data.batchSize === null) {
     document.querySelector(".source").classList.add("gone");
   } else {
