@@ -306,3 +306,23 @@ def test_the_picture_fills_its_box_and_reads_from_the_back(
     sup_height = g["sup"][3] - g["sup"][1]
     assert g["sup"][1] >= g["node"][1] - 0.1 * sup_height and g["sub"][3] <= g["below"][1] + 1, g
     assert g["sup"][3] > g["sub"][1] - 1 and g["sup"][2] <= g["sub"][0] + 0.5, g  # side by side
+
+
+def test_labels_show_as_written_in_every_state(open_page: Any, tmp_path: Path) -> None:
+    a = Value(2.0, label="</script><b>{data}")
+    b = Value(3.0, label="back\\slash & w^1_2")
+    c = a * b
+    c.label = "<i>c</i>"
+    viz.explorer(c).save(tmp_path / "labels.html")
+    page = open_page(tmp_path / "labels.html")
+    shown = []
+    for _ in range(page.counter()[1] + 1):  # every step, then each weight picked
+        shown.append(page.page.inner_text("body"))
+        page.page.keyboard.press("ArrowRight")
+    for label in ("</script><b>{data}", "back\\slash & w^1_2"):
+        page.page.select_option("#weight", label=label)
+        shown.append(page.page.inner_text("body"))
+        assert page.page.locator("b, i").count() == 0  # labels are text, never markup
+    text = "\n".join(shown)
+    assert "</script><b>{data}" in text and "<i>c</i>" in text
+    assert "back\\slash" in text and "back\\\\slash" not in text  # dot's doubling undone
