@@ -411,7 +411,7 @@ class _Page:
 
 
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
-_BOX_ASPECT = 2.2  # width over height of the picture's box on a 16:9 screen
+_BOX_ASPECT = 2.0  # width over height of the picture's box on a 16:9 screen (measured)
 
 
 def _scale(svg: str) -> float:
