@@ -3,6 +3,7 @@ tested in test_explorer_browser.py)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -67,7 +68,20 @@ def test_the_ledger_is_explains_own() -> None:
     loss = demo_sample_loss(model, 7)
     w = model.weight(2, 3, 1)
     data = page_data(viz.explorer(loss, weights=[w]).html)
-    assert data["weights"][0]["ledger"] == str(viz.explain(loss, w, level="neuron"))
+    rule = viz.explain(loss, w, level="neuron")
+    assert data["weights"][0]["ledger"] == str(rule)
+    # The HTML the page shows says the same, symbol for symbol: only the typography
+    # differs (sub- and superscripts, middle dots, minus signs, where lines wrap).
+    shown = data["weights"][0]["ledgerHtml"] + data["weights"][0]["whereHtml"]
+    assert "<sub>" in shown.lower() and "<sup>" in shown.lower()
+    assert reading(html.unescape(re.sub(r"<[^>]*>", "", shown))) == reading(str(rule))
+
+
+def reading(text: str) -> str:
+    """What a ledger says, whatever its typography."""
+    for typeset, plain in (("\u00b7", "*"), ("\u2212", "-"), ("^", ""), ("_", "")):
+        text = text.replace(typeset, plain)
+    return "".join(text.split())
 
 
 def test_grads_and_data_are_left_as_they_were() -> None:

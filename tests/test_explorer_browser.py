@@ -43,9 +43,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 class Page:
     """One page opened from file://, recording console errors and every request."""
 
-    def __init__(self, browser: Any, path: Path) -> None:
+    def __init__(self, browser: Any, path: Path, size: tuple[int, int] = (1280, 720)) -> None:
         self.url = path.resolve().as_uri()
-        self.page = browser.new_page(viewport={"width": 1280, "height": 720})
+        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
         self.page.set_default_timeout(5000)
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -75,8 +75,8 @@ class Page:
 def open_page(browser: Any) -> Iterator[Any]:
     opened: list[Page] = []
 
-    def opener(path: Path) -> Page:
-        opened.append(Page(browser, path))
+    def opener(path: Path, size: tuple[int, int] = (1280, 720)) -> Page:
+        opened.append(Page(browser, path, size))
         return opened[-1]
 
     yield opener
@@ -206,10 +206,15 @@ def test_picking_w1_11_shows_its_two_paths_and_backwards_value(open_page: Any, p
     _, w = picked_weight()
     page = open_page(pages["mlp"])
     page.page.select_option("#weight", label="w^1_11")
-    ledger = page.text("#ledger-text")
+    ledger = page.page.inner_text("#ledger-text")  # as shown: a tab between cells
     assert "(sum over 2 paths)" in ledger
-    backward = re.search(r"(\S+)  from backward\(\): agrees", ledger)
+    backward = re.search(r"(\S+)\s+from backward\(\): agrees", ledger)
     assert backward and close_to(backward.group(1), w.grad, digits=6)
+    # real subscripts and superscripts, no "O_31" or "w^1_11" in the ledger as shown
+    assert page.page.locator("#ledger-text sub").count() > 0
+    assert page.page.locator("#ledger-text sup").count() > 0
+    assert "_" not in ledger and "^" not in ledger
+    assert "where" in page.page.inner_text("#ledger-where")
     assert "2 paths" in page.text("#step-title")
     # L -> O_31, O_31 -> O_21 and O_22, both -> O_11, O_11 -> w^1_11: the notes' picture
     assert page.page.locator("g.edge.onpath").count() == 6
@@ -256,3 +261,68 @@ def test_batch_switch_shows_the_sum_over_samples(open_page: Any, pages: Any) -> 
     assert close_to(page.text("#u-new"), w.data - 0.01 * batch_grad, digits=6)
     page.page.check("#source-sample")
     assert close_to(page.text("#u-grad"), sample_grad, digits=6)
+
+
+# Where things are drawn on the screen, in CSS pixels: the picture's box and the graph
+# in it, the size of the nodes' type, and for w^1_11 its name's scripts, its box and the
+# "grad" below its name.
+GEOMETRY = """(id) => {
+  const rect = (el) => {
+    const r = el.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom];
+  };
+  const node = document.getElementById("node_" + id);
+  const texts = [...node.querySelectorAll("text")];
+  const name = texts.find((t) => t.querySelector("tspan.script"));
+  const scripts = [...name.querySelectorAll("tspan.script")];
+  return {
+    box: rect(document.getElementById("picture")),
+    graph: rect(document.querySelector("#picture svg > g")),
+    type: name.getBoundingClientRect().height,
+    node: rect(node.querySelector("polygon")),
+    sup: rect(scripts[0]),
+    sub: rect(scripts[1]),
+    below: rect(texts.find((t) => t.textContent === "grad")),
+  };
+}"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_picture_fills_its_box_and_reads_from_the_back(
+    open_page: Any, pages: Any, size: tuple[int, int]
+) -> None:
+    page = open_page(pages["mlp"], size)
+    page.page.select_option("#weight", label="w^1_11")
+    g = page.page.evaluate(GEOMETRY, page.ids["w^1_11"])
+    box_width, box_height = g["box"][2] - g["box"][0], g["box"][3] - g["box"][1]
+    width, height = g["graph"][2] - g["graph"][0], g["graph"][3] - g["graph"][1]
+    # scaled to its box: as wide or as tall as the box allows (its border and padding aside)
+    assert width > 0.93 * box_width or height > 0.93 * box_height, (g, size)
+    # the picture has most of the screen, and its type grows with it
+    assert box_width * box_height > 0.4 * size[0] * size[1], (g, size)
+    assert g["type"] > 13 * size[1] / 720, (g, size)
+    # w^1_11: the 1 above and the 11 below stay inside the box and clear of "grad" (these
+    # are the font's boxes: a digit's ink starts a fifth of its box below the top)
+    sup_height = g["sup"][3] - g["sup"][1]
+    assert g["sup"][1] >= g["node"][1] - 0.1 * sup_height and g["sub"][3] <= g["below"][1] + 1, g
+    assert g["sup"][3] > g["sub"][1] - 1 and g["sup"][2] <= g["sub"][0] + 0.5, g  # side by side
+
+
+def test_labels_show_as_written_in_every_state(open_page: Any, tmp_path: Path) -> None:
+    a = Value(2.0, label="</script><b>{data}")
+    b = Value(3.0, label="back\\slash & w^1_2")
+    c = a * b
+    c.label = "<i>c</i>"
+    viz.explorer(c).save(tmp_path / "labels.html")
+    page = open_page(tmp_path / "labels.html")
+    shown = []
+    for _ in range(page.counter()[1] + 1):  # every step, then each weight picked
+        shown.append(page.page.inner_text("body"))
+        page.page.keyboard.press("ArrowRight")
+    for label in ("</script><b>{data}", "back\\slash & w^1_2"):
+        page.page.select_option("#weight", label=label)
+        shown.append(page.page.inner_text("body"))
+        assert page.page.locator("b, i").count() == 0  # labels are text, never markup
+    text = "\n".join(shown)
+    assert "</script><b>{data}" in text and "<i>c</i>" in text
+    assert "back\\slash" in text and "back\\\\slash" not in text  # dot's doubling undone

@@ -23,14 +23,23 @@ from autograd import Value, topological_order
 from viz._labels import html_symbol, html_text, node_names, number
 from viz._render import ChainGraph
 from viz.explain import _backward_gradient, explain
-from viz.graph import _FILL, _NEURON, _check_size, _formula, _inline_constant, _kind
+from viz.graph import (
+    _FILL,
+    _NEURON,
+    _check_size,
+    _formula,
+    _inline_constant,
+    _kind,
+    _ledger_rows,
+)
 from viz.steps import BackwardStep, Level, Step, backward_steps
 
 __all__ = ["Explorer", "explorer"]
 
 _FONT = 14  # points in the SVG; the page scales the picture to its width
 _CHAR = 0.62  # a digit's width in em, a little over Helvetica's so that no text overflows
-_ROW = _FONT + 10  # a fixed-size cell holds one line of text and its padding
+_ROW = _FONT + 4  # a fixed-size cell holds one line of text and its padding
+_LEDGER_WRAP = 60  # characters per line of the page's ledger: it sits beside its "where"
 _TOKEN = "#{}#"  # stands for a text the page fills in; becomes an element id
 
 
@@ -67,6 +76,11 @@ class Explorer:
 def _width(chars: int, size: float = _FONT) -> int:
     """Points needed for ``chars`` characters at ``size``."""
     return int(chars * _CHAR * size) + 14  # with the cell's padding
+
+
+def _bracketed(text: str) -> str:
+    """A negative number in brackets, as a factor after a times sign."""
+    return f"({text})" if text.startswith("-") else text
 
 
 def _sum_text(step: BackwardStep, node: Value) -> str:
@@ -130,6 +144,7 @@ def explorer(
     ]
     data = {
         "root": names[root],
+        "rootHtml": page._html(root),
         "names": {page.ids[node]: names[node] for node in page.nodes},
         "steps": page.states,
         "weights": picks,
@@ -221,33 +236,41 @@ class _Page:
         }
 
     def caption(self, step: BackwardStep) -> dict[str, Any]:
-        """What the step does, in words, and a row per edge: to, grad x derivative, sent."""
-        root = self.names[self.root]
+        """What the step does, in words (HTML), and a row per edge: to, grad x derivative,
+        sent."""
+        root = self._html(self.root)
         last = len(self.steps) - 1
         if step.node is None:
             return {
                 "head": f"backward() starts from d{root}/d{root} = 1. Every other grad is "
                 f"still unknown (?). Next or \u2192 runs the backward pass, {last} steps.",
+                "sender": None,
                 "rows": [],
             }
-        name = self.names[step.node]
+        name = self._html(step.node)
         grad = number(step.grads[step.node] or 0.0)
-        how = "" if self.level == "neuron" else f" = {_formula(step.node, self.names)}"
+        how = ""
+        if self.level == "op":
+            how = " = " + _browser_html(_formula(step.node, self.names, html_symbol))
         head = (
             f"{name}{how} is complete: d{root}/d{name} = {grad}. It sends its grad times the "
-            "local derivative down each edge:"
+            "local derivative down each edge (below)."
         )
         if step.index == last:
             head += " (the last step: every grad is now complete)"
         rows = [
             [
-                self.names[c.edge.parent],
-                f"{number(c.grad)} \u00d7 {number(c.edge.derivative)}",
+                self._html(c.edge.parent),
+                f"{number(c.grad)} \u00d7 {_bracketed(number(c.edge.derivative))}",
                 number(c.value),
             ]
             for c in step.sent
         ]
-        return {"head": head, "rows": rows}
+        return {"head": head, "sender": name, "rows": rows}
+
+    def _html(self, node: Value) -> str:
+        """``node``'s name as browser HTML, with real sub- and superscripts."""
+        return _browser_html(html_symbol(self.names[node]))
 
     # --- a picked weight -------------------------------------------------------------------
     def pick(self, w: Value, batch_grad: float | None) -> dict[str, Any]:
@@ -255,10 +278,17 @@ class _Page:
         rule = explain(self.root, w, level=self.level)
         on_path = {node for path in rule.paths for node in path.nodes}
         steps = {(s.child, s.parent, s.slot): s for path in rule.paths for s in path.steps}
+        # The ledger as the pictures' captions write it (real sub- and superscripts, in
+        # aligned columns): the sum over paths, and its "where" block to put beside it.
+        rows, where = _ledger_rows(rule, skip_ones=self.level == "op", width=_LEDGER_WRAP)
         pick: dict[str, Any] = {
             "label": w.label or self.names[w],
             "id": self.ids[w],
-            "ledger": str(rule),
+            "labelHtml": self._html(w),
+            "ledger": str(rule),  # the same ledger as plain text
+            "ledgerHtml": _html_table(rows),
+            "whereHtml": _html_table(where),
+            "ledgerLines": max(len(rows) + 1, len(where)),  # + 1: its title
             "paths": len(rule.paths),
             "nodes": sorted(self.ids[n] for n in on_path if n in self.ids),
             "edges": {self.edge_ids[key]: number(s.derivative) for key, s in steps.items()},
@@ -282,7 +312,7 @@ class _Page:
 
     def _layout(self, rankdir: str, widths: dict[str, int]) -> str:
         graph = ChainGraph(name="explorer")
-        graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.12", ranksep="0.3")
+        graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.06", ranksep="0.3")
         graph.attr("node", fontname="Helvetica", fontsize=str(_FONT))
         graph.attr("edge", fontname="Helvetica", fontsize=str(_FONT - 2), arrowsize="0.7")
         for node in self.nodes:
@@ -319,7 +349,8 @@ class _Page:
                     index = slots.get((node, slot))
                     attrs = {"style": "dashed"} if index is None else self._edge(index, widths)
                     graph.edge(self.ids[parent], f"{self.ids[node]}op", **attrs)
-        return _fill_tokens(graph.pipe(format="svg").decode("utf-8"), set(widths))
+        svg = graph.pipe(format="svg").decode("utf-8")
+        return _fill_tokens(_join_scripts(svg), set(widths))
 
     def _edge(self, i: int, widths: dict[str, int]) -> dict[str, str]:
         cell = (
@@ -355,7 +386,9 @@ class _Page:
         kind = _kind(node, self.root)
         name = html_symbol(self.names[node])
         title = f"<B>{name}</B>" if node.label else f'<FONT COLOR="#6b7280">{name}</FONT>'
-        # Two rows, "name = data" and "grad ...": compact, as the picture must fit a screen.
+        # Two rows, "name = data" and "grad ...", each no taller than its text: compact,
+        # as the picture must fit a screen, and the network's twelve weights stand in a
+        # column as tall as the picture.
         rows = [
             f'<TR><TD ALIGN="LEFT">{title}</TD><TD ALIGN="LEFT">= {number(node.data)}</TD></TR>'
         ]
@@ -372,13 +405,13 @@ class _Page:
                 f'ALIGN="LEFT" BGCOLOR="#ffedd5">{_TOKEN.format(f"s{node_id}")}</TD></TR>'
             )
         return (
-            f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
+            f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" '
             f'BGCOLOR="{_FILL[kind]}">' + "".join(rows) + "</TABLE>>"
         )
 
 
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
-_BOX_ASPECT = 1.8  # width over height of the picture's box on a 16:9 screen
+_BOX_ASPECT = 2.0  # width over height of the picture's box on a 16:9 screen (measured)
 
 
 def _scale(svg: str) -> float:
@@ -410,6 +443,57 @@ def _fill_tokens(svg: str, tokens: set[str]) -> str:
             "(# letters digits #, such as #gn1#); rename it"
         )
     return svg
+
+
+# Graphviz draws w<SUP>1</SUP><SUB>13</SUB> as three texts at full size, the scripts only
+# shifted: they run into the lines above and below. Joined into one text, smaller.
+_SCRIPTED = re.compile(
+    r"(<text [^>]*>)([^<]*)</text>\n"
+    r'(?:<text [^>]*baseline-shift="super"[^>]*>([^<]*)</text>\n)?'
+    r'(?:<text [^>]*baseline-shift="sub"[^>]*>([^<]*)</text>\n)?'
+)
+# How far a script's baseline moves (in points, up for a superscript, down for a
+# subscript): within the row's height, as the row's own text is.
+_RAISE, _DROP = round(0.28 * _FONT, 1), round(0.22 * _FONT, 1)
+
+
+def _join_scripts(svg: str) -> str:
+    """Each name with a superscript or subscript as one ``<text>``, its scripts smaller
+    ``<tspan>`` elements right after the base (the page's CSS sets their size)."""
+
+    def join(match: re.Match[str]) -> str:
+        start, base, sup, sub = match.groups()
+        if sup is None and sub is None:
+            return match[0]
+        scripts = ""
+        if sup is not None:
+            scripts += f'<tspan class="script" dy="{-_RAISE}">{sup}</tspan>'
+        if sub is not None:
+            down = _DROP + (_RAISE if sup is not None else 0)  # dy adds up along a text
+            scripts += f'<tspan class="script" dy="{down:g}">{sub}</tspan>'
+        return f"{start}{base}{scripts}</text>\n"
+
+    return _SCRIPTED.sub(join, svg)
+
+
+def _browser_html(fragment: str) -> str:
+    """A fragment of Graphviz's HTML-like labels as browser HTML: the same tags and
+    entities, but a backslash, doubled for dot (see :func:`viz._labels.html_text`), single."""
+    return fragment.replace("\\\\", "\\")
+
+
+def _html_table(rows: list[tuple[str, ...]]) -> str:
+    """Rows of cells (Graphviz HTML) as a browser's table, a short row's last cell spanning."""
+    if not rows:
+        return ""
+    columns = max(len(row) for row in rows)
+    body = []
+    for row in rows:
+        cells = [f"<td>{_browser_html(cell)}</td>" for cell in row[:-1]]
+        span = columns - len(row) + 1
+        cells.append(f'<td colspan="{span}">{_browser_html(row[-1])}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table>{''.join(body)}</table>"
 
 
 def _document(title: str, svg: str, data: dict[str, Any], picks: list[dict[str, Any]]) -> str:

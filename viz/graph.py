@@ -243,6 +243,20 @@ def _ledger_caption(rule: ChainRule, skip_ones: bool) -> str:
     Long lines wrap after a `` * `` or `` + ``; with ``skip_ones`` the factors that are
     exactly 1 (the local derivatives of ``+``) are left out, and a line says so.
     """
+    rows, where_rows = _ledger_rows(rule, skip_ones)
+    parts = [_table(rows), *([_table(where_rows)] if where_rows else [])]
+    return "<" + _table([(part,) for part in parts]) + ">"
+
+
+def _ledger_rows(
+    rule: ChainRule, skip_ones: bool, width: int = _WRAP
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """The ledger of ``rule`` as rows of HTML cells (Graphviz's HTML-like subset, which a
+    browser also reads): the sum over paths, then its ``where`` block (empty if none).
+
+    Lines of the sum wrap at ``width`` characters; see :func:`_ledger_caption`, which
+    draws them in the pictures, and :func:`viz.explorer`, which shows them on its page.
+    """
 
     def d(top: Value, bottom: Value) -> tuple[str, str]:
         names = rule.names
@@ -268,7 +282,7 @@ def _ledger_caption(rule: ChainRule, skip_ones: bool) -> str:
         for n, tokens in enumerate(
             (_tokens(expr, symbol, skip_ones), _tokens(expr, value, skip_ones))
         ):
-            for i, (html, _) in enumerate(_wrap(tokens)):
+            for i, (html, _) in enumerate(_wrap(tokens, width)):
                 rows.append((head_html if n == i == 0 else "", "" if i else "=", html))
         rows.append(("", "=", f"{number(rule.total, 6)}  (sum over {paths})"))
     verdict = "agrees" if rule.agrees else "DIFFERS"
@@ -284,8 +298,7 @@ def _ledger_caption(rule: ChainRule, skip_ones: bool) -> str:
         values = () if formula.kind == "symbol" else ("=", formula.html(values=True))
         result = html_text(number(step.derivative, 6))
         where_rows.append((symbol(step)[0], "=", formula.html(), *values, "=", result))
-    parts = [_table(rows), *([_table(where_rows)] if where_rows else [])]
-    return "<" + _table([(part,) for part in parts]) + ">"
+    return rows, where_rows
 
 
 def _table(rows: list[tuple[str, ...]]) -> str:
@@ -637,9 +650,11 @@ def _inline_constant(node: Value) -> bool:
     return not (node.label or node.parents or node.requires_grad)
 
 
-def _formula(node: Value, names: dict[Value, str]) -> str:
-    """How ``node`` is computed, e.g. ``v_1 + a`` or ``tanh(x)``; ``leaf`` for inputs."""
-    operands = [number(p.data) if _inline_constant(p) else names[p] for p in node.parents]
+def _formula(node: Value, names: dict[Value, str], symbol: Callable[[str], str] = str) -> str:
+    """How ``node`` is computed, e.g. ``v_1 + a`` or ``tanh(x)``; ``leaf`` for inputs.
+
+    ``symbol`` writes each operand's name (``html_symbol`` for HTML)."""
+    operands = [number(p.data) if _inline_constant(p) else symbol(names[p]) for p in node.parents]
     if not node.parents:
         return "leaf" if node.requires_grad else "constant"
     if node.op in _INFIX:

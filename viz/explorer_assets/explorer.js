@@ -1,6 +1,7 @@
 // The explorer's script. It computes nothing but w_new for an edited eta: every other
 // number on the page was computed by chainrule and sits in the JSON above. Each state
-// sets classes and texts on the one SVG, so the layout never moves.
+// sets classes and texts on the one SVG, so the layout never moves. The JSON's "...Html"
+// and caption strings are HTML that chainrule escaped; every other text is set as text.
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("data").textContent);
@@ -74,41 +75,40 @@
     rows.replaceChildren();
     if (picked !== null) {
       const w = data.weights[picked];
-      $("step-title").textContent = "d" + data.root + "/d" + w.label + ": " + w.paths + (w.paths === 1 ? " path" : " paths");
-      $("step-head").textContent = "Every path from " + data.root + " down to " + w.label + " is drawn in red, "
-        + "each edge with its local derivative. A path contributes the product of its local derivatives; "
-        + "the paths add up (the ledger below). Next or \u2192 goes back to the backward pass.";
+      $("step-title").innerHTML = "d" + data.rootHtml + "/d" + w.labelHtml + ": " + w.paths + (w.paths === 1 ? " path" : " paths");
+      $("step-head").innerHTML = "In red: every path from " + data.rootHtml + " down to " + w.labelHtml
+        + ", each edge with its local derivative. Multiply along each path, add the paths: the ledger below. "
+        + "Next or \u2192 returns to the backward pass.";
       return;
     }
     const caption = data.steps[step].caption;
     $("step-title").textContent = step === 0 ? "Start" : "Step " + step;
-    $("step-head").textContent = caption.head;
-    if (caption.rows.length) {
-      const head = rows.insertRow();
-      for (const text of ["to", "grad \u00d7 local derivative", "sent"]) {
-        const th = document.createElement("th"); th.textContent = text; th.align = "left"; head.appendChild(th);
-      }
-    }
+    $("step-head").innerHTML = caption.head;
     for (const [to, product, sent] of caption.rows) {
       const tr = rows.insertRow();
-      tr.insertCell().textContent = "\u2192 " + to;
+      tr.insertCell().innerHTML = "\u2192 " + to;
       tr.insertCell().textContent = product;
       const cell = tr.insertCell(); cell.textContent = "= " + sent; cell.className = "sent";
     }
   }
 
+  // The wide panel below the picture: in the backward pass, what the step sends down
+  // each edge; for a picked weight, its ledger.
   function showLedger() {
     if (picked === null) {
-      $("ledger-title").textContent = "The chain rule, weight by weight";
-      $("ledger-text").textContent = "Pick a weight (click it in the picture, or choose it in the list) to see "
-        + "d" + data.root + "/dw as a sum over paths, symbol by symbol and in numbers, checked against backward().";
-      $("ledger-text").classList.add("wrap");
+      const sender = data.steps[step].caption.sender;
+      $("ledger-title").innerHTML = sender === null ? "The chain rule, weight by weight"
+        : "What " + sender + " sends down each edge: its grad \u00d7 the edge\u2019s local derivative";
+      $("ledger-text").innerHTML = sender === null ? "<p>Each step, one node whose grad is complete sends it "
+        + "down its edges, times each edge's local derivative. Pick a weight to see d" + data.rootHtml
+        + "/dw as a sum over paths, symbol by symbol and in numbers, checked against backward().</p>" : "";
+      $("ledger-where").replaceChildren();
       return;
     }
     const w = data.weights[picked];
-    $("ledger-title").textContent = "The ledger of " + w.label + (data.batchSize === null ? "" : " (this sample)");
-    $("ledger-text").textContent = w.ledger;
-    $("ledger-text").classList.remove("wrap");
+    $("ledger-title").innerHTML = "The ledger of " + w.labelHtml + (data.batchSize === null ? "" : " (this sample)");
+    $("ledger-text").innerHTML = w.ledgerHtml;
+    $("ledger-where").innerHTML = w.whereHtml;
   }
 
   function showUpdate() {
@@ -121,7 +121,7 @@
     const grad = batch ? w.batch : w.grad;
     const gradText = batch ? w.batchText : w.gradText;
     setText("u-old", w.oldText);
-    setText("u-grad", gradText + (batch ? "  (sum over samples)" : ""));
+    setText("u-grad", gradText);
     const rate = Number(eta.value);
     const ok = eta.value.trim() !== "" && isFinite(rate) && rate > 0;
     eta.classList.toggle("bad", !ok);
@@ -165,11 +165,15 @@
   select.addEventListener("change", () => (select.value === "" ? go(step) : pick(Number(select.value))));
   eta.value = String(data.eta);
   eta.addEventListener("input", showUpdate);
-  for (const el of document.querySelectorAll(".d-root")) el.textContent = "d" + data.root;
+  for (const el of document.querySelectorAll(".d-root")) el.innerHTML = "d" + data.rootHtml;
+  // The panel below the picture is as tall as its longest content (a title, then a ledger
+  // or a step's table under its header), whichever weight or step is shown.
+  const lines = [...data.weights.map((w) => w.ledgerLines), ...data.steps.map((s) => s.caption.rows.length + 1)];
+  $("ledger").style.setProperty("--ledger-lines", Math.max(...lines));
   if (data.batchSize === null) {
     document.querySelector(".source").classList.add("gone");
   } else {
-    $("batch-name").textContent = "the batch: the sum over its " + data.batchSize + " samples";
+    $("batch-name").textContent = "the batch: " + data.batchSize + " samples, summed";
   }
   for (const input of document.querySelectorAll('input[name="source"]')) {
     input.addEventListener("change", () => { source = input.value; showUpdate(); });
