@@ -437,7 +437,12 @@ def choose_task(
 # rows, so its gradient, and a step at a fixed lr, grows with the row count: 0.01 suits
 # the notes' demo but overshoots on Iris's three species (the loss oscillated between
 # 200 and 280 at 86% accuracy). Dividing by the rows keeps the step per row the same.
-# Measured: MEASUREMENT
+# Measured on Iris (1000 epochs, no biases, the 3,2 hidden layers): at 0.15 / 150 rows
+# = 0.001 the three species reach 97.3% with the loss still falling, setosa against the
+# rest 100%; at 0.3 / rows two of the one-species tasks oscillated, at 0.01 the three
+# species did. A regression target with a linear output is stiffer (sepal length from
+# the rest, with --bias: oscillating at 0.001, best at 0.0002); there the oscillation
+# report advises the smaller lr.
 LR_PER_ROW = 0.15
 
 
@@ -711,7 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train an MLP on your own CSV file",
         description=(
-            "Train an MLP on a numeric CSV file with a header row. One column is the "
+            "Train an MLP on a CSV file with a header row. One column is the "
             "target, every other column an input feature. Writes parameters.json and "
             "loss.png into --out."
         ),

@@ -336,7 +336,8 @@ def _cell(cell: str, path: Any, line: int, column: str) -> float:
     except ValueError:
         hint = ""
         if DECIMAL_COMMA.fullmatch(cell.strip()):
-            hint = " (a decimal comma? numbers need a decimal point, 5.1: save the file so)"
+            point = cell.strip().replace(",", ".")
+            hint = f" (a decimal comma? write {point}: save the file with decimal points)"
         raise ValueError(
             f"{path}, line {line}, column {column!r}: {cell!r} is not a number{hint}"
         ) from None
