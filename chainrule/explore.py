@@ -44,12 +44,83 @@ def write_explorer(
     return page.save(out / EXPLORER_FILE)
 
 
+def demo_model_from(path: str | Path) -> nn.MLP:
+    """The network of a parameters file, if it fits the demo's network and data.
+
+    The page applies it to the demo's Iris data: the 4 features standardised with the
+    Iris statistics, the output +1 for setosa and -1 for the others. A file recording
+    other features, statistics or classes, or holding another network, is refused with
+    what differs; what a file does not record cannot be checked.
+    """
+    saved = nn.load_model(path)
+    model = saved.model
+    demo = nn.MLP(4, list(DEMO_LAYERS))
+    if (model.sizes, model.has_bias, model.activation, model.output_activation) != (
+        demo.sizes,
+        demo.has_bias,
+        demo.activation,
+        demo.output_activation,
+    ):
+        raise ValueError(
+            f"{path}: holds a {_network(model)}; the explorer shows the lecture notes' "
+            f"{_network(demo)}. Train such a network with 'chainrule train "
+            "CSV --target COLUMN --hidden 3,2' on a target of two classes"
+        )
+    iris = nn.load_iris()
+    _, means, stds = nn.standardize(iris.X)
+    differences = []
+    if saved.feature_names is not None and saved.feature_names != iris.feature_names:
+        differences.append(
+            f"its features are {', '.join(saved.feature_names)}, the demo's "
+            f"{', '.join(iris.feature_names)}"
+        )
+    if saved.means is None and saved.feature_names is not None:
+        differences.append("it takes the features as they are, the demo standardises them")
+    elif (
+        saved.means is not None
+        and saved.stds is not None
+        and not (_close(saved.means, means) and _close(saved.stds, stds))
+    ):
+        differences.append(
+            "it was trained on features standardised with other statistics (means "
+            f"{_numbers(saved.means)}, stds {_numbers(saved.stds)}) than the whole Iris "
+            f"data's (means {_numbers(means)}, stds {_numbers(stds)})"
+        )
+    # Two classes sort low (-1) then high (+1): the high one must be setosa (or +1).
+    if model.classes is not None and model.classes[1] not in (1, DEMO_SPECIES):
+        differences.append(
+            f"its output tells {model.classes[0]!r} (-1) from {model.classes[1]!r} (+1); "
+            f"the demo's output is +1 for {DEMO_SPECIES} and -1 for the others"
+        )
+    if differences:
+        raise ValueError(
+            f"{path} does not fit the demo's Iris task ({DEMO_SPECIES} against the others): "
+            + "; ".join(differences)
+        )
+    model.classes = None  # the page's targets are the demo's -1/+1 numbers
+    return model
+
+
+def _network(model: nn.MLP) -> str:
+    sizes = " -> ".join(str(n) for n in model.sizes)
+    biases = "with biases" if model.has_bias else "without biases"
+    return f"{sizes} network ({biases}, {model.activation}, output {model.output_activation})"
+
+
+def _close(a: list[float], b: list[float]) -> bool:
+    return all(abs(x - y) <= 1e-9 * max(1.0, abs(y)) for x, y in zip(a, b, strict=True))
+
+
+def _numbers(values: list[float]) -> str:
+    return ", ".join(f"{v:.3g}" for v in values)
+
+
 def run_explore(args: argparse.Namespace) -> int:
     """Write the explorer page for the demo's network, initial or loaded weights."""
     model = nn.MLP(4, list(DEMO_LAYERS), seed=args.seed)
     weights = "initial weights, seed " + str(args.seed)
     if args.weights is not None:
-        nn.load_parameters(model, args.weights)
+        model = demo_model_from(args.weights)
         weights = f"weights from {args.weights}"
     title = f"Backpropagation through L for Iris sample {args.sample} ({weights})"
     path = write_explorer(model, args.out, sample=args.sample, eta=args.eta, title=title)

@@ -15,6 +15,7 @@ import gzip
 import math
 import os
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+# A number written with a decimal comma, as many locales save CSV files ("5,1").
+DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class Dataset:
 
     ``y`` holds numbers, or class labels (ints or strings, see :mod:`nn.labels`).
     ``classes`` names the classes when ``y`` holds class codes 0, 1, ... (empty otherwise).
+    ``lines`` gives each row's line in the file it was read from (1-based, the header is
+    line 1; empty when not read from a file).
     """
 
     X: list[list[float]]
@@ -48,6 +53,7 @@ class Dataset:
     feature_names: tuple[str, ...]
     target_name: str
     classes: tuple[str, ...] = ()
+    lines: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.X)
@@ -194,13 +200,15 @@ def load_csv(
     target column may hold numbers or class labels: whole numbers are read as ints (class
     labels to :func:`nn.train`, see :mod:`nn.labels`), a column with any text as strings.
     The delimiter (comma, semicolon or tab) is detected; a UTF-8 byte-order mark is
-    skipped; blank lines are skipped. A ragged row or a feature that is not a number
-    raises ValueError naming the line (1-based, the header is 1) and the column.
+    skipped; blank lines are skipped. A column name given twice, a ragged row or a
+    feature that is not a number raises ValueError naming the line (1-based, the header
+    is 1) and the column.
     """
     rows = [(n, row) for n, row in enumerate(_reader(_read_text(path)), start=1) if row]
     if not rows:
         raise ValueError(f"{path}: the file is empty; it needs a header row and data rows")
     header = [name.strip() for name in rows[0][1]]
+    _check_unique(header, path)
     column = None if target is None else _target_column(header, target, path)
     if features is None:
         chosen = [c for c in range(len(header)) if c != column]
@@ -226,7 +234,13 @@ def load_csv(
     y: list[Any] = []
     if column is not None:
         y = _target_cells([(line, row[column]) for line, row in rows[1:]], path, header[column])
-    return Dataset(X, y, tuple(header[c] for c in chosen), "" if column is None else header[column])
+    return Dataset(
+        X,
+        y,
+        tuple(header[c] for c in chosen),
+        "" if column is None else header[column],
+        lines=tuple(line for line, _ in rows[1:]),
+    )
 
 
 def csv_header(path: str | os.PathLike[str]) -> list[str]:
@@ -290,6 +304,18 @@ def _target_cells(cells: list[tuple[int, str]], path: Any, column: str) -> list[
     return [str(v) if isinstance(v, int) else v for v in values]
 
 
+def _check_unique(header: list[str], path: Any) -> None:
+    """ValueError naming the first column name the header gives twice, and its positions."""
+    for name in header:
+        positions = [n for n, other in enumerate(header, start=1) if other == name]
+        if len(positions) > 1:
+            where = ", ".join(map(str, positions))
+            raise ValueError(
+                f"{path}, line 1: the column name {name!r} appears more than once (columns "
+                f"{where}); give each column its own name"
+            )
+
+
 def _target_column(header: list[str], target: Any, path: Any) -> int:
     if isinstance(target, str):
         if target not in header:
@@ -308,8 +334,12 @@ def _cell(cell: str, path: Any, line: int, column: str) -> float:
     try:
         value = float(cell)
     except ValueError:
+        hint = ""
+        if DECIMAL_COMMA.fullmatch(cell.strip()):
+            point = cell.strip().replace(",", ".")
+            hint = f" (a decimal comma? write {point}: save the file with decimal points)"
         raise ValueError(
-            f"{path}, line {line}, column {column!r}: {cell!r} is not a number"
+            f"{path}, line {line}, column {column!r}: {cell!r} is not a number{hint}"
         ) from None
     if not math.isfinite(value):
         raise ValueError(f"{path}, line {line}, column {column!r}: {cell!r} is not finite")

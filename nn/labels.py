@@ -70,6 +70,10 @@ class ClassEncoding:
 
     def __post_init__(self) -> None:
         wanted = 2 if self.outputs == 1 else self.outputs
+        if len(self.classes) == 1:
+            raise ValueError(
+                f"y holds only one class, {self.classes[0]!r}: there is nothing to tell apart"
+            )
         if len(self.classes) != wanted:
             names = ", ".join(repr(c) for c in self.classes)
             if self.outputs == 1:

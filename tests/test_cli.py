@@ -115,7 +115,7 @@ def test_divergence_in_train_is_reported(
     argv = ["train", str(csv_path), "--target", "y", "--hidden", "", "--no-standardize",
             "--lr", "1", "--regression", "--out", str(tmp_path)]  # fmt: skip
     assert main(argv) == 1
-    assert re.search(r"diverged at epoch \d+ with lr=1", capsys.readouterr().err)
+    assert re.search(r"diverged at epoch \d+ with --lr 1", capsys.readouterr().err)
 
 
 def _labelled_csv(path: Path, labels: tuple[str, ...], rows: int = 60) -> None:
@@ -205,7 +205,7 @@ def test_train_says_when_units_saturated_and_what_to_try(
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "NOT converged: steps too small after 1 epoch " in text
-    assert "what to try: try a larger --lr or a smaller --tol" in text
+    assert "what to try: try a larger --lr (e.g. --lr 1e-08) or a smaller --tol" in text
 
 
 def test_predict_errors_are_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

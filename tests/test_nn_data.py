@@ -238,3 +238,27 @@ def test_a_parameter_too_large_for_a_float_names_the_file_and_the_weight(tmp_pat
     with pytest.raises(ValueError, match=r"params\.json: parameter w\^2_31 is an integer of 401"):
         nn.load_parameters(model, path)
     assert [p.data for p in model.parameters()] == before
+
+
+def test_load_csv_refuses_a_column_name_given_twice(tmp_path: Path) -> None:
+    path = tmp_path / "twice.csv"
+    path.write_text("a,b,a,c\n1,2,3,4\n")
+    with pytest.raises(ValueError, match=r"line 1: the column name 'a' appears more than once "
+                       r"\(columns 1, 3\)"):  # fmt: skip
+        nn.load_csv(path, target="c")
+
+
+def test_a_decimal_comma_gets_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "comma.csv"
+    path.write_text("a;b;y\n5,1;3,5;1\n4,9;3,0;0\n")
+    with pytest.raises(ValueError, match=r"line 2, column 'a': '5,1' is not a number \(a decimal"):
+        nn.load_csv(path, target="y")
+    path.write_text("a;b;y\n5.1;x;1\n4.9;3.0;0\n")
+    with pytest.raises(ValueError, match=r"'x' is not a number$"):
+        nn.load_csv(path, target="y")
+
+
+def test_load_csv_gives_each_rows_line(tmp_path: Path) -> None:
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,y\n1,0\n\n2,1\n")
+    assert nn.load_csv(path, target="y").lines == (2, 4)

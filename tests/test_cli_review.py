@@ -1,0 +1,392 @@
+"""``chainrule train``, ``predict``, ``explore`` and ``export`` as a new user meets them:
+defaults that work on an Iris-sized CSV, advice in the command line's own flags, and
+refusals that say what is wrong in the user's terms."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import nn
+from chainrule.cli import as_flags, build_parser, loss_figure, main
+
+# A Python argument such as lr=0.01 or max_epochs=1000 in a message: the command line
+# must name its flags instead.
+PYTHON_ARGUMENT = re.compile(r"\b(lr|tol|max_epochs|l2|optimizer|bias|init|seed)=")
+
+
+def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _iris_csv(path: Path, species: tuple[str, ...] = nn.data.IRIS_SPECIES) -> Path:
+    """Fisher's Iris as a user has it: four measurements and the species by name."""
+    iris = nn.load_iris()
+    lines = [",".join([*iris.feature_names, "species"])]
+    for x, code in zip(iris.X, iris.y, strict=True):
+        if iris.classes[code] in species:
+            lines.append(",".join([*map(str, x), iris.classes[code]]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _accuracy(out: str) -> float:
+    found = re.search(r"accuracy: ([\d.]+)%", out)
+    assert found, out
+    return float(found.group(1))
+
+
+def test_the_default_learning_rate_fits_iris_three_species(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _iris_csv(tmp_path / "iris.csv")
+    status, out, err = _main(
+        capsys, "train", str(csv), "--target", "species", "--out", str(tmp_path / "out")
+    )
+    assert status == 0, err
+    assert "Learning rate --lr 0.001: the default for 150 rows" in out
+    assert "oscillat" not in out
+    assert _accuracy(out) >= 95.0
+
+
+def test_an_oscillating_loss_is_named_and_a_smaller_lr_advised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _iris_csv(tmp_path / "iris.csv")
+    status, out, err = _main(
+        capsys,
+        "train",
+        str(csv),
+        "--target",
+        "species",
+        "--lr",
+        "0.01",
+        "--max-epochs",
+        "300",
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 0, err
+    assert "NOT converged: the loss oscillates" in out
+    assert re.search(r"went up in \d+ of the last 20 epochs", out)
+    assert "what to try: try a smaller --lr, e.g. --lr 0.001" in out
+    assert "more --max-epochs" not in out and "larger --lr" not in out
+    assert not PYTHON_ARGUMENT.search(out), out
+
+
+def test_the_library_says_oscillating_only_when_the_loss_goes_up_and_down() -> None:
+    iris = nn.load_iris()
+    X = nn.standardize(iris.X)[0]
+    runs = {}
+    for lr in (0.01, 0.001):
+        model = nn.MLP(4, [3, 2, 3], seed=0)
+        runs[lr] = nn.train(model, X, iris.y, lr=lr, max_epochs=300, progress=False)
+    fast, slow = runs[0.01], runs[0.001]
+    recent = fast.losses[-21:]
+    assert sum(b > a for a, b in itertools.pairwise(recent)) >= 5  # measured independently
+    assert fast.stop_reason == "oscillating" and not fast.converged
+    assert "smaller learning rate than lr=0.01, e.g. lr=0.001" in fast.stop_advice
+    assert all(b <= a for a, b in itertools.pairwise(slow.losses[-21:]))
+    assert slow.stop_reason != "oscillating"
+
+
+def test_cli_messages_name_flags_not_python_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert as_flags("e.g. lr=0.001, tol=1e-05; optimizer='adam'") == (
+        "e.g. --lr 0.001, --tol 1e-05; --optimizer adam"
+    )
+    csv = tmp_path / "line.csv"
+    csv.write_text("x,y\n" + "".join(f"{x},{3 * x}\n" for x in range(1, 6)))
+    status, out, err = _main(
+        capsys,
+        "train",
+        str(csv),
+        "--target",
+        "y",
+        "--hidden",
+        "",
+        "--no-standardize",
+        "--lr",
+        "1",
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 1 and "diverged" in err and "e.g. --lr 0.1" in err
+    assert not PYTHON_ARGUMENT.search(out + err), out + err
+    points = _iris_csv(tmp_path / "iris.csv")
+    for extra in (("--max-epochs", "3"), ("--lr", "1e-9"), ("--lr", "1e6")):
+        status, out, err = _main(
+            capsys, "train", str(points), "--target", "species", *extra, "--out", str(tmp_path)
+        )
+        assert status == 0 and "what to try:" in out, err
+        assert not PYTHON_ARGUMENT.search(out), out
+
+
+def test_advice_never_suggests_what_is_in_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _iris_csv(tmp_path / "iris.csv", ("setosa", "virginica"))
+    argv = ("train", str(csv), "--target", "species", "--lr", "1e6", "--out", str(tmp_path))
+    status, out, _ = _main(capsys, *argv)  # the default init: xavier
+    assert status == 0 and "units saturated" in out
+    advice = out.split("what to try:")[1].splitlines()[0]
+    assert "--lr 100000" in advice and "--init" not in advice
+    status, out, _ = _main(capsys, *argv, "--init", "uniform")
+    assert "--init xavier" in out.split("what to try:")[1].splitlines()[0]
+    status, out, _ = _main(
+        capsys, *argv[:-2], "--max-epochs", "2", "--optimizer", "adam", "--out", str(tmp_path)
+    )
+    advice = out.split("what to try:")[1].splitlines()[0]
+    assert "--max-epochs 4" in advice and "adam" not in advice
+
+
+def test_a_one_class_target_is_refused_when_it_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _iris_csv(tmp_path / "virginica.csv", ("virginica",))
+    status, out, err = _main(capsys, "train", str(csv), "--target", "species")
+    assert status == 2
+    assert "column 'species' has only one value, 'virginica': nothing to classify" in err
+    assert "Network" not in out
+    with pytest.raises(ValueError, match="only one class, 'a': there is nothing to tell apart"):
+        nn.train(nn.MLP(2, [1]), [[0.0, 1.0], [1.0, 0.0]], ["a", "a"], progress=False)
+
+
+def test_regression_reports_its_rmse_beside_the_mean_and_advises_biases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "offset.csv"  # y = 20 + x: mostly an offset
+    csv.write_text("x,y\n" + "".join(f"{x / 10},{20 + x / 10}\n" for x in range(-20, 21)))
+    status, out, err = _main(
+        capsys,
+        "train",
+        str(csv),
+        "--target",
+        "y",
+        "--regression",
+        "--max-epochs",
+        "200",
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 0, err
+    found = re.search(
+        r"training RMSE: ([\d.]+) \(predicting the mean, 20, for every row: "
+        r"([\d.]+)\)",
+        out,
+    )
+    assert found, out
+    targets = [20 + x / 10 for x in range(-20, 21)]
+    spread = (sum((t - 20) ** 2 for t in targets) / len(targets)) ** 0.5
+    assert float(found.group(2)) == pytest.approx(spread, rel=1e-3)
+    assert float(found.group(1)) >= float(found.group(2))
+    assert "predicts worse than the mean" in out and "--bias gives every neuron one" in out
+    status, out, err = _main(
+        capsys,
+        "train",
+        str(csv),
+        "--target",
+        "y",
+        "--regression",
+        "--bias",
+        "--hidden",
+        "",
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 0, err
+    found = re.search(r"training RMSE: ([\d.e-]+)", out)
+    assert found and float(found.group(1)) < 0.01 * spread
+    assert "--bias gives" not in out
+
+
+def test_predict_reports_labels_it_was_never_trained_on_by_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _iris_csv(tmp_path / "iris.csv")
+    assert (
+        main(
+            ["train", str(csv), "--target", "species", "--max-epochs", "50", "--out", str(tmp_path)]
+        )
+        == 0
+    )
+    new = tmp_path / "new.csv"
+    new.write_text(
+        "sepal_length,sepal_width,petal_length,petal_width,species\n"
+        "5.1,3.5,1.4,0.2,rose\n\n6.3,3.3,6.0,2.5,virginica\n"
+    )
+    status, out, err = _main(capsys, "predict", str(tmp_path / "parameters.json"), str(new))
+    assert status == 0, err
+    assert len(out.split()) == 3  # the header and both predictions
+    assert "1 rows; accuracy against column 'species'" in err
+    assert "1 row(s) of column 'species' hold a label the model was not trained on" in err
+    assert "line 2: 'rose'" in err
+
+
+def test_train_help_shows_each_default_once_and_only_for_values() -> None:
+    text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()  # type: ignore[union-attr]
+    flat = " ".join(text.split())
+    assert "numbers only" not in flat and "class labels" in flat
+    assert "(default: None)" not in flat and "(default: False)" not in flat
+    assert "(default: auto)" not in flat.split("--classification")[1].split("--regression")[0]
+    assert "(default: xavier)" in flat and "(default: 1000)" in flat
+
+
+def test_the_loss_curve_says_when_an_epoch_is_a_sum_of_batch_losses() -> None:
+    data = nn.iris_binary()
+    history = nn.train(nn.MLP(4, [3, 2, 1]), data.X, data.y, max_epochs=2, progress=False)
+    assert loss_figure(history, "t").axes[0].get_ylabel() == "L = sum (y - yhat)^2 + Reg"
+    label = loss_figure(history, "t", batch_size=32).axes[0].get_ylabel()
+    assert label == "sum of the epoch's losses on batches of 32"
+
+
+def test_a_bad_out_folder_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _iris_csv(tmp_path / "iris.csv")
+    status, out, err = _main(capsys, "train", str(csv), "--target", "species", "--out", str(csv))
+    assert status == 2 and "is a file, not a folder" in err
+    assert "Training:" not in out
+
+
+def test_explore_refuses_weights_for_another_task_and_says_what_differs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    three = _iris_csv(tmp_path / "iris.csv")
+    assert (
+        main(
+            [
+                "train",
+                str(three),
+                "--target",
+                "species",
+                "--max-epochs",
+                "2",
+                "--out",
+                str(tmp_path / "three"),
+            ]
+        )
+        == 0
+    )
+    status, _, err = _main(
+        capsys,
+        "explore",
+        "--weights",
+        str(tmp_path / "three/parameters.json"),
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 2 and "holds a 4 -> 3 -> 2 -> 3 network" in err and "sizes =" not in err
+    assert "--hidden 3,2" in err
+    setosa = tmp_path / "setosa.csv"
+    iris = nn.load_iris()
+    lines = [",".join([*iris.feature_names, "kind"])]
+    for x, code in zip(iris.X, iris.y, strict=True):
+        lines.append(",".join([*map(str, x), "setosa" if code == 0 else "other"]))
+    setosa.write_text("\n".join(lines) + "\n")
+    half = tmp_path / "half.csv"  # other statistics: only the first 100 rows
+    half.write_text("\n".join(lines[:101]) + "\n")
+    wrong_way = tmp_path / "wrong_way.csv"  # setosa sorts low: its output would be -1
+    wrong_way.write_text("\n".join(lines).replace("other", "zother") + "\n")
+    for name in ("setosa", "half", "wrong_way"):
+        assert (
+            main(
+                [
+                    "train",
+                    str(tmp_path / f"{name}.csv"),
+                    "--target",
+                    "kind",
+                    "--max-epochs",
+                    "2",
+                    "--out",
+                    str(tmp_path / name),
+                ]
+            )
+            == 0
+        )
+    capsys.readouterr()
+    status, _, err = _main(
+        capsys,
+        "explore",
+        "--weights",
+        str(tmp_path / "setosa/parameters.json"),
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 0, err
+    status, _, err = _main(
+        capsys,
+        "explore",
+        "--weights",
+        str(tmp_path / "half/parameters.json"),
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 2 and "standardised with other statistics" in err
+    status, _, err = _main(
+        capsys,
+        "explore",
+        "--weights",
+        str(tmp_path / "wrong_way/parameters.json"),
+        "--out",
+        str(tmp_path),
+    )
+    assert status == 2 and "tells 'setosa' (-1) from 'zother' (+1)" in err
+    renamed = json.loads((tmp_path / "setosa/parameters.json").read_text())
+    renamed["features"] = ["a", "b", "c", "d"]
+    (tmp_path / "renamed.json").write_text(json.dumps(renamed))
+    status, _, err = _main(
+        capsys, "explore", "--weights", str(tmp_path / "renamed.json"), "--out", str(tmp_path)
+    )
+    assert status == 2 and "its features are a, b, c, d" in err
+
+
+def test_export_says_how_to_prepare_the_inputs_and_read_the_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chainrule.export import load_snippet
+
+    csv = _iris_csv(tmp_path / "iris.csv")
+    assert (
+        main(
+            ["train", str(csv), "--target", "species", "--max-epochs", "2", "--out", str(tmp_path)]
+        )
+        == 0
+    )
+    params = str(tmp_path / "parameters.json")
+    snippet = load_snippet(nn.load_model(params), params, "model.pt")
+    assert "standardised as in training" in snippet and '["standardization"]' in snippet
+    assert "one output per class, in the order setosa, versicolor, virginica" in snippet
+    assert "rows of: sepal_length, sepal_width, petal_length, petal_width" in snippet
+
+
+def test_the_export_snippet_runs_and_predicts_as_chainrule_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oracles import require_torch
+
+    require_torch()
+    csv = _iris_csv(tmp_path / "iris.csv")
+    assert (
+        main(
+            ["train", str(csv), "--target", "species", "--max-epochs", "50", "--out", str(tmp_path)]
+        )
+        == 0
+    )
+    params, module = tmp_path / "parameters.json", tmp_path / "model.pt"
+    status, out, err = _main(capsys, "export", str(params), "--to", "torch", str(module))
+    assert status == 0, err
+    snippet = out.split("Load it in Python with\n")[1].split("\nEach Linear")[0]
+    rows = nn.load_iris().X[::10]
+    names: dict[str, object] = {"rows": rows}
+    exec("\n".join(line.removeprefix("    ") for line in snippet.splitlines()), names)
+    saved = nn.load_model(params)
+    assert names["predicted"] == nn.predict(saved.model, saved.prepare(rows))
