@@ -133,18 +133,64 @@ class Formula:
         """-1, 0 or 1: abs's derivative, kept as a formula."""
         return Formula.call("sign", self)
 
+    # --- values as shown ---------------------------------------------------------------
+    def evaluate(self, digits: int) -> float:
+        """The value computed from every number and symbol's value as ``digits``
+        significant digits show it: what a reader gets by redoing the arithmetic shown.
+
+        >>> o = Formula.symbol("O_31", -0.99998632); d = 1.0 - o * o
+        >>> d.evaluate(4), f"{d.evaluate(8):.4g}"
+        (0.0, '2.736e-05')
+        """
+        if self.kind in ("number", "symbol"):
+            return float(number(self.data, digits))
+        args = [a.evaluate(digits) for a in self.args]
+        if self.kind == "sum":
+            return math.fsum(args)
+        if self.kind == "product":
+            return math.prod(args)
+        if self.kind == "power":
+            try:
+                value = args[0] ** args[1]
+            except (OverflowError, ZeroDivisionError):
+                return math.inf
+            return math.nan if isinstance(value, complex) else float(value)
+        if self.name in _FUNCTIONS:
+            return _FUNCTIONS[self.name](args[0])
+        return float(OPS[self.name].forward(args[0]))
+
+    def digits_to_show(self, result: float, result_digits: int, factor: float = 1.0) -> int:
+        """The fewest significant digits, at least 4, with which the values put in give
+        ``result`` as ``result_digits`` digits show it, when the formula is multiplied by
+        ``factor`` (shown with as many digits). A saturated ``1 - O^2`` needs many: at 4
+        digits ``1 - (-1)^2`` is 0, not 2.7e-05.
+
+        >>> o = Formula.symbol("O_31", -0.99998632); d = 1.0 - o * o
+        >>> d.digits_to_show(d.data, 6)
+        8
+        >>> print(d.text(values=True), "is 0;", d.text(values=True, digits=8), "is not")
+        1 - (-1)^2 is 0; 1 - (-0.99998632)^2 is not
+        """
+        wanted = number(result, result_digits)
+        for digits in range(4, 18):
+            shown = float(number(factor, digits)) * self.evaluate(digits)
+            if number(shown, result_digits) == wanted:
+                return digits
+        return 17  # every digit a float has: the arithmetic is as exact as it gets
+
     # --- printing --------------------------------------------------------------------
-    def text(self, *, values: bool = False) -> str:
-        """Plain text, e.g. ``(1 - O_11^2) * x_1``; ``values`` puts in each symbol's value."""
-        return _Printer(_TEXT, values).write(self)
+    def text(self, *, values: bool = False, digits: int = 4) -> str:
+        """Plain text, e.g. ``(1 - O_11^2) * x_1``; ``values`` puts in each symbol's value,
+        numbers with ``digits`` significant digits."""
+        return _Printer(_TEXT, values, digits).write(self)
 
-    def latex(self, *, values: bool = False) -> str:
+    def latex(self, *, values: bool = False, digits: int = 4) -> str:
         r"""LaTeX math, e.g. ``\left(1 - O_{11}^{2}\right) \cdot x_{1}``."""
-        return _Printer(_LATEX, values).write(self)
+        return _Printer(_LATEX, values, digits).write(self)
 
-    def html(self, *, values: bool = False) -> str:
+    def html(self, *, values: bool = False, digits: int = 4) -> str:
         """A Graphviz HTML-like label fragment with real sub- and superscripts."""
-        return _Printer(_HTML, values).write(self)
+        return _Printer(_HTML, values, digits).write(self)
 
     def __repr__(self) -> str:
         return f"Formula({self.text()!r}, data={self.data!r})"
@@ -275,13 +321,13 @@ _HTML = _Style(
 
 
 class _Printer:
-    def __init__(self, style: _Style, values: bool) -> None:
+    def __init__(self, style: _Style, values: bool, digits: int) -> None:
         self.style = style
         self.values = values
+        self.digits = digits
 
     def number(self, x: float) -> str:
-        text = number(x)
-        return self.style.minus + text[1:] if text.startswith("-") else text
+        return number(x, self.digits).replace("-", self.style.minus)
 
     def write(self, f: Formula) -> str:
         return self._write(f, top=True)
