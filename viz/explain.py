@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from autograd import Value, topological_order
 from viz._labels import latex_symbol, markdown_text, node_names, number
 from viz.steps import Edges, Level, Step, contract, op_edges
-from viz.symbolic import Formula
+from viz.symbolic import Formula, digits_to_show
 
 __all__ = ["ChainRule", "Path", "Step", "explain"]
 
@@ -306,17 +306,16 @@ class ChainRule:
             return []
         return [(step, step.formula) for step in self.factors() if step.formula is not None]
 
-    def _where_digits(self) -> int:
-        """Significant digits for the numbers put in the where block: the fewest with which
-        every line's arithmetic gives the result it shows. One count for the whole block,
-        so that a Value reads the same in every line."""
-        return max(
-            (
-                formula.digits_to_show(step.derivative, _LEDGER_DIGITS)
+    def _where_digits(self) -> dict[str, int]:
+        """Significant digits per Value for the numbers the where block puts in: as many
+        as it takes for every line's arithmetic to give the result it shows (see
+        :func:`viz.symbolic.digits_to_show`)."""
+        return digits_to_show(
+            [
+                (formula, step.derivative, _LEDGER_DIGITS, 1.0)
                 for step, formula in self._where()
                 if formula.kind != "symbol"  # a line without numbers put in
-            ),
-            default=4,
+            ]
         )
 
     def __str__(self) -> str:

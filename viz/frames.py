@@ -37,6 +37,7 @@ from viz.graph import (
     _value_label,
 )
 from viz.steps import BackwardStep, Level, Step, backward_steps
+from viz.symbolic import digits_to_show
 
 __all__ = ["Frames", "backward_frames", "write_frames", "write_gif"]
 
@@ -101,14 +102,13 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
             )
         ]
     # The numbers put in the formulas: as many digits as it takes for each line's
-    # arithmetic to give the result it shows, one count for the step.
-    digits = max(
-        (
-            c.edge.formula.digits_to_show(c.value, 4, factor=c.grad)
+    # arithmetic to give the result it shows; a value has one count in the whole step.
+    digits = digits_to_show(
+        [
+            (c.edge.formula, c.value, 4, c.grad)
             for c in step.sent
             if c.edge.formula is not None and c.edge.formula.kind != "symbol"
-        ),
-        default=4,
+        ]
     )
     for sent in step.sent:
         edge = sent.edge
@@ -125,9 +125,10 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
             plain += f"{o}{formula.text()}{c} = "
             if formula.kind != "symbol":
                 put_in = formula.html(values=True, digits=digits)
-                html += f"{html_number(sent.grad, digits)} &#183; {o}{put_in}{c} = "
+                grad_digits = digits.get("", 4)  # the gradient counts as a number
+                html += f"{html_number(sent.grad, grad_digits)} &#183; {o}{put_in}{c} = "
                 put_in = formula.text(values=True, digits=digits)
-                plain += f"{number(sent.grad, digits)} * {o}{put_in}{c} = "
+                plain += f"{number(sent.grad, grad_digits)} * {o}{put_in}{c} = "
         value = number(sent.value)
         target = names[edge.parent]
         html += f"<B>{html_number(sent.value)}</B> &#8594; {html_symbol(target)}"
