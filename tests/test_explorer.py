@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from notes_order import NOTES_ORDER, reads_in_order
 
 import nn
 import viz
@@ -182,3 +183,29 @@ def test_the_demo_writes_the_page(tmp_path: Path) -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0)
     written = write_demo_graphs(model, demo_sample_loss(model, 0), tmp_path)
     assert tmp_path / "explorer.html" in written
+
+
+def test_the_network_stands_in_the_notes_order(tmp_path: Path) -> None:
+    page = demo_page(tmp_path)
+    names = page_data(page)["names"]
+    centres = {}
+    for node_id, body in re.findall(r'<g id="node_(n\d+)" class="node[^"]*">(.*?)</g>', page, re.S):
+        polygon = re.search(r'points="([^"]*)"', body)
+        assert polygon, f"{node_id} has no box"
+        points = re.findall(r"(-?[\d.]+),(-?[\d.]+)", polygon[1])
+        xs, ys = [float(x) for x, _ in points], [float(y) for _, y in points]
+        centres[names[node_id]] = ((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
+    for column in NOTES_ORDER:
+        assert reads_in_order([centres[name] for name in column]), column
+
+
+# A number written with a hyphen-minus, not the minus sign (&#8722;) of the formulas.
+HYPHEN_NUMBER = re.compile(r"(?<![\w&#])-\d")
+
+
+def test_ledger_numbers_have_the_formulas_minus_sign(tmp_path: Path) -> None:
+    weights = page_data(demo_page(tmp_path))["weights"]
+    ledgers = [part for pick in weights for part in (pick["ledgerHtml"], pick["whereHtml"])]
+    for ledger in ledgers:
+        assert not HYPHEN_NUMBER.search(ledger), ledger
+    assert all("&#8722;" in ledger for ledger in ledgers)  # the demo's ledgers have some

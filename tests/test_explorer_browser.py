@@ -88,7 +88,7 @@ def open_page(browser: Any) -> Iterator[Any]:
 
 def shown_number(text: str) -> float:
     """The number in a grad text such as ``-0.1506 so far``."""
-    return float(text.split()[0])
+    return float(text.split()[0].replace("\u2212", "-"))
 
 
 def close_to(text: str, expected: float, digits: int = 4) -> bool:
@@ -202,6 +202,22 @@ def picked_weight() -> tuple[Value, Value]:
     return loss, model.weight(1, 1, 1)
 
 
+# The ledger's sub- and superscripts that reach past their table row's line, in CSS pixels.
+SCRIPTS_OUTSIDE_THEIR_LINE = """() => {
+  const out = [];
+  for (const row of document.querySelectorAll("#ledger tr")) {
+    const line = row.getBoundingClientRect();
+    for (const script of row.querySelectorAll("sub, sup")) {
+      const r = script.getBoundingClientRect();
+      if (r.top < line.top - 0.5 || r.bottom > line.bottom + 0.5) {
+        out.push([script.textContent, r.top, r.bottom, line.top, line.bottom]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
 def test_picking_w1_11_shows_its_two_paths_and_backwards_value(open_page: Any, pages: Any) -> None:
     _, w = picked_weight()
     page = open_page(pages["mlp"])
@@ -215,6 +231,8 @@ def test_picking_w1_11_shows_its_two_paths_and_backwards_value(open_page: Any, p
     assert page.page.locator("#ledger-text sup").count() > 0
     assert "_" not in ledger and "^" not in ledger
     assert "where" in page.page.inner_text("#ledger-where")
+    # each line's scripts stay within its line, clear of the lines above and below
+    assert page.page.evaluate(SCRIPTS_OUTSIDE_THEIR_LINE) == []
     assert "2 paths" in page.text("#step-title")
     # L -> O_31, O_31 -> O_21 and O_22, both -> O_11, O_11 -> w^1_11: the notes' picture
     assert page.page.locator("g.edge.onpath").count() == 6
@@ -301,10 +319,10 @@ def test_the_picture_fills_its_box_and_reads_from_the_back(
     # the picture has most of the screen, and its type grows with it
     assert box_width * box_height > 0.4 * size[0] * size[1], (g, size)
     assert g["type"] > 13 * size[1] / 720, (g, size)
-    # w^1_11: the 1 above and the 11 below stay inside the box and clear of "grad" (these
-    # are the font's boxes: a digit's ink starts a fifth of its box below the top)
-    sup_height = g["sup"][3] - g["sup"][1]
-    assert g["sup"][1] >= g["node"][1] - 0.1 * sup_height and g["sub"][3] <= g["below"][1] + 1, g
+    # w^1_11: the 1 above and the 11 below stay inside the box, clear of its border, and
+    # clear of "grad" (these are the font's boxes: a digit's ink starts a fifth of its box
+    # below the top and ends above its bottom)
+    assert g["sup"][1] >= g["node"][1] and g["sub"][3] <= g["below"][1], g
     assert g["sup"][3] > g["sub"][1] - 1 and g["sup"][2] <= g["sub"][0] + 0.5, g  # side by side
 
 

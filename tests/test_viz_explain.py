@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pytest
 
@@ -12,6 +13,7 @@ import viz
 from autograd import Value, topological_order
 from chainrule.graphs import demo_sample_loss
 from viz import explain
+from viz._labels import number
 
 SEED_LEDGER = (
     "dL/dw^1_11 = dL/dO_31 * (dO_31/dO_21 * dO_21/dO_11 + dO_31/dO_22 * dO_22/dO_11)"
@@ -208,7 +210,10 @@ def test_neuron_ledger_shows_each_factor_as_a_formula_with_numbers() -> None:
     x1 = next(v for v in topological_order(loss) if v.label == "x_1").data
     last = where[-1].split(" = ")
     assert last[1].strip() == "(1 - O_11^2) * x_1"
-    assert last[2].strip() == f"(1 - {o11.data:.4g}^2) * ({x1:.4g})"
+    numbers = re.fullmatch(r"\(1 - (\S+)\^2\) \* \((\S+)\)", last[2].strip())
+    assert numbers, last[2]
+    assert float(numbers[1]) == pytest.approx(o11.data, rel=1e-4)
+    assert float(numbers[2]) == pytest.approx(x1, rel=1e-4)
     assert float(last[3]) == pytest.approx((1 - o11.data**2) * x1, rel=1e-5)
     latex = rule.to_latex()
     assert r"\left(1 - {O_{11}}^{2}\right) \cdot x_{1}" in latex
@@ -232,3 +237,28 @@ def test_a_ledger_shows_itself_in_a_notebook() -> None:
     assert rule._repr_markdown_() == rule.to_markdown()
     latex = rule._repr_latex_()
     assert latex.startswith("$$\n\\begin{aligned}") and latex.endswith("\\end{aligned}\n$$")
+
+
+def redo(arithmetic: str) -> float:
+    """The arithmetic of a where line (numbers, + - * ^ and brackets), done again."""
+    assert re.fullmatch(r"[-+*^(). 0-9e]+", arithmetic), arithmetic
+    return float(eval(arithmetic.replace("^", "**")))  # only numbers: checked just above
+
+
+@pytest.mark.parametrize("scale", [1.0, 6.0])  # 6: every tanh saturates, 1 - O^2 ~ 1e-5
+def test_where_lines_redone_by_hand_give_the_result_shown(scale: float) -> None:
+    """Rounded to 4 digits, O = 0.999986 shows as 1 and 1 - 1^2 = 0: not the 2.7e-05 shown.
+    The numbers put in carry as many digits as the result needs."""
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    for w in model.parameters():
+        w.data *= scale
+    loss = demo_sample_loss(model, 0)
+    checked = 0
+    for w in model.parameters():
+        lines = str(explain(loss, w, level="neuron")).splitlines()
+        for line in lines[lines.index("where") + 1 :]:
+            parts = [part.strip() for part in line.split(" = ")]
+            if len(parts) == 4:  # symbol = formula = numbers = result
+                assert number(redo(parts[2]), 6) == parts[3], line
+                checked += 1
+    assert checked > 20

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from determinism import outputs_across_processes
+from notes_order import NOTES_ORDER, reads_in_order
 
 import viz
 from autograd import Value, topological_order
@@ -294,3 +297,43 @@ def test_notebook_strip_without_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("PATH", str(tmp_path))
     html = frames._repr_html_()
     assert "Graphviz" in html and "grad 5" in html
+
+
+def dot_centres(graph: viz.ChainGraph, names: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Where dot puts each node, by the name of the Value it draws (``names``: id to name),
+    y growing downwards as on the page."""
+    objects = json.loads(graph.pipe(format="json"))["objects"]
+    centres = {}
+    for obj in objects:
+        if obj["name"] in names:
+            x, y = (float(v) for v in obj["pos"].split(","))
+            centres[names[obj["name"]]] = (x, -y)
+    return centres
+
+
+def test_neuron_frames_stand_in_the_notes_order() -> None:
+    loss, _ = mlp_loss()
+    nodes = viz.backward_steps(loss, "neuron")[0].nodes
+    names = {f"n{i}": node.label for i, node in enumerate(nodes)}
+    for frame in viz.backward_frames(loss, level="neuron")[:2]:
+        centres = dot_centres(frame, names)
+        for column in NOTES_ORDER:
+            assert reads_in_order([centres[name] for name in column]), column
+
+
+def test_neuron_paths_stand_in_the_notes_order() -> None:
+    loss, params = mlp_loss()
+    loss.backward()
+    w = next(p for p in params if p.label == "w^1_11")
+    graph = viz.draw_paths(loss, w, level="neuron")
+    order = topological_order(loss)
+    names = {f"n{i}": node.label for i, node in enumerate(order) if node.label}
+    centres = dot_centres(graph, names)
+    assert reads_in_order([centres["O_21"], centres["O_22"]])
+
+
+def test_neuron_captions_have_the_formulas_minus_sign() -> None:
+    loss, _ = mlp_loss()
+    for frame in viz.backward_frames(loss, level="neuron")[1:]:
+        (caption,) = [line for line in frame.source.splitlines() if "passes its grad" in line]
+        assert not re.search(r"(?<![\w&#])-\d", caption), caption

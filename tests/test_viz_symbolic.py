@@ -12,7 +12,7 @@ import viz
 from autograd import OPS, Value
 from chainrule.graphs import demo_sample_loss
 from viz.steps import Step
-from viz.symbolic import Formula
+from viz.symbolic import Formula, digits_to_show
 
 _SYMPY_CALLS = {
     "tanh": sympy.tanh,
@@ -143,3 +143,24 @@ def test_relu_and_abs_rules_on_floats_and_values_are_unchanged() -> None:
     assert [absolute(v, 0.0) for v in (-1.0, 0.0, 2.0)] == [-1.0, 0.0, 1.0]
     assert relu(Value(2.0), 0.0) == 1.0 and absolute(Value(-2.0), 0.0) == -1.0
     assert math.isclose(OPS["tanh"].derivatives[0](0.3, math.tanh(0.3)), 1 - math.tanh(0.3) ** 2)
+
+
+def test_only_the_values_that_change_the_result_get_more_digits() -> None:
+    """A saturated tanh: O = -0.99998632 shows as -1 at 4 digits, and 1 - (-1)^2 = 0."""
+    o, w = Formula.symbol("O_31", -0.99998632), Formula.symbol("w^3_11", 1.954)
+    d = (1.0 - o * o) * w
+    assert d.evaluate(4) == 0.0
+    digits = digits_to_show([(d, d.data, 6, 1.0)])
+    assert digits == {"O_31": 8}  # w^3_11 is exact at 4 digits: it stays 1.954
+    assert d.text(values=True, digits=digits) == "(1 - (-0.99998632)^2) * 1.954"
+    assert f"{d.evaluate(digits):.6g}" == f"{d.data:.6g}"
+    # a gradient written before the formula counts too: the fewest digits that give the
+    # product's 6 digits (-0.12345678 * 1.954 = -0.241234...)
+    grad = -0.12345678
+    digits = digits_to_show([(w, grad * w.data, 6, grad)])
+    assert list(digits) == [""]
+
+    def product(d: int) -> str:
+        return f"{float(f'{grad:.{d}g}') * 1.954:.6g}"
+
+    assert product(digits[""]) == f"{grad * 1.954:.6g}" != product(digits[""] - 1)

@@ -20,6 +20,7 @@ __all__ = [
     "SHOWN_LINE_CHARS",
     "Symbol",
     "fit_label",
+    "html_number",
     "html_symbol",
     "html_text",
     "latex_symbol",
@@ -50,6 +51,16 @@ def number(x: float, digits: int = 4) -> str:
     if x == 0:
         return "0"
     return f"{x:.{digits}g}"
+
+
+def html_number(x: float, digits: int = 4) -> str:
+    """:func:`number` for an HTML label: the minus sign a true minus (U+2212), as the
+    formulas beside it write theirs.
+
+    >>> html_number(-0.5714), html_number(-1.2e-05, 2)
+    ('&#8722;0.5714', '&#8722;1.2e&#8722;05')
+    """
+    return number(x, digits).replace("-", "&#8722;")
 
 
 def html_text(text: str) -> str:

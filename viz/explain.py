@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from autograd import Value, topological_order
 from viz._labels import latex_symbol, markdown_text, node_names, number
 from viz.steps import Edges, Level, Step, contract, op_edges
-from viz.symbolic import Formula
+from viz.symbolic import Formula, digits_to_show
 
 __all__ = ["ChainRule", "Path", "Step", "explain"]
 
@@ -306,6 +306,18 @@ class ChainRule:
             return []
         return [(step, step.formula) for step in self.factors() if step.formula is not None]
 
+    def _where_digits(self) -> dict[str, int]:
+        """Significant digits per Value for the numbers the where block puts in: as many
+        as it takes for every line's arithmetic to give the result it shows (see
+        :func:`viz.symbolic.digits_to_show`)."""
+        return digits_to_show(
+            [
+                (formula, step.derivative, _LEDGER_DIGITS, 1.0)
+                for step, formula in self._where()
+                if formula.kind != "symbol"  # a line without numbers put in
+            ]
+        )
+
     def __str__(self) -> str:
         head = self._d(self.root, self.wrt)
         pad = " " * len(head)
@@ -324,15 +336,12 @@ class ChainRule:
         where = self._where()
         if where:
             # A factor that is one named Value (dh/dF = g) needs no line of numbers.
-            rows = [
-                (
-                    self._step_symbol(step),
-                    formula.text(),
-                    "" if formula.kind == "symbol" else formula.text(values=True),
-                    _step_number(step),
-                )
-                for step, formula in where
-            ]
+            rows = []
+            digits = self._where_digits()
+            for step, formula in where:
+                values = formula.text(values=True, digits=digits)
+                values = "" if formula.kind == "symbol" else values
+                rows.append((self._step_symbol(step), formula.text(), values, _step_number(step)))
             widths = [max(len(row[i]) for row in rows) for i in range(3)]
             lines.append("where")
             for symbol, formula_text, values, value in rows:
@@ -406,9 +415,11 @@ class ChainRule:
         if where:
             body[-1] += r" \\"
             body.append(r"&\text{where} \\")
+            digits = self._where_digits()
             for i, (step, formula) in enumerate(where):
                 end = r" \\" if i < len(where) - 1 else ""
-                values = "" if formula.kind == "symbol" else f" = {formula.latex(values=True)}"
+                values = formula.latex(values=True, digits=digits)
+                values = "" if formula.kind == "symbol" else f" = {values}"
                 body.append(
                     rf"{self._step_latex(step)} &= {formula.latex()}{values} "
                     rf"= {_step_number(step)}{end}"
@@ -462,10 +473,10 @@ def explain(
           = 6.05912  (sum over 2 paths)
             6.05912  from backward(): agrees
     where
-      dh/dF = g                      = 0.995055
-      dF/dx = 2 * x   = 2 * 3        = 6
-      dh/dg = F                      = 9
-      dg/dx = 1 - g^2 = 1 - 0.9951^2 = 0.00986604
+      dh/dF = g                          = 0.995055
+      dF/dx = 2 * x   = 2 * 3            = 6
+      dh/dg = F                          = 9
+      dg/dx = 1 - g^2 = 1 - 0.99505475^2 = 0.00986604
     >>> len(explain(h, x).paths)  # at the op level x * x is two paths
     3
     """

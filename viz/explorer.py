@@ -31,6 +31,7 @@ from viz.graph import (
     _inline_constant,
     _kind,
     _ledger_rows,
+    _pin_notes_order,
 )
 from viz.steps import BackwardStep, Level, Step, backward_steps
 
@@ -40,6 +41,7 @@ _FONT = 14  # points in the SVG; the page scales the picture to its width
 _CHAR = 0.62  # a digit's width in em, a little over Helvetica's so that no text overflows
 _ROW = _FONT + 4  # a fixed-size cell holds one line of text and its padding
 _LEDGER_WRAP = 60  # characters per line of the page's ledger: it sits beside its "where"
+_SCRIPT_ROOM = 2  # points of padding around a name, for its scripts (cells have 1)
 _TOKEN = "#{}#"  # stands for a text the page fills in; becomes an element id
 
 
@@ -340,6 +342,7 @@ class _Page:
                 )
                 graph.edge(f"{node_id}op", node_id, id=f"edge_{node_id}op")
         if self.level == "neuron":
+            _pin_notes_order(graph, {self.ids[node]: self.names[node] for node in self.nodes})
             for i, edge in enumerate(self.edges):
                 graph.edge(self.ids[edge.parent], self.ids[edge.child], **self._edge(i, widths))
         else:  # one edge per operand slot, constants' dashed as in draw_graph
@@ -389,9 +392,11 @@ class _Page:
         # Two rows, "name = data" and "grad ...", each no taller than its text: compact,
         # as the picture must fit a screen, and the network's twelve weights stand in a
         # column as tall as the picture.
-        rows = [
-            f'<TR><TD ALIGN="LEFT">{title}</TD><TD ALIGN="LEFT">= {number(node.data)}</TD></TR>'
-        ]
+        # The name's row has room above and below for its superscript and subscript,
+        # which the page raises and lowers (see _join_scripts): clear of the border and
+        # of the grad row.
+        pad = f'ALIGN="LEFT" CELLPADDING="{_SCRIPT_ROOM}"'
+        rows = [f"<TR><TD {pad}>{title}</TD><TD {pad}>= {number(node.data)}</TD></TR>"]
         if node.requires_grad:
             cell = (
                 f'<TD FIXEDSIZE="TRUE" WIDTH="{widths[f"g{node_id}"]}" HEIGHT="{_ROW}" '

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd import Value, topological_order
-from viz._labels import html_symbol, html_text, node_names, number
+from viz._labels import html_number, html_symbol, html_text, node_names, number
 from viz._render import ChainGraph, DotNotFoundError, install_hint
 from viz.graph import (
     _GREY,
@@ -32,10 +32,12 @@ from viz.graph import (
     _Film,
     _formula,
     _html_caption,
+    _pin_notes_order,
     _sent_label,
     _value_label,
 )
 from viz.steps import BackwardStep, Level, Step, backward_steps
+from viz.symbolic import digits_to_show
 
 __all__ = ["Frames", "backward_frames", "write_frames", "write_gif"]
 
@@ -77,7 +79,7 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
         html, plain = d(root, root)
         return [(f"step 0: start from {html} = 1", f"step 0: start from {plain} = 1")]
     node = step.node
-    grad = number(step.grads[node] or 0.0)
+    grad, grad_html = number(step.grads[node] or 0.0), html_number(step.grads[node] or 0.0)
     name_html, name = html_symbol(names[node]), names[node]
     head = d(root, node)
     if level == "op":
@@ -85,7 +87,7 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
         lines = [
             (
                 f"step {step.index} of {total}: {name_html}{html_text(what)} passes its grad "
-                f"{head[0]} = {grad} to its operands",
+                f"{head[0]} = {grad_html} to its operands",
                 f"step {step.index} of {total}: {name}{what} passes its grad "
                 f"{head[1]} = {grad} to its operands",
             )
@@ -93,16 +95,25 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
     else:
         lines = [
             (
-                f"step {step.index} of {total}: {name_html} passes its grad {head[0]} = {grad} "
-                "to the Values it reads",
+                f"step {step.index} of {total}: {name_html} passes its grad {head[0]} = "
+                f"{grad_html} to the Values it reads",
                 f"step {step.index} of {total}: {name} passes its grad {head[1]} = {grad} "
                 "to the Values it reads",
             )
         ]
+    # The numbers put in the formulas: as many digits as it takes for each line's
+    # arithmetic to give the result it shows; a value has one count in the whole step.
+    digits = digits_to_show(
+        [
+            (c.edge.formula, c.value, 4, c.grad)
+            for c in step.sent
+            if c.edge.formula is not None and c.edge.formula.kind != "symbol"
+        ]
+    )
     for sent in step.sent:
         edge = sent.edge
         local = d(node, edge.parent)
-        html = f"{head[0]} &#183; {local[0]} = {html_text(number(sent.grad))} &#183; "
+        html = f"{head[0]} &#183; {local[0]} = {html_number(sent.grad)} &#183; "
         plain = f"{head[1]} * {local[1]} = {number(sent.grad)} * "
         formula = edge.formula
         if formula is not None:
@@ -113,13 +124,14 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
             html += f"{o}{formula.html()}{c} = "
             plain += f"{o}{formula.text()}{c} = "
             if formula.kind != "symbol":
-                html += (
-                    f"{html_text(number(sent.grad))} &#183; {o}{formula.html(values=True)}{c} = "
-                )
-                plain += f"{number(sent.grad)} * {o}{formula.text(values=True)}{c} = "
+                put_in = formula.html(values=True, digits=digits)
+                grad_digits = digits.get("", 4)  # the gradient counts as a number
+                html += f"{html_number(sent.grad, grad_digits)} &#183; {o}{put_in}{c} = "
+                put_in = formula.text(values=True, digits=digits)
+                plain += f"{number(sent.grad, grad_digits)} * {o}{put_in}{c} = "
         value = number(sent.value)
         target = names[edge.parent]
-        html += f"<B>{html_text(value)}</B> &#8594; {html_symbol(target)}"
+        html += f"<B>{html_number(sent.value)}</B> &#8594; {html_symbol(target)}"
         plain += f"{value} -> {target}"
         lines.append(("&#160;&#160;&#160;" + html, "   " + plain))
     return lines
@@ -238,6 +250,7 @@ def _draw_neuron_step(
         if grad is not None and state.partial(node):
             shown += " so far"
         rows.append(f"{names[node]}  data {number(node.data)}  grad {shown}")
+    _pin_notes_order(graph, {ids[node]: names[node] for node in step.nodes})
     for child in step.nodes:
         for edge in step.edges.get(child, []):
             key = _key(edge)

@@ -8,12 +8,14 @@ contributions that add up to its grad.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from autograd import Value, gradient_edges, local_derivatives, topological_order
-from viz._labels import html_symbol, html_text, node_names, number
+from viz._labels import _symbol, html_number, html_symbol, html_text, node_names, number
 from viz._render import ChainGraph
 from viz.explain import ChainRule, Level, _count, _Expr, _Sum, explain
 from viz.steps import Step
@@ -269,8 +271,7 @@ def _ledger_rows(
         return d(step.child, step.parent)
 
     def value(step: Step) -> tuple[str, str]:
-        text = number(step.derivative, 6)
-        return html_text(text), text
+        return html_number(step.derivative, 6), number(step.derivative, 6)
 
     head_html = d(rule.root, rule.wrt)[0]
     rows: list[tuple[str, ...]] = []
@@ -284,9 +285,9 @@ def _ledger_rows(
         ):
             for i, (html, _) in enumerate(_wrap(tokens, width)):
                 rows.append((head_html if n == i == 0 else "", "" if i else "=", html))
-        rows.append(("", "=", f"{number(rule.total, 6)}  (sum over {paths})"))
+        rows.append(("", "=", f"{html_number(rule.total, 6)}  (sum over {paths})"))
     verdict = "agrees" if rule.agrees else "DIFFERS"
-    rows.append(("", "", f"{number(rule.grad, 6)}  from backward(): {verdict}"))
+    rows.append(("", "", f"{html_number(rule.grad, 6)}  from backward(): {verdict}"))
     if (
         skip_ones
         and expr is not None
@@ -294,9 +295,10 @@ def _ledger_rows(
     ):
         rows.append(("", "", '<FONT COLOR="#6b7280">factors equal to 1 (from +) left out</FONT>'))
     where_rows: list[tuple[str, ...]] = [("where",)] if rule._where() else []
+    digits = rule._where_digits()  # as many as it takes to give the results shown
     for step, formula in rule._where():
-        values = () if formula.kind == "symbol" else ("=", formula.html(values=True))
-        result = html_text(number(step.derivative, 6))
+        values = () if formula.kind == "symbol" else ("=", formula.html(values=True, digits=digits))
+        result = html_number(step.derivative, 6)
         where_rows.append((symbol(step)[0], "=", formula.html(), *values, "=", result))
     return rows, where_rows
 
@@ -627,13 +629,14 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
             kind = _kind(node, rule.root)
             label = _value_label(node, rule.names[node], kind, True, state, dim=False)
             graph.node(ids[node], label=label, shape="plain")
+    _pin_notes_order(graph, {ids[node]: rule.names[node] for node in order if node in on_paths})
     position = {node: i for i, node in enumerate(order)}
     for (child, parent), step in sorted(
         steps.items(), key=lambda item: (position[item[0][0]], position[item[0][1]])
     ):
         d = f"d{html_symbol(rule.names[child])}/d{html_symbol(rule.names[parent])}"
         formula = "" if step.formula is None else f" = {step.formula.html()}"
-        value = html_text(number(step.derivative))
+        value = html_number(step.derivative)
         graph.edge(
             ids[parent],
             ids[child],
@@ -643,6 +646,57 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
             penwidth="2",
         )
     return graph
+
+
+def _notes_place(name: str) -> tuple[tuple[str, str, str], tuple[float, ...]] | None:
+    """Where the lecture notes draw the Value named ``name``: its column and its place in
+    that column, top first; None for a name outside the notes' notation.
+
+    The outputs ``O_kj`` of layer k stand by j; the weights ``w^k_ij`` (and biases
+    ``b^k_j``) of layer k are grouped by the neuron j they feed, i within the group.
+    Several copies of one name (``O_31[2]``) make columns of their own.
+
+    >>> _notes_place("O_12"), _notes_place("w^1_{10,3}"), _notes_place("b^2_1")
+    ((('O', '1', ''), (2.0,)), (('w', '1', ''), (3.0, 10.0)), (('w', '2', ''), (1.0, inf)))
+    """
+    symbol = _symbol(name)
+    if symbol is None:
+        return None
+    parts = symbol.sub.split(",") if "," in symbol.sub else list(symbol.sub)
+    if not parts or not all(part.isdigit() for part in parts):
+        return None
+    indices = [float(part) for part in parts]
+    if symbol.base == "O" and not symbol.sup and len(indices) == 2:
+        return ("O", parts[0], symbol.copy), (indices[1],)
+    if symbol.base in ("w", "b") and symbol.sup.isdigit():
+        if symbol.base == "w" and len(indices) == 2:
+            return ("w", symbol.sup, symbol.copy), (indices[1], indices[0])
+        if symbol.base == "b" and len(indices) == 1:
+            return ("w", symbol.sup, symbol.copy), (indices[0], math.inf)
+    return None
+
+
+def _pin_notes_order(graph: ChainGraph, names: dict[str, str]) -> None:
+    """Keep the notes' order in ``graph``: ``O_11`` above ``O_12`` above ``O_13``, the
+    weights of ``O_11`` above those of ``O_12`` (left to right when drawn bottom up).
+
+    ``names`` maps node ids to names. Each column of :func:`_notes_place` goes into one
+    rank, chained top to bottom by invisible edges, which dot keeps in that order.
+    """
+    columns: dict[tuple[str, str, str], list[tuple[tuple[float, ...], str]]] = {}
+    for node_id, name in names.items():
+        place = _notes_place(name)
+        if place is not None:
+            columns.setdefault(place[0], []).append((place[1], node_id))
+    for i, key in enumerate(sorted(columns)):
+        column = sorted(columns[key])
+        if len(column) < 2:
+            continue
+        rank = ChainGraph(name=f"notes_order_{i}")
+        rank.attr(rank="same")
+        for (_, upper), (_, lower) in itertools.pairwise(column):
+            rank.edge(upper, lower, style="invis")
+        graph.subgraph(rank)
 
 
 def _inline_constant(node: Value) -> bool:

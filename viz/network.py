@@ -75,12 +75,12 @@ def _weight_label(w: Value, show: Show, has_grad: bool) -> _Label:
     printed = len("".join(symbol[:3])) if symbol else len(w.label)
     first = html_symbol(w.label)
     if show in ("value", "both"):
-        value = number(w.data, 3)
+        value = number(w.data)
         first += f" {value}"
         printed += 1 + len(value)
     lines = [first]
     if show in ("grad", "both") and has_grad:
-        grad = number(w.grad, 3)
+        grad = number(w.grad)
         lines.append(f'<FONT POINT-SIZE="8">&#8711; {grad}</FONT>')
         printed = max(printed, 2 + len(grad))
     rows = "".join(f"<TR><TD>{line}</TD></TR>" for line in lines)

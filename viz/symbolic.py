@@ -13,13 +13,13 @@ symbol: ``(1 - O_11^2) * x_1`` becomes ``(1 - 0.6022^2) * (-0.9007)``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from autograd import OPS, Value
 from viz._labels import _symbol, html_symbol, latex_symbol, number
 
-__all__ = ["Formula", "NodeFormulas", "local_formula"]
+__all__ = ["Digits", "Formula", "NodeFormulas", "digits_to_show", "local_formula"]
 
 # How tightly each kind binds, for brackets.
 _SUM, _PRODUCT, _POWER, _ATOM = 1, 2, 3, 4
@@ -133,21 +133,110 @@ class Formula:
         """-1, 0 or 1: abs's derivative, kept as a formula."""
         return Formula.call("sign", self)
 
+    # --- values as shown ---------------------------------------------------------------
+    def evaluate(self, digits: Digits = 4) -> float:
+        """The value computed from the numbers and symbols' values as ``digits`` shows them
+        (see :data:`Digits`): what a reader gets by redoing the arithmetic shown.
+
+        >>> o = Formula.symbol("O_31", -0.99998632); d = 1.0 - o * o
+        >>> d.evaluate(4), f"{d.evaluate({'O_31': 8}):.4g}"
+        (0.0, '2.736e-05')
+        """
+        if self.kind in ("number", "symbol"):
+            return float(number(self.data, _digits(digits, self.name)))
+        args = [a.evaluate(digits) for a in self.args]
+        if self.kind == "sum":
+            return math.fsum(args)
+        if self.kind == "product":
+            return math.prod(args)
+        if self.kind == "power":
+            try:
+                value = args[0] ** args[1]
+            except (OverflowError, ZeroDivisionError):
+                return math.inf
+            return math.nan if isinstance(value, complex) else float(value)
+        if self.name in _FUNCTIONS:
+            return _FUNCTIONS[self.name](args[0])
+        return float(OPS[self.name].forward(args[0]))
+
+    def symbol_names(self) -> list[str]:
+        """The names of the symbols in the formula, each once, in order."""
+        if self.kind == "symbol":
+            return [self.name]
+        return list(dict.fromkeys(name for a in self.args for name in a.symbol_names()))
+
     # --- printing --------------------------------------------------------------------
-    def text(self, *, values: bool = False) -> str:
-        """Plain text, e.g. ``(1 - O_11^2) * x_1``; ``values`` puts in each symbol's value."""
-        return _Printer(_TEXT, values).write(self)
+    def text(self, *, values: bool = False, digits: Digits = 4) -> str:
+        """Plain text, e.g. ``(1 - O_11^2) * x_1``; ``values`` puts in each symbol's value,
+        with as many significant digits as ``digits`` says (see :data:`Digits`)."""
+        return _Printer(_TEXT, values, digits).write(self)
 
-    def latex(self, *, values: bool = False) -> str:
+    def latex(self, *, values: bool = False, digits: Digits = 4) -> str:
         r"""LaTeX math, e.g. ``\left(1 - O_{11}^{2}\right) \cdot x_{1}``."""
-        return _Printer(_LATEX, values).write(self)
+        return _Printer(_LATEX, values, digits).write(self)
 
-    def html(self, *, values: bool = False) -> str:
+    def html(self, *, values: bool = False, digits: Digits = 4) -> str:
         """A Graphviz HTML-like label fragment with real sub- and superscripts."""
-        return _Printer(_HTML, values).write(self)
+        return _Printer(_HTML, values, digits).write(self)
 
     def __repr__(self) -> str:
         return f"Formula({self.text()!r}, data={self.data!r})"
+
+
+# Significant digits for the values put in a formula: one count for every number, or a
+# count per symbol name ("" for the plain numbers), 4 for a name not listed.
+Digits = int | Mapping[str, int]
+_LEAST_DIGITS = 4
+
+
+def _digits(digits: Digits, name: str) -> int:
+    """How many significant digits ``digits`` gives the symbol ``name`` ("": a number)."""
+    if isinstance(digits, int):
+        return digits
+    return digits.get(name, _LEAST_DIGITS)
+
+
+def _shown(formula: Formula, factor: float, digits: Digits) -> float:
+    """``factor * formula`` redone with the values as ``digits`` shows them."""
+    return float(number(factor, _digits(digits, ""))) * formula.evaluate(digits)
+
+
+def digits_to_show(lines: Sequence[tuple[Formula, float, int, float]]) -> dict[str, int]:
+    """Significant digits per symbol for lines ``factor * formula = result``, given as
+    (formula, result, digits the result is shown with, factor), such that redoing each
+    line's arithmetic with the values as shown gives its result as shown.
+
+    Every value starts with 4 digits; while a line misses its result, the value whose
+    rounding costs the most (in that line) gets one more. So only the values that matter
+    grow: a saturated ``O_31 = -0.99998632`` shows as -1 and ``1 - (-1)^2`` is 0, not
+    the 2.7e-05 of the result. One count per symbol, so a value reads the same in every
+    line. The factor (a gradient, written before the formula) counts as a number ("").
+
+    >>> o = Formula.symbol("O_31", -0.99998632); w = Formula.symbol("w", 1.954321)
+    >>> d = (1.0 - o * o) * w
+    >>> print(d.text(values=True), "=", d.evaluate(4), "but the result is", number(d.data, 6))
+    (1 - (-1)^2) * 1.954 = 0.0 but the result is 5.34699e-05
+    >>> digits = digits_to_show([(d, d.data, 6, 1.0)]); digits
+    {'O_31': 8, 'w': 7}
+    >>> print(d.text(values=True, digits=digits), "=", number(d.evaluate(digits), 6))
+    (1 - (-0.99998632)^2) * 1.954321 = 5.34699e-05
+    """
+    digits: dict[str, int] = {}
+    for formula, result, result_digits, factor in lines:
+        wanted = number(result, result_digits)
+        names = ["", *formula.symbol_names()]
+        while number(_shown(formula, factor, digits), result_digits) != wanted:
+            misses = {}
+            for name in names:
+                if _digits(digits, name) < 17:  # 17: every digit a float has
+                    trial = {**digits, name: _digits(digits, name) + 1}
+                    miss = abs(_shown(formula, factor, trial) - result)
+                    misses[name] = math.inf if math.isnan(miss) else miss
+            if not misses:
+                break  # the arithmetic is as exact as it gets
+            best = min(misses, key=misses.__getitem__)
+            digits[best] = _digits(digits, best) + 1
+    return digits
 
 
 def _lift(x: Formula | float) -> Formula:
@@ -275,13 +364,14 @@ _HTML = _Style(
 
 
 class _Printer:
-    def __init__(self, style: _Style, values: bool) -> None:
+    def __init__(self, style: _Style, values: bool, digits: Digits) -> None:
         self.style = style
         self.values = values
+        self.digits = digits
 
-    def number(self, x: float) -> str:
-        text = number(x)
-        return self.style.minus + text[1:] if text.startswith("-") else text
+    def number(self, x: float, name: str = "") -> str:
+        """``x``, the value of symbol ``name`` ("": a plain number), as ``digits`` says."""
+        return number(x, _digits(self.digits, name)).replace("-", self.style.minus)
 
     def write(self, f: Formula) -> str:
         return self._write(f, top=True)
@@ -301,7 +391,7 @@ class _Printer:
         if f.kind == "number":
             return self.number(f.data)
         if f.kind == "symbol":
-            return self.number(f.data) if self.values else s.symbol(f.name)
+            return self.number(f.data, f.name) if self.values else s.symbol(f.name)
         if f.kind == "call":
             return s.call(f.name, self._write(f.args[0], top=True))
         if f.kind == "power":

@@ -14,6 +14,8 @@ way and checks that the stored text outputs are the current ones.
 
 from __future__ import annotations
 
+import html
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -91,10 +93,23 @@ def _normalised(outputs: list[Any]) -> list[Any]:
     return kept
 
 
+def svg_texts(svg: str | list[str]) -> tuple[str, ...]:
+    """The strings of an SVG's ``<text>`` elements, in order, without their positions
+    (which differ between Graphviz builds, the words do not).
+
+    >>> svg_texts('<svg><text x="1">w</text><text x="9">a &amp; b</text></svg>')
+    ('w', 'a & b')
+    """
+    if isinstance(svg, list):  # nbformat may store a text as its lines
+        svg = "".join(svg)
+    found = re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)
+    return tuple(html.unescape(re.sub(r"<[^>]*>", "", text)) for text in found)
+
+
 def summary(notebook: Any) -> list[list[tuple[str, ...]]]:
     """Per code cell, what each output says: its type and its text, or the kind of
-    picture it holds (pictures differ between Graphviz and matplotlib versions, their
-    presence does not)."""
+    picture it holds and, for an SVG, the words written in it (pictures differ between
+    Graphviz and matplotlib versions, their words and their presence do not)."""
     cells = []
     for cell in notebook.cells:
         if cell.cell_type != "code":
@@ -108,7 +123,9 @@ def summary(notebook: Any) -> list[list[tuple[str, ...]]]:
             else:
                 data = output.get("data", {})
                 images = [kind for kind in IMAGE_TYPES if kind in data]
-                outputs.append((output.output_type, *(images or [data.get("text/plain", "")])))
+                texts = svg_texts(data["image/svg+xml"]) if "image/svg+xml" in data else ()
+                shown = images or [data.get("text/plain", "")]
+                outputs.append((output.output_type, *shown, *texts))
         cells.append(outputs)
     return cells
 
