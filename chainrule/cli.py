@@ -36,7 +36,7 @@ from chainrule.graphs import (
     DEFAULT_OUT,
     DEMO_LAYERS,
     DEMO_SPECIES,
-    SEED_WEIGHTS,
+    NOTES_WEIGHTS,
     add_graph_commands,
     demo_ledgers,
     demo_sample_loss,
@@ -83,7 +83,7 @@ def print_weights(model: nn.MLP, title: str) -> None:
     print()
 
 
-def check_seed_gradients(
+def check_notes_gradients(
     model: nn.MLP, X: list[list[float]], y: list[float], l2: float
 ) -> tuple[Value, bool]:
     """One forward and backward pass over the data; dL/dw for the notes' worked examples.
@@ -93,7 +93,7 @@ def check_seed_gradients(
     every check agreed.
     """
     numeric = {
-        kij: nn.numerical_gradient(model, X, y, model.weight(*kij), l2=l2) for kij in SEED_WEIGHTS
+        kij: nn.numerical_gradient(model, X, y, model.weight(*kij), l2=l2) for kij in NOTES_WEIGHTS
     }
     loss = nn.total_loss(model, X, y, l2=l2)
     model.zero_grad()
@@ -102,7 +102,7 @@ def check_seed_gradients(
     print("One backward pass (the chain rule, summed over every path):")
     print(f"  {'':<14}{'backprop':>16}{'finite diff.':>16}{'rel. error':>12}")
     all_agree = True
-    for kij in SEED_WEIGHTS:
+    for kij in NOTES_WEIGHTS:
         w = model.weight(*kij)
         error = abs(w.grad - numeric[kij]) / max(1e-12, abs(w.grad) + abs(numeric[kij]))
         agree = error < 1e-5
@@ -289,7 +289,7 @@ def run_demo(args: argparse.Namespace) -> int:
     model = nn.MLP(4, list(DEMO_LAYERS), seed=args.seed)
     print_architecture(model, data)
     print_weights(model, f"Initial weights (Xavier/Glorot uniform, seed {args.seed}):")
-    _, gradients_agree = check_seed_gradients(model, data.X, data.y, DEMO_L2)
+    _, gradients_agree = check_notes_gradients(model, data.X, data.y, DEMO_L2)
     sample_loss = demo_sample_loss(model, 0)
     print("The same chain rule, path by path, for one sample (the first) and its loss")
     print(f"L = (y - yhat)^2 = {sample_loss.data:.6g}; every gradient is a sum over paths:\n")

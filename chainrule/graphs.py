@@ -20,7 +20,7 @@ __all__ = [
     "demo_ledgers",
     "demo_sample_loss",
     "sample_title",
-    "seed_example",
+    "notes_example",
     "write_demo_graphs",
 ]
 
@@ -30,7 +30,7 @@ DEFAULT_OUT = "chainrule-out"
 DEMO_LAYERS = (3, 2, 1)
 DEMO_SPECIES = "setosa"
 # The lecture notes' worked examples, from the output layer down: (k, i, j) of w^k_ij.
-SEED_WEIGHTS = ((3, 1, 1), (2, 1, 1), (2, 2, 1), (1, 1, 1))
+NOTES_WEIGHTS = ((3, 1, 1), (2, 1, 1), (2, 2, 1), (1, 1, 1))
 
 
 def _render_both(graph: viz.ChainGraph, stem: Path, render: bool = True) -> list[Path]:
@@ -48,10 +48,10 @@ def _render_both(graph: viz.ChainGraph, stem: Path, render: bool = True) -> list
     return paths
 
 
-def seed_example() -> Value:
+def notes_example() -> Value:
     """The notes' h = F * g + 1 with F = x * x and g = tanh(x), at x = 3 (labels x, F, g, h).
 
-    >>> h = seed_example(); h.label, round(h.data, 4)
+    >>> h = notes_example(); h.label, round(h.data, 4)
     ('h', 9.9555)
     """
     x = Value(3.0, label="x")
@@ -74,7 +74,7 @@ def write_demo_graphs(
     operation graph is drawn as ``graph_loss``, the network after ``loss.backward()``
     (run here, on freshly zeroed gradients) as ``network``, every path from the loss to
     ``w^1_11`` as ``paths_w1_11`` and, between neurons only, ``paths_w1_11_neuron`` (SVG
-    and PNG each). The backward pass of the notes' small example (:func:`seed_example`)
+    and PNG each). The backward pass of the notes' small example (:func:`notes_example`)
     goes step by step to ``backward_frames/frame_NN.png``; the loss's own backward pass,
     one neuron at a time, to ``backward_frames_neuron/frame_NN.png`` and, animated, to
     ``backward_neuron.gif``; the same pass, to step through in a browser, to
@@ -95,7 +95,7 @@ def write_demo_graphs(
         viz.draw_paths(loss, weight, level="neuron"), out / "paths_w1_11_neuron", render
     )
     passes = {
-        "backward_frames": viz.backward_frames(seed_example()),
+        "backward_frames": viz.backward_frames(notes_example()),
         "backward_frames_neuron": viz.backward_frames(loss, level="neuron"),
     }
     if not render:
@@ -132,7 +132,7 @@ def sample_title(loss: Value, sample: int = 0, species: str = DEMO_SPECIES) -> s
 def demo_ledgers(model: nn.MLP, loss: Value) -> str:
     """The neuron-level ledgers of ``loss`` for the notes' examples, w^3_11 down to w^1_11."""
     return "\n\n".join(
-        str(viz.explain(loss, model.weight(*kij), level="neuron")) for kij in SEED_WEIGHTS
+        str(viz.explain(loss, model.weight(*kij), level="neuron")) for kij in NOTES_WEIGHTS
     )
 
 

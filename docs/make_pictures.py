@@ -10,7 +10,7 @@ import nn
 import viz
 from autograd import topological_order
 from chainrule.explore import write_explorer
-from chainrule.graphs import demo_sample_loss, sample_title, seed_example
+from chainrule.graphs import demo_sample_loss, notes_example, sample_title
 
 HERE = Path(__file__).parent
 # The neuron-level frame the README shows: O_21 passing its grad to O_11, O_12, O_13
@@ -22,7 +22,7 @@ from browser import chromium  # noqa: E402
 
 def chain_rule_example() -> None:
     """The notes' rule dh/dx = dh/dF * dF/dx + dh/dg * dg/dx, as a graph."""
-    h = seed_example()
+    h = notes_example()
     x = next(v for v in topological_order(h) if v.label == "x")
     h.backward()
     viz.draw_paths(h, x).render(outfile=HERE / "chain-rule-example.png", cleanup=True)

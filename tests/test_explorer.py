@@ -18,7 +18,7 @@ import nn
 import viz
 from autograd import Value, topological_order
 from chainrule.explore import write_explorer
-from chainrule.graphs import demo_sample_loss, seed_example, write_demo_graphs
+from chainrule.graphs import demo_sample_loss, notes_example, write_demo_graphs
 
 
 def page_data(html: str) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def test_neuron_level_for_a_network_op_level_otherwise(tmp_path: Path) -> None:
         *(label for label, _ in nn.MLP(4, [3, 2, 1]).named_parameters()),
     }
     assert [w["label"] for w in data["weights"]][:2] == ["w^1_11", "w^1_21"]
-    h = seed_example()
+    h = notes_example()
     names = page_data(viz.explorer(h).html)["names"]
     assert len(names) == len(topological_order(h))  # every Value, each op its own node
 
@@ -97,7 +97,7 @@ def test_grads_and_data_are_left_as_they_were() -> None:
 
 
 def test_bad_input_names_the_problem() -> None:
-    h = seed_example()
+    h = notes_example()
     stranger = Value(1.0, label="w^9_99")
     with pytest.raises(TypeError, match="root must be a Value"):
         viz.explorer(3.0)  # type: ignore[arg-type]
@@ -133,7 +133,7 @@ def test_hostile_labels_stay_text(tmp_path: Path) -> None:
 
 
 def test_notebook_display_is_an_isolated_frame(tmp_path: Path) -> None:
-    page = viz.explorer(seed_example())
+    page = viz.explorer(notes_example())
     shown = page._repr_html_()
     assert shown.startswith("<iframe srcdoc=") and "<script>" not in shown  # escaped inside
     assert page.save(tmp_path / "h.html").read_text(encoding="utf-8") == page.html

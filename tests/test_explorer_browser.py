@@ -21,7 +21,7 @@ import nn
 import viz
 from autograd import Value, local_derivatives, topological_order
 from chainrule.explore import write_explorer
-from chainrule.graphs import DEMO_SPECIES, demo_sample_loss, seed_example
+from chainrule.graphs import DEMO_SPECIES, demo_sample_loss, notes_example
 
 SAMPLE = 3
 
@@ -35,7 +35,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("explorer")
-    viz.explorer(seed_example()).save(out / "h.html")
+    viz.explorer(notes_example()).save(out / "h.html")
     write_explorer(nn.MLP(4, [3, 2, 1], seed=0), out, sample=SAMPLE)
     return {"h": out / "h.html", "mlp": out / "explorer.html"}
 
@@ -114,7 +114,7 @@ def consumers(node: Value, order: list[Value]) -> list[Value]:
 
 
 def test_stepping_shows_the_engines_grads_at_every_step(open_page: Any, pages: Any) -> None:
-    h = seed_example()  # h = x*x*tanh(x) + 1 at x = 3
+    h = notes_example()  # h = x*x*tanh(x) + 1 at x = 3
     h.backward()
     order = topological_order(h)
     # The engine processes nodes in reversed topological order; leaves send nothing.

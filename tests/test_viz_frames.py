@@ -176,13 +176,13 @@ def test_bad_input() -> None:
         viz.backward_frames(y, max_nodes=10)
 
 
-def test_seed_example_frames_by_hand() -> None:
+def test_notes_example_frames_by_hand() -> None:
     """h = F * g + 1, F = x * x, g = tanh(x) at x = 3: the engine runs +, *, tanh, *."""
     import math
 
-    from chainrule.graphs import seed_example
+    from chainrule.graphs import notes_example
 
-    h = seed_example()
+    h = notes_example()
     order = topological_order(h)
     states = _states(h)
     names = [s.processed.label or s.processed.op for s in states[1:] if s.processed]
@@ -201,12 +201,12 @@ def test_seed_example_frames_by_hand() -> None:
 def build_new_pictures() -> str:
     """Every picture added for frames, clusters, neuron paths and the network, as DOT."""
     import nn
-    from chainrule.graphs import demo_sample_loss, seed_example
+    from chainrule.graphs import demo_sample_loss, notes_example
 
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = demo_sample_loss(model, 0)
     loss.backward()
-    parts = [f.source for f in viz.backward_frames(seed_example())]
+    parts = [f.source for f in viz.backward_frames(notes_example())]
     parts += [f.source for f in viz.backward_frames(loss, level="neuron")]
     parts.append(str(viz.explain(loss, model.weight(1, 1, 1), level="neuron")))
     parts.append(viz.draw_graph(loss).source)
@@ -237,9 +237,9 @@ def mlp_loss() -> tuple[Value, list[Value]]:
 
 @pytest.mark.parametrize("level", ["op", "neuron"])
 def test_every_frame_has_the_same_layout_and_canvas(level: str) -> None:
-    from chainrule.graphs import seed_example
+    from chainrule.graphs import notes_example
 
-    root = seed_example() if level == "op" else mlp_loss()[0]
+    root = notes_example() if level == "op" else mlp_loss()[0]
     frames = viz.backward_frames(root, level=level)  # type: ignore[arg-type]
     layouts = [frame.pipe(format="plain", encoding="utf-8").splitlines()[0] for frame in frames]
     assert len(set(layouts)) == 1  # "graph scale width height": one canvas
