@@ -536,10 +536,10 @@ def _no_better_than_the_mean(
     """What was measured, if the fit is no better than predicting the mean; else ""."""
     everything = list(range(len(Y)))
     data_loss = loss_and_gradients(everything, 0.0, 0.0)[0] if (l2 or l1) else history.final_loss
-    columns = list(zip(*Y, strict=True))
-    constant = math.fsum(
-        math.fsum((t - math.fsum(column) / len(column)) ** 2 for t in column) for column in columns
-    )
+    constant = 0.0  # the loss of predicting each target column's mean for every row
+    for column in zip(*Y, strict=True):
+        mean = math.fsum(column) / len(column)
+        constant += math.fsum((t - mean) ** 2 for t in column)
     if constant > 0.0 and data_loss >= STALLED_SHARE * constant:
         return (
             f"a loss sum (y - yhat)^2 = {data_loss:.4g}, no better than predicting the mean "
