@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from oracles import on_ci
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -33,7 +34,7 @@ def chromium_executable() -> str:
 
 
 def _missing(what: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if on_ci():
         pytest.fail(f"{what} is missing, and CI must run the explorer's browser tests")
     pytest.skip(f"{what} is missing (./run test installs it)")
 

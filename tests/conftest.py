@@ -8,10 +8,10 @@ where a missing ``dot`` is a failure: CI must never pass by skipping the picture
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
+from oracles import on_ci
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -26,7 +26,7 @@ def dot() -> str:
     path = shutil.which("dot")
     if path is None:
         reason = "Graphviz's dot is not on PATH (install graphviz to run this test)"
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+        if on_ci():
             pytest.fail(f"{reason}; CI must run every test that renders", pytrace=False)
         pytest.skip(reason)
     return path

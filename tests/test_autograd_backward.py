@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from autograd import Value, no_grad, topological_order, zero_grad
@@ -104,7 +105,6 @@ def test_a_new_value_has_zero_grad_and_float_data() -> None:
 
 
 def test_numpy_scalars_are_accepted_as_data() -> None:
-    np = pytest.importorskip("numpy")
     for number in (np.float64(1.5), np.float32(1.5), np.int64(3)):
         v = Value(number)
         assert type(v.data) is float and v.data == float(number)
