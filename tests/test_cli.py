@@ -5,31 +5,19 @@ from __future__ import annotations
 import json
 import random
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import main_captured, run_cli
 
 from chainrule.cli import DIGITS_MAX_EPOCHS, main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
-
-
 def test_demo_trains_the_notes_network_and_writes_the_loss_curve(tmp_path: Path, dot: str) -> None:
     out = tmp_path / "pictures"
-    result = _run("demo", "--out", str(out))
+    result = run_cli("demo", "--out", str(out))
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "4 -> 3 -> 2 -> 1" in text and "20 weights" in text
@@ -64,7 +52,7 @@ def test_train_on_a_users_csv(tmp_path: Path) -> None:
     csv_path = tmp_path / "points.csv"
     _separable_csv(csv_path)
     out = tmp_path / "out"
-    result = _run(
+    result = run_cli(
         "train", str(csv_path), "--target", "label", "--hidden", "3", "--lr", "0.02",
         "--tol", "1e-3", "--max-epochs", "400", "--init", "he_normal", "--seed", "3",
         "--out", str(out),
@@ -79,13 +67,13 @@ def test_train_on_a_users_csv(tmp_path: Path) -> None:
 
 
 def test_train_help_explains_every_option() -> None:
-    result = _run("train", "--help")
+    result = run_cli("train", "--help")
     assert result.returncode == 0
     for option in ("--target", "--lr", "--l2", "--init", "--tol", "--max-epochs", "--seed",
                    "--hidden", "--out"):  # fmt: skip
         assert option in result.stdout
     assert "w_new ~= w_old" in result.stdout and "xavier_normal" in result.stdout
-    top = _run("--help")
+    top = run_cli("--help")
     assert top.returncode == 0 and "demo" in top.stdout and "train" in top.stdout
 
 
@@ -133,7 +121,7 @@ def test_train_detects_integer_classes_and_predict_applies_the_model(tmp_path: P
     train_csv = tmp_path / "train.csv"
     _labelled_csv(train_csv, ("0", "1", "2"))
     out = tmp_path / "out"
-    result = _run("train", str(train_csv), "--target", "kind", "--hidden", "4", "--bias",
+    result = run_cli("train", str(train_csv), "--target", "kind", "--hidden", "4", "--bias",
                   "--optimizer", "adam", "--lr", "0.05", "--max-epochs", "200",
                   "--out", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -146,18 +134,10 @@ def test_train_detects_integer_classes_and_predict_applies_the_model(tmp_path: P
     # new rows in another column order, with the target column for a score
     new = tmp_path / "new.csv"
     new.write_text("kind,x2,x1\n0,1.1,0.2\n2,0.9,6.1\n1,-1.0,3.0\n")
-    predicted = _run("predict", str(out / "parameters.json"), str(new))
+    predicted = run_cli("predict", str(out / "parameters.json"), str(new))
     assert predicted.returncode == 0, predicted.stderr
     assert predicted.stdout.split() == ["predicted_kind", "0", "2", "1"]
     assert "accuracy against column 'kind': 100.0% (3 of 3)" in predicted.stderr
-
-
-def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """``chainrule ARGV`` in this process (faster than a subprocess): status, stdout, stderr."""
-    capsys.readouterr()
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_train_with_text_labels_and_the_regression_override(
@@ -165,27 +145,35 @@ def test_train_with_text_labels_and_the_regression_override(
 ) -> None:
     csv_path = tmp_path / "pets.csv"
     _labelled_csv(csv_path, ("cat", "dog"))
-    status, out, err = _main(capsys, "train", str(csv_path), "--target", "kind", "--hidden", "3",
-                             "--bias", "--max-epochs", "50", "--out", str(tmp_path))  # fmt: skip
+    status, out, err = main_captured(
+        capsys, "train", str(csv_path), "--target", "kind", "--hidden", "3",
+        "--bias", "--max-epochs", "50", "--out", str(tmp_path),
+    )  # fmt: skip
     assert status == 0, err
     assert "2 classes (cat, dog): classification, one output, -1 for cat and +1 for dog" in out
     assert "--regression" not in out  # text cannot be fitted as numbers
-    status, out, err = _main(capsys, "train", str(csv_path), "--target", "kind",
+    status, out, err = main_captured(capsys, "train", str(csv_path), "--target", "kind",
                              "--output-activation", "sigmoid", "--max-epochs", "5",
                              "--out", str(tmp_path))  # fmt: skip
     assert status == 0 and "one output, 0 for cat and +1 for dog" in out
     numbers = tmp_path / "codes.csv"
     _labelled_csv(numbers, ("0", "1"))
-    status, out, err = _main(capsys, "train", str(numbers), "--target", "kind", "--regression",
-                             "--max-epochs", "20", "--out", str(tmp_path))  # fmt: skip
+    status, out, err = main_captured(
+        capsys, "train", str(numbers), "--target", "kind", "--regression",
+        "--max-epochs", "20", "--out", str(tmp_path),
+    )  # fmt: skip
     assert status == 0, err
     assert "fitted as numbers (regression). Pass --classification" in out
     assert "accuracy" not in out
-    status, out, err = _main(capsys, "train", str(csv_path), "--target", "kind", "--regression")
+    status, out, err = main_captured(
+        capsys, "train", str(csv_path), "--target", "kind", "--regression"
+    )
     assert status == 2 and "--regression: target 'kind' holds text" in err
     measured = tmp_path / "measured.csv"
     measured.write_text("x,y\n1,0.5\n2,1.5\n3,1\n")
-    status, out, err = _main(capsys, "train", str(measured), "--target", "y", "--classification")
+    status, out, err = main_captured(
+        capsys, "train", str(measured), "--target", "y", "--classification"
+    )
     assert status == 2
     assert "target 'y' holds 0.5 (data row 1); class labels are whole numbers" in err
 
@@ -223,7 +211,7 @@ def test_predict_errors_are_messages(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_the_digits_demo_reaches_95_percent_on_held_out_digits(tmp_path: Path) -> None:
-    result = _run("demo", "--task", "digits", "--out", str(tmp_path))
+    result = run_cli("demo", "--task", "digits", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     held_out = re.search(r"accuracy on the 359 held-out digits: ([\d.]+)%", result.stdout)
     assert held_out and float(held_out.group(1)) >= 95.0

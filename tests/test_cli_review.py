@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from cli_runs import main_captured
 
 import nn
 from chainrule.cli import as_flags, build_parser, loss_figure, main
@@ -17,13 +18,6 @@ from chainrule.cli import as_flags, build_parser, loss_figure, main
 # A Python argument such as lr=0.01 or max_epochs=1000 in a message: the command line
 # must name its flags instead.
 PYTHON_ARGUMENT = re.compile(r"\b(lr|tol|max_epochs|l2|optimizer|bias|init|seed)=")
-
-
-def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def _iris_csv(path: Path, species: tuple[str, ...] = nn.data.IRIS_SPECIES) -> Path:
@@ -47,7 +41,7 @@ def test_the_default_learning_rate_fits_iris_three_species(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     csv = _iris_csv(tmp_path / "iris.csv")
-    status, out, err = _main(
+    status, out, err = main_captured(
         capsys, "train", str(csv), "--target", "species", "--out", str(tmp_path / "out")
     )
     assert status == 0, err
@@ -60,7 +54,7 @@ def test_an_oscillating_loss_is_named_and_a_smaller_lr_advised(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     csv = _iris_csv(tmp_path / "iris.csv")
-    status, out, err = _main(
+    status, out, err = main_captured(
         capsys,
         "train",
         str(csv),
@@ -105,7 +99,7 @@ def test_cli_messages_name_flags_not_python_arguments(
     )
     csv = tmp_path / "line.csv"
     csv.write_text("x,y\n" + "".join(f"{x},{3 * x}\n" for x in range(1, 6)))
-    status, out, err = _main(
+    status, out, err = main_captured(
         capsys,
         "train",
         str(csv),
@@ -123,7 +117,7 @@ def test_cli_messages_name_flags_not_python_arguments(
     assert not PYTHON_ARGUMENT.search(out + err), out + err
     points = _iris_csv(tmp_path / "iris.csv")
     for extra in (("--max-epochs", "3"), ("--lr", "1e-9"), ("--lr", "1e6")):
-        status, out, err = _main(
+        status, out, err = main_captured(
             capsys, "train", str(points), "--target", "species", *extra, "--out", str(tmp_path)
         )
         assert status == 0 and "what to try:" in out, err
@@ -135,13 +129,13 @@ def test_advice_never_suggests_what_is_in_use(
 ) -> None:
     csv = _iris_csv(tmp_path / "iris.csv", ("setosa", "virginica"))
     argv = ("train", str(csv), "--target", "species", "--lr", "1e6", "--out", str(tmp_path))
-    status, out, _ = _main(capsys, *argv)  # the default init: xavier
+    status, out, _ = main_captured(capsys, *argv)  # the default init: xavier
     assert status == 0 and "units saturated" in out
     advice = out.split("what to try:")[1].splitlines()[0]
     assert "--lr 100000" in advice and "--init" not in advice
-    status, out, _ = _main(capsys, *argv, "--init", "uniform")
+    status, out, _ = main_captured(capsys, *argv, "--init", "uniform")
     assert "--init xavier" in out.split("what to try:")[1].splitlines()[0]
-    status, out, _ = _main(
+    status, out, _ = main_captured(
         capsys, *argv[:-2], "--max-epochs", "2", "--optimizer", "adam", "--out", str(tmp_path)
     )
     advice = out.split("what to try:")[1].splitlines()[0]
@@ -152,7 +146,7 @@ def test_a_one_class_target_is_refused_when_it_is_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     csv = _iris_csv(tmp_path / "virginica.csv", ("virginica",))
-    status, out, err = _main(capsys, "train", str(csv), "--target", "species")
+    status, out, err = main_captured(capsys, "train", str(csv), "--target", "species")
     assert status == 2
     assert "column 'species' has only one value, 'virginica': nothing to classify" in err
     assert "Network" not in out
@@ -165,7 +159,7 @@ def test_regression_reports_its_rmse_beside_the_mean_and_advises_biases(
 ) -> None:
     csv = tmp_path / "offset.csv"  # y = 20 + x: mostly an offset
     csv.write_text("x,y\n" + "".join(f"{x / 10},{20 + x / 10}\n" for x in range(-20, 21)))
-    status, out, err = _main(
+    status, out, err = main_captured(
         capsys,
         "train",
         str(csv),
@@ -189,7 +183,7 @@ def test_regression_reports_its_rmse_beside_the_mean_and_advises_biases(
     assert float(found.group(2)) == pytest.approx(spread, rel=1e-3)
     assert float(found.group(1)) >= float(found.group(2))
     assert "predicts worse than the mean" in out and "--bias gives every neuron one" in out
-    status, out, err = _main(
+    status, out, err = main_captured(
         capsys,
         "train",
         str(csv),
@@ -223,7 +217,7 @@ def test_predict_reports_labels_it_was_never_trained_on_by_line_and_column(
         "sepal_length,sepal_width,petal_length,petal_width,species\n"
         "5.1,3.5,1.4,0.2,rose\n\n6.3,3.3,6.0,2.5,virginica\n"
     )
-    status, out, err = _main(capsys, "predict", str(tmp_path / "parameters.json"), str(new))
+    status, out, err = main_captured(capsys, "predict", str(tmp_path / "parameters.json"), str(new))
     assert status == 0, err
     assert len(out.split()) == 3  # the header and both predictions
     assert "1 rows; accuracy against column 'species'" in err
@@ -252,7 +246,9 @@ def test_a_bad_out_folder_is_refused_before_training(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     csv = _iris_csv(tmp_path / "iris.csv")
-    status, out, err = _main(capsys, "train", str(csv), "--target", "species", "--out", str(csv))
+    status, out, err = main_captured(
+        capsys, "train", str(csv), "--target", "species", "--out", str(csv)
+    )
     assert status == 2 and "is a file, not a folder" in err
     assert "Training:" not in out
 
@@ -276,7 +272,7 @@ def test_explore_refuses_weights_for_another_task_and_says_what_differs(
         )
         == 0
     )
-    status, _, err = _main(
+    status, _, err = main_captured(
         capsys,
         "explore",
         "--weights",
@@ -313,7 +309,7 @@ def test_explore_refuses_weights_for_another_task_and_says_what_differs(
             == 0
         )
     capsys.readouterr()
-    status, _, err = _main(
+    status, _, err = main_captured(
         capsys,
         "explore",
         "--weights",
@@ -322,7 +318,7 @@ def test_explore_refuses_weights_for_another_task_and_says_what_differs(
         str(tmp_path),
     )
     assert status == 0, err
-    status, _, err = _main(
+    status, _, err = main_captured(
         capsys,
         "explore",
         "--weights",
@@ -331,7 +327,7 @@ def test_explore_refuses_weights_for_another_task_and_says_what_differs(
         str(tmp_path),
     )
     assert status == 2 and "standardised with other statistics" in err
-    status, _, err = _main(
+    status, _, err = main_captured(
         capsys,
         "explore",
         "--weights",
@@ -343,7 +339,7 @@ def test_explore_refuses_weights_for_another_task_and_says_what_differs(
     renamed = json.loads((tmp_path / "setosa/parameters.json").read_text())
     renamed["features"] = ["a", "b", "c", "d"]
     (tmp_path / "renamed.json").write_text(json.dumps(renamed))
-    status, _, err = _main(
+    status, _, err = main_captured(
         capsys, "explore", "--weights", str(tmp_path / "renamed.json"), "--out", str(tmp_path)
     )
     assert status == 2 and "its features are a, b, c, d" in err
@@ -382,7 +378,7 @@ def test_the_export_snippet_runs_and_predicts_as_chainrule_does(
         == 0
     )
     params, module = tmp_path / "parameters.json", tmp_path / "model.pt"
-    status, out, err = _main(capsys, "export", str(params), "--to", "torch", str(module))
+    status, out, err = main_captured(capsys, "export", str(params), "--to", "torch", str(module))
     assert status == 0, err
     snippet = out.split("Load it in Python with\n")[1].split("\nEach Linear")[0]
     rows = nn.load_iris().X[::10]

@@ -6,12 +6,11 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runs import run_cli
 from notes_order import NOTES_ORDER, reads_in_order
 
 import nn
@@ -139,20 +138,10 @@ def test_notebook_display_is_an_isolated_frame(tmp_path: Path) -> None:
     assert page.save(tmp_path / "h.html").read_text(encoding="utf-8") == page.html
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_cli_writes_the_page_for_a_sample_seed_and_weights_file(tmp_path: Path) -> None:
     trained = nn.MLP(4, [3, 2, 1], seed=5)
     nn.save_parameters(trained, tmp_path / "parameters.json")
-    result = _run(
+    result = run_cli(
         "explore", "--out", str(tmp_path / "out"), "--sample", "42",
         "--weights", str(tmp_path / "parameters.json"), "--eta", "0.05",
     )  # fmt: skip
@@ -174,7 +163,7 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         (("--weights", str(tmp_path / "missing.json")), "No such file or directory"),
         (("--eta", "0"), "must be positive"),
     ):
-        result = _run("explore", "--out", str(tmp_path), *args)
+        result = run_cli("explore", "--out", str(tmp_path), *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
 

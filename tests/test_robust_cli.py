@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import run_cli
 
 import autograd
 import chainrule
@@ -22,29 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TABS_TEST = str(ROOT / "tests" / "test_robust_viz.py::test_tabs_in_labels_are_shown")  # needs dot
 
 
-def _run(
-    *args: str, cwd: Path | None = None, without_dot: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``python -m chainrule ARGS``; ``without_dot``: an empty folder to be the whole PATH."""
-    env = dict(os.environ)
-    if without_dot is not None:
-        env["PATH"] = str(without_dot)
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
-
-
 def test_the_demo_without_dot_does_everything_else_and_says_so_once(tmp_path: Path) -> None:
     empty = tmp_path / "empty-path"
     empty.mkdir()
     out = tmp_path / "out"
-    result = _run("demo", "--out", str(out), without_dot=empty)
+    result = run_cli("demo", "--out", str(out), without_dot=empty)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     # Training, the ledgers and the loss curve all happened.
@@ -66,7 +49,7 @@ def test_draw_without_dot_is_one_line_and_a_non_zero_status(
 ) -> None:
     empty = tmp_path / "empty-path"
     empty.mkdir()
-    result = _run(*command, "--out", str(tmp_path / "out"), without_dot=empty)
+    result = run_cli(*command, "--out", str(tmp_path / "out"), without_dot=empty)
     assert result.returncode == 3
     assert result.stdout == ""
     assert result.stderr.strip().count("\n") == 0  # one line
@@ -130,13 +113,13 @@ def test_bad_arguments_and_files_are_one_message_never_a_traceback(
 
 
 def test_one_bad_input_end_to_end(tmp_path: Path) -> None:
-    result = _run("train", str(tmp_path / "missing.csv"), "--target", "b")
+    result = run_cli("train", str(tmp_path / "missing.csv"), "--target", "b")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.endswith("missing.csv: No such file or directory\n")
 
 
 def test_version_is_one_number_everywhere() -> None:
-    result = _run("--version")
+    result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"chainrule {autograd.__version__}"
     assert nn.__version__ == viz.__version__ == chainrule.__version__ == autograd.__version__
