@@ -467,11 +467,7 @@ def _explain_stop(
         )
         history.stop_advice = f"try a larger learning rate than lr={history.lr:g}, or a smaller tol"
         return
-    no_better = _no_better_than_the_mean(Y, loss_and_gradients, history, l2, l1)
-    if no_better:
-        history.stop_reason = "stalled"
-        history.stop_note = f"the weights stopped moving at {no_better}"
-        history.stop_advice = _stalled_advice(model)
+    if _stalled(model, Y, loss_and_gradients, history, l2, l1, "the weights stopped moving"):
         return
     history.stop_reason = "converged"
     history.converged, history.converged_epoch = True, history.epochs
@@ -493,11 +489,7 @@ def _explain_max_epochs(
     ran = f"stopped after max_epochs={history.epochs}"
     # Stalled first: a network that cannot fit the data (a regression target's offset
     # without biases) also jumps about, but a smaller lr would not help it.
-    no_better = _no_better_than_the_mean(Y, loss_and_gradients, history, l2, l1)
-    if no_better:
-        history.stop_reason = "stalled"
-        history.stop_note = f"{ran} at {no_better}"
-        history.stop_advice = _stalled_advice(model)
+    if _stalled(model, Y, loss_and_gradients, history, l2, l1, ran):
         return
     last = history.max_updates[-1]
     rises, window = _loss_rises(history.losses)
@@ -526,26 +518,34 @@ def _explain_max_epochs(
     history.stop_advice = "allow more epochs, or try a larger lr or optimizer='adam'"
 
 
-def _no_better_than_the_mean(
+def _stalled(
+    model: MLP,
     Y: list[list[float]],
     loss_and_gradients: Callable[[list[int], float, float], tuple[float, list[float]]],
     history: History,
     l2: float,
     l1: float,
-) -> str:
-    """What was measured, if the fit is no better than predicting the mean; else ""."""
+    how: str,
+) -> bool:
+    """Mark ``history`` "stalled" if the fit is no better than predicting the mean target.
+
+    ``how`` says how training ended ("the weights stopped moving", "stopped after ...").
+    """
     everything = list(range(len(Y)))
     data_loss = loss_and_gradients(everything, 0.0, 0.0)[0] if (l2 or l1) else history.final_loss
     constant = 0.0  # the loss of predicting each target column's mean for every row
     for column in zip(*Y, strict=True):
         mean = math.fsum(column) / len(column)
         constant += math.fsum((t - mean) ** 2 for t in column)
-    if constant > 0.0 and data_loss >= STALLED_SHARE * constant:
-        return (
-            f"a loss sum (y - yhat)^2 = {data_loss:.4g}, no better than predicting the mean "
-            f"target for every row ({constant:.4g}): the network cannot fit this data as it is"
-        )
-    return ""
+    if not (constant > 0.0 and data_loss >= STALLED_SHARE * constant):
+        return False
+    history.stop_reason = "stalled"
+    history.stop_note = (
+        f"{how} at a loss sum (y - yhat)^2 = {data_loss:.4g}, no better than predicting the "
+        f"mean target for every row ({constant:.4g}): the network cannot fit this data as it is"
+    )
+    history.stop_advice = _stalled_advice(model)
+    return True
 
 
 def _stalled_advice(model: MLP) -> str:
