@@ -66,23 +66,6 @@ class Op:
         """How many operands the op takes."""
         return len(self.derivatives)
 
-    def compute(self, *operands: float) -> float:
-        """``forward`` on floats, with an OverflowError naming the op for a non-finite result.
-
-        >>> OPS["exp"].compute(1000.0)
-        Traceback (most recent call last):
-        ...
-        OverflowError: exp(1000.0) overflows a float
-        """
-        try:
-            result = self.forward(*operands)
-        except OverflowError:
-            result = math.inf
-        if not math.isfinite(result):
-            args = ", ".join(repr(x) for x in operands)
-            raise OverflowError(f"{self.name}({args}) overflows a float")
-        return result
-
 
 def op_named(name: str) -> Op:
     """The row of :data:`OPS` called ``name``, or a ValueError naming it.
