@@ -14,6 +14,7 @@ from typing import Any
 import nn
 import viz
 from autograd import Value, topological_order
+from nn.notation import file_stem
 
 __all__ = [
     "add_graph_commands",
@@ -87,12 +88,13 @@ def write_demo_graphs(
     model.zero_grad()
     loss.backward()
     weight = model.weight(1, 1, 1)
+    paths = f"paths_{file_stem(weight.label)}"
     title = sample_title(loss, sample)
     written = _render_both(viz.draw_graph(loss), out / "graph_loss", render)
     written += _render_both(viz.draw_network(model, title=title), out / "network", render)
-    written += _render_both(viz.draw_paths(loss, weight), out / "paths_w1_11", render)
+    written += _render_both(viz.draw_paths(loss, weight), out / paths, render)
     written += _render_both(
-        viz.draw_paths(loss, weight, level="neuron"), out / "paths_w1_11_neuron", render
+        viz.draw_paths(loss, weight, level="neuron"), out / f"{paths}_neuron", render
     )
     passes = {
         "backward_frames": viz.backward_frames(notes_example()),
@@ -121,11 +123,12 @@ def sample_title(loss: Value, sample: int = 0, species: str = DEMO_SPECIES) -> s
     Gradients of one sample's loss: Iris sample 0 (setosa: y = 1), yhat = O_31 = -0.9108, L = (y - yhat)^2 = 3.651
     """  # noqa: E501
     named = {node.label: node for node in topological_order(loss) if node.label}
-    y, yhat = named["y"].data, named["O_31"].data
+    output = nn.output_label(len(DEMO_LAYERS), 1)
+    y, yhat = named[nn.target_label()].data, named[output].data
     kind = species if y > 0 else f"not {species}"
     return (
         f"Gradients of one sample's loss: Iris sample {sample} ({kind}: y = {y:g}), "
-        f"yhat = O_31 = {yhat:.4g}, L = (y - yhat)^2 = {loss.data:.4g}"
+        f"yhat = {output} = {yhat:.4g}, L = (y - yhat)^2 = {loss.data:.4g}"
     )
 
 
@@ -150,12 +153,12 @@ def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = DEMO_SPECIES
     data = nn.iris_binary(species)
     if not 0 <= sample < len(data):
         raise ValueError(f"sample must be in 0..{len(data) - 1}, got {sample}")
-    y = Value(data.y[sample], label="y", requires_grad=False)
+    y = Value(data.y[sample], label=nn.target_label(), requires_grad=False)
     yhat = model(data.X[sample])
     if isinstance(yhat, list):  # unreachable for the demo's one output; kept for mypy
         raise ValueError(f"the demo's network has one output, this one has {len(yhat)}")
     loss = (y - yhat) ** 2
-    loss.label = "L"
+    loss.label = nn.loss_label()
     return loss
 
 
@@ -196,7 +199,7 @@ def run_draw(args: argparse.Namespace) -> int:
     loss.backward()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name = weight.label.replace("^", "").replace("{", "").replace("}", "").replace(",", "_")
+    name = file_stem(weight.label)
     written = _render_both(viz.draw_paths(loss, weight), out / f"paths_{name}")
     title = sample_title(loss, args.sample)
     written += _render_both(viz.draw_network(model, title=title), out / "network")

@@ -1,5 +1,8 @@
 """Text for the pictures and ledgers: numbers, safe HTML labels, symbols, node names.
 
+Names are read and written in the lecture notes' notation by :mod:`nn.notation`; this
+module prints them (HTML, LaTeX) and names the Values a graph leaves unlabelled.
+
 Every number goes through :func:`number` so output is byte-identical run to run; every
 user string goes through :func:`html_text` so that no label can break the DOT syntax or
 the layout.
@@ -11,14 +14,13 @@ import html
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from autograd import Value
+from nn.notation import node_label, parse_label, with_copy
 
 __all__ = [
     "DOT_STRING_LIMIT",
     "SHOWN_LINE_CHARS",
-    "Symbol",
     "fit_label",
     "html_number",
     "html_symbol",
@@ -30,14 +32,6 @@ __all__ = [
     "shorten",
 ]
 
-# A name like w^1_11, w^1_{10,3}, O_31, x_2, L, optionally followed by "[2]" (which of
-# several nodes sharing one label).
-_SYMBOL = re.compile(
-    r"^(?P<base>[A-Za-z]+)"
-    r"(?:\^(?P<sup>\{[^{}]*\}|[^_^{}\[\]]+))?"
-    r"(?:_(?P<sub>\{[^{}]*\}|[^_^{}\[\]]+))?"
-    r"(?P<copy>\[\d+\])?$"
-)
 # C0 control characters other than tab and newline would make the DOT file invalid.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -152,39 +146,21 @@ def _shorten_run(run: str) -> str:
     return html_text(indent + shorten(body, SHOWN_LINE_CHARS))
 
 
-class Symbol(NamedTuple):
-    """A name split into base, superscript, subscript and copy marker ("" when absent)."""
-
-    base: str
-    sup: str
-    sub: str
-    copy: str
-
-
-def _symbol(name: str) -> Symbol | None:
-    match = _SYMBOL.match(name)
-    if match is None:
-        return None
-    parts = [match.group(key) or "" for key in ("base", "sup", "sub", "copy")]
-    base, sup, sub, copy = (p[1:-1] if p.startswith("{") else p for p in parts)
-    return Symbol(base, sup, sub, copy)
-
-
 def html_symbol(name: str) -> str:
     """``name`` as HTML with real sub- and superscripts when it reads like ``w^1_11``.
 
     >>> html_symbol("w^1_11"), html_symbol("O_31"), html_symbol("a<b")
     ('w<SUP>1</SUP><SUB>11</SUB>', 'O<SUB>31</SUB>', 'a&lt;b')
     """
-    symbol = _symbol(name)
-    if symbol is None:
+    parsed = parse_label(name)
+    if parsed is None:
         return html_text(name)
-    out = html_text(symbol.base)
-    if symbol.sup:
-        out += f"<SUP>{html_text(symbol.sup)}</SUP>"
-    if symbol.sub:
-        out += f"<SUB>{html_text(symbol.sub)}</SUB>"
-    return out + html_text(symbol.copy)
+    out = html_text(parsed.base)
+    if parsed.sup:
+        out += f"<SUP>{html_text(parsed.sup)}</SUP>"
+    if parsed.sub:
+        out += f"<SUB>{html_text(parsed.sub)}</SUB>"
+    return out + html_text(parsed.copy_mark)
 
 
 _LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
@@ -202,17 +178,18 @@ def latex_symbol(name: str) -> str:
     >>> latex_symbol("w^1_{10,3}"), latex_symbol("O_31[2]"), latex_symbol("loss 1%")
     ('w^{1}_{10,3}', 'O_{31}[2]', '\\\\text{loss 1\\\\%}')
     """
-    symbol = _symbol(name)
-    if symbol is None or not all(_LATEX_SCRIPT.fullmatch(part) for part in symbol[:3]):
+    parsed = parse_label(name)
+    scripts = (parsed.base, parsed.sup, parsed.sub) if parsed else ()
+    if parsed is None or not all(_LATEX_SCRIPT.fullmatch(part) for part in scripts):
         flat = " ".join(name.split())  # newlines and tabs: a blank line would end the math
         escaped = "".join(_LATEX_SPECIAL.get(c, c) for c in flat)
         return rf"\text{{{escaped}}}"
-    out = symbol.base
-    if symbol.sup:
-        out += f"^{{{symbol.sup}}}"
-    if symbol.sub:
-        out += f"_{{{symbol.sub}}}"
-    return out + symbol.copy
+    out = parsed.base
+    if parsed.sup:
+        out += f"^{{{parsed.sup}}}"
+    if parsed.sub:
+        out += f"_{{{parsed.sub}}}"
+    return out + parsed.copy_mark
 
 
 def markdown_text(text: str) -> str:
@@ -248,7 +225,7 @@ def node_names(order: Sequence[Value]) -> dict[Value, str]:
             raw.append(node.label)
         elif node.parents or node.requires_grad:
             unnamed += 1
-            raw.append(f"v_{unnamed}")
+            raw.append(node_label(unnamed))
         else:
             raw.append(number(node.data))
     total = Counter(raw)
@@ -257,6 +234,6 @@ def node_names(order: Sequence[Value]) -> dict[Value, str]:
     for node, name in zip(order, raw, strict=True):
         if total[name] > 1 and (node.label or node.parents or node.requires_grad):
             seen[name] += 1
-            name = f"{name}[{seen[name]}]"
+            name = with_copy(name, seen[name])
         names[node] = name
     return names

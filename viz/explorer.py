@@ -25,13 +25,13 @@ from viz._render import ChainGraph
 from viz.explain import _backward_gradient, explain
 from viz.graph import (
     _FILL,
-    _NEURON,
     _check_size,
     _formula,
     _inline_constant,
     _kind,
     _ledger_rows,
     _pin_notes_order,
+    is_neuron_output,
 )
 from viz.steps import BackwardStep, Level, Step, backward_steps
 
@@ -129,7 +129,7 @@ def explorer(
     _check_size(order, max_nodes)
     names = node_names(order)
     if level == "auto":
-        level = "neuron" if any(_NEURON.match(names[n]) for n in order) else "op"
+        level = "neuron" if any(is_neuron_output(names[n]) for n in order) else "op"
     if weights is None:
         weights = [n for n in order if n.label and not n.parents and n.requires_grad]
     for w in weights:

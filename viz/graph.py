@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from autograd import Value, gradient_edges, local_derivatives, topological_order
-from viz._labels import _symbol, html_number, html_symbol, html_text, node_names, number
+from nn.notation import parse_label
+from viz._labels import html_number, html_symbol, html_text, node_names, number
 from viz._render import ChainGraph
 from viz.explain import ChainRule, Level, _count, _Expr, _Sum, explain
 from viz.steps import Step
@@ -26,7 +27,6 @@ _INFIX = {"+", "*", "**"}
 _GREY = "#b0b7c3"
 _MERGE = "#d97706"  # where gradients from several edges add up
 _PATH = "#dc2626"
-_NEURON = re.compile(r"^O_(\d+|\{[^{}]*\})(\[\d+\])?$")  # the notes' neuron outputs O_kj
 EdgeKey = tuple[Value, Value, int | None]  # (child, parent, operand slot or None)
 Token = tuple[str, str]  # a piece of a caption: its HTML and its plain text
 _FILL = {"param": "#dbeafe", "const": "#f3f4f6", "root": "#fef3c7", "inner": "#ffffff"}
@@ -327,7 +327,7 @@ def _neuron_clusters(order: list[Value], names: dict[Value, str]) -> dict[Value,
     """
     owner: dict[Value, Value] = {}
     for neuron in order:
-        if not _NEURON.match(names[neuron]) or neuron in owner:
+        if not is_neuron_output(names[neuron]) or neuron in owner:
             continue
         owner[neuron] = neuron
         stack = [neuron]
@@ -648,7 +648,20 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
     return graph
 
 
-def _notes_place(name: str) -> tuple[tuple[str, str, str], tuple[float, ...]] | None:
+def is_neuron_output(name: str) -> bool:
+    """Whether ``name`` is a neuron's output ``O_kj`` (or a copy of one, ``O_kj[n]``).
+
+    >>> is_neuron_output("O_31[2]"), is_neuron_output("w^1_11")
+    (True, False)
+    """
+    parsed = parse_label(name)
+    return parsed is not None and parsed.kind == "output"
+
+
+Column = tuple[str, int, int]  # which column: "O" or "w", the layer, the copy (0: none)
+
+
+def _notes_place(name: str) -> tuple[Column, tuple[float, ...]] | None:
     """Where the lecture notes draw the Value named ``name``: its column and its place in
     that column, top first; None for a name outside the notes' notation.
 
@@ -657,22 +670,19 @@ def _notes_place(name: str) -> tuple[tuple[str, str, str], tuple[float, ...]] | 
     Several copies of one name (``O_31[2]``) make columns of their own.
 
     >>> _notes_place("O_12"), _notes_place("w^1_{10,3}"), _notes_place("b^2_1")
-    ((('O', '1', ''), (2.0,)), (('w', '1', ''), (3.0, 10.0)), (('w', '2', ''), (1.0, inf)))
+    ((('O', 1, 0), (2.0,)), (('w', 1, 0), (3.0, 10.0)), (('w', 2, 0), (1.0, inf)))
     """
-    symbol = _symbol(name)
-    if symbol is None:
+    parsed = parse_label(name)
+    if parsed is None or parsed.layer is None:
         return None
-    parts = symbol.sub.split(",") if "," in symbol.sub else list(symbol.sub)
-    if not parts or not all(part.isdigit() for part in parts):
-        return None
-    indices = [float(part) for part in parts]
-    if symbol.base == "O" and not symbol.sup and len(indices) == 2:
-        return ("O", parts[0], symbol.copy), (indices[1],)
-    if symbol.base in ("w", "b") and symbol.sup.isdigit():
-        if symbol.base == "w" and len(indices) == 2:
-            return ("w", symbol.sup, symbol.copy), (indices[1], indices[0])
-        if symbol.base == "b" and len(indices) == 1:
-            return ("w", symbol.sup, symbol.copy), (indices[0], math.inf)
+    copy = parsed.copy or 0
+    if parsed.kind == "output":
+        return ("O", parsed.layer, copy), (float(parsed.indices[0]),)
+    if parsed.kind == "weight":
+        i, j = parsed.indices
+        return ("w", parsed.layer, copy), (float(j), float(i))
+    if parsed.kind == "bias":
+        return ("w", parsed.layer, copy), (float(parsed.indices[0]), math.inf)
     return None
 
 
@@ -683,7 +693,7 @@ def _pin_notes_order(graph: ChainGraph, names: dict[str, str]) -> None:
     ``names`` maps node ids to names. Each column of :func:`_notes_place` goes into one
     rank, chained top to bottom by invisible edges, which dot keeps in that order.
     """
-    columns: dict[tuple[str, str, str], list[tuple[tuple[float, ...], str]]] = {}
+    columns: dict[Column, list[tuple[tuple[float, ...], str]]] = {}
     for node_id, name in names.items():
         place = _notes_place(name)
         if place is not None:
