@@ -30,18 +30,16 @@ import nn
 import viz
 from autograd import Value, __version__
 from chainrule.digits import draw_digits
-from chainrule.explore import add_explore_command
-from chainrule.export import add_export_command
-from chainrule.graphs import (
+from chainrule.examples import (
     DEFAULT_OUT,
     DEMO_LAYERS,
     DEMO_SPECIES,
     NOTES_WEIGHTS,
-    add_graph_commands,
-    demo_ledgers,
     demo_sample_loss,
-    write_demo_graphs,
 )
+from chainrule.explore import add_explore_command
+from chainrule.export import add_export_command
+from chainrule.graphs import add_graph_commands, demo_ledgers, write_demo_graphs
 from nn.labels import output_range
 
 # The demo's training settings, measured: on Iris (setosa vs the others, standardised)

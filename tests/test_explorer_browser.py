@@ -20,8 +20,8 @@ from browser import chromium
 import nn
 import viz
 from autograd import Value, local_derivatives, topological_order
+from chainrule.examples import DEMO_SPECIES, demo_sample_loss, notes_example
 from chainrule.explore import write_explorer
-from chainrule.graphs import DEMO_SPECIES, demo_sample_loss, notes_example
 
 SAMPLE = 3
 

@@ -11,7 +11,7 @@ import pytest
 import nn
 import viz
 from autograd import Value, topological_order
-from chainrule.graphs import demo_sample_loss
+from chainrule.examples import demo_sample_loss
 from viz import explain
 from viz._labels import number
 

@@ -180,7 +180,7 @@ def test_notes_example_frames_by_hand() -> None:
     """h = F * g + 1, F = x * x, g = tanh(x) at x = 3: the engine runs +, *, tanh, *."""
     import math
 
-    from chainrule.graphs import notes_example
+    from chainrule.examples import notes_example
 
     h = notes_example()
     order = topological_order(h)
@@ -201,7 +201,7 @@ def test_notes_example_frames_by_hand() -> None:
 def build_new_pictures() -> str:
     """Every picture added for frames, clusters, neuron paths and the network, as DOT."""
     import nn
-    from chainrule.graphs import demo_sample_loss, notes_example
+    from chainrule.examples import demo_sample_loss, notes_example
 
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = demo_sample_loss(model, 0)
@@ -229,7 +229,7 @@ def node_positions(frame: viz.ChainGraph) -> list[str]:
 
 def mlp_loss() -> tuple[Value, list[Value]]:
     import nn
-    from chainrule.graphs import demo_sample_loss
+    from chainrule.examples import demo_sample_loss
 
     model = nn.MLP(4, [3, 2, 1], seed=0)
     return demo_sample_loss(model, 0), model.parameters()
@@ -237,7 +237,7 @@ def mlp_loss() -> tuple[Value, list[Value]]:
 
 @pytest.mark.parametrize("level", ["op", "neuron"])
 def test_every_frame_has_the_same_layout_and_canvas(level: str) -> None:
-    from chainrule.graphs import notes_example
+    from chainrule.examples import notes_example
 
     root = notes_example() if level == "op" else mlp_loss()[0]
     frames = viz.backward_frames(root, level=level)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import sympy
 import nn
 import viz
 from autograd import OPS, Value
-from chainrule.graphs import demo_sample_loss
+from chainrule.examples import demo_sample_loss
 from viz.steps import Step
 from viz.symbolic import Formula, digits_to_show
 
