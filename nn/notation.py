@@ -40,6 +40,7 @@ __all__ = [
     "bias_label",
     "file_stem",
     "input_label",
+    "is_output_label",
     "loss_label",
     "node_label",
     "output_label",
@@ -254,6 +255,16 @@ def parse_label(name: str) -> Name | None:
         if not sub and base in ("y", "L"):
             return Name("target" if base == "y" else "loss", *parts)
     return Name("other", *parts)
+
+
+def is_output_label(name: str) -> bool:
+    """Whether ``name`` is a neuron's output ``O_kj`` (or a copy of one, ``O_kj[n]``).
+
+    >>> is_output_label("O_31[2]"), is_output_label("w^1_11")
+    (True, False)
+    """
+    parsed = parse_label(name)
+    return parsed is not None and parsed.kind == "output"
 
 
 def parse_weight_label(text: str) -> tuple[int, int, int]:

@@ -15,12 +15,11 @@ from notes_order import NOTES_ORDER, reads_in_order
 import viz
 from autograd import Value, topological_order
 from viz._labels import number
-from viz.frames import _state
 from viz.graph import GradState
 
 
 def _states(root: Value) -> list[GradState]:
-    return [_state(step) for step in viz.backward_steps(root)]
+    return [GradState.of_step(step) for step in viz.backward_steps(root)]
 
 
 def edge_line(source: str, edge: str, nth: int = 0) -> str:

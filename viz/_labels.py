@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from autograd import Value
 from nn.notation import node_label, parse_label, with_copy
@@ -21,12 +21,16 @@ from nn.notation import node_label, parse_label, with_copy
 __all__ = [
     "DOT_STRING_LIMIT",
     "SHOWN_LINE_CHARS",
+    "browser_html",
+    "counted",
     "fit_label",
     "html_number",
     "html_symbol",
     "html_text",
+    "is_inline_constant",
     "latex_symbol",
     "markdown_text",
+    "node_formula",
     "node_names",
     "number",
     "shorten",
@@ -223,17 +227,70 @@ def node_names(order: Sequence[Value]) -> dict[Value, str]:
     for node in order:
         if node.label:
             raw.append(node.label)
-        elif node.parents or node.requires_grad:
+        elif is_inline_constant(node):
+            raw.append(number(node.data))
+        else:
             unnamed += 1
             raw.append(node_label(unnamed))
-        else:
-            raw.append(number(node.data))
     total = Counter(raw)
     seen: Counter[str] = Counter()
     names: dict[Value, str] = {}
     for node, name in zip(order, raw, strict=True):
-        if total[name] > 1 and (node.label or node.parents or node.requires_grad):
+        if total[name] > 1 and not is_inline_constant(node):
             seen[name] += 1
             name = with_copy(name, seen[name])
         names[node] = name
     return names
+
+
+def is_inline_constant(node: Value) -> bool:
+    """Whether ``node`` is an unnamed constant (such as the 2 of ``x ** 2``), which pictures
+    and formulas write as its number rather than as a node of its own.
+
+    >>> is_inline_constant(Value(2.0, requires_grad=False)), is_inline_constant(Value(2.0))
+    (True, False)
+    """
+    return not (node.label or node.parents or node.requires_grad)
+
+
+_INFIX = {"+", "*", "**"}
+
+
+def node_formula(
+    node: Value, names: Mapping[Value, str], symbol: Callable[[str], str] = str
+) -> str:
+    """How ``node`` is computed, e.g. ``v_1 + a`` or ``tanh(x)``; ``leaf`` for inputs.
+
+    ``names`` names the operands (see :func:`node_names`); ``symbol`` writes each name
+    (:func:`html_symbol` for HTML).
+
+    >>> a = Value(0.5, label="a"); b = (a * 2.0).tanh()
+    >>> names = node_names([a, b.parents[0], b])
+    >>> node_formula(b.parents[0], names), node_formula(b, names), node_formula(a, names)
+    ('a * 2', 'tanh(v_1)', 'leaf')
+    """
+    operands = [number(p.data) if is_inline_constant(p) else symbol(names[p]) for p in node.parents]
+    if not node.parents:
+        return "leaf" if node.requires_grad else "constant"
+    if node.op in _INFIX:
+        return f" {node.op} ".join(operands)
+    return f"{node.op}({', '.join(operands)})"
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1.
+
+    >>> counted(1, "path"), counted(3, "path")
+    ('1 path', '3 paths')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def browser_html(fragment: str) -> str:
+    """A fragment of Graphviz's HTML-like labels as browser HTML: the same tags and
+    entities, but a backslash, doubled for dot (see :func:`html_text`), single.
+
+    >>> print(html_text("a\\\\b"), browser_html(html_text("a\\\\b")))
+    a\\\\b a\\b
+    """
+    return fragment.replace("\\\\", "\\")
