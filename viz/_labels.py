@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from autograd import Value
-from nn.notation import node_label, parse_label, with_copy
+from nn.notation import is_output_label, node_label, parse_label, pre_activation_of, with_copy
 
 __all__ = [
     "DOT_STRING_LIMIT",
@@ -210,23 +210,31 @@ def markdown_text(text: str) -> str:
 
 
 def node_names(order: Sequence[Value]) -> dict[Value, str]:
-    """A distinct name for every node: its label, or ``v_1``, ``v_2``, ... in ``order``.
+    """A distinct name for every node: its label, or a name in the lecture notes' notation.
 
-    Unlabelled nodes are numbered without gaps; an unnamed constant (drawn as its number)
-    is named by its value and takes no number. Labels that several nodes share get
-    ``[1]``, ``[2]``, ... in order, as the output ``O_31`` of one network does after a
-    forward pass on each of several samples.
+    The sum that a neuron's activation reads, unlabelled, is ``z_kj`` after its output
+    ``O_kj`` (unless the graph labels sums ``z_kj`` itself). Other unlabelled nodes are
+    ``v_1``, ``v_2``, ... in ``order``, numbered without gaps; an unnamed constant (drawn
+    as its number) is named by its value and takes no number. Labels that several nodes
+    share get ``[1]``, ``[2]``, ... in order, as the output ``O_31`` of one network does
+    after a forward pass on each of several samples (its ``z_31`` follows it).
 
     >>> a = Value(1.0, label="a"); b = Value(2.0, label="a")
     >>> from autograd import topological_order
     >>> list(node_names(topological_order(a * b + a * 2.0)).values())
     ['a[1]', 'a[2]', 'v_1', '2', 'v_2', 'v_3']
+    >>> o = (a * 3.0 + 1.0).tanh(); o.label = "O_11"
+    >>> list(node_names(topological_order(o)).values())
+    ['a', '3', 'v_1', '1', 'z_11', 'O_11']
     """
+    sums = _activation_inputs(order)
     raw = []
     unnamed = 0
     for node in order:
         if node.label:
             raw.append(node.label)
+        elif node in sums:
+            raw.append("")  # named after its output, below
         elif is_inline_constant(node):
             raw.append(number(node.data))
         else:
@@ -236,11 +244,28 @@ def node_names(order: Sequence[Value]) -> dict[Value, str]:
     seen: Counter[str] = Counter()
     names: dict[Value, str] = {}
     for node, name in zip(order, raw, strict=True):
-        if total[name] > 1 and not is_inline_constant(node):
+        if total[name] > 1 and not is_inline_constant(node) and node not in sums:
             seen[name] += 1
             name = with_copy(name, seen[name])
         names[node] = name
+    for inner, output in sums.items():
+        names[inner] = pre_activation_of(names[output]) or names[inner]
     return names
+
+
+def _activation_inputs(order: Sequence[Value]) -> dict[Value, Value]:
+    """The unlabelled sums that neuron outputs ``O_kj`` are the activation of, each with
+    its output; none when the graph labels some sum ``z_kj`` itself."""
+    labels = [parse_label(node.label) for node in order if node.label]
+    if any(label is not None and label.kind == "pre_activation" for label in labels):
+        return {}
+    sums: dict[Value, Value] = {}
+    for node in order:
+        if node.label and is_output_label(node.label) and len(node.parents) == 1:
+            (inner,) = node.parents
+            if not inner.label and inner.parents and inner not in sums:
+                sums[inner] = node
+    return sums
 
 
 def is_inline_constant(node: Value) -> bool:

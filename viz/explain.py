@@ -274,7 +274,9 @@ class ChainRule:
         \\begin{aligned}
         \\frac{\\partial h}{\\partial x} &= \\frac{\\partial h}{\\partial x} + \\frac{\\partial h}{\\partial x} \\\\
         &= 3 + 3 \\\\
-        &= 6 \\quad \\text{(sum over 2 paths; backward: 6)}
+        &= 6 \\quad \\text{(sum over 2 paths; backward: 6)} \\\\
+        &\\text{where} \\\\
+        \\frac{\\partial h}{\\partial x} &= x = 3
         \\end{aligned}
         """  # noqa: E501
         return ledger.latex(self)

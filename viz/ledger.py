@@ -39,7 +39,7 @@ from viz._labels import (
     number,
 )
 from viz.steps import BackwardStep, Contribution, Step
-from viz.symbolic import Digits, Formula, digits_to_show
+from viz.symbolic import Digits, Formula, NodeFormulas, digits_to_show
 
 __all__ = [
     "BrowserLedger",
@@ -238,16 +238,38 @@ def _wrap(tokens: list[Token], width: int) -> list[str]:
     return lines
 
 
+class _Formulas:
+    """Each step's local derivative as a formula: its own (a neuron-level step carries
+    one), or the op table's rule run on the names of the operation's operands."""
+
+    def __init__(self, names: Mapping[Value, str]) -> None:
+        # Every node a symbol: an operation's derivative in terms of its own operands.
+        self.nodes = NodeFormulas(list(names), dict(names), lambda node: True)
+
+    def __call__(self, step: Step) -> Formula | None:
+        if step.formula is not None or step.slot is None:
+            return step.formula
+        return self.nodes.local(step.child, step.slot)
+
+
 def _where(rule: Rule) -> list[tuple[Step, Formula]]:
-    """The local derivatives the ``where`` block writes out: those with a formula."""
+    """The local derivatives the ``where`` block writes out: each that has a formula
+    other than a plain number (which the line of numbers already shows)."""
     if not rule.formulas:
         return []
-    return [(step, step.formula) for step in rule.factors() if step.formula is not None]
+    formula_of = _Formulas(rule.names)
+    where = []
+    for step in rule.factors():
+        formula = formula_of(step)
+        if formula is not None and formula.kind != "number":
+            where.append((step, formula))
+    return where
 
 
 def _where_cells(rule: Rule, style: _Style) -> list[tuple[str, str, str, str]]:
     """Each line of the ``where`` block: the derivative, its formula, the formula with the
-    values put in ("" for a formula that is one named Value) and the result.
+    values put in ("" for a formula that is one named Value) and the result; a line the
+    same as one above (``dF/dx`` of ``F = x * x``, once per operand) is left out.
 
     The values get as many digits as it takes for every line's arithmetic to give the
     result it shows (see :func:`viz.symbolic.digits_to_show`).
@@ -260,7 +282,7 @@ def _where_cells(rule: Rule, style: _Style) -> list[tuple[str, str, str, str]]:
             if formula.kind != "symbol"
         ]
     )
-    return [
+    cells = (
         (
             style.d(rule.names, step.child, step.parent),
             style.formula(formula, False, 4),
@@ -268,7 +290,8 @@ def _where_cells(rule: Rule, style: _Style) -> list[tuple[str, str, str, str]]:
             style.number(step.derivative, DIGITS),
         )
         for step, formula in where
-    ]
+    )
+    return list(dict.fromkeys(cells))
 
 
 def _verdict(rule: Rule) -> str:
@@ -286,6 +309,8 @@ def text(rule: Rule) -> str:
           = 3 + 3
           = 6  (sum over 2 paths)
             6  from backward(): agrees
+    where
+      dh/dx = x = 3
     """
     head = _TEXT.d(rule.names, rule.root, rule.wrt)
     pad = " " * len(head)
@@ -306,6 +331,7 @@ def text(rule: Rule) -> str:
         for symbol_text, formula, values, result in rows:
             # A factor that is one named Value (dh/dF = g) needs no line of numbers.
             middle = f" = {values.ljust(widths[2])}" if values else " " * (widths[2] + 3)
+            middle = middle if widths[2] else ""
             lines.append(
                 f"  {symbol_text.ljust(widths[0])} = {formula.ljust(widths[1])}{middle} = {result}"
             )
@@ -322,7 +348,9 @@ def latex(rule: Rule) -> str:
     \\begin{aligned}
     \\frac{\\partial h}{\\partial x} &= \\frac{\\partial h}{\\partial x} + \\frac{\\partial h}{\\partial x} \\\\
     &= 3 + 3 \\\\
-    &= 6 \\quad \\text{(sum over 2 paths; backward: 6)}
+    &= 6 \\quad \\text{(sum over 2 paths; backward: 6)} \\\\
+    &\\text{where} \\\\
+    \\frac{\\partial h}{\\partial x} &= x = 3
     \\end{aligned}
     """  # noqa: E501
     head = _LATEX.d(rule.names, rule.root, rule.wrt)
@@ -451,8 +479,8 @@ def browser(rule: Rule, *, skip_ones: bool, width: int) -> BrowserLedger:
     >>> from autograd import Value
     >>> x = Value(3.0, label="x"); h = x * x; h.label = "h"
     >>> page = browser(viz.explain(h, x), skip_ones=False, width=60)
-    >>> page.sum_rows, page.where_html, page.sum_html.startswith("<table><tr><td>dh/dx</td>")
-    (4, '', True)
+    >>> page.sum_rows, page.where_rows, page.sum_html.startswith("<table><tr><td>dh/dx</td>")
+    (4, 2, True)
     """
     rows, where_rows = _html_rows(rule, skip_ones, width)
     return BrowserLedger(
@@ -476,22 +504,28 @@ def sent_lines(step: BackwardStep, names: Mapping[Value, str]) -> list[tuple[str
     """
     if step.node is None:
         return []
+    formula_of = _Formulas(names)
+    formulas = [formula_of(sent.edge) for sent in step.sent]
     digits = digits_to_show(
         [
-            (c.edge.formula, c.value, 4, c.grad)
-            for c in step.sent
-            if c.edge.formula is not None and c.edge.formula.kind != "symbol"
+            (formula, sent.value, 4, sent.grad)
+            for sent, formula in zip(step.sent, formulas, strict=True)
+            if formula is not None and formula.kind not in ("symbol", "number")
         ]
     )
     return [
-        (_sent_line(step, sent, names, digits, _HTML), _sent_line(step, sent, names, digits, _TEXT))
-        for sent in step.sent
+        (
+            _sent_line(step, sent, formula, names, digits, _HTML),
+            _sent_line(step, sent, formula, names, digits, _TEXT),
+        )
+        for sent, formula in zip(step.sent, formulas, strict=True)
     ]
 
 
 def _sent_line(
     step: BackwardStep,
     sent: Contribution,
+    formula: Formula | None,
     names: Mapping[Value, str],
     digits: dict[str, int],
     style: _Style,
@@ -500,13 +534,12 @@ def _sent_line(
     times = style.times
     line = f"{style.d(names, root, node)}{times}{style.d(names, node, parent)} = "
     line += f"{style.number(sent.grad, 4)}{times}"
-    formula = sent.edge.formula
     if formula is not None:
         # Brackets where the formula would otherwise not read as one factor.
         bracketed = formula.kind == "sum" or formula.text().startswith("-")
         opening, closing = ("(", ")") if bracketed else ("", "")
         line += f"{opening}{style.formula(formula, False, 4)}{closing} = "
-        if formula.kind != "symbol":
+        if formula.kind not in ("symbol", "number"):
             put_in = style.formula(formula, True, digits)
             grad_digits = digits.get("", 4)  # the gradient counts as a number
             line += f"{style.number(sent.grad, grad_digits)}{times}{opening}{put_in}{closing} = "
