@@ -50,7 +50,8 @@ def test_square_plus_frames_by_hand() -> None:
     for node_id in ("n0", "n1"):
         assert ">?</FONT>" in node_line(seed, node_id)
     assert "</B> = " not in seed  # no edge carries anything yet
-    assert "step 0: start from db/db = 1" in seed
+    assert "step 0: backward() starts from db/db = 1" in seed
+    assert "passes that" in seed  # the frame says what the steps to come will do
 
     # Frame 1: + sends 1 * 1 to v_1 and 1 * 1 to a; a has 1 of its 3 contributions.
     assert "><B>1</B> = 1 &#215; 1</TD>" in edge_line(after_plus, "n1 -> n2op")
@@ -336,3 +337,40 @@ def test_neuron_captions_have_the_formulas_minus_sign() -> None:
     for frame in viz.backward_frames(loss, level="neuron")[1:]:
         (caption,) = [line for line in frame.source.splitlines() if "passes its grad" in line]
         assert not re.search(r"(?<![\w&#])-\d", caption), caption
+
+
+def drawn_names(source: str, order: list[Value]) -> dict[str, str]:
+    """The id of every box in a DOT source, by the name (label) of the Value it draws."""
+    from viz._labels import html_symbol
+
+    by_title = {f"<B>{html_symbol(n.label)}</B>": n.label for n in order if n.label}
+    names = {}
+    for line in source.splitlines():
+        match = re.match(r"\t(\w+) \[label=<<FONT[^>]*><TABLE[^>]*><TR><TD[^>]*>(<B>.*?</B>)", line)
+        if match:
+            names[match[1]] = by_title[match[2]]
+    return names
+
+
+def test_neuron_frames_draw_the_inputs_and_the_target() -> None:
+    """The formulas read x_i and y: every frame shows them, each input with a dashed line
+    to the weights it meets (the notes draw a weight on the edge from its input), the
+    target with a dashed edge into L, the inputs in their order, left of the weights."""
+    loss, _ = mlp_loss()
+    order = topological_order(loss)
+    frames = viz.backward_frames(loss, level="neuron")
+    for frame in frames:
+        ids = drawn_names(frame.source, order)
+        dashed = [
+            re.match(r"\t(\w+) -> (\w+) \[(.*)\]", line)
+            for line in frame.source.splitlines()
+            if "style=dashed" in line
+        ]
+        links = sorted((ids[m[1]], ids[m[2]], "dir=none" in m[3]) for m in dashed if m)
+        expected = [(f"x_{i}", f"w^1_{i}{j}", True) for i in range(1, 5) for j in range(1, 4)]
+        assert links == sorted([*expected, ("y", "L", False)])
+        for i in range(1, 5):
+            assert f"\nx_{i}  data " in f"\n{frame.text}"
+    centres = dot_centres(frames[0], ids)
+    assert reads_in_order([centres[f"x_{i}"] for i in range(1, 5)])
+    assert max(centres[f"x_{i}"][0] for i in range(1, 5)) < centres["w^1_11"][0]

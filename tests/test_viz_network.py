@@ -158,7 +158,8 @@ def test_demo_graphs_render(tmp_path: Path, dot: str) -> None:
         elif path.suffix == ".svg":
             ET.fromstring(data)
     neuron_svg = (tmp_path / "paths_w1_11_neuron.svg").read_text(encoding="utf-8")
-    assert neuron_svg.count('class="node"') == 6  # L, O_31, O_21, O_22, O_11, w^1_11
+    # L, O_31, O_21, O_22, O_11, w^1_11, and the x_1 and y their formulas read
+    assert neuron_svg.count('class="node"') == 8
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

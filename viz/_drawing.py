@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from autograd import Value, gradient_edges
@@ -29,6 +30,8 @@ __all__ = [
     "GradState",
     "check_rankdir",
     "check_size",
+    "constants_read",
+    "draw_constants",
     "edge_key",
     "html_caption",
     "html_table",
@@ -204,8 +207,8 @@ def value_box(
     after ``key``, and a Value fed by several edges always shows its sum row.
     """
     ink = GREY if dim else "#111827"
-    received = state.received[node]
-    several = show_grad and state.expected[node] > 1 and not dim
+    received = state.received.get(node, [])  # none for a constant, which gets no grad
+    several = show_grad and state.expected.get(node, 0) > 1 and not dim
     merge = several and (bool(received) or film is not None)
     current = node is state.processed
     border = PATH if current else MERGE if merge and received else ink
@@ -311,11 +314,17 @@ def _notes_place(name: str) -> tuple[_Column, tuple[float, ...]] | None:
 
     >>> _notes_place("O_12"), _notes_place("w^1_{10,3}"), _notes_place("b^2_1")
     ((('O', 1, 0), (2.0,)), (('w', 1, 0), (3.0, 10.0)), (('w', 2, 0), (1.0, inf)))
+    >>> _notes_place("x_3[2]")
+    (('O', 0, 2), (3.0,))
     """
     parsed = parse_label(name)
-    if parsed is None or parsed.layer is None:
+    if parsed is None:
         return None
     copy = parsed.copy or 0
+    if parsed.kind == "input":  # the notes' x_i are the outputs of layer 0
+        return ("O", 0, copy), (float(parsed.indices[0]),)
+    if parsed.layer is None:
+        return None
     if parsed.kind == "output":
         return ("O", parsed.layer, copy), (float(parsed.indices[0]),)
     if parsed.kind == "weight":
@@ -347,3 +356,68 @@ def pin_notes_order(graph: ChainGraph, names: dict[str, str]) -> None:
         for (_, upper), (_, lower) in itertools.pairwise(column):
             rank.edge(upper, lower, style="invis")
         graph.subgraph(rank)
+
+
+def constants_read(
+    edges: Iterable[Step], order: list[Value], names: Mapping[Value, str]
+) -> dict[Value, list[Value]]:
+    """The named constants of ``order`` (such as the inputs ``x_i`` and the target ``y``)
+    that the formulas of ``edges`` read, each with the Values whose local derivatives
+    read it: what a neuron-level picture draws beside its Values.
+
+    >>> from viz.steps import level_edges
+    >>> x = Value(0.5, label="x_1", requires_grad=False); w = Value(2.0, label="w")
+    >>> o = (w * x).tanh(); o.label = "O_11"
+    >>> nodes, edges = level_edges(o, "neuron")
+    >>> order = [x, w, o.parents[0], o]
+    >>> names = {x: "x_1", w: "w", o.parents[0]: "z_11", o: "O_11"}
+    >>> [(c.label, [n.label for n in readers]) for c, readers in
+    ...     constants_read(edges[o], order, names).items()]
+    [('x_1', ['O_11'])]
+    """
+    by_name = {names[n]: n for n in order if n.label and not n.parents and not n.requires_grad}
+    found: dict[Value, list[Value]] = {}
+    for edge in edges:
+        for name in [] if edge.formula is None else edge.formula.symbol_names():
+            constant = by_name.get(name)
+            if constant is not None and edge.child not in found.setdefault(constant, []):
+                found[constant].append(edge.child)
+    return found
+
+
+def draw_constants(
+    graph: ChainGraph,
+    constants: dict[Value, list[Value]],
+    drawn: Mapping[Value, str],
+    order: list[Value],
+    names: Mapping[Value, str],
+    state: GradState,
+    film: Film | None = None,
+) -> dict[Value, str]:
+    """Draw ``constants`` (see :func:`constants_read`) into a neuron-level ``graph`` whose
+    Values ``drawn`` have the given ids: a box each (data, no grad), then a dashed line to
+    each drawn Value it is computed with, as an input ``x_i`` is with the weights
+    ``w^1_ij`` (the notes draw each weight on the edge from its input), or else a dashed
+    edge to each Value that reads it, as the target ``y`` to ``L``. A constant keeps its id
+    in ``drawn`` if it has one there (else ``c0``, ``c1``, ...); returns their ids.
+    """
+    users: dict[Value, list[Value]] = {}
+    for node in order:
+        for parent in node.parents:
+            users.setdefault(parent, []).append(node)
+    placed = {}
+    for i, (constant, readers) in enumerate(constants.items()):
+        node_id = placed[constant] = drawn.get(constant, f"c{i}")
+        label = value_box(constant, names[constant], "const", True, state, False, film, node_id)
+        graph.node(node_id, label=label, shape="plain")
+        partners = [
+            other
+            for user in users.get(constant, [])
+            for other in user.parents
+            if other is not constant and other in drawn
+        ]
+        for partner in dict.fromkeys(partners):
+            graph.edge(node_id, drawn[partner], style="dashed", color=GREY, dir="none")
+        for reader in [] if partners else readers:
+            graph.edge(node_id, drawn[reader], style="dashed", color=GREY)
+    return placed

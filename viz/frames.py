@@ -27,6 +27,8 @@ from viz._drawing import (
     GradState,
     check_rankdir,
     check_size,
+    constants_read,
+    draw_constants,
     edge_key,
     html_caption,
     node_kind,
@@ -58,7 +60,16 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
     root = step.nodes[-1]
     if step.node is None:
         html, plain = d(root, root)
-        return [(f"step 0: start from {html} = 1", f"step 0: start from {plain} = 1")]
+        sender = "Value whose grad" if level == "neuron" else "operation whose result's grad"
+        explanation = [
+            f"Then each step takes the next {sender} is complete and passes that",
+            "grad down each edge times the local derivative; every Value adds up what arrives",
+            "(grey: so far, with a ? for each contribution still to come).",
+        ]
+        start = "step 0: backward() starts from {} = 1; every other grad is unknown (?)."
+        return [(start.format(html), start.format(plain))] + [
+            (html_text(t), t) for t in explanation
+        ]
     node = step.node
     grad, grad_html = number(step.grads[node] or 0.0), html_number(step.grads[node] or 0.0)
     name_html, name = html_symbol(names[node]), names[node]
@@ -144,6 +155,9 @@ def backward_frames(
     names = node_names(order)
     steps = backward_steps(root, level)
     film = Film()
+    # The named constants the neuron-level formulas read (x_i, y), drawn beside the Values.
+    edges = [edge for node_edges in steps[0].edges.values() for edge in node_edges]
+    constants = constants_read(edges, order, names) if level == "neuron" else {}
 
     def draw(step: BackwardStep) -> ChainGraph:
         caption = html_caption(
@@ -152,7 +166,7 @@ def backward_frames(
         )
         state = GradState.of_step(step)
         if level == "neuron":
-            return _draw_neuron_step(root, step, state, names, rankdir, caption, film)
+            return _draw_neuron_step(step, state, order, names, constants, rankdir, caption, film)
         return draw_state(
             root,
             order,
@@ -173,15 +187,17 @@ def backward_frames(
 
 
 def _draw_neuron_step(
-    root: Value,
     step: BackwardStep,
     state: GradState,
+    order: list[Value],
     names: dict[Value, str],
+    constants: dict[Value, list[Value]],
     rankdir: str,
     caption: str,
     film: Film,
 ) -> ChainGraph:
-    """One neuron-level frame: the labelled Values, each edge with what it carried."""
+    """One neuron-level frame: the labelled Values, each edge with what it carried, and
+    the ``constants`` their formulas read (see :func:`viz._drawing.draw_constants`)."""
     ids = {node: f"n{i}" for i, node in enumerate(step.nodes)}
     graph = ChainGraph(name="chainrule")
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.15", ranksep="0.8")
@@ -190,7 +206,7 @@ def _draw_neuron_step(
     graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
     rows = []
     for node in step.nodes:
-        kind = node_kind(node, root)
+        kind = node_kind(node, order[-1])  # the last in topological order: the root
         label = value_box(node, names[node], kind, True, state, False, film, ids[node])
         graph.node(ids[node], label=label, shape="plain")
         grad = state.grads[node]
@@ -198,7 +214,9 @@ def _draw_neuron_step(
         if grad is not None and state.partial(node):
             shown += " so far"
         rows.append(f"{names[node]}  data {number(node.data)}  grad {shown}")
-    pin_notes_order(graph, {ids[node]: names[node] for node in step.nodes})
+    ids |= draw_constants(graph, constants, ids, order, names, state, film)
+    rows += [f"{names[c]}  data {number(c.data)}" for c in constants]
+    pin_notes_order(graph, {node_id: names[node] for node, node_id in ids.items()})
     for child in step.nodes:
         for edge in step.edges.get(child, []):
             key = edge_key(edge)

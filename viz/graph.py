@@ -23,6 +23,8 @@ from viz._drawing import (
     GradState,
     check_rankdir,
     check_size,
+    constants_read,
+    draw_constants,
     html_table,
     node_kind,
     pin_notes_order,
@@ -74,12 +76,13 @@ def _draw(
     caption: str,
     max_nodes: int | None,
     cluster_neurons: bool = False,
+    shown: set[Value] | None = None,
 ) -> ChainGraph:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
     check_rankdir(rankdir)
     order = topological_order(root)
-    check_size(order, max_nodes)
+    check_size(order if shown is None else [n for n in order if n in shown], max_nodes)
     state = GradState.after_backward(order)
     return draw_state(
         root,
@@ -91,6 +94,7 @@ def _draw(
         emphasis=emphasis,
         caption=caption,
         cluster_neurons=cluster_neurons,
+        shown=shown,
     )
 
 
@@ -106,12 +110,14 @@ def draw_state(
     caption: str,
     cluster_neurons: bool,
     film: Film | None = None,
+    shown: set[Value] | None = None,
 ) -> ChainGraph:
     """The picture of ``order`` (ids ``n0, n1, ...`` by position) in gradient ``state``:
     what :func:`draw_graph` draws, and each op-level frame of :func:`viz.backward_frames`.
 
-    ``emphasis`` (None: everything) is drawn in full, the rest in grey; in a ``film``
-    every variable cell has the size it has in every frame of the pass.
+    ``emphasis`` (None: everything) is drawn in full, the rest in grey; only the Values
+    in ``shown`` are drawn (None: all), an operation only where some of its operands
+    are. In a ``film`` every variable cell has the size it has in every frame of the pass.
 
     >>> from autograd import Value, topological_order
     >>> a = Value(3.0, label="a"); b = a * a; b.backward()
@@ -127,7 +133,9 @@ def draw_state(
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     graph = ChainGraph(name="chainrule")
     graph.text = _text(order, names, state)
-    graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.2", ranksep="0.35")
+    # Close ranks: a network's graph is a long chain of operations, and a picture that
+    # wide is read on a screen or a slide only if it is no wider than it needs to be.
+    graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.2", ranksep="0.2")
     graph.attr("node", fontname="Helvetica", fontsize="11")
     graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
     if caption:
@@ -160,6 +168,8 @@ def draw_state(
         return {"color": ink if emphasis is None else GREY}
 
     for node in order:
+        if shown is not None and node not in shown:
+            continue
         node_id = ids[node]
         home = clusters[owner[node]] if node in owner else graph
         if is_inline_constant(node):
@@ -174,7 +184,7 @@ def draw_state(
             node, names[node], node_kind(node, root), show_grad, state, dim(node), film, node_id
         )
         home.node(node_id, label=label, shape="plain")
-        if not node.parents:
+        if not node.parents or (shown is not None and not shown.intersection(node.parents)):
             continue
         ink = GREY if dim(node) else "#374151"
         current = node is state.processed
@@ -200,6 +210,8 @@ def draw_state(
             **({"penwidth": "2"} if on_path or current else {}),
         )
         for slot, (parent, d) in enumerate(zip(node.parents, local_derivatives(node), strict=True)):
+            if shown is not None and parent not in shown:
+                continue
             on_path = emphasis is not None and not dim(node) and not dim(parent)
             attrs = edge_colour(node, parent, slot, on_path, ink)
             if d is None:
@@ -268,7 +280,10 @@ def _legend(show_grad: bool) -> str:
 
     items = [
         (swatch(FILL["param"]), "a Value to learn (a leaf): name, data, grad"),
-        (swatch(FILL["inner"]), "a Value computed from others (v_1, v_2, ... when unnamed)"),
+        (
+            swatch(FILL["inner"]),
+            "a Value computed from others (unnamed: z_kj, a neuron's sum, or v_1, v_2, ...)",
+        ),
         (swatch(FILL["root"]), "the root, where backward() starts (grad 1)"),
         (swatch(FILL["const"]), "a named constant, such as the target y (no grad)"),
         ("<TD>&#9711;</TD>", "an operation; one arrow per operand, into the op"),
@@ -301,13 +316,16 @@ def draw_paths(
     max_paths: int = 1000,
     max_nodes: int | None = 400,
 ) -> ChainGraph:
-    """The graph with every path from ``root`` to ``wrt`` in red, derivatives on its edges.
+    """Every path from ``root`` to ``wrt`` in red, derivatives on its edges.
 
-    At ``level="op"`` everything off the paths is grey. At ``level="neuron"`` only the
+    At ``level="op"`` the operations on the paths are drawn with all their operands, the
+    ones off the paths in grey (a local derivative such as d(a * b)/da reads b); the rest
+    of the graph is left out (:func:`draw_graph` draws it all). At ``level="neuron"`` the
     labelled Values on the paths are drawn (``L``, ``O_kj``, ``w^k_ij``), each edge with
-    the neuron-level derivative such as dO_31/dO_21, as in the notes' formula. The caption
-    is the ledger of :func:`viz.explain` at that level. ``max_nodes`` bounds the op-level
-    drawing (the whole graph); a neuron-level one is bounded by ``max_paths``.
+    the neuron-level derivative such as dO_31/dO_21, as in the notes' formula, and the
+    named constants those derivatives read (``x_i``, ``y``) with dashed edges. The
+    caption is the ledger of :func:`viz.explain` at that level. ``max_nodes`` bounds the
+    op-level drawing; a neuron-level one is bounded by ``max_paths``.
 
     >>> from autograd import Value
     >>> x = Value(2.0, label="x"); y = x * x + x.tanh(); y.backward()
@@ -319,7 +337,8 @@ def draw_paths(
     caption = ledger.graphviz(rule, skip_ones=level == "op")
     if level == "neuron":
         return _draw_neuron_paths(rule, rankdir=rankdir, caption=caption)
-    on_paths = {node for path in rule.paths for node in path.nodes}
+    on_paths = {node for path in rule.paths for node in path.nodes} | {root}
+    operands = {parent for node in on_paths for parent in node.parents}
     return _draw(
         root,
         rankdir=rankdir,
@@ -328,6 +347,7 @@ def draw_paths(
         emphasis=on_paths,
         caption=caption,
         max_nodes=max_nodes,
+        shown=on_paths | operands,
     )
 
 
@@ -353,7 +373,10 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
             kind = node_kind(node, rule.root)
             label = value_box(node, rule.names[node], kind, True, state, dim=False)
             graph.node(ids[node], label=label, shape="plain")
-    pin_notes_order(graph, {ids[node]: rule.names[node] for node in order if node in on_paths})
+    constants = constants_read(steps.values(), order, rule.names)
+    drawn = {node: ids[node] for node in order if node in on_paths or node in constants}
+    draw_constants(graph, constants, drawn, order, rule.names, state)
+    pin_notes_order(graph, {node_id: rule.names[node] for node, node_id in drawn.items()})
     position = {node: i for i, node in enumerate(order)}
     for (child, parent), step in sorted(
         steps.items(), key=lambda item: (position[item[0][0]], position[item[0][1]])

@@ -432,7 +432,8 @@ def _html_rows(rule: Rule, skip_ones: bool, width: int) -> tuple[list[Row], list
 
 def graphviz(rule: Rule, *, skip_ones: bool) -> str:
     """The ledger as a picture's caption: a Graphviz HTML-like label with real sub- and
-    superscripts and aligned columns; long lines wrap after a `` * `` or `` + ``.
+    superscripts and aligned columns, the ``where`` block to the right of the sum (so
+    that the caption stays low); long lines wrap after a `` * `` or `` + ``.
 
     ``skip_ones`` leaves out the factors that are exactly 1 (the local derivatives of
     ``+``), and a line says so.
@@ -444,8 +445,15 @@ def graphviz(rule: Rule, *, skip_ones: bool) -> str:
     True
     """
     rows, where_rows = _html_rows(rule, skip_ones, _WRAP)
-    parts = [html_table(rows), *([html_table(where_rows)] if where_rows else [])]
-    return "<" + html_table([(part,) for part in parts]) + ">"
+    # One table, the two blocks side by side: a table inside a table cell would be
+    # stretched to the cell's width, spreading the where block's columns apart.
+    gap = "&#160;" * 6
+    side_by_side: list[Row] = []
+    for i in range(max(len(rows), len(where_rows))):
+        left = rows[i] if i < len(rows) else ("", "", "")  # every row of the sum has 3
+        right = where_rows[i] if i < len(where_rows) else ()
+        side_by_side.append((*left, gap, *right))
+    return f"<{html_table(side_by_side)}>"
 
 
 class BrowserLedger(NamedTuple):
