@@ -77,7 +77,7 @@ def _answer(text: str, fraction: int, tolerance: float, feedback: str) -> str:
     return (
         f'    <answer fraction="{fraction}" format="moodle_auto_format">{_plain(text)}'
         f"<tolerance>{plain_number(tolerance)}</tolerance>"
-        f'<feedback format="html">{_cdata(html.escape(feedback))}</feedback></answer>'
+        f'<feedback format="html">{_cdata(html.escape(feedback, quote=False))}</feedback></answer>'
     )
 
 
