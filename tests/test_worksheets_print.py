@@ -214,12 +214,16 @@ def test_without_graphviz_nothing_is_written_and_one_line_says_so(tmp_path: Path
     assert not out.exists()
 
 
-def test_letter_paper(tmp_path: Path, chromium: str) -> None:
+@pytest.mark.parametrize(("paper", "size"), [("letter", "612 x 792"), ("a4", "594.96 x 841.92")])
+def test_the_largest_network_still_gives_one_page_per_sheet(
+    paper: str, size: str, tmp_path: Path, chromium: str
+) -> None:
     if shutil.which("dot") is None and not on_ci():
         pytest.skip("Graphviz's dot is missing")
-    out = tmp_path / "letter"
-    result = _run({"CHAINRULE_CHROMIUM": chromium}, "worksheet", "--students", "1", "--seed", "3",
-                  "--paper", "letter", "--network", "2-2-2-1", "--out", str(out))  # fmt: skip
+    out = tmp_path / paper
+    result = _run({"CHAINRULE_CHROMIUM": chromium}, "worksheet", "--students", "2", "--seed", "3",
+                  "--paper", paper, "--network", "4-4-2-1", "--out", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr
-    info = _pdfinfo(out / "worksheets.pdf")
-    assert info["Pages"].strip() == "2" and "612 x 792" in info["Page size"]
+    for pdf in ("worksheets.pdf", "answer-keys.pdf"):
+        info = _pdfinfo(out / pdf)
+        assert info["Pages"].strip() == "4" and size in info["Page size"], pdf

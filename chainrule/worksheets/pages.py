@@ -99,17 +99,16 @@ def _matrix(sheet: NetworkSheet, k: int) -> str:
 
 
 def _givens(sheet: NetworkSheet) -> str:
-    inputs = ", ".join(f"x_{i} = {x:g}" for i, x in enumerate(sheet.inputs, start=1))
+    inputs = ", ".join(
+        f"<span class='nowrap'>x_{i} = {x:g}</span>" for i, x in enumerate(sheet.inputs, start=1)
+    )
     matrices = "".join(_matrix(sheet, k) for k in range(1, len(sheet.sizes)))
     return (
-        f"<p class='sample'>The sample: <b>{inputs}</b>; the target <b>y = {sheet.target:g}</b>; "
-        f"the learning rate <b>eta = {sheet.eta:g}</b>.</p>"
+        f"<p class='sample'>The sample: <b>{inputs}</b>; the target "
+        f"<b class='nowrap'>y = {sheet.target:g}</b>; the learning rate "
+        f"<b class='nowrap'>eta = {sheet.eta:g}</b>.</p>"
         f"<div class='matrices'>{matrices}</div>"
     )
-
-
-def _by_id(questions: Sequence[Question]) -> dict[str, Question]:
-    return {q.id: q for q in questions}
 
 
 def _sections(
@@ -245,16 +244,31 @@ def network_key(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
         f"{' ' * len(update.id)} = {_worked(w)} - {_worked(sheet.eta)} * {_worked(two.grad)}"
         f" = {_worked(gradient_step(w, sheet.eta, two.grad))}"
     )
+    gradients = [q for q in sheet.questions if q.id.startswith("dL/dw")]
     return (
         "<section class='page key-page'>"
         + _head("Answer key: the network", sheet.student, name, seed, "Sheet A", key=True)
         + "<div class='key-columns'>"
         + _key_table(sheet.questions)
         + f"<div><h2>Forward pass</h2><pre>{_esc(forward_pass_text(sheet))}</pre>"
-        "<h2>The chain rule, path by path (the ledgers)</h2>"
-        f"<pre>{_esc(str(two))}</pre><pre>{_esc(str(one))}</pre>"
-        f"<h2>One step of gradient descent</h2><pre>{_esc(step)}</pre></div>" + "</div></section>"
+        + f"<h2>One step of gradient descent</h2><pre>{_esc(step)}</pre></div></div>"
+        + "<h2>The chain rule, path by path (the ledgers)</h2>"
+        + f"<pre>{_esc(str(two))}</pre><pre>{_esc(str(one))}</pre>"
+        + "<h2>Slips to look for when marking by hand</h2>"
+        + _slips_table(gradients)
+        + "</section>"
     )
+
+
+def _slips_table(questions: Sequence[Question]) -> str:
+    """What a wrong answer equal to a slip's value means, as 'chainrule grade' names it."""
+    items = "".join(
+        f"<li><span class='qid'>{_esc(q.id)}</span> = {answer_text(slip.value)}: "
+        f"{_esc(slip.feedback)}</li>"
+        for q in questions
+        for slip in q.slips
+    )
+    return f"<ul class='slips'>{items}</ul>"
 
 
 def expression_key(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
@@ -275,6 +289,8 @@ def expression_key(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
         + "</div>"
         + "<h2>Every path from h to x, at the level of operations</h2>"
         + f"<figure class='paths'>{picture}</figure>"
+        + "<h2>Slips to look for when marking by hand</h2>"
+        + _slips_table(sheet.questions[-1:])
         + "</section>"
     )
 
