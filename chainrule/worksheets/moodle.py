@@ -1,9 +1,8 @@
 """The worksheets' questions as a Moodle XML quiz: numerical questions with tolerances.
 
 The format is Moodle's own import/export format ("Moodle XML format" on MoodleDocs, read
-by ``question/format/xml/format.php``); the elements used here (categories, numerical
-questions with answers, tolerances and feedback) have kept their names since Moodle 2
-and are those of Moodle 4.x exports.
+by ``question/format/xml/format.php``): categories, and numerical questions with answers,
+tolerances and feedback, as Moodle 4.x writes them.
 
 One category per student ("one variant per student"), each question self-contained: its
 text gives that student's numbers, so the question reads the same as the printed sheet.
