@@ -21,8 +21,10 @@ True
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,9 +143,11 @@ class Worksheets:
 
     def answers_template(self) -> str:
         """An empty answers table to fill in: the student column filled, one per row."""
-        header = ",".join(["student", *(_csv_cell(q) for q in self.question_ids())])
-        blanks = "," * len(self.question_ids())
-        return "\n".join([header, *(f"{s.student}{blanks}" for s in self.students)]) + "\n"
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["student", *self.question_ids()])
+        writer.writerows([s.student, *[""] * len(self.question_ids())] for s in self.students)
+        return text.getvalue()
 
     def moodle_xml(self) -> str:
         """The questions as a Moodle XML quiz, one category of numerical questions per
@@ -152,20 +156,23 @@ class Worksheets:
 
     def sheet_pages(self, student: StudentSheets) -> list[str]:
         """The student's worksheet pages as HTML sections (runs Graphviz's ``dot``)."""
-        pages = []
-        if student.network is not None:
-            pages.append(network_page(student.network, seed=self.seed, name=student.name))
-        if student.expression is not None:
-            pages.append(expression_page(student.expression, seed=self.seed, name=student.name))
-        return pages
+        return self._pages(student, network_page, expression_page)
 
     def key_pages(self, student: StudentSheets) -> list[str]:
         """The student's answer-key pages as HTML sections (runs ``dot``)."""
+        return self._pages(student, network_key, expression_key)
+
+    def _pages(
+        self,
+        student: StudentSheets,
+        network: Callable[..., str],
+        expression: Callable[..., str],
+    ) -> list[str]:
         pages = []
         if student.network is not None:
-            pages.append(network_key(student.network, seed=self.seed, name=student.name))
+            pages.append(network(student.network, seed=self.seed, name=student.name))
         if student.expression is not None:
-            pages.append(expression_key(student.expression, seed=self.seed, name=student.name))
+            pages.append(expression(student.expression, seed=self.seed, name=student.name))
         return pages
 
     def write(self, out: str | Path, *, paper: str = "a4", pdf: bool = True) -> Written:
@@ -217,13 +224,6 @@ class Worksheets:
             except PdfUnavailable as error:
                 missing = str(error)
         return Written(tuple(files), missing)
-
-
-def _csv_cell(text: str) -> str:
-    """A CSV cell: quoted if it holds a comma, a quote or a space at an end."""
-    if any(c in text for c in ',"\n') or text != text.strip():
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 def make_worksheets(
