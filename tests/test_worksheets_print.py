@@ -23,35 +23,34 @@ from chainrule.worksheets.pages import answer_text
 STUDENTS = 3
 SEED = 5
 A4_POINTS = (595, 842)
+pytestmark = pytest.mark.needs_dot  # every sheet has the library's pictures
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        reason = f"{name} is missing (poppler-utils; ./run test installs it)"
+def _require(found: str | None, reason: str) -> str:
+    """``found`` (a tool's path); without it the test skips, or fails under CI."""
+    if not found:
         if on_ci():
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    return path
+    return found
+
+
+def _tool(name: str) -> str:
+    return _require(
+        shutil.which(name), f"{name} is missing (poppler-utils; ./run test installs it)"
+    )
 
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
     executable = chromium_executable()
-    if not os.access(executable, os.X_OK):
-        reason = f"Chromium at {executable} is missing; ./run test installs it"
-        if on_ci():
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return executable
+    found = executable if os.access(executable, os.X_OK) else None
+    return _require(found, f"Chromium at {executable} is missing; ./run test installs it")
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Path:
-    if shutil.which("dot") is None:
-        if on_ci():
-            pytest.fail("Graphviz's dot is missing", pytrace=False)
-        pytest.skip("Graphviz's dot is missing")
+    _require(shutil.which("dot"), "Graphviz's dot is missing")
     out = tmp_path_factory.mktemp("class") / "week5"
     names = out.parent / "names.txt"
     names.write_text("Ada Lovelace\nAlan Turing\nGrace Hopper\n", encoding="utf-8")
@@ -66,16 +65,11 @@ def written(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Path:
 def _run(
     env: dict[str, str], *args: str, path: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    """``chainrule ARGS`` in a subprocess with ``env`` added (``path``: the whole PATH)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
         return run_cli(*args, without_dot=path)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _pdfinfo(pdf: Path) -> dict[str, str]:
@@ -156,8 +150,7 @@ def test_every_student_gets_a_self_contained_html_page_and_key(written: Path) ->
 
 
 def test_the_same_seed_gives_the_same_files_byte_for_byte(tmp_path: Path) -> None:
-    if shutil.which("dot") is None and not on_ci():
-        pytest.skip("Graphviz's dot is missing")
+    _require(shutil.which("dot"), "Graphviz's dot is missing")
     folders = []
     for hash_seed, students in (("1", "3"), ("2", "4")):
         out = tmp_path / f"run{hash_seed}"
@@ -181,8 +174,7 @@ def test_the_same_seed_gives_the_same_files_byte_for_byte(tmp_path: Path) -> Non
 def test_without_chromium_the_html_is_written_and_one_line_says_what_is_missing(
     tmp_path: Path,
 ) -> None:
-    if shutil.which("dot") is None and not on_ci():
-        pytest.skip("Graphviz's dot is missing")
+    _require(shutil.which("dot"), "Graphviz's dot is missing")
     only_dot = tmp_path / "bin"
     only_dot.mkdir()
     os.symlink(shutil.which("dot") or "dot", only_dot / "dot")
@@ -218,8 +210,7 @@ def test_without_graphviz_nothing_is_written_and_one_line_says_so(tmp_path: Path
 def test_the_largest_network_still_gives_one_page_per_sheet(
     paper: str, size: str, tmp_path: Path, chromium: str
 ) -> None:
-    if shutil.which("dot") is None and not on_ci():
-        pytest.skip("Graphviz's dot is missing")
+    _require(shutil.which("dot"), "Graphviz's dot is missing")
     out = tmp_path / paper
     result = _run({"CHAINRULE_CHROMIUM": chromium}, "worksheet", "--students", "2", "--seed", "3",
                   "--paper", paper, "--network", "4-4-2-1", "--out", str(out))  # fmt: skip

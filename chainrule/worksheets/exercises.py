@@ -17,7 +17,7 @@ import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import nn
 import viz
@@ -445,24 +445,29 @@ def draw_network_sheet(
     check_network(sizes, one_path, two_path)
     rng = random.Random(f"chainrule worksheet {seed} {NETWORK} {student}")
     count = len(nn.MLP(sizes[0], list(sizes[1:])).parameters())
-    for _ in range(_MAX_DRAWS):
-        weights = [rng.choice(_TENTHS) for _ in range(count)]
+
+    def draw() -> NetworkSheet:
+        model = _model(sizes, [rng.choice(_TENTHS) for _ in range(count)])
         inputs = tuple(rng.choice(_INPUTS) for _ in range(sizes[0]))
         target, eta = rng.choice(_TARGETS), rng.choice(_ETAS)
-        model = _model(sizes, weights)
-        sheet = NetworkSheet(
-            student,
-            tuple(sizes),
-            {w.label: w.data for w in model.parameters()},
-            inputs,
-            target,
-            eta,
-            one_path,
-            two_path,
-        )
-        questions = _network_questions(sheet)
-        if questions is not None:
-            return replace(sheet, questions=tuple(questions))
+        weights = {w.label: w.data for w in model.parameters()}
+        return NetworkSheet(student, tuple(sizes), weights, inputs, target, eta, one_path, two_path)
+
+    return _first_well_posed(student, draw, _network_questions)
+
+
+_Sheet = TypeVar("_Sheet", "NetworkSheet", "ExpressionSheet")
+
+
+def _first_well_posed(
+    student: int, draw: Callable[[], _Sheet], questions: Callable[[_Sheet], list[Question] | None]
+) -> _Sheet:
+    """The first sheet ``draw`` gives whose numbers make a good exercise, with its questions."""
+    for _ in range(_MAX_DRAWS):
+        sheet = draw()
+        found = questions(sheet)
+        if found is not None:
+            return replace(sheet, questions=tuple(found))
     raise RuntimeError(f"no well-posed numbers for student {student} in {_MAX_DRAWS} draws")
 
 
@@ -641,15 +646,14 @@ def draw_expression_sheet(seed: int, student: int) -> ExpressionSheet:
     ['dh/dF', 'dF/dx', 'dh/dg', 'dg/dx', 'dh/dx']
     """
     rng = random.Random(f"chainrule worksheet {seed} {EXPRESSION} {student}")
-    for _ in range(_MAX_DRAWS):
+
+    def draw() -> ExpressionSheet:
         form = rng.randrange(len(_FORMS))
-        sheet = ExpressionSheet(
+        return ExpressionSheet(
             student, form, rng.choice(_X_VALUES), rng.choice(_FORMS[form].constants)
         )
-        questions = _expression_questions(sheet)
-        if questions is not None:
-            return replace(sheet, questions=tuple(questions))
-    raise RuntimeError(f"no well-posed numbers for student {student} in {_MAX_DRAWS} draws")
+
+    return _first_well_posed(student, draw, _expression_questions)
 
 
 def _expression_questions(sheet: ExpressionSheet) -> list[Question] | None:

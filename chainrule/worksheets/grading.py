@@ -20,26 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainrule.worksheets.exercises import DECIMALS, Follows, Slip
+from chainrule.worksheets.exercises import DECIMALS, Follows, Question, Slip
 
-__all__ = ["KeyEntry", "Marks", "grade", "judge", "load_key", "read_answers", "write_marks"]
+__all__ = ["Key", "Marks", "grade", "judge", "load_key", "read_answers", "write_marks"]
 
 _CLOSE = 10  # within this many tolerances, a wrong answer is called close
 
 
-@dataclass(frozen=True)
-class KeyEntry:
-    """One row of answers.json: a student's question, its answer, tolerance and slips."""
-
-    student: int
-    question: str
-    value: float
-    tolerance: float
-    slips: tuple[Slip, ...] = ()
-    follows: Follows | None = None
-
-
-Key = dict[int, dict[str, KeyEntry]]
+# answers.json read back: per student, the questions in the file's order.
+Key = dict[int, dict[str, Question]]
 
 
 @dataclass(frozen=True)
@@ -62,7 +51,7 @@ class Marks:
 
 
 def load_key(path: str | Path) -> Key:
-    """Read answers.json: {student: {question: KeyEntry}}, questions in the file's order.
+    """Read answers.json: {student: {question: Question}}, questions in the file's order.
 
     Raises a ValueError naming the file and the entry when it is not such a key.
     """
@@ -84,9 +73,10 @@ def load_key(path: str | Path) -> Key:
             if name not in row:
                 raise ValueError(f"{where} has no {name!r}")
         try:
-            entry = KeyEntry(
-                student=_whole(row["student"]),
-                question=str(row["question"]),
+            student = _whole(row["student"])
+            entry = Question(
+                id=str(row["question"]),
+                sheet=str(row.get("sheet", "")),
                 value=_finite(row["value"]),
                 tolerance=_finite(row["tolerance"]),
                 slips=tuple(
@@ -96,10 +86,10 @@ def load_key(path: str | Path) -> Key:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{where} is malformed: {error}") from None
-        questions = key.setdefault(entry.student, {})
-        if entry.question in questions:
-            raise ValueError(f"{where}: student {entry.student} has {entry.question!r} twice")
-        questions[entry.question] = entry
+        questions = key.setdefault(student, {})
+        if entry.id in questions:
+            raise ValueError(f"{where}: student {student} has {entry.id!r} twice")
+        questions[entry.id] = entry
     return key
 
 
@@ -213,9 +203,9 @@ def _within(answer: float, value: float, tolerance: float) -> bool:
 
 def judge(
     answer: float | None,
-    entry: KeyEntry,
+    entry: Question,
     answers: Mapping[str, float | None],
-    key: Mapping[str, KeyEntry],
+    key: Mapping[str, Question],
 ) -> tuple[int, str]:
     """The mark (1 or 0) and the feedback for one answer, given the student's other
     ``answers`` and ``key``, that student's key entries by question."""
@@ -233,7 +223,7 @@ def judge(
 
 
 def _carried_forward(
-    answer: float, entry: KeyEntry, answers: Mapping[str, float | None], key: Mapping[str, KeyEntry]
+    answer: float, entry: Question, answers: Mapping[str, float | None], key: Mapping[str, Question]
 ) -> str:
     """Feedback when ``answer`` is what the student's own wrong earlier answers give."""
     follows = entry.follows
@@ -253,7 +243,7 @@ def _carried_forward(
     )
 
 
-def _rounding(answer: float, entry: KeyEntry) -> str:
+def _rounding(answer: float, entry: Question) -> str:
     """Feedback for an answer that equals no slip: rounded too far, close, or off."""
     tolerance = f"{entry.value:.{DECIMALS}f} ± {entry.tolerance:g}"
     for decimals in range(DECIMALS):

@@ -255,12 +255,12 @@ def network_key(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
         + "<h2>The chain rule, path by path (the ledgers)</h2>"
         + f"<pre>{_esc(str(two))}</pre><pre>{_esc(str(one))}</pre>"
         + "<h2>Slips to look for when marking by hand</h2>"
-        + _slips_table(gradients)
+        + _slips_list(gradients)
         + "</section>"
     )
 
 
-def _slips_table(questions: Sequence[Question]) -> str:
+def _slips_list(questions: Sequence[Question]) -> str:
     """What a wrong answer equal to a slip's value means, as 'chainrule grade' names it."""
     items = "".join(
         f"<li><span class='qid'>{_esc(q.id)}</span> = {answer_text(slip.value)}: "
@@ -290,7 +290,7 @@ def expression_key(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
         + "<h2>Every path from h to x, at the level of operations</h2>"
         + f"<figure class='paths'>{picture}</figure>"
         + "<h2>Slips to look for when marking by hand</h2>"
-        + _slips_table(sheet.questions[-1:])
+        + _slips_list(sheet.questions[-1:])
         + "</section>"
     )
 
