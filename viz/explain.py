@@ -228,7 +228,8 @@ class ChainRule:
     def factors(self) -> list[Step]:
         """Each distinct local derivative of the ledger once, in the ledger's order.
 
-        At the neuron level each has its ``formula`` (see :mod:`viz.symbolic`).
+        At the neuron level each has its ``formula`` (see :mod:`viz.symbolic`); at the op
+        level the ledger derives each from its operation's row.
 
         >>> x = Value(0.5, label="x"); y = (x * 2.0).tanh(); y.label = "y"
         >>> rule = explain(y, x, level="neuron")
@@ -310,9 +311,10 @@ def explain(
     """Every path from ``root`` down to ``wrt``, the product along each, and their sum.
 
     ``level="op"`` walks primitive operations (``a * a`` gives two paths to ``a``);
-    ``level="neuron"`` walks between labelled Values, as the notes do with ``O_kj``, and
-    (unless ``formulas=False``) writes each local derivative as a formula from the op
-    table's rules, then with the numbers put in. Past ``max_paths`` it raises a
+    ``level="neuron"`` walks between labelled Values, as the notes do with ``O_kj``. At
+    either level (unless ``formulas=False``) the ledger writes each local derivative that
+    is not a plain number as a formula from the op table's rules, then with the numbers
+    put in. Past ``max_paths`` it raises a
     ValueError that counts the paths and says what listing them would cost; past what
     can be listed in seconds it refuses whatever ``max_paths``.
 
