@@ -50,6 +50,7 @@ EXPLORER_NETWORK = "explorer/notes-network.html"
 EXPLORER_EXAMPLE = "explorer/chain-rule-example.html"
 # nbconvert's HTML leaves math for MathJax, with this block loading it.
 MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+MATHML_NAMESPACE = "http://www.w3.org/1998/Math/MathML"
 HTML_HEADING = re.compile(r'<h([1-6]) id="([^"]+)"')
 # LaTeX commands in the notebooks' headings, as plain text.
 LATEX_SYMBOLS = {"partial": "∂", "approx": " ≈ ", "cdot": " · ", "eta": "η"}
@@ -113,14 +114,14 @@ def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
 def api_reference(package: str) -> str:
     """mkdocstrings' blocks for the names of ``package.__all__`` (see the module)."""
     module = importlib.import_module(package)
-    blocks = [f"::: {package}"]
+    blocks = [f"# {package}", f"::: {package}"]
     for name in module.__all__:
         obj = getattr(module, name)
         if importlib.util.find_spec(f"{package}.{name}") and hasattr(obj, "__qualname__"):
             # The anchor is the name users write, viz.explain; the block, the function's.
             blocks.append(
                 f"[](){{#{package}.{name}}}\n\n::: {obj.__module__}.{obj.__qualname__}\n"
-                "    options:\n      show_root_full_path: false\n      heading_level: 2"
+                "    options:\n      show_root_heading: true\n      show_root_full_path: false"
             )
     return "\n\n".join(blocks)
 
@@ -154,9 +155,12 @@ def explorer_pages() -> dict[str, str]:
 
 def mathml(latex: str, display: str) -> str:
     try:
-        return latex2mathml.converter.convert(latex, display=display)
+        markup = latex2mathml.converter.convert(latex, display=display)
     except Exception as error:  # the converter raises many kinds; name the formula
         raise PluginError(f"cannot turn the formula {latex!r} into MathML: {error}") from error
+    # HTML knows <math> without a namespace; with one, the XML round trip mkdocs-jupyter
+    # gives headings would rename it ns0:math, which browsers show as plain text.
+    return markup.replace(f' xmlns="{MATHML_NAMESPACE}"', "")
 
 
 def on_config(config: Any) -> Any:
