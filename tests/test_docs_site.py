@@ -146,6 +146,7 @@ def test_the_site_has_every_part(site: Path) -> None:
         "index.html",
         "tour.html",
         "architecture.html",
+        "worksheets.html",
         "explorer.html",
         "explorer/notes-network.html",
         "explorer/chain-rule-example.html",
