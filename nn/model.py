@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+"""The activations a layer of an :class:`MLP` can apply, by name."""
 
 
 def _check_activation(name: Any, what: str) -> str:
