@@ -37,6 +37,7 @@ from nn.model import (
     Neuron,
     bias_label,
     output_label,
+    parameter_count,
     parse_weight_label,
     weight_label,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "parse_weight_label",
     "bias_label",
     "output_label",
+    "parameter_count",
     "INITIALIZERS",
     "get_initializer",
     "sse",
