@@ -9,6 +9,10 @@ chainrule draw w^1_11             the graphs behind that sum, as SVG and PNG
 chainrule explore                 an interactive page that steps through backpropagation
 chainrule export PARAMS.json --to torch OUT.pt
                                   a trained network, as a PyTorch module
+chainrule worksheet --students N --seed S
+                                  exercise sheets with different numbers per student
+chainrule grade ANSWERS.csv --key DIR/answers.json --out MARKS.csv
+                                  mark the students' answers, with feedback
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from chainrule.graphs import (
     write_demo_graphs,
 )
 from chainrule.options import Parser, layer_sizes, option, out_folder
+from chainrule.worksheets.commands import add_worksheet_commands
 from nn.checks import COUNT, NON_NEGATIVE, POSITIVE, few, shown
 from nn.labels import output_range
 
@@ -828,6 +833,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_commands(commands)
     add_explore_command(commands, eta=DEMO_LR, positive_float=option(POSITIVE))
     add_export_command(commands)
+    add_worksheet_commands(commands, positive_int=option(COUNT))
     return parser
 
 
