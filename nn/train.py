@@ -348,10 +348,13 @@ def train(
     measuring the start costs one extra pass over the data), and ``"stalled"`` when the
     loss without the regulariser is at least 90% of the loss of predicting the mean
     target for every row (the network learnt next to nothing). At ``max_epochs`` it is
-    ``"stalled"`` as above, ``"oscillating"`` when the loss went up in at least a quarter
-    of the last 20 epochs and reached no new low there (the steps overshoot: a smaller
-    ``lr`` helps, more epochs do not), else ``"max_epochs"``: the weights were still
-    moving, the loss still falling.
+    ``"max_epochs"`` while the loss still falls (by 1% or more in the last 20 epochs,
+    mostly downwards, or too few epochs to tell): the run was cut short, whatever the
+    loss. A loss that no longer falls is ``"stalled"`` as above, or ``"oscillating"`` when
+    it went up in at least a quarter of the last 20 epochs and reached no new low there
+    (the steps overshoot: a smaller ``lr`` helps, more epochs do not), else
+    ``"max_epochs"``. ``stop_advice`` never suggests what is in use. With ``tol=0``,
+    which no change can beat, and more than 1,000 epochs, a UserWarning says so first.
 
     ``engine="auto"`` (the default) traces one sample's loss once and replays it over
     the batch with numpy (the compiled path: same rules, same numbers, far faster),
