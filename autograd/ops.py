@@ -208,3 +208,4 @@ OPS: dict[str, Op] = {
         Op("cos", math.cos, np.cos, (lambda x, out: -_sin(x),)),
     )
 }
+"""The op table: each primitive op's row (its forward and local derivatives), by name."""

@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+"""The activations a layer of an :class:`MLP` can apply, by name."""
 
 
 def _index(*indices: int) -> str:

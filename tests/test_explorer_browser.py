@@ -291,8 +291,8 @@ GEOMETRY = """(id) => {
   };
   const node = document.getElementById("node_" + id);
   const texts = [...node.querySelectorAll("text")];
-  const name = texts.find((t) => t.querySelector("tspan.script"));
-  const scripts = [...name.querySelectorAll("tspan.script")];
+  const name = texts.find((t) => t.querySelector("tspan"));
+  const scripts = [...name.querySelectorAll("tspan")];
   return {
     box: rect(document.getElementById("picture")),
     graph: rect(document.querySelector("#picture svg > g")),

@@ -353,7 +353,7 @@ class _Page:
                     attrs = {"style": "dashed"} if index is None else self._edge(index, widths)
                     graph.edge(self.ids[parent], f"{self.ids[node]}op", **attrs)
         svg = graph.pipe(format="svg").decode("utf-8")
-        return _fill_tokens(_join_scripts(svg), set(widths))
+        return _fill_tokens(svg, set(widths))
 
     def _edge(self, i: int, widths: dict[str, int]) -> dict[str, str]:
         cell = (
@@ -393,7 +393,7 @@ class _Page:
         # as the picture must fit a screen, and the network's twelve weights stand in a
         # column as tall as the picture.
         # The name's row has room above and below for its superscript and subscript,
-        # which the page raises and lowers (see _join_scripts): clear of the border and
+        # which viz._svg.readable_svg raises and lowers: clear of the border and
         # of the grad row.
         pad = f'ALIGN="LEFT" CELLPADDING="{_SCRIPT_ROOM}"'
         rows = [f"<TR><TD {pad}>{title}</TD><TD {pad}>= {number(node.data)}</TD></TR>"]
@@ -448,37 +448,6 @@ def _fill_tokens(svg: str, tokens: set[str]) -> str:
             "(# letters digits #, such as #gn1#); rename it"
         )
     return svg
-
-
-# Graphviz draws w<SUP>1</SUP><SUB>13</SUB> as three texts at full size, the scripts only
-# shifted: they run into the lines above and below. Joined into one text, smaller.
-_SCRIPTED = re.compile(
-    r"(<text [^>]*>)([^<]*)</text>\n"
-    r'(?:<text [^>]*baseline-shift="super"[^>]*>([^<]*)</text>\n)?'
-    r'(?:<text [^>]*baseline-shift="sub"[^>]*>([^<]*)</text>\n)?'
-)
-# How far a script's baseline moves (in points, up for a superscript, down for a
-# subscript): within the row's height, as the row's own text is.
-_RAISE, _DROP = round(0.28 * _FONT, 1), round(0.22 * _FONT, 1)
-
-
-def _join_scripts(svg: str) -> str:
-    """Each name with a superscript or subscript as one ``<text>``, its scripts smaller
-    ``<tspan>`` elements right after the base (the page's CSS sets their size)."""
-
-    def join(match: re.Match[str]) -> str:
-        start, base, sup, sub = match.groups()
-        if sup is None and sub is None:
-            return match[0]
-        scripts = ""
-        if sup is not None:
-            scripts += f'<tspan class="script" dy="{-_RAISE}">{sup}</tspan>'
-        if sub is not None:
-            down = _DROP + (_RAISE if sup is not None else 0)  # dy adds up along a text
-            scripts += f'<tspan class="script" dy="{down:g}">{sub}</tspan>'
-        return f"{start}{base}{scripts}</text>\n"
-
-    return _SCRIPTED.sub(join, svg)
 
 
 def _browser_html(fragment: str) -> str:
