@@ -74,8 +74,11 @@ class Rule(Generic[T]):
 
 
 POSITIVE = Rule(float, "a finite number > 0", above=0.0)
+"""A learning rate: ``lr``, ``--lr``, ``--eta``."""
 NON_NEGATIVE = Rule(float, "a finite number >= 0", least=0.0)
+"""A penalty or a tolerance: ``l2``, ``l1``, ``tol``."""
 COUNT = Rule(int, "an int >= 1", least=1)
+"""A number of things: ``max_epochs``, ``batch_size``, layer sizes, ``--students``."""
 
 
 def shown(value: Any, width: int = 60) -> str:
