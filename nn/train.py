@@ -550,7 +550,7 @@ def _explain_max_epochs(
                 )
                 return
     history.stop_reason = "max_epochs"
-    falling = f", the loss down by {fell:.1%} in the last {window} epochs" if window else ""
+    falling = f", the loss down by {100 * fell:.2g}% in the last {window} epochs" if window else ""
     history.stop_note = (
         f"{ran} with the weights still moving (by up to {last:.2g} in the last epoch, "
         f"tol={history.tol:g}){falling}"
