@@ -44,11 +44,14 @@ from viz.symbolic import Digits, Formula, NodeFormulas, digits_to_show
 __all__ = [
     "BrowserLedger",
     "Expr",
+    "Holes",
     "Path",
     "Product",
     "Rule",
     "Sum",
     "browser",
+    "browser_template",
+    "formula_template",
     "graphviz",
     "latex",
     "markdown",
@@ -491,6 +494,101 @@ def browser(rule: Rule, *, skip_ones: bool, width: int) -> BrowserLedger:
     (4, 2, True)
     """
     rows, where_rows = _html_rows(rule, skip_ones, width)
+    return BrowserLedger(
+        _browser_table(rows), _browser_table(where_rows), len(rows), len(where_rows)
+    )
+
+
+@dataclass(frozen=True)
+class Holes:
+    """How :func:`browser_template` writes the numbers a live page fills in: each is an
+    HTML element (such as ``<span data-hole="...">``) that the page's script finds.
+
+    ``derivative(step)`` stands for a local derivative's value as a factor (bracketed if
+    negative), ``result(step)`` for the same standing alone, ``symbol(name)`` for the
+    value of a formula's symbol (a factor); ``total``, ``grad`` and ``verdict`` for the
+    sum over paths, the gradient from backward and whether the two agree.
+    """
+
+    derivative: Callable[[Step], str]
+    result: Callable[[Step], str]
+    symbol: Callable[[str], str]
+    total: str
+    grad: str
+    verdict: str
+
+
+# What a number left to the page counts as when lines are wrapped
+_HOLE_PLAIN = "(-0.12345)"  # not starting with "-": the page brackets a negative value
+
+
+def formula_template(formula: Formula, hole: Callable[[str], str]) -> str:
+    """``formula`` in HTML with each symbol replaced by ``hole(its name)``: the formula with
+    its values put in, the values left to a page (a negative one is bracketed there).
+
+    >>> o = Formula.symbol("O_11", 0.5)
+    >>> formula_template(1.0 - o * o, lambda name: f"[{name}]")
+    '1 &#8722; [O_11]<SUP>2</SUP>'
+    """
+    names: list[str] = []
+
+    def renamed(f: Formula) -> Formula:
+        if f.kind == "symbol":
+            names.append(f.name)
+            return Formula("symbol", f.data, name=f"\u27e6{len(names) - 1}\u27e7")
+        return Formula(f.kind, f.data, f.name, tuple(renamed(a) for a in f.args), f.function)
+
+    written = renamed(formula).html()
+    for i, name in enumerate(names):
+        written = written.replace(f"\u27e6{i}\u27e7", hole(name))
+    return written
+
+
+def browser_template(rule: Rule, *, skip_ones: bool, width: int, holes: Holes) -> BrowserLedger:
+    """:func:`browser`'s tables with every number that depends on the values left to a
+    page, which computes them itself: the sum over paths in symbols (as :func:`browser`
+    writes it), the same with a hole for each local derivative, the total, what backward
+    gives and the verdict, then the ``where`` block, each formula also with holes for its
+    symbols' values.
+
+    >>> import viz
+    >>> from autograd import Value
+    >>> x = Value(3.0, label="x"); h = x * x; h.label = "h"
+    >>> slot = lambda s: f"[d{s.slot}]"
+    >>> holes = Holes(slot, slot, lambda name: f"[{name}]", "[t]", "[g]", "[v]")
+    >>> page = browser_template(viz.explain(h, x), skip_ones=False, width=60, holes=holes)
+    >>> "<td>=</td><td colspan=\\"1\\">[d0] + [d1]</td>" in page.sum_html
+    True
+    """
+    head = _HTML.d(rule.names, rule.root, rule.wrt)
+    rows: list[Row] = []
+    expr = rule.expression
+    if expr is None:
+        rows.append((head, "=", "0  (no path leads to it)"))
+    else:
+        symbol, _ = _leaves(rule, _HTML)
+
+        def hole(step: Step) -> Token:
+            return holes.derivative(step), _HOLE_PLAIN
+
+        for n, leaf in enumerate((symbol, hole)):
+            for i, line in enumerate(_wrap(_tokens(expr, leaf, _HTML, skip_ones), width)):
+                rows.append((head if n == i == 0 else "", "" if i else "=", line))
+        paths = counted(len(rule.paths), "path")
+        rows.append(("", "=", f"{holes.total}  (sum over {paths})"))
+    rows.append(("", "", f"{holes.grad}  from backward(): {holes.verdict}"))
+    if skip_ones and expr is not None and any(s.derivative == 1.0 for s in rule.factors()):
+        rows.append(("", "", '<FONT COLOR="#6b7280">factors equal to 1 (from +) left out</FONT>'))
+    where = _where(rule)
+    where_rows: list[Row] = [("where",)] if where else []
+    seen = set()
+    for step, formula in where:
+        written = (_HTML.d(rule.names, step.child, step.parent), formula.html())
+        if written in seen:  # dF/dx of F = x * x, once per operand
+            continue
+        seen.add(written)
+        put_in = () if formula.kind == "symbol" else ("=", formula_template(formula, holes.symbol))
+        where_rows.append((written[0], "=", written[1], *put_in, "=", holes.result(step)))
     return BrowserLedger(
         _browser_table(rows), _browser_table(where_rows), len(rows), len(where_rows)
     )
