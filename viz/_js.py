@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -67,7 +66,6 @@ _MATH = {
     math.log10: "Math.log10",
     math.fabs: "Math.abs",
 }
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # JavaScript's reserved words, and names the generated code uses itself.
 _RESERVED = frozenset([
     "arguments", "await", "break", "case", "catch", "class", "const", "continue", "debugger",
@@ -211,7 +209,8 @@ def _parameters(op: Op) -> list[str]:
     """JavaScript names for the operands (the rules' own where they can be) and ``out``."""
     names = []
     for i, name in enumerate(op.operand_names):
-        ok = _IDENTIFIER.fullmatch(name) and name not in _RESERVED and name not in names
+        # An ASCII Python identifier is a JavaScript one, unless JavaScript reserves it.
+        ok = name.isidentifier() and name.isascii() and name not in _RESERVED and name not in names
         names.append(name if ok else f"operand{i}")
     return [*names, "out"]
 

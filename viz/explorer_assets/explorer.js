@@ -487,6 +487,7 @@
     drawCurve(losses);
   }
 
+  const SVG = "http://www.w3.org/2000/svg";
   function drawCurve(losses) {
     const curve = $("curve");
     if (losses.length < 2) {
@@ -503,8 +504,20 @@
       points.push(`${((300 * i) / (losses.length - 1)).toFixed(1)},${(95 - (90 * (logs[i] - low)) / span).toFixed(1)}`);
     }
     points.push(`300,${(95 - (90 * (logs[logs.length - 1] - low)) / span).toFixed(1)}`);
-    curve.innerHTML = `<polyline points="${points.join(" ")}" fill="none" stroke="#1d4ed8" stroke-width="2" vector-effect="non-scaling-stroke"/>`
-      + `<text x="4" y="12">${fmt(losses[0], 4)}</text><text x="296" y="96" text-anchor="end">${fmt(losses[losses.length - 1], 4)} (epoch ${losses.length})</text>`;
+    // Made here, not in the page's HTML: the page holds one SVG, Graphviz's picture.
+    const line = document.createElementNS(SVG, "svg");
+    line.setAttribute("viewBox", "0 0 300 100");
+    line.setAttribute("preserveAspectRatio", "none");
+    const path = document.createElementNS(SVG, "polyline");
+    path.setAttribute("points", points.join(" "));
+    line.append(path);
+    const first = document.createElement("span");
+    first.className = "first";
+    first.textContent = fmt(losses[0], 4);
+    const last = document.createElement("span");
+    last.className = "last";
+    last.textContent = `${fmt(losses[losses.length - 1], 4)} (epoch ${losses.length}; a logarithmic scale)`;
+    curve.replaceChildren(line, first, last);
   }
 
   // --- putting it together ------------------------------------------------------------
