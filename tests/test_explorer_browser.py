@@ -505,8 +505,8 @@ def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any
     page = open_page(viz.explorer(model, iris.X, iris.y))
     page.page.select_option("#pick", label="w^1_11")
     page.page.click("#practice")
-    question = page.text(".ask")
-    match = re.search(r"what is d(\S+)/d(\S+)\?", question)
+    question = page.text("#node-body")
+    match = re.search(r"What is d(\S+)/d(\S+)\?", question)
     assert match, question
     edges = {(e["child"], e["parent"]): e["value"] for e in page.page.evaluate("chainrule.edges()")}
     html_name = lambda n: re.sub(r"<[^>]+>", "", n)
@@ -526,8 +526,7 @@ def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any
     assert page.text("#verdict").startswith("Right")
     # the other kind of question: every path's product, then the sum
     for _ in range(10):
-        page.page.click("#practice")
-        page.page.click("#practice")
+        page.page.click("#another")
         if page.page.get_by_label("path 1", exact=True).count():
             break
     loss = sample_loss(model, iris.X[0], [iris.y[0]])

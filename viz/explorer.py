@@ -244,7 +244,7 @@ class _Picture:
 
     def _layout(self, rankdir: str) -> str:
         graph = ChainGraph(name="explorer")
-        graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.05", ranksep="0.25")
+        graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.05", ranksep="0.2")
         graph.attr("node", fontname=FONTNAME, fontsize=str(_FONT))
         graph.attr("edge", fontname=FONTNAME, fontsize=str(_EDGE_FONT), arrowsize="0.7")
         ids = self.data.ids
@@ -317,7 +317,7 @@ class _Picture:
         if self.meets.get(node, 0) > 1:
             chars = 2 + (_NUMBER_CHARS + 3) * self.meets[node]
             span = ' COLSPAN="2" BGCOLOR="#ffedd5"'
-            cell = self._cell(f"s{node_id}", chars, tokens, _FONT - 2, span)
+            cell = self._cell(f"s{node_id}", chars, tokens, _EDGE_FONT, span)
             rows.append(f"<TR>{cell}</TR>")
         return (
             f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" '
@@ -375,7 +375,7 @@ class _Summary:
         if token is not None:
             tokens.add(token)
             rows.append(
-                f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{_width(24)}" HEIGHT="{_ROW}" ALIGN="LEFT">'
+                f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{_width(26)}" HEIGHT="{_ROW + 8}" ALIGN="LEFT">'
                 f"{_TOKEN.format(token)}</TD></TR>"
             )
         return (

@@ -24,6 +24,11 @@
   const bySlot = new Map(nodes.map((n) => [n.slot, n]));
   const drawnEdges = data.edges.map((e, i) => ({ ...e, index: i })).filter((e) => e.drawn);
   const summary = data.summary !== null;
+  // On a narrow screen the picture scrolls rather than shrink its text below 10 px (it
+  // is 14 points of the SVG's units): the style sheet applies these there.
+  const box = svg.viewBox.baseVal;
+  svg.style.setProperty("--readable-width", `${(box.width * 10) / 14}px`);
+  svg.style.setProperty("--readable-height", `${(box.height * 10) / 14}px`);
   document.body.classList.toggle("expression", data.batch === null);
   document.body.classList.toggle("summary", summary);
 
@@ -49,7 +54,7 @@
   }
   // As the ledgers write a number: a true minus sign, a negative one bracketed.
   const minus = (text) => text.replace(/-/g, "\u2212");
-  const factor = (x, digits) => (x < 0 ? "(" + minus(fmt(x, digits)) + ")" : fmt(x, digits));
+  const factor = (x, digits) => (x < 0 ? "(" + minus(fmt(x, digits)) + ")" : minus(fmt(x, digits)));
 
   function fill(root) {
     for (const hole of root.querySelectorAll(".hole")) {
@@ -131,13 +136,14 @@
         const complete = has && arrived >= expected;
         const g = final ? model.grads[node.slot] : has ? back.grads.get(node.slot) : null;
         setText("t_gn" + node.id.slice(1), g === null ? "?" : short(g));
-        classes.push(g === null ? "unseen" : complete ? "done" : "partial");
+        classes.push(g === null ? "nograd" : complete ? "done" : "partial");
         if (expected > 1) {
           const parts = back === null ? [] : (back.received.get(node.slot) || []).map(short);
           while (parts.length < expected) parts.push("?");
           setText("t_sn" + node.id.slice(1), "= " + parts.join(" + "));
         }
-      } else if (!valueKnown) classes.push("unseen");
+      }
+      if (!valueKnown) classes.push("novalue");
       if (back !== null && back.sender === node.slot) classes.push("current");
       if (t > 0 && t <= F && computed[t - 1] === node) classes.push("current");
       if (path !== null && path.nodes.has(node.slot)) classes.push("onpath");
@@ -346,33 +352,44 @@
     return lines.join("");
   }
 
-  // --- "Your turn": one factor of the ledger (or the path products and their sum) hidden
+  // --- "Your turn": one factor of the ledger, or every path's product and their sum, is
+  // hidden; the question and the verdict take the picked Value's panel, whose numbers
+  // would give the answer away.
   let practiceCount = 0;
   function hideForPractice(text, where, ledger) {
     const factors = ledger.factors;
     const question = practice.question % (factors.length + 1);
-    const box = (label) => `<input class="answer" type="text" inputmode="decimal" aria-label="${label}" size="9">`;
-    const result = `<p id="verdict" aria-live="polite">${practice.verdict || ""}</p>`;
+    const box = (label) => `<input class="answer" type="text" inputmode="decimal" aria-label="${label}">`;
+    const verdict = `<p id="verdict" aria-live="polite">${practice.verdict || ""}</p>`;
+    const another = '<button id="another" type="button">Another question</button>';
+    let ask;
     if (question < factors.length) {
       const e = factors[question];
       practice.edge = e;
       for (const hole of text.querySelectorAll(`[data-hole="d${e}"]`)) hole.outerHTML = box("your answer");
       for (const hole of where.querySelectorAll(`[data-hole="r${e}"]`)) hole.textContent = "?";
       const edge = data.edges[e];
-      where.insertAdjacentHTML("afterbegin", `<p class="ask">Your turn: what is ${d(edge.child, edge.parent)}? Type it in the ledger `
-        + "(4 significant digits are enough), then Enter." + result + "</p>");
+      ask = `<p>What is ${d(edge.child, edge.parent)}? Work it out from its formula (under where) and type it `
+        + "into the ledger, 4 significant digits, then press Enter.</p>";
     } else {
       practice.edge = null;
       for (const hole of text.querySelectorAll('[data-hole="total"], [data-hole="grad"], [data-hole="verdict"]')) hole.textContent = "?";
       const rows = ledger.paths.map((path, i) => `<tr><td>path ${i + 1}</td><td>${path.map((e) => factor(model.edgeValues[e], 4)).join(" \u00d7 ")}</td><td>= ${box("path " + (i + 1))}</td></tr>`);
-      where.insertAdjacentHTML("afterbegin", `<div class="ask"><p>Your turn: multiply along each path, then add the paths.</p>`
-        + `<table>${rows.join("")}<tr><td>sum</td><td></td><td>= ${box("your answer")}</td></tr></table>${result}</div>`);
+      ask = "<p>Multiply along each path, then add the paths (4 significant digits; Enter checks).</p>"
+        + `<table class="paths">${rows.join("")}<tr><td>sum</td><td>d${rootHtml}/d${picked.html}</td><td>= ${box("your answer")}</td></tr></table>`;
     }
+    $("node-title").innerHTML = `Your turn: ${picked.html}`;
+    $("node-body").innerHTML = ask + verdict + another;
+    $("another").addEventListener("click", () => {
+      practice = { question: practiceCount++, focus: true };
+      render();
+    });
     for (const input of document.querySelectorAll("input.answer")) {
       input.addEventListener("keydown", (e) => { if (e.key === "Enter") check(ledger); });
     }
     const first = document.querySelector("input.answer");
     if (first && practice.focus) first.focus();
+    practice.focus = false;
   }
 
   // Right to the shown precision: the same 4 significant digits as the true value.
@@ -471,15 +488,16 @@
     $("objective").innerHTML = `L = \u03a3<sub>n</sub> (y<sub>n</sub> \u2212 \u0177<sub>n</sub>)<sup>2</sup> + \u03bb \u03a3 w<sup>2</sup> over ${rows} rows`
       + `, \u03bb = ${fmt(model.l2, 6)}`;
     const losses = run ? run.trainer.losses : [];
-    let status = `L = ${fmt(model.batchLoss, 6)} now.`;
+    let status = `L = ${fmt(model.batchLoss, 6)} at these weights.`;
     if (run) {
       const trainer = run.trainer;
       const n = trainer.epochs;
-      status = `epoch ${n}: L = ${fmt(losses[n - 1] ?? model.batchLoss, 6)} at its start, largest |w_new \u2212 w_old| = ${fmt(trainer.largest[n - 1] ?? 0, 3)}`;
+      const step = trainer.largest[n - 1] ?? 0;
+      status = `${n} epoch${n === 1 ? "" : "s"}: L = ${fmt(model.batchLoss, 6)}, the last step's largest |w_new \u2212 w_old| = ${fmt(step, 3)}`;
       if (trainer.stopped === "converged") status += ` < tol = ${fmt(model.tol, 3)}: stopped, w_new \u2248 w_old.`;
       else if (trainer.stopped === "diverged") status = trainer.message + "; the weights are back where the run started.";
       else if (run.running) status += " \u2026";
-      else status += n >= run.target ? ` (${n} epochs run; Train runs more)` : " (paused)";
+      else status += n >= run.target ? "." : " (paused).";
     }
     $("train-status").textContent = status;
     $("train-pause").disabled = !(run && run.running);
@@ -511,13 +529,9 @@
     const path = document.createElementNS(SVG, "polyline");
     path.setAttribute("points", points.join(" "));
     line.append(path);
-    const first = document.createElement("span");
-    first.className = "first";
-    first.textContent = fmt(losses[0], 4);
-    const last = document.createElement("span");
-    last.className = "last";
-    last.textContent = `${fmt(losses[losses.length - 1], 4)} (epoch ${losses.length}; a logarithmic scale)`;
-    curve.replaceChildren(line, first, last);
+    const caption = document.createElement("p");
+    caption.textContent = `L from ${fmt(losses[0], 4)} to ${fmt(losses[losses.length - 1], 4)} in ${losses.length} epochs (a logarithmic scale)`;
+    curve.replaceChildren(line, caption);
   }
 
   // --- putting it together ------------------------------------------------------------
