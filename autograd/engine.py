@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, SupportsIndex
 
+import numpy as np
+
 from autograd.functions import OPS, Function, Op
 from autograd.ops import where
 
@@ -546,35 +548,30 @@ def describe(node: Value) -> str:
 def undefined_derivative(node: Value, error: BaseException) -> ValueError:
     """The error for a local derivative that failed at ``node`` with ``error``: it names
     the op, the operand and the numbers, as ``backward`` and ``grad`` both report it.
+    The rule run on numpy says which: infinite (inf) or undefined (nan).
 
     >>> x = Value(0.0, label="x")
-    >>> print(undefined_derivative(x ** 0.5, ZeroDivisionError("0.0 cannot be raised")))
+    >>> print(undefined_derivative(x ** 0.5, ZeroDivisionError("0.0 to a negative power")))
     ** : the derivative with respect to base is infinite at base = 0.0, exponent = 0.5 \
-(0.0 cannot be raised)
+(0.0 to a negative power)
     """
     op = node._op
     if op is None:
         return ValueError(f"no derivative at {describe(node)}: {error}")
     parents = node.parents
-    failing = [
-        name
-        for name, rule, parent in zip(op.operand_names, op.derivatives, parents, strict=True)
-        if parent.requires_grad and _fails(rule, [*(p.data for p in parents), node.data])
-    ]
+    args = [*(np.array([p.data]) for p in parents), np.array([node.data])]
+    failing, infinite = [], True
+    for name, rule, parent in zip(op.operand_names, op.derivatives, parents, strict=True):
+        if parent.requires_grad:
+            with np.errstate(all="ignore"):
+                value = np.asarray(rule(*args), dtype=float)
+            if not np.isfinite(value).all():
+                failing.append(name)
+                infinite = infinite and not np.isnan(value).any()
     which = " and ".join(failing or op.operand_names)
-    what = "infinite" if isinstance(error, ZeroDivisionError) else "undefined"
+    what = "infinite" if failing and infinite else "undefined"
     at = ", ".join(f"{n} = {p.data!r}" for n, p in zip(op.operand_names, parents, strict=True))
-    return ValueError(
-        f"{op.name} : the derivative with respect to {which} is {what} at {at} ({error})"
-    )
-
-
-def _fails(rule: Any, args: list[float]) -> bool:
-    try:
-        rule(*args)
-    except (ArithmeticError, ValueError):
-        return True
-    return False
+    return ValueError(f"{op.name} : the derivative with respect to {which} is {what} at {at} ({error})")
 
 
 def zero_grad(values: Iterable[Value]) -> None:

@@ -1,4 +1,4 @@
-"""Issue 9 in the engine: errors that name the user's operation, a failed backward()
+"""The engine under bad input: errors that name the user's operation, a failed backward()
 that changes nothing, and graphs, models and gradients that pickle and deep-copy at any
 depth."""
 

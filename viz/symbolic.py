@@ -302,6 +302,10 @@ def _power(base: Formula, exponent: Formula) -> Formula:
             return base
         if base.kind == "number":
             return Formula.constant(base.data**exponent.data)
+        inner = base.args[1] if base.kind == "power" else None
+        if inner is not None and inner.kind == "number" and exponent.data.is_integer():
+            # (x^a)^n is x^(a n) for an integer n: (1 + x^2)^2 to the -1 is (1 + x^2)^-2.
+            return _power(base.args[0], Formula.constant(inner.data * exponent.data))
     try:
         value = base.data**exponent.data
     except (OverflowError, ZeroDivisionError):
