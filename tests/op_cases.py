@@ -103,3 +103,24 @@ def sympy_call(name: str, *args: sp.Expr) -> sp.Expr:
         return HELPERS[name](*args)
     case = case_for(name)
     return case.symbolic.subs(dict(zip(SYMBOLS[: len(args)], args, strict=True)), simultaneous=True)
+
+
+def random_graph(rng: random.Random, leaves: list[Value], size: int) -> Value:
+    """A DAG over every op of the table, with heavy reuse: each node takes operands from
+    the last few nodes. Operands are squashed into each op's domain and binary results
+    through tanh, so values stay tame whatever the inputs; the structure never depends on
+    the data, so a trace of it fits other inputs."""
+    unary = sorted(name for name, op in OPS.items() if op.arity == 1)
+    binary = sorted(name for name, op in OPS.items() if op.arity == 2)
+    nodes = list(leaves)
+    for _ in range(size):
+        a = nodes[-1 - rng.randrange(min(len(nodes), 6))]
+        if rng.random() < 0.4:
+            nodes.append(case_for(rng.choice(unary)).apply_squashed(a))
+        else:
+            b = nodes[-1 - rng.randrange(min(len(nodes), 6))]
+            nodes.append(case_for(rng.choice(binary)).apply_squashed(a, b).tanh())
+    total = nodes[-1]
+    for node in nodes[-5:-1]:
+        total = total + node * 0.5
+    return total

@@ -9,31 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from op_cases import case_for
+from op_cases import random_graph
 
-from autograd import OPS, Value, trace
-
-# Every op of the table, its operands squashed into its domain (see tests/op_cases.py).
-UNARY = sorted(name for name, op in OPS.items() if op.arity == 1)
-BINARY = sorted(name for name, op in OPS.items() if op.arity == 2)
-
-
-def random_graph(rng: random.Random, leaves: list[Value], size: int) -> Value:
-    """A DAG with heavy reuse: each node takes operands from the last few nodes."""
-    nodes = list(leaves)
-    for _ in range(size):
-        a = nodes[-1 - rng.randrange(min(len(nodes), 6))]
-        if rng.random() < 0.4:
-            nodes.append(case_for(rng.choice(UNARY)).apply_squashed(a))
-        else:
-            b = nodes[-1 - rng.randrange(min(len(nodes), 6))]
-            # Squashed so that values stay tame whatever the inputs; the structure must
-            # not depend on the data, or a trace would not fit other inputs.
-            nodes.append(case_for(rng.choice(BINARY)).apply_squashed(a, b).tanh())
-    total = nodes[-1]
-    for node in nodes[-5:-1]:
-        total = total + node * 0.5
-    return total
+from autograd import Value, trace
 
 
 def interpreted(
