@@ -571,7 +571,9 @@ def undefined_derivative(node: Value, error: BaseException) -> ValueError:
     which = " and ".join(failing or op.operand_names)
     what = "infinite" if failing and infinite else "undefined"
     at = ", ".join(f"{n} = {p.data!r}" for n, p in zip(op.operand_names, parents, strict=True))
-    return ValueError(f"{op.name} : the derivative with respect to {which} is {what} at {at} ({error})")
+    return ValueError(
+        f"{op.name} : the derivative with respect to {which} is {what} at {at} ({error})"
+    )
 
 
 def zero_grad(values: Iterable[Value]) -> None:

@@ -3,9 +3,9 @@
 ``autograd.backpropagate`` is the algorithm; ``Value.backward`` (floats on the ``.grad``
 attributes) and the compiled replay (floats on a program's slots) are written-out copies
 of it, and ``viz.backward_steps`` records it step by step. On random graphs over every op
-of the table they give the same numbers, bit for bit, and fail with the same error. (A batch replay runs numpy's forwards, an ulp from the
-standard library's: tests/test_compiled_equivalence.py proves it exact on the
-standard library's numbers.)
+of the table they give the same numbers, bit for bit, and fail with the same error. (A
+batch replay runs numpy's forwards, an ulp from the standard library's:
+tests/test_compiled_equivalence.py proves it exact on the standard library's numbers.)
 """
 
 from __future__ import annotations
