@@ -86,7 +86,10 @@ CASES: dict[str, OpCase] = {
 }
 
 # The helpers of autograd.ops that rules call, as sympy functions.
-HELPERS: dict[str, Callable[..., Any]] = {"step": sp.Heaviside, "sign": sp.sign}
+HELPERS: dict[str, Callable[..., Any]] = {
+    "step": lambda x: sp.Piecewise((1, x > 0), (0, True)),  # as relu's case writes it
+    "sign": sp.sign,
+}
 
 
 def case_for(name: str) -> OpCase:
