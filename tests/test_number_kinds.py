@@ -94,7 +94,7 @@ def as_source(x: Any) -> Source:
 
 
 def compiled(expression: Source, arity: int) -> Any:
-    names = ", ".join(["x0", "x1"][:arity] + ["out"])
+    names = ", ".join([*("x0", "x1")[:arity], "out"])
     return eval(f"lambda {names}: {expression.text}", {"np": np})
 
 
