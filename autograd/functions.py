@@ -51,7 +51,7 @@ OPS: dict[str, Op] = {}
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 3}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Function:
     """A named function of ``arity`` numbers that runs on every kind of number.
 
@@ -98,7 +98,7 @@ def _real(x: Any, name: str) -> float:
     return float(x)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Op(Function):
     """A primitive operation: a row of the op table, made by :func:`define_op`.
 

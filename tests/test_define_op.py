@@ -69,7 +69,8 @@ def test_a_user_op_is_a_function_on_every_kind_of_number(ops: tuple[Op, Op]) -> 
     # Facts derived from the forward: a non-finite x gives a non-finite x / (1 + x^2)
     # (the numerator's inf or nan survives a division), and numpy rounds it as floats do.
     assert (rational.propagates_non_finite, rational.may_overflow) == (True, False)
-    assert [rational(np.array([t]))[0] for t in (math.inf, -math.inf)] != [0.0, 0.0]
+    with np.errstate(invalid="ignore"):  # inf / inf
+        assert np.isnan(rational(np.array([math.inf, -math.inf]))).all()
     assert hypot.may_overflow  # ** may round differently in numpy
     assert rational.operand_names == ("x",) and hypot.operand_names == ("a", "b")
 
