@@ -58,7 +58,7 @@ def run(program: Program, inputs: Sequence[Any], with_grad: bool) -> tuple[Any, 
     checked = _check_inputs(program, inputs)
     if checked.batch is None:
         return _replay_floats(program, checked, with_grad)
-    plan = plan_for(program, checked.batched, fused=True)
+    plan = plan_for(program, checked.batched, fused=program.fuse)
     if plan.grouped:
         try:
             return _replay_batch(program, plan, checked, with_grad, fused=True)

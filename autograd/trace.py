@@ -62,6 +62,8 @@ class Program:
     output: int
     input_labels: tuple[str, ...]
     input_requires_grad: tuple[bool, ...]
+    # Whether a batch replay may run sums of products as matrix products (see autograd.plan).
+    fuse: bool = True
     # The replay's plans for this program, made on first use (see autograd.plan).
     plans: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -103,8 +105,11 @@ class Program:
         return replay.interpret(self, inputs, with_grad=with_grad)
 
 
-def trace(output: Value, inputs: Sequence[Value]) -> Program:
+def trace(output: Value, inputs: Sequence[Value], *, fuse: bool = True) -> Program:
     """Flatten the graph under ``output`` into a :class:`Program` of the given inputs.
+
+    ``fuse=False`` keeps a batch replay from running wide layers' sums as matrix
+    products: slower, but every sum is added in the engine's order, to the last bit.
 
     >>> a = Value(2.0)
     >>> trace(a * a, [a])([3.0])
@@ -138,4 +143,5 @@ def trace(output: Value, inputs: Sequence[Value]) -> Program:
         output=slot_of[output],
         input_labels=tuple(v.label for v in inputs),
         input_requires_grad=tuple(v.requires_grad for v in inputs),
+        fuse=fuse,
     )
