@@ -28,6 +28,7 @@ __all__ = [
     "Value",
     "apply_op",
     "as_float",
+    "describe",
     "enable_grad",
     "gradient_edges",
     "local_derivatives",

@@ -28,6 +28,7 @@ from autograd.engine import (
     topological_order,
     undefined_derivative,
 )
+from autograd.functions import op_named
 
 __all__ = ["backpropagate", "gradients"]
 
@@ -94,34 +95,26 @@ def gradients(root: Value, *, differentiable: bool = False) -> dict[Value, Any]:
     return backpropagate(order, _float_edges, {root: 1.0}, zero=0.0, on_step=_check_finite)
 
 
-def _float_edges(node: Value) -> list[tuple[Value, float]]:
+def _float_edges(node: Value) -> list[tuple[Value, Any]]:
     """The edges out of ``node`` with their local derivatives on floats."""
-    op = node._op
-    if op is None:
-        return []
-    args = [*(p.data for p in node.parents), node.data]
-    try:
-        return [
-            (parent, rule(*args))
-            for rule, parent in zip(op.derivatives, node.parents, strict=True)
-            if parent.requires_grad
-        ]
-    except OverflowError:
-        raise OverflowError(f"the gradient overflowed a float at {describe(node)}") from None
-    except (ArithmeticError, ValueError) as error:
-        raise undefined_derivative(node, error) from None
+    return _rule_edges(node, differentiable=False)
 
 
-def _value_edges(node: Value) -> list[tuple[Value, Value | float]]:
+def _value_edges(node: Value) -> list[tuple[Value, Any]]:
     """The edges out of ``node`` with the rules run on the nodes: differentiable."""
-    op = node._op
-    if op is None:
+    return _rule_edges(node, differentiable=True)
+
+
+def _rule_edges(node: Value, differentiable: bool) -> list[tuple[Value, Any]]:
+    parents = node.parents
+    if not parents:
         return []
-    args = [*node.parents, node]
+    op = op_named(node.op)
+    args = [*parents, node] if differentiable else [*(p.data for p in parents), node.data]
     try:
         return [
             (parent, rule(*args))
-            for rule, parent in zip(op.derivatives, node.parents, strict=True)
+            for rule, parent in zip(op.derivatives, parents, strict=True)
             if parent.requires_grad
         ]
     except OverflowError:
