@@ -35,12 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[name] = "1"
 
-from contenders import build_objects
-from workloads import dag_spec
+from contenders import build_objects  # noqa: E402
+from workloads import dag_spec  # noqa: E402
 
-import nn
-from autograd import Program, Value, backpropagate, gradients, trace
-from nn.batched import BatchedLoss
+import nn  # noqa: E402
+from autograd import Program, Value, backpropagate, gradients, trace  # noqa: E402
+from nn.batched import BatchedLoss  # noqa: E402
 
 SEED = 20240601
 
