@@ -328,11 +328,11 @@ class _Probe:
     def __chainrule_apply__(self, function: Function, operands: tuple[Any, ...]) -> _Probe:
         probes = [_Probe._of(x) for x in operands]
         exact = all(p.exact for p in probes)
-        if isinstance(function, Op):
-            if function.elementary:
-                return _Probe(frozenset(), False)
-            inner = function.forward(*probes)
-            return _Probe(_Probe._of(inner).reaches, exact and _Probe._of(inner).exact)
+        if isinstance(function, Op) and function.elementary:  # as its row says
+            reaches = frozenset().union(*(p.reaches for p in probes))
+            return _Probe(reaches if function.propagates_non_finite else frozenset(), False)
+        if isinstance(function, Op):  # written with helpers itself: follow it
+            return _Probe._of(function.forward(*probes))
         return _Probe(frozenset(), exact)  # step, sign, is_zero, where: bounded
 
 
