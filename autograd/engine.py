@@ -172,16 +172,16 @@ class Value:
         return _binary(_MUL, other, self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        return _binary(OPS["/"], self, other)
+        return _binary(_DIV, self, other)
 
     def __rtruediv__(self, other: Value | float) -> Value:
-        return _binary(OPS["/"], other, self)
+        return _binary(_DIV, other, self)
 
     def __pow__(self, exponent: Value | float) -> Value:
-        return _binary(OPS["**"], self, exponent)
+        return _binary(_POW, self, exponent)
 
     def __rpow__(self, base: Value | float) -> Value:
-        return _binary(OPS["**"], base, self)
+        return _binary(_POW, base, self)
 
     def exp(self) -> Value:
         """e ** self."""
@@ -351,7 +351,7 @@ def as_float(data: Any, what: str = "Value data") -> float:
 
 # Module-level names for what every operation uses: a global lookup, not an attribute
 # lookup on top of one.
-_ADD, _MUL = OPS["+"], OPS["*"]
+_ADD, _MUL, _DIV, _POW = OPS["+"], OPS["*"], OPS["/"], OPS["**"]
 _new_value = object.__new__
 _isfinite = math.isfinite
 

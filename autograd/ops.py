@@ -164,7 +164,8 @@ power: Op = define_op(
     "**",
     operator.pow,
     [
-        # x ** 0 is the constant 1, even at x = 0: the exponent - 1 is never reached there.
+        # Where the exponent is 0 this is 0 * x ** 1 = 0: x ** 0 is the constant 1, even at
+        # x = 0, whose x ** -1 is never formed.
         lambda base, exponent, out: (
             exponent * base ** where(is_zero(exponent), 1.0, exponent - 1.0)
         ),
