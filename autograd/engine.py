@@ -239,7 +239,8 @@ class Value:
         """An op records a node; a constant piece (step, sign, is_zero) is a float, the
         same for every nearby value, so it needs no node; ``where`` picks by value."""
         if isinstance(function, Op):
-            return apply_op(function, *operands)
+            # One operand is this Value itself (nn's activations come this way: be quick).
+            return _unary(function, self) if len(operands) == 1 else apply_op(function, *operands)
         values = [x.data if isinstance(x, Value) else x for x in operands]
         if function is where:
             return operands[1] if values[0] else operands[2]
