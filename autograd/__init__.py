@@ -38,6 +38,7 @@ from autograd.trace import Instruction, Program, trace
 # The one place the version is written: pyproject.toml reads it from here, and the
 # other packages (nn, viz, chainrule) import it.
 __version__ = "0.1.0"
+"""The version of chainrule (``chainrule --version`` prints it)."""
 
 __all__ = [
     "__version__",

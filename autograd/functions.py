@@ -44,8 +44,9 @@ import numpy as np
 
 __all__ = ["OPS", "Function", "Op", "define_op", "op_named"]
 
-# Every op by name, in the order defined: the built-in rows first (see autograd.ops).
 OPS: dict[str, Op] = {}
+"""The op table: each primitive op's row (its forward and local derivatives), by name, in
+the order defined (the built-in rows of :mod:`autograd.ops` first)."""
 
 # How tightly an infix op binds, as in Python: for printers that place brackets.
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 3}

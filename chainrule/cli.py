@@ -9,6 +9,10 @@ chainrule draw w^1_11             the graphs behind that sum, as SVG and PNG
 chainrule explore                 an interactive page that steps through backpropagation
 chainrule export PARAMS.json --to torch OUT.pt
                                   a trained network, as a PyTorch module
+chainrule worksheet --students N --seed S
+                                  exercise sheets with different numbers per student
+chainrule grade ANSWERS.csv --key DIR/answers.json --out MARKS.csv
+                                  mark the students' answers, with feedback
 """
 
 from __future__ import annotations
@@ -30,18 +34,17 @@ import nn
 import viz
 from autograd import Value, __version__
 from chainrule.digits import draw_digits
-from chainrule.explore import add_explore_command
-from chainrule.export import add_export_command
-from chainrule.graphs import (
+from chainrule.examples import (
     DEFAULT_OUT,
     DEMO_LAYERS,
     DEMO_SPECIES,
     NOTES_WEIGHTS,
-    add_graph_commands,
-    demo_ledgers,
     demo_sample_loss,
-    write_demo_graphs,
 )
+from chainrule.explore import add_explore_command
+from chainrule.export import add_export_command
+from chainrule.graphs import add_graph_commands, demo_ledgers, write_demo_graphs
+from chainrule.worksheets.commands import add_worksheet_commands
 from nn.labels import output_range
 
 # The demo's training settings, measured: on Iris (setosa vs the others, standardised)
@@ -808,6 +811,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_commands(commands)
     add_explore_command(commands, eta=DEMO_LR, positive_float=_positive_float)
     add_export_command(commands)
+    add_worksheet_commands(commands, positive_int=_positive_int)
     return parser
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import nn
 import viz
-from chainrule.graphs import DEFAULT_OUT, DEMO_LAYERS, DEMO_SPECIES, demo_sample_loss
+from chainrule.examples import DEFAULT_OUT, DEMO_LAYERS, DEMO_SPECIES, demo_sample_loss
 
 __all__ = ["add_explore_command", "write_explorer"]
 

@@ -1,8 +1,9 @@
 """The command line's pictures: ``chainrule draw`` / ``chainrule explain`` and the demo's graphs.
 
 Kept apart from the argument parsing of ``chainrule.cli`` so each piece is testable:
-:func:`write_demo_graphs` and :func:`demo_ledgers` take a model and a loss,
-:func:`add_graph_commands` adds the two commands to an argparse subparsers object.
+:func:`write_demo_graphs` and :func:`demo_ledgers` take a model and a loss (see
+:mod:`chainrule.examples`), :func:`add_graph_commands` adds the two commands to an
+argparse subparsers object.
 """
 
 from __future__ import annotations
@@ -13,24 +14,19 @@ from typing import Any
 
 import nn
 import viz
-from autograd import Value, topological_order
+from autograd import Value
+from chainrule.examples import (
+    DEFAULT_OUT,
+    DEMO_LAYERS,
+    NOTES_WEIGHTS,
+    demo_sample_loss,
+    notes_example,
+    sample_title,
+)
+from chainrule.explore import write_explorer
+from nn.notation import file_stem
 
-__all__ = [
-    "add_graph_commands",
-    "demo_ledgers",
-    "demo_sample_loss",
-    "sample_title",
-    "notes_example",
-    "write_demo_graphs",
-]
-
-DEFAULT_OUT = "chainrule-out"
-# The demo's network and data: the notes' 4 -> 3 -> 2 -> 1 MLP on Iris, one species
-# against the others.
-DEMO_LAYERS = (3, 2, 1)
-DEMO_SPECIES = "setosa"
-# The lecture notes' worked examples, from the output layer down: (k, i, j) of w^k_ij.
-NOTES_WEIGHTS = ((3, 1, 1), (2, 1, 1), (2, 2, 1), (1, 1, 1))
+__all__ = ["add_graph_commands", "demo_ledgers", "write_demo_graphs"]
 
 
 def _render_both(graph: viz.ChainGraph, stem: Path, render: bool = True) -> list[Path]:
@@ -46,22 +42,6 @@ def _render_both(graph: viz.ChainGraph, stem: Path, render: bool = True) -> list
         target.write_bytes(graph.pipe(format=fmt))
         paths.append(target)
     return paths
-
-
-def notes_example() -> Value:
-    """The notes' h = F * g + 1 with F = x * x and g = tanh(x), at x = 3 (labels x, F, g, h).
-
-    >>> h = notes_example(); h.label, round(h.data, 4)
-    ('h', 9.9555)
-    """
-    x = Value(3.0, label="x")
-    F = x * x
-    F.label = "F"
-    g = x.tanh()
-    g.label = "g"
-    h = F * g + 1
-    h.label = "h"
-    return h
 
 
 def write_demo_graphs(
@@ -87,12 +67,13 @@ def write_demo_graphs(
     model.zero_grad()
     loss.backward()
     weight = model.weight(1, 1, 1)
+    paths = f"paths_{file_stem(weight.label)}"
     title = sample_title(loss, sample)
     written = _render_both(viz.draw_graph(loss), out / "graph_loss", render)
     written += _render_both(viz.draw_network(model, title=title), out / "network", render)
-    written += _render_both(viz.draw_paths(loss, weight), out / "paths_w1_11", render)
+    written += _render_both(viz.draw_paths(loss, weight), out / paths, render)
     written += _render_both(
-        viz.draw_paths(loss, weight, level="neuron"), out / "paths_w1_11_neuron", render
+        viz.draw_paths(loss, weight, level="neuron"), out / f"{paths}_neuron", render
     )
     passes = {
         "backward_frames": viz.backward_frames(notes_example()),
@@ -107,26 +88,8 @@ def write_demo_graphs(
     for folder, frames in passes.items():
         written += viz.write_frames(frames, out / folder)
     written.append(viz.write_gif(passes["backward_frames_neuron"], out / "backward_neuron.gif"))
-    from chainrule.explore import write_explorer  # here: chainrule.explore imports this module
-
     written.append(write_explorer(model, out))
     return written
-
-
-def sample_title(loss: Value, sample: int = 0, species: str = DEMO_SPECIES) -> str:
-    """What a picture of ``loss`` (from :func:`demo_sample_loss`) shows, in one line.
-
-    >>> model = nn.MLP(4, [3, 2, 1], seed=0)
-    >>> print(sample_title(demo_sample_loss(model, 0)))
-    Gradients of one sample's loss: Iris sample 0 (setosa: y = 1), yhat = O_31 = -0.9108, L = (y - yhat)^2 = 3.651
-    """  # noqa: E501
-    named = {node.label: node for node in topological_order(loss) if node.label}
-    y, yhat = named["y"].data, named["O_31"].data
-    kind = species if y > 0 else f"not {species}"
-    return (
-        f"Gradients of one sample's loss: Iris sample {sample} ({kind}: y = {y:g}), "
-        f"yhat = O_31 = {yhat:.4g}, L = (y - yhat)^2 = {loss.data:.4g}"
-    )
 
 
 def demo_ledgers(model: nn.MLP, loss: Value) -> str:
@@ -134,29 +97,6 @@ def demo_ledgers(model: nn.MLP, loss: Value) -> str:
     return "\n\n".join(
         str(viz.explain(loss, model.weight(*kij), level="neuron")) for kij in NOTES_WEIGHTS
     )
-
-
-def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = DEMO_SPECIES) -> Value:
-    """The loss ``L = (y - yhat)^2`` of one Iris sample on ``model``, labelled ``L``.
-
-    The target is a constant labelled ``y`` and ``yhat`` is the output ``O_31``, so that
-    pictures and formulas read as the lecture notes write the loss.
-
-    >>> model = nn.MLP(4, [3, 2, 1], seed=0)
-    >>> loss = demo_sample_loss(model, 0)
-    >>> loss.label, round(loss.data, 4)
-    ('L', 3.6512)
-    """
-    data = nn.iris_binary(species)
-    if not 0 <= sample < len(data):
-        raise ValueError(f"sample must be in 0..{len(data) - 1}, got {sample}")
-    y = Value(data.y[sample], label="y", requires_grad=False)
-    yhat = model(data.X[sample])
-    if isinstance(yhat, list):  # unreachable for the demo's one output; kept for mypy
-        raise ValueError(f"the demo's network has one output, this one has {len(yhat)}")
-    loss = (y - yhat) ** 2
-    loss.label = "L"
-    return loss
 
 
 def _weight_index(text: str) -> tuple[int, int, int]:
@@ -196,7 +136,7 @@ def run_draw(args: argparse.Namespace) -> int:
     loss.backward()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name = weight.label.replace("^", "").replace("{", "").replace("}", "").replace(",", "_")
+    name = file_stem(weight.label)
     written = _render_both(viz.draw_paths(loss, weight), out / f"paths_{name}")
     title = sample_title(loss, args.sample)
     written += _render_both(viz.draw_network(model, title=title), out / "network")

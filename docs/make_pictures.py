@@ -9,8 +9,8 @@ from pathlib import Path
 import nn
 import viz
 from autograd import topological_order
+from chainrule.examples import demo_sample_loss, notes_example, sample_title
 from chainrule.explore import write_explorer
-from chainrule.graphs import demo_sample_loss, notes_example, sample_title
 
 HERE = Path(__file__).parent
 # The neuron-level frame the README shows: O_21 passing its grad to O_11, O_12, O_13

@@ -29,15 +29,15 @@ from nn.evaluate import accuracy, layer_outputs, outputs, predict, saturated_sha
 from nn.init import INITIALIZERS, get_initializer
 from nn.labels import ClassEncoding, class_labels, looks_like_classes
 from nn.losses import l1, l2, mse, sse
-from nn.model import (
-    ACTIVATIONS,
-    MLP,
-    Layer,
-    LayerMatrices,
-    Neuron,
+from nn.model import ACTIVATIONS, MLP, Layer, LayerMatrices, Neuron
+from nn.notation import (
     bias_label,
+    input_label,
+    loss_label,
     output_label,
+    parse_label,
     parse_weight_label,
+    target_label,
     weight_label,
 )
 from nn.serialize import SavedModel, load_model, load_parameters, save_parameters
@@ -61,6 +61,10 @@ __all__ = [
     "parse_weight_label",
     "bias_label",
     "output_label",
+    "input_label",
+    "target_label",
+    "loss_label",
+    "parse_label",
     "INITIALIZERS",
     "get_initializer",
     "sse",

@@ -31,5 +31,6 @@ def activation_op(name: str, what: str = "activation") -> Op | None:
     return op
 
 
-# The activations of the op table (its rows with an output range), and the identity.
 ACTIVATIONS = (*(name for name, op in OPS.items() if op.activation is not None), "linear")
+"""The activations a layer of an :class:`~nn.MLP` can apply, by name: the op table's rows
+with an output range (as the package defines them), and ``"linear"``, the identity."""

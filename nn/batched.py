@@ -18,6 +18,7 @@ from nn.losses import l1 as l1_penalty
 from nn.losses import l2 as l2_penalty
 from nn.losses import sse
 from nn.model import MLP
+from nn.notation import input_label, target_label
 
 __all__ = ["BatchedLoss"]
 
@@ -52,8 +53,9 @@ class BatchedLoss:
         _check_finite(y_array, "y[{row}]" if y_array.shape[1] == 1 else "y[{row}][{column}]")
         # One row per column of the data: a batch is one gather, and a full batch none.
         self.columns = np.ascontiguousarray(np.concatenate([x_array, y_array], axis=1).T)
-        xs = [Value(0.0, label=f"x_{i}", requires_grad=False) for i in range(1, model.sizes[0] + 1)]
-        ys = [Value(0.0, label=f"y_{j}", requires_grad=False) for j in range(1, len(Y[0]) + 1)]
+        inputs, targets = range(1, model.sizes[0] + 1), range(1, len(Y[0]) + 1)
+        xs = [Value(0.0, label=input_label(i), requires_grad=False) for i in inputs]
+        ys = [Value(0.0, label=target_label(j), requires_grad=False) for j in targets]
         out = model(xs)
         preds = out if isinstance(out, list) else [out]
         self.sample_loss: Program = trace(sse(preds, ys), [*self.params, *xs, *ys])

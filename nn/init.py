@@ -119,6 +119,8 @@ INITIALIZERS: dict[str, Initializer] = {
     "kaiming": he_uniform,
     "lecun": lecun_uniform,
 }
+"""The initialisers by name (``nn.MLP(..., init="he")``); ``xavier``, ``glorot``, ``he``,
+``kaiming`` and ``lecun`` name the uniform kind."""
 
 
 def get_initializer(init: str | Initializer) -> Initializer:

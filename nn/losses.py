@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autograd import Value, as_float
+from nn.notation import target_label
 
 __all__ = ["sse", "mse", "l2", "l1"]
 
@@ -35,7 +36,7 @@ def sse(preds: Sequence[Value | float], targets: Sequence[Value | float]) -> Val
     for n, (p, y) in enumerate(zip(preds, targets, strict=True)):
         target = y
         if not isinstance(y, Value):
-            label = "y" if len(preds) == 1 else f"y_{n + 1}"
+            label = target_label(None if len(preds) == 1 else n + 1)
             target = Value(as_float(y, f"targets[{n}]"), label=label, requires_grad=False)
         # One ** node, not error * error: the graph then has the notes' paths, one per
         # route through the network, instead of two per route into the square.

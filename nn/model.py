@@ -2,7 +2,8 @@
 
 ``w^k_ij`` is the weight of layer ``k`` from neuron ``i`` of the layer below to neuron
 ``j`` of layer ``k`` (all 1-based; the inputs are layer 0). ``O_kj`` is the output of
-neuron ``j`` of layer ``k``; the network's inputs are ``x_1 .. x_n``.
+neuron ``j`` of layer ``k``; the network's inputs are ``x_1 .. x_n``. The names are
+written by :mod:`nn.notation`.
 
 >>> model = MLP(4, [3, 2, 1])
 >>> len(model.parameters()), model.sizes
@@ -17,7 +18,6 @@ neuron ``j`` of layer ``k``; the network's inputs are ``x_1 .. x_n``.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -27,6 +27,13 @@ from autograd import Value, as_float, zero_grad
 from nn.activations import ACTIVATIONS, activation_op
 from nn.init import Initializer, get_initializer
 from nn.labels import Label
+from nn.notation import (
+    bias_label,
+    input_label,
+    output_label,
+    parse_weight_label,
+    weight_label,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -34,64 +41,12 @@ __all__ = [
     "Layer",
     "MLP",
     "LayerMatrices",
+    # The notation's names, also importable from here as they always were.
     "weight_label",
     "parse_weight_label",
     "bias_label",
     "output_label",
 ]
-
-
-def _index(*indices: int) -> str:
-    """Subscript text: ``11`` for (1, 1), ``{10,3}`` once an index has two digits."""
-    if all(i < 10 for i in indices):
-        return "".join(str(i) for i in indices)
-    return "{" + ",".join(str(i) for i in indices) + "}"
-
-
-def weight_label(k: int, i: int, j: int) -> str:
-    """The lecture notes' name for the weight from neuron i of layer k-1 to neuron j of layer k.
-
-    >>> weight_label(1, 1, 1), weight_label(1, 10, 3)
-    ('w^1_11', 'w^1_{10,3}')
-    """
-    return f"w^{k}_{_index(i, j)}"
-
-
-_WEIGHT_LABEL = re.compile(r"^w\^(\d+)_(?:\{(\d+),(\d+)\}|(\d)(\d))$")
-
-
-def parse_weight_label(text: str) -> tuple[int, int, int]:
-    """(k, i, j) of a weight's label: the inverse of :func:`weight_label`.
-
-    >>> parse_weight_label("w^1_11"), parse_weight_label("w^1_{10,3}")
-    ((1, 1, 1), (1, 10, 3))
-    """
-    match = _WEIGHT_LABEL.match(text.strip())
-    if match is None:
-        raise ValueError(
-            "expected a weight in the lecture notes' notation such as w^1_11 or "
-            f"w^1_{{10,3}}, got {text!r}"
-        )
-    k, i2, j2, i1, j1 = match.groups()
-    return int(k), int(i1 or i2), int(j1 or j2)
-
-
-def bias_label(k: int, j: int) -> str:
-    """The name of the bias of neuron j of layer k.
-
-    >>> bias_label(2, 1), bias_label(1, 12)
-    ('b^2_1', 'b^1_{12}')
-    """
-    return f"b^{k}_{_index(j)}"
-
-
-def output_label(k: int, j: int) -> str:
-    """The name of the output of neuron j of layer k.
-
-    >>> output_label(3, 1), output_label(1, 12)
-    ('O_31', 'O_{1,12}')
-    """
-    return f"O_{_index(k, j)}"
 
 
 def _check_activation(name: Any, what: str) -> str:
@@ -399,7 +354,8 @@ class MLP:
         if bad is not None:
             n, i = bad
             raise ValueError(
-                f"X[{n}][{i}] (input x_{i + 1} of sample {n}) must be finite, got {outputs[n, i]}"
+                f"X[{n}][{i}] (input {input_label(i + 1)} of sample {n}) must be finite, "
+                f"got {outputs[n, i]}"
             )
         for k, (W, b, activation) in enumerate(self.weight_matrices(), start=1):
             with np.errstate(over="ignore", invalid="ignore"):  # reported just below
@@ -440,7 +396,7 @@ class MLP:
 def _input_value(x: Any, i: int) -> Value:
     if isinstance(x, Value):
         return x
-    return Value(as_float(x, f"input x_{i}"), label=f"x_{i}", requires_grad=False)
+    return Value(as_float(x, f"input {input_label(i)}"), label=input_label(i), requires_grad=False)
 
 
 def _first_non_finite(array: np.ndarray) -> tuple[int, int] | None:

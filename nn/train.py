@@ -45,6 +45,7 @@ __all__ = [
 
 Target = float | Sequence[float] | Label
 OPTIMIZERS = ("gd", "momentum", "adam")
+"""What ``train(optimizer=...)`` takes: gradient descent (the notes'), momentum, Adam."""
 ENGINES = ("auto", "compiled", "interpreted")
 STOP_REASONS = (
     "converged",
@@ -55,6 +56,7 @@ STOP_REASONS = (
     "stalled",
     "diverged",
 )
+"""Every ``History.stop_reason`` there is (:func:`train` says what each one means)."""
 # Measured thresholds for an honest stop_reason (see train's docstring).
 SATURATED_SHARE = 0.5
 STALLED_SHARE = 0.9

@@ -16,8 +16,9 @@ from notes_order import NOTES_ORDER, reads_in_order
 import nn
 import viz
 from autograd import Value, topological_order
+from chainrule.examples import demo_sample_loss, notes_example
 from chainrule.explore import write_explorer
-from chainrule.graphs import demo_sample_loss, notes_example, write_demo_graphs
+from chainrule.graphs import write_demo_graphs
 
 
 def page_data(html: str) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from browser import chromium
 import nn
 import viz
 from autograd import Value, local_derivatives, topological_order
+from chainrule.examples import DEMO_SPECIES, demo_sample_loss, notes_example
 from chainrule.explore import write_explorer
-from chainrule.graphs import DEMO_SPECIES, demo_sample_loss, notes_example
 
 SAMPLE = 3
 
@@ -291,8 +291,8 @@ GEOMETRY = """(id) => {
   };
   const node = document.getElementById("node_" + id);
   const texts = [...node.querySelectorAll("text")];
-  const name = texts.find((t) => t.querySelector("tspan.script"));
-  const scripts = [...name.querySelectorAll("tspan.script")];
+  const name = texts.find((t) => t.querySelector("tspan"));
+  const scripts = [...name.querySelectorAll("tspan")];
   return {
     box: rect(document.getElementById("picture")),
     graph: rect(document.querySelector("#picture svg > g")),

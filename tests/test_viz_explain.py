@@ -11,7 +11,7 @@ import pytest
 import nn
 import viz
 from autograd import Value, topological_order
-from chainrule.graphs import demo_sample_loss
+from chainrule.examples import demo_sample_loss
 from viz import explain
 from viz._labels import number
 
@@ -219,7 +219,8 @@ def test_neuron_ledger_shows_each_factor_as_a_formula_with_numbers() -> None:
     assert r"\left(1 - {O_{11}}^{2}\right) \cdot x_{1}" in latex
     assert r"\left(1 - {O_{11}}^{2}\right) \cdot x_{1}" in rule.to_markdown()
     assert "where" not in str(explain(loss, model.weight(1, 1, 1), level="neuron", formulas=False))
-    assert "where" not in str(explain(loss, model.weight(1, 1, 1)))  # the op level: numbers
+    op_level = str(explain(loss, model.weight(1, 1, 1)))  # formulas of the operations
+    assert re.search(r"\n  dO_11/dz_11 += 1 - O_11\^2 += 1 - \S+\^2 += \S+\n", op_level)
 
 
 def test_repr_counts_paths_in_english() -> None:
@@ -245,8 +246,9 @@ def redo(arithmetic: str) -> float:
     return float(eval(arithmetic.replace("^", "**")))  # only numbers: checked just above
 
 
+@pytest.mark.parametrize("level", ["neuron", "op"])
 @pytest.mark.parametrize("scale", [1.0, 6.0])  # 6: every tanh saturates, 1 - O^2 ~ 1e-5
-def test_where_lines_redone_by_hand_give_the_result_shown(scale: float) -> None:
+def test_where_lines_redone_by_hand_give_the_result_shown(scale: float, level: str) -> None:
     """Rounded to 4 digits, O = 0.999986 shows as 1 and 1 - 1^2 = 0: not the 2.7e-05 shown.
     The numbers put in carry as many digits as the result needs."""
     model = nn.MLP(4, [3, 2, 1], seed=0)
@@ -255,10 +257,52 @@ def test_where_lines_redone_by_hand_give_the_result_shown(scale: float) -> None:
     loss = demo_sample_loss(model, 0)
     checked = 0
     for w in model.parameters():
-        lines = str(explain(loss, w, level="neuron")).splitlines()
+        lines = str(explain(loss, w, level=level)).splitlines()  # type: ignore[arg-type]
         for line in lines[lines.index("where") + 1 :]:
             parts = [part.strip() for part in line.split(" = ")]
             if len(parts) == 4:  # symbol = formula = numbers = result
                 assert number(redo(parts[2]), 6) == parts[3], line
                 checked += 1
     assert checked > 20
+
+
+def test_op_ledger_writes_each_local_derivative_as_its_operation_rule() -> None:
+    """The notes' h = F * g + 1, F = x * x, g = tanh(x), between operations: the chain
+    rule's local derivatives are those of * and tanh, in the operands' names."""
+    x = Value(3.0, label="x")
+    F = _named(x * x, "F")
+    g = _named(x.tanh(), "g")
+    h = _named(F * g + 1, "h")
+    lines = str(explain(h, x)).splitlines()
+    where = [" ".join(line.split()) for line in lines[lines.index("where") + 1 :]]
+    assert where == [
+        f"dv_1/dF = g = {number(g.data, 6)}",  # v_1 = F * g
+        "dF/dx = x = 3",  # once, although F = x * x has it twice
+        f"dv_1/dg = F = {number(F.data, 6)}",
+        f"dg/dx = 1 - g^2 = 1 - {g.data:.8f}^2 = {number(1 - g.data**2, 6)}",
+    ]
+    # A factor that is a plain number (d(v_1 + 1)/dv_1 = 1) is in the line of numbers.
+    assert lines[1].split("=")[1].strip().startswith("1 * (")
+
+
+def test_a_neurons_sum_is_z_kj_in_the_picture_and_in_the_ledger() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    loss.backward()
+    o31 = model.layers[2].neurons[0].output
+    assert o31 is not None
+    z31 = o31.parents[0]
+    ledger = str(explain(loss, model.weight(3, 1, 1)))
+    assert "dO_31/dz_31 * dz_31/dv_" in ledger
+    assert "  dO_31/dz_31   = 1 - O_31^2 = " in ledger
+    row = re.search(r"^z_31 += v_\d+ \+ v_\d+ +data (\S+) ", viz.to_text(loss), re.M)
+    assert row and row[1] == number(z31.data)
+    for picture in (viz.draw_graph(loss), viz.draw_paths(loss, model.weight(3, 1, 1))):
+        assert picture.source.count("z<SUB>31</SUB>") >= 1
+    # A graph that labels a sum z_kj itself names the others v_n, to keep names apart.
+    a = Value(0.5, label="a")
+    o13 = _named((a * 3.0 + 1.0).tanh(), "O_13")
+    assert "z_13 " in viz.to_text(o13)
+    s11 = _named(a * 2.0, "z_11")
+    named = viz.to_text(_named(o13 + s11, "L"))
+    assert "z_11 " in named and "z_13" not in named

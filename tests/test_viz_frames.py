@@ -15,12 +15,11 @@ from notes_order import NOTES_ORDER, reads_in_order
 import viz
 from autograd import Value, topological_order
 from viz._labels import number
-from viz.frames import _state
 from viz.graph import GradState
 
 
 def _states(root: Value) -> list[GradState]:
-    return [_state(step) for step in viz.backward_steps(root)]
+    return [GradState.of_step(step) for step in viz.backward_steps(root)]
 
 
 def edge_line(source: str, edge: str, nth: int = 0) -> str:
@@ -51,7 +50,8 @@ def test_square_plus_frames_by_hand() -> None:
     for node_id in ("n0", "n1"):
         assert ">?</FONT>" in node_line(seed, node_id)
     assert "</B> = " not in seed  # no edge carries anything yet
-    assert "step 0: start from db/db = 1" in seed
+    assert "step 0: backward() starts from db/db = 1" in seed
+    assert "passes that" in seed  # the frame says what the steps to come will do
 
     # Frame 1: + sends 1 * 1 to v_1 and 1 * 1 to a; a has 1 of its 3 contributions.
     assert "><B>1</B> = 1 &#215; 1</TD>" in edge_line(after_plus, "n1 -> n2op")
@@ -180,7 +180,7 @@ def test_notes_example_frames_by_hand() -> None:
     """h = F * g + 1, F = x * x, g = tanh(x) at x = 3: the engine runs +, *, tanh, *."""
     import math
 
-    from chainrule.graphs import notes_example
+    from chainrule.examples import notes_example
 
     h = notes_example()
     order = topological_order(h)
@@ -201,7 +201,7 @@ def test_notes_example_frames_by_hand() -> None:
 def build_new_pictures() -> str:
     """Every picture added for frames, clusters, neuron paths and the network, as DOT."""
     import nn
-    from chainrule.graphs import demo_sample_loss, notes_example
+    from chainrule.examples import demo_sample_loss, notes_example
 
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = demo_sample_loss(model, 0)
@@ -229,7 +229,7 @@ def node_positions(frame: viz.ChainGraph) -> list[str]:
 
 def mlp_loss() -> tuple[Value, list[Value]]:
     import nn
-    from chainrule.graphs import demo_sample_loss
+    from chainrule.examples import demo_sample_loss
 
     model = nn.MLP(4, [3, 2, 1], seed=0)
     return demo_sample_loss(model, 0), model.parameters()
@@ -237,7 +237,7 @@ def mlp_loss() -> tuple[Value, list[Value]]:
 
 @pytest.mark.parametrize("level", ["op", "neuron"])
 def test_every_frame_has_the_same_layout_and_canvas(level: str) -> None:
-    from chainrule.graphs import notes_example
+    from chainrule.examples import notes_example
 
     root = notes_example() if level == "op" else mlp_loss()[0]
     frames = viz.backward_frames(root, level=level)  # type: ignore[arg-type]
@@ -337,3 +337,40 @@ def test_neuron_captions_have_the_formulas_minus_sign() -> None:
     for frame in viz.backward_frames(loss, level="neuron")[1:]:
         (caption,) = [line for line in frame.source.splitlines() if "passes its grad" in line]
         assert not re.search(r"(?<![\w&#])-\d", caption), caption
+
+
+def drawn_names(source: str, order: list[Value]) -> dict[str, str]:
+    """The id of every box in a DOT source, by the name (label) of the Value it draws."""
+    from viz._labels import html_symbol
+
+    by_title = {f"<B>{html_symbol(n.label)}</B>": n.label for n in order if n.label}
+    names = {}
+    for line in source.splitlines():
+        match = re.match(r"\t(\w+) \[label=<<FONT[^>]*><TABLE[^>]*><TR><TD[^>]*>(<B>.*?</B>)", line)
+        if match:
+            names[match[1]] = by_title[match[2]]
+    return names
+
+
+def test_neuron_frames_draw_the_inputs_and_the_target() -> None:
+    """The formulas read x_i and y: every frame shows them, each input with a dashed line
+    to the weights it meets (the notes draw a weight on the edge from its input), the
+    target with a dashed edge into L, the inputs in their order, left of the weights."""
+    loss, _ = mlp_loss()
+    order = topological_order(loss)
+    frames = viz.backward_frames(loss, level="neuron")
+    for frame in frames:
+        ids = drawn_names(frame.source, order)
+        dashed = [
+            re.match(r"\t(\w+) -> (\w+) \[(.*)\]", line)
+            for line in frame.source.splitlines()
+            if "style=dashed" in line
+        ]
+        links = sorted((ids[m[1]], ids[m[2]], "dir=none" in m[3]) for m in dashed if m)
+        expected = [(f"x_{i}", f"w^1_{i}{j}", True) for i in range(1, 5) for j in range(1, 4)]
+        assert links == sorted([*expected, ("y", "L", False)])
+        for i in range(1, 5):
+            assert f"\nx_{i}  data " in f"\n{frame.text}"
+    centres = dot_centres(frames[0], ids)
+    assert reads_in_order([centres[f"x_{i}"] for i in range(1, 5)])
+    assert max(centres[f"x_{i}"][0] for i in range(1, 5)) < centres["w^1_11"][0]

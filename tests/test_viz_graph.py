@@ -10,7 +10,7 @@ import pytest
 from determinism import outputs_across_processes
 
 import viz
-from autograd import Value
+from autograd import Value, topological_order
 
 HOSTILE = 'q" \\ \\N a\\ <b> <i>x</i> | { } & :\nsecond line'
 
@@ -168,9 +168,15 @@ def test_draw_paths_caption_is_the_ledger() -> None:
     h = x * x
     h.label = "h"
     source = viz.draw_paths(h, x).source
-    row = '<TD ALIGN="LEFT">dh/dx</TD><TD ALIGN="LEFT">=</TD><TD ALIGN="LEFT" COLSPAN="1">'
-    assert row + "dh/dx + dh/dx</TD>" in source
+    row = '<TD ALIGN="LEFT">dh/dx</TD><TD ALIGN="LEFT">=</TD><TD ALIGN="LEFT">dh/dx + dh/dx</TD>'
+    assert row in source
     assert "from backward(): agrees" in source
+    # The where block stands beside the sum, in the same table: a table in a table's
+    # cell would be stretched to the cell, its columns spread apart.
+    caption = next(line for line in source.splitlines() if line.strip().startswith("fontname"))
+    assert caption.count("<TABLE") == 1
+    where = '<TD ALIGN="LEFT">dh/dx</TD><TD ALIGN="LEFT">=</TD><TD ALIGN="LEFT">x</TD>'
+    assert where in caption.split("where")[1]
 
 
 def test_to_text_lists_each_value_once() -> None:
@@ -250,14 +256,20 @@ def test_draw_paths_neuron_level_is_the_notes_picture() -> None:
     loss.backward()
     g = viz.draw_paths(loss, w, level="neuron")
     ids = {line.split()[0]: line for line in g.source.splitlines() if "[label=<<FONT" in line}
-    assert len(ids) == 6  # w^1_11, O_11, O_21, O_22, O_31, L: nothing else
+    # w^1_11, O_11, O_21, O_22, O_31, L, and x_1, which dO_11/dw^1_11 reads: nothing else
+    assert len(ids) == 7
+    x_id = next(node_id for node_id, line in ids.items() if "x<SUB>1</SUB>" in line)
+    w_id = next(node_id for node_id, line in ids.items() if "w<SUP>1</SUP>" in line)
+    links = [line for line in g.source.splitlines() if f"{x_id} -> " in line]
+    assert links == [f'\t{x_id} -> {w_id} [color="#b0b7c3" dir=none style=dashed]']
     full = viz.draw_graph(loss).source  # the same ids as the operation graph
     for node_id in ids:
         assert f"\t{node_id} [label=<<FONT" in full
     labels = [
         line.split("label=<")[1].split(">")[0]
         for line in g.source.splitlines()
-        if "->" in line and "style=invis" not in line  # not the edges that keep the order
+        # not the edges that keep the order, nor the constant's line
+        if "->" in line and "style=invis" not in line and "style=dashed" not in line
     ]
     assert len(labels) == 6
     # the notes' local derivatives by hand: tanh' = 1 - O^2 times the weight
@@ -313,3 +325,24 @@ def test_op_level_caption_leaves_out_factors_of_one_and_wraps() -> None:
     assert "factors equal to 1 (from +) left out" in source
     rows = re.findall(r'<TD ALIGN="LEFT" COLSPAN="1">([^<]*(?:<[^T][^<]*)*)</TD>', source)
     assert rows and max(len(re.sub("<[^>]*>|&#183;", "*", r)) for r in rows) <= 120
+
+
+def test_op_paths_draw_the_paths_and_the_operands_their_derivatives_read() -> None:
+    """d(a * b)/da reads b, so b is drawn (in grey); what only computes b is left out."""
+    a, b, c = Value(0.5, label="a"), Value(-2.0, label="b"), Value(0.3, label="c")
+    b2 = (c * c + b).tanh()
+    b2.label = "t"
+    y = a * b2 + c
+    y.label = "y"
+    y.backward()
+    source = viz.draw_paths(y, a).source
+    titles = re.findall(r'<TD COLSPAN="2">(?:<B>|<FONT COLOR="#6b7280">)([^<]+)', source)
+    # v_1 = a * t and y on the paths; t, read by d(a * t)/da, and c, the other operand
+    # of y's +, beside them; not b, which only computes t
+    assert sorted(titles) == ["a", "c", "t", "v", "y"]  # v: v_1, its subscript cut here
+    order = topological_order(y)
+    t_id = f"n{order.index(b2)}"
+    assert f"\t{t_id}op " not in source  # t's own operation is off the paths: not drawn
+    assert f'\t{t_id} [label=<<FONT COLOR="#b0b7c3">' in source  # grey
+    with pytest.raises(ValueError, match="max_nodes"):
+        viz.draw_paths(y, a, max_nodes=3)  # five Values are drawn

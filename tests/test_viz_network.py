@@ -11,7 +11,7 @@ import pytest
 
 import nn
 import viz
-from chainrule import graphs
+from chainrule import examples, graphs
 
 DATA = nn.iris_binary("setosa")
 
@@ -135,7 +135,7 @@ def test_network_labels_never_overlap(seed: int, bias: bool, show: str, dot: str
 
 def test_demo_graphs_render(tmp_path: Path, dot: str) -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0)
-    loss = graphs.demo_sample_loss(model, 0)
+    loss = examples.demo_sample_loss(model, 0)
     written = graphs.write_demo_graphs(model, loss, tmp_path)
     pictures = [
         f"{stem}.{ext}"
@@ -158,7 +158,8 @@ def test_demo_graphs_render(tmp_path: Path, dot: str) -> None:
         elif path.suffix == ".svg":
             ET.fromstring(data)
     neuron_svg = (tmp_path / "paths_w1_11_neuron.svg").read_text(encoding="utf-8")
-    assert neuron_svg.count('class="node"') == 6  # L, O_31, O_21, O_22, O_11, w^1_11
+    # L, O_31, O_21, O_22, O_11, w^1_11, and the x_1 and y their formulas read
+    assert neuron_svg.count('class="node"') == 8
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -200,8 +201,8 @@ def test_the_picture_carries_its_own_legend() -> None:
 
 def test_network_names_the_sample_and_keeps_subscripts_off_the_numbers() -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0, bias=True)
-    loss = graphs.demo_sample_loss(model, 3)
-    title = graphs.sample_title(loss, 3)
+    loss = examples.demo_sample_loss(model, 3)
+    title = examples.sample_title(loss, 3)
     out = model.layers[-1].neurons[0].output
     assert out is not None
     assert f"Iris sample 3 (setosa: y = 1), yhat = O_31 = {out.data:.4g}" in title

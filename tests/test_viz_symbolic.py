@@ -11,7 +11,7 @@ from op_cases import sympy_call
 import nn
 import viz
 from autograd import OPS, Value
-from chainrule.graphs import demo_sample_loss
+from chainrule.examples import demo_sample_loss
 from viz.steps import Step
 from viz.symbolic import Formula, digits_to_show
 

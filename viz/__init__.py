@@ -1,4 +1,4 @@
-"""See backpropagation: Graphviz pictures and ledgers of the chain rule (issue 4).
+"""See backpropagation: Graphviz pictures and ledgers of the chain rule.
 
 - :func:`draw_graph`: the operation graph, one edge per operand slot.
 - :func:`draw_paths`: every path from the root to one Value, highlighted, with its ledger.
@@ -9,6 +9,9 @@
   :func:`write_gif`.
 - :func:`backward_steps`: the same steps as data (what each node sends, grads so far).
 - :func:`explorer`: those steps, the paths and the update of each weight, as one web page.
+
+Every ledger (text, LaTeX, Markdown, a picture's caption, the page's tables) is written by
+:mod:`viz.ledger`; the lecture notes' names are read and written by :mod:`nn.notation`.
 
 Builders never run ``dot``; ``.render()``/``.pipe()`` do, and without Graphviz they raise
 :class:`DotNotFoundError` saying how to install it.
@@ -21,6 +24,8 @@ dh/dx = dh/dx + dh/dx
       = 3 + 3
       = 6  (sum over 2 paths)
         6  from backward(): agrees
+where
+  dh/dx = x = 3
 """
 
 from autograd import __version__ as __version__

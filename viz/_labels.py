@@ -1,5 +1,8 @@
 """Text for the pictures and ledgers: numbers, safe HTML labels, symbols, node names.
 
+Names are read and written in the lecture notes' notation by :mod:`nn.notation`; this
+module prints them (HTML, LaTeX) and names the Values a graph leaves unlabelled.
+
 Every number goes through :func:`number` so output is byte-identical run to run; every
 user string goes through :func:`html_text` so that no label can break the DOT syntax or
 the layout.
@@ -10,34 +13,29 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
 
-from autograd import Value
+from autograd import Value, op_named
+from nn.notation import is_output_label, node_label, parse_label, pre_activation_of, with_copy
 
 __all__ = [
     "DOT_STRING_LIMIT",
     "SHOWN_LINE_CHARS",
-    "Symbol",
+    "browser_html",
+    "counted",
     "fit_label",
     "html_number",
     "html_symbol",
     "html_text",
+    "is_inline_constant",
     "latex_symbol",
     "markdown_text",
+    "node_formula",
     "node_names",
     "number",
     "shorten",
 ]
 
-# A name like w^1_11, w^1_{10,3}, O_31, x_2, L, optionally followed by "[2]" (which of
-# several nodes sharing one label).
-_SYMBOL = re.compile(
-    r"^(?P<base>[A-Za-z]+)"
-    r"(?:\^(?P<sup>\{[^{}]*\}|[^_^{}\[\]]+))?"
-    r"(?:_(?P<sub>\{[^{}]*\}|[^_^{}\[\]]+))?"
-    r"(?P<copy>\[\d+\])?$"
-)
 # C0 control characters other than tab and newline would make the DOT file invalid.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -152,39 +150,21 @@ def _shorten_run(run: str) -> str:
     return html_text(indent + shorten(body, SHOWN_LINE_CHARS))
 
 
-class Symbol(NamedTuple):
-    """A name split into base, superscript, subscript and copy marker ("" when absent)."""
-
-    base: str
-    sup: str
-    sub: str
-    copy: str
-
-
-def _symbol(name: str) -> Symbol | None:
-    match = _SYMBOL.match(name)
-    if match is None:
-        return None
-    parts = [match.group(key) or "" for key in ("base", "sup", "sub", "copy")]
-    base, sup, sub, copy = (p[1:-1] if p.startswith("{") else p for p in parts)
-    return Symbol(base, sup, sub, copy)
-
-
 def html_symbol(name: str) -> str:
     """``name`` as HTML with real sub- and superscripts when it reads like ``w^1_11``.
 
     >>> html_symbol("w^1_11"), html_symbol("O_31"), html_symbol("a<b")
     ('w<SUP>1</SUP><SUB>11</SUB>', 'O<SUB>31</SUB>', 'a&lt;b')
     """
-    symbol = _symbol(name)
-    if symbol is None:
+    parsed = parse_label(name)
+    if parsed is None:
         return html_text(name)
-    out = html_text(symbol.base)
-    if symbol.sup:
-        out += f"<SUP>{html_text(symbol.sup)}</SUP>"
-    if symbol.sub:
-        out += f"<SUB>{html_text(symbol.sub)}</SUB>"
-    return out + html_text(symbol.copy)
+    out = html_text(parsed.base)
+    if parsed.sup:
+        out += f"<SUP>{html_text(parsed.sup)}</SUP>"
+    if parsed.sub:
+        out += f"<SUB>{html_text(parsed.sub)}</SUB>"
+    return out + html_text(parsed.copy_mark)
 
 
 _LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
@@ -202,17 +182,18 @@ def latex_symbol(name: str) -> str:
     >>> latex_symbol("w^1_{10,3}"), latex_symbol("O_31[2]"), latex_symbol("loss 1%")
     ('w^{1}_{10,3}', 'O_{31}[2]', '\\\\text{loss 1\\\\%}')
     """
-    symbol = _symbol(name)
-    if symbol is None or not all(_LATEX_SCRIPT.fullmatch(part) for part in symbol[:3]):
+    parsed = parse_label(name)
+    scripts = (parsed.base, parsed.sup, parsed.sub) if parsed else ()
+    if parsed is None or not all(_LATEX_SCRIPT.fullmatch(part) for part in scripts):
         flat = " ".join(name.split())  # newlines and tabs: a blank line would end the math
         escaped = "".join(_LATEX_SPECIAL.get(c, c) for c in flat)
         return rf"\text{{{escaped}}}"
-    out = symbol.base
-    if symbol.sup:
-        out += f"^{{{symbol.sup}}}"
-    if symbol.sub:
-        out += f"_{{{symbol.sub}}}"
-    return out + symbol.copy
+    out = parsed.base
+    if parsed.sup:
+        out += f"^{{{parsed.sup}}}"
+    if parsed.sub:
+        out += f"_{{{parsed.sub}}}"
+    return out + parsed.copy_mark
 
 
 def markdown_text(text: str) -> str:
@@ -229,34 +210,107 @@ def markdown_text(text: str) -> str:
 
 
 def node_names(order: Sequence[Value]) -> dict[Value, str]:
-    """A distinct name for every node: its label, or ``v_1``, ``v_2``, ... in ``order``.
+    """A distinct name for every node: its label, or a name in the lecture notes' notation.
 
-    Unlabelled nodes are numbered without gaps; an unnamed constant (drawn as its number)
-    is named by its value and takes no number. Labels that several nodes share get
-    ``[1]``, ``[2]``, ... in order, as the output ``O_31`` of one network does after a
-    forward pass on each of several samples.
+    The sum that a neuron's activation reads, unlabelled, is ``z_kj`` after its output
+    ``O_kj`` (unless the graph labels sums ``z_kj`` itself). Other unlabelled nodes are
+    ``v_1``, ``v_2``, ... in ``order``, numbered without gaps; an unnamed constant (drawn
+    as its number) is named by its value and takes no number. Labels that several nodes
+    share get ``[1]``, ``[2]``, ... in order, as the output ``O_31`` of one network does
+    after a forward pass on each of several samples (its ``z_31`` follows it).
 
     >>> a = Value(1.0, label="a"); b = Value(2.0, label="a")
     >>> from autograd import topological_order
     >>> list(node_names(topological_order(a * b + a * 2.0)).values())
     ['a[1]', 'a[2]', 'v_1', '2', 'v_2', 'v_3']
+    >>> o = (a * 3.0 + 1.0).tanh(); o.label = "O_11"
+    >>> list(node_names(topological_order(o)).values())
+    ['a', '3', 'v_1', '1', 'z_11', 'O_11']
     """
+    sums = _activation_inputs(order)
     raw = []
     unnamed = 0
     for node in order:
         if node.label:
             raw.append(node.label)
-        elif node.parents or node.requires_grad:
-            unnamed += 1
-            raw.append(f"v_{unnamed}")
-        else:
+        elif node in sums:
+            raw.append("")  # named after its output, below
+        elif is_inline_constant(node):
             raw.append(number(node.data))
+        else:
+            unnamed += 1
+            raw.append(node_label(unnamed))
     total = Counter(raw)
     seen: Counter[str] = Counter()
     names: dict[Value, str] = {}
     for node, name in zip(order, raw, strict=True):
-        if total[name] > 1 and (node.label or node.parents or node.requires_grad):
+        if total[name] > 1 and not is_inline_constant(node) and node not in sums:
             seen[name] += 1
-            name = f"{name}[{seen[name]}]"
+            name = with_copy(name, seen[name])
         names[node] = name
+    for inner, output in sums.items():
+        names[inner] = pre_activation_of(names[output]) or names[inner]
     return names
+
+
+def _activation_inputs(order: Sequence[Value]) -> dict[Value, Value]:
+    """The unlabelled sums that neuron outputs ``O_kj`` are the activation of, each with
+    its output; none when the graph labels some sum ``z_kj`` itself."""
+    labels = [parse_label(node.label) for node in order if node.label]
+    if any(label is not None and label.kind == "pre_activation" for label in labels):
+        return {}
+    sums: dict[Value, Value] = {}
+    for node in order:
+        if node.label and is_output_label(node.label) and len(node.parents) == 1:
+            (inner,) = node.parents
+            if not inner.label and inner.parents and inner not in sums:
+                sums[inner] = node
+    return sums
+
+
+def is_inline_constant(node: Value) -> bool:
+    """Whether ``node`` is an unnamed constant (such as the 2 of ``x ** 2``), which pictures
+    and formulas write as its number rather than as a node of its own.
+
+    >>> is_inline_constant(Value(2.0, requires_grad=False)), is_inline_constant(Value(2.0))
+    (True, False)
+    """
+    return not (node.label or node.parents or node.requires_grad)
+
+
+def node_formula(
+    node: Value, names: Mapping[Value, str], symbol: Callable[[str], str] = str
+) -> str:
+    """How ``node`` is computed, e.g. ``v_1 + a`` or ``tanh(x)``; ``leaf`` for inputs.
+
+    ``names`` names the operands (see :func:`node_names`); ``symbol`` writes each name
+    (:func:`html_symbol` for HTML).
+
+    >>> a = Value(0.5, label="a"); b = (a * 2.0).tanh()
+    >>> names = node_names([a, b.parents[0], b])
+    >>> node_formula(b.parents[0], names), node_formula(b, names), node_formula(a, names)
+    ('a * 2', 'tanh(v_1)', 'leaf')
+    """
+    operands = [number(p.data) if is_inline_constant(p) else symbol(names[p]) for p in node.parents]
+    if not node.parents:
+        return "leaf" if node.requires_grad else "constant"
+    return op_named(node.op).written(operands)  # as its row of the op table prints it
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1.
+
+    >>> counted(1, "path"), counted(3, "path")
+    ('1 path', '3 paths')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def browser_html(fragment: str) -> str:
+    """A fragment of Graphviz's HTML-like labels as browser HTML: the same tags and
+    entities, but a backslash, doubled for dot (see :func:`html_text`), single.
+
+    >>> print(html_text("a\\\\b"), browser_html(html_text("a\\\\b")))
+    a\\\\b a\\b
+    """
+    return fragment.replace("\\\\", "\\")

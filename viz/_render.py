@@ -3,17 +3,20 @@
 Building a graph is pure: it only writes DOT text. Only ``render``, ``pipe``, ``view`` and
 notebook display run the ``dot`` program; when it is not installed they raise
 :class:`DotNotFoundError`, whose message says how to install Graphviz on this system.
+Every SVG they return or write has been through :func:`viz._svg.readable_svg`.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import graphviz
 
 from viz._labels import fit_label
+from viz._svg import readable_svg
 
 __all__ = ["ChainGraph", "DotNotFoundError", "install_command", "install_hint"]
 
@@ -120,24 +123,41 @@ class ChainGraph(graphviz.Digraph):
         """As :meth:`graphviz.Digraph.attr`; a label too long for ``dot`` is shortened."""
         super().attr(kw, **_fitted(attrs.pop("label", None), attrs))
 
-    def render(self, *args: Any, **kwargs: Any) -> Any:
+    def render(
+        self,
+        *args: Any,
+        cleanup: bool = True,
+        view: bool = False,
+        quiet_view: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """As :meth:`graphviz.Digraph.render`; :class:`DotNotFoundError` without ``dot``.
 
         Unlike graphviz's default, the DOT file written on the way is removed afterwards
-        (``.source`` has it); pass ``cleanup=False`` to keep it.
+        (``.source`` has it); pass ``cleanup=False`` to keep it. An SVG is written as
+        :func:`viz._svg.readable_svg` makes it, before a viewer opens it.
         """
-        kwargs.setdefault("cleanup", True)
         try:
-            return super().render(*args, **kwargs)
+            rendered = super().render(*args, cleanup=cleanup, **kwargs)
         except graphviz.ExecutableNotFound:
             raise DotNotFoundError() from None
+        path = Path(rendered)
+        if path.suffix == ".svg":
+            path.write_bytes(_readable_bytes(path.read_bytes()))
+        if view or quiet_view:
+            graphviz.view(rendered, quiet=quiet_view)
+        return rendered
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        """As :meth:`graphviz.Digraph.pipe`; :class:`DotNotFoundError` without ``dot``."""
+    def pipe(self, format: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        """As :meth:`graphviz.Digraph.pipe`; :class:`DotNotFoundError` without ``dot``.
+        An SVG comes as :func:`viz._svg.readable_svg` makes it."""
         try:
-            return super().pipe(*args, **kwargs)
+            output = super().pipe(format, *args, **kwargs)
         except graphviz.ExecutableNotFound:
             raise DotNotFoundError() from None
+        if (format or self.format) != "svg":
+            return output
+        return readable_svg(output) if isinstance(output, str) else _readable_bytes(output)
 
     def _repr_mimebundle_(
         self,
@@ -151,3 +171,11 @@ class ChainGraph(graphviz.Digraph):
         except (DotNotFoundError, graphviz.ExecutableNotFound):
             body = self.text or self.source
             return {"text/plain": f"{install_hint()}\n\n{body}"}
+
+
+def _readable_bytes(svg: bytes) -> bytes:
+    """:func:`viz._svg.readable_svg` on the bytes of an SVG, bytes that are not UTF-8 kept."""
+    # Graphviz writes UTF-8 unless a graph sets another charset: surrogateescape carries
+    # bytes that are not UTF-8 through unchanged.
+    text = svg.decode("utf-8", errors="surrogateescape")
+    return readable_svg(text).encode("utf-8", errors="surrogateescape")

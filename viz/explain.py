@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from autograd import Value, topological_order
-from viz._labels import latex_symbol, markdown_text, node_names, number
+from viz import ledger
+from viz._labels import counted, node_names
+from viz.ledger import Expr, Path, Product, Sum
 from viz.steps import Edges, Level, Step, contract, op_edges
-from viz.symbolic import Formula, digits_to_show
 
-__all__ = ["ChainRule", "Path", "Step", "explain"]
+__all__ = ["ChainRule", "Path", "Step", "backward_gradients", "explain"]
 
-_LEDGER_DIGITS = 6
 _MAX_NESTING = 100  # deeper than this, the factorised ledger falls back to a plain sum
 # What listing paths costs, measured on 16k paths of 28 steps (2 cores, noisy): about
 # 1.4 us and 25 bytes per step; the estimates round up. Past _MAX_LISTED_STEPS (seconds
@@ -30,37 +29,6 @@ _MAX_NESTING = 100  # deeper than this, the factorised ledger falls back to a pl
 _SECONDS_PER_STEP = 2e-6
 _BYTES_PER_STEP = 100
 _MAX_LISTED_STEPS = 5_000_000
-
-
-@dataclass(frozen=True)
-class Path:
-    """A path from the root down to ``wrt``; its contribution is :attr:`product`."""
-
-    steps: tuple[Step, ...]
-
-    @property
-    def nodes(self) -> tuple[Value, ...]:
-        """The Values along the path, root first."""
-        return (self.steps[0].child, *(s.parent for s in self.steps))
-
-    @property
-    def product(self) -> float:
-        """The product of the local derivatives along the path."""
-        return math.prod(s.derivative for s in self.steps)
-
-
-# The factorised ledger: a product of factors, each a single step or a sum of branches.
-@dataclass(frozen=True)
-class _Product:
-    factors: tuple[_Expr, ...]
-
-
-@dataclass(frozen=True)
-class _Sum:
-    terms: tuple[_Expr, ...]
-
-
-_Expr = Step | _Product | _Sum
 
 
 class _Graph:
@@ -132,7 +100,7 @@ class _Graph:
                 stack.append((step.parent, (*steps, step)))
         return found
 
-    def factorise(self, top: Value, bottom: Value, depth: int = 0) -> _Expr:
+    def factorise(self, top: Value, bottom: Value, depth: int = 0) -> Expr:
         """The sum over paths from ``top`` to ``bottom`` with common factors pulled out.
 
         The nodes every path passes through split the paths into segments in series;
@@ -150,31 +118,22 @@ class _Graph:
             for node in reversed(self.order[self.position[bottom] : self.position[top] + 1])
             if from_top.get(node, 0) * toward.get(node, 0) == total
         ]
-        factors: list[_Expr] = []
+        factors: list[Expr] = []
         for upper, lower in itertools.pairwise(cuts):
-            branches: list[_Expr] = []
+            branches: list[Expr] = []
             for step in self.steps(upper, toward):
                 if step.parent is lower:
                     branches.append(step)
                 elif depth >= _MAX_NESTING:
                     branches.extend(
-                        _Product((step, *p.steps)) for p in self.paths(step.parent, lower)
+                        Product((step, *p.steps)) for p in self.paths(step.parent, lower)
                     )
                 else:
                     rest = self.factorise(step.parent, lower, depth + 1)
-                    tail = rest.factors if isinstance(rest, _Product) else (rest,)
-                    branches.append(_Product((step, *tail)))
-            factors.append(branches[0] if len(branches) == 1 else _Sum(tuple(branches)))
-        return factors[0] if len(factors) == 1 else _Product(tuple(factors))
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 path``, ``2 paths``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _step_number(step: Step) -> str:
-    return number(step.derivative, _LEDGER_DIGITS)
+                    tail = rest.factors if isinstance(rest, Product) else (rest,)
+                    branches.append(Product((step, *tail)))
+            factors.append(branches[0] if len(branches) == 1 else Sum(tuple(branches)))
+        return factors[0] if len(factors) == 1 else Product(tuple(factors))
 
 
 def _reaching(order: list[Value], wrt: Value, edges: Edges) -> set[Value]:
@@ -186,14 +145,21 @@ def _reaching(order: list[Value], wrt: Value, edges: Edges) -> set[Value]:
     return reaches
 
 
-def _backward_gradient(root: Value, wrt: Value, order: list[Value]) -> float:
-    """What ``root.backward()`` puts in ``wrt.grad``, leaving every ``.grad`` as it was."""
+def backward_gradients(root: Value, values: Sequence[Value]) -> list[float]:
+    """What one ``root.backward()`` on zeroed gradients puts in each of ``values``'
+    ``.grad``, leaving every ``.grad`` of the graph as it was.
+
+    >>> x = Value(3.0, label="x"); y = x * x; x.grad = 5.0
+    >>> backward_gradients(y, [x]), x.grad
+    ([6.0], 5.0)
+    """
+    order = topological_order(root)
     saved = [node.grad for node in order]
     try:
         for node in order:
             node.grad = 0.0
         root.backward()
-        return wrt.grad
+        return [value.grad for value in values]
     finally:
         for node, grad in zip(order, saved, strict=True):
             node.grad = grad
@@ -226,9 +192,11 @@ def _too_many_paths(how_many: int, steps: int, max_paths: int, wrt: Value, level
 class ChainRule:
     """The chain rule for one gradient, written out path by path (see :func:`explain`).
 
-    ``paths`` lists every path from ``root`` to ``wrt``; ``total`` is the sum of their
-    products; ``grad`` is what ``root.backward()`` computes for ``wrt``; ``agrees`` says
-    whether the two match. ``str()`` gives the ledger in the notes' form.
+    ``paths`` lists every path from ``root`` to ``wrt``; ``expression`` is their sum with
+    the common factors pulled out (None when there is no path); ``total`` is the sum of
+    their products; ``grad`` is what ``root.backward()`` computes for ``wrt``; ``agrees``
+    says whether the two match. ``str()``, :meth:`to_latex` and :meth:`to_markdown` give
+    the ledger in the notes' form (see :mod:`viz.ledger`).
     """
 
     def __init__(
@@ -246,44 +214,22 @@ class ChainRule:
             raise ValueError(_too_many_paths(how_many, steps, max_paths, wrt, level))
         self.paths: tuple[Path, ...] = tuple(self._graph.paths(root, wrt)) if how_many else ()
         self.total: float = math.fsum(p.product for p in self.paths)
-        self.grad: float = _backward_gradient(root, wrt, self._graph.order)
+        (self.grad,) = backward_gradients(root, [wrt])
         self.names = node_names(self._graph.order)
         if wrt not in self.names:
             self.names[wrt] = wrt.label or "wrt"
-        self._expr: _Expr | None = self._graph.factorise(root, wrt) if how_many else None
+        self.expression: Expr | None = self._graph.factorise(root, wrt) if how_many else None
 
     @property
     def agrees(self) -> bool:
         """Whether the sum over paths equals the gradient from backward (to rounding)."""
         return math.isclose(self.total, self.grad, rel_tol=1e-9, abs_tol=1e-12)
 
-    # --- text ----------------------------------------------------------------------------
-    def _d(self, top: Value, bottom: Value) -> str:
-        return f"d{self.names[top]}/d{self.names[bottom]}"
-
-    def _step_symbol(self, step: Step) -> str:
-        return self._d(step.child, step.parent)
-
-    def _render(
-        self, expr: _Expr, leaf: Callable[[Step], str], times: str, wrap: tuple[str, str]
-    ) -> str:
-        """The expression with each step written by ``leaf``; ``wrap`` brackets a negative
-        number and a sum inside a product."""
-        if isinstance(expr, Step):
-            text = leaf(expr)
-            return f"{wrap[0]}{text}{wrap[1]}" if text.startswith("-") else text
-        if isinstance(expr, _Sum):
-            return " + ".join(self._render(t, leaf, times, wrap) for t in expr.terms)
-        parts = []
-        for factor in expr.factors:
-            text = self._render(factor, leaf, times, wrap)
-            parts.append(f"{wrap[0]}{text}{wrap[1]}" if isinstance(factor, _Sum) else text)
-        return times.join(parts)
-
     def factors(self) -> list[Step]:
         """Each distinct local derivative of the ledger once, in the ledger's order.
 
-        At the neuron level each has its ``formula`` (see :mod:`viz.symbolic`).
+        At the neuron level each has its ``formula`` (see :mod:`viz.symbolic`); at the op
+        level the ledger derives each from its operation's row.
 
         >>> x = Value(0.5, label="x"); y = (x * 2.0).tanh(); y.label = "y"
         >>> rule = explain(y, x, level="neuron")
@@ -291,80 +237,14 @@ class ChainRule:
         [('2 * (1 - y^2)', 0.8399)]
         """
         found: dict[tuple[Value, Value, int | None], Step] = {}
-        stack: list[_Expr] = [] if self._expr is None else [self._expr]
+        stack: list[Expr] = [] if self.expression is None else [self.expression]
         while stack:
             expr = stack.pop()
             if isinstance(expr, Step):
                 found.setdefault((expr.child, expr.parent, expr.slot), expr)
             else:
-                stack.extend(reversed(expr.factors if isinstance(expr, _Product) else expr.terms))
+                stack.extend(reversed(expr.factors if isinstance(expr, Product) else expr.terms))
         return list(found.values())
-
-    def _where(self) -> list[tuple[Step, Formula]]:
-        """The factors whose formulas the ledger shows (neuron level, ``formulas`` on)."""
-        if not self.formulas:
-            return []
-        return [(step, step.formula) for step in self.factors() if step.formula is not None]
-
-    def _where_digits(self) -> dict[str, int]:
-        """Significant digits per Value for the numbers the where block puts in: as many
-        as it takes for every line's arithmetic to give the result it shows (see
-        :func:`viz.symbolic.digits_to_show`)."""
-        return digits_to_show(
-            [
-                (formula, step.derivative, _LEDGER_DIGITS, 1.0)
-                for step, formula in self._where()
-                if formula.kind != "symbol"  # a line without numbers put in
-            ]
-        )
-
-    def __str__(self) -> str:
-        head = self._d(self.root, self.wrt)
-        pad = " " * len(head)
-        verdict = "agrees" if self.agrees else "DIFFERS"
-        lines = []
-        if self._expr is None:
-            lines.append(f"{head} = 0  (no path leads from {self.names[self.root]} to it)")
-        else:
-            lines.append(
-                f"{head} = {self._render(self._expr, self._step_symbol, ' * ', ('(', ')'))}"
-            )
-            lines.append(f"{pad} = {self._render(self._expr, _step_number, ' * ', ('(', ')'))}")
-            paths = _count(len(self.paths), "path")
-            lines.append(f"{pad} = {number(self.total, _LEDGER_DIGITS)}  (sum over {paths})")
-        lines.append(f"{pad}   {number(self.grad, _LEDGER_DIGITS)}  from backward(): {verdict}")
-        where = self._where()
-        if where:
-            # A factor that is one named Value (dh/dF = g) needs no line of numbers.
-            rows = []
-            digits = self._where_digits()
-            for step, formula in where:
-                values = formula.text(values=True, digits=digits)
-                values = "" if formula.kind == "symbol" else values
-                rows.append((self._step_symbol(step), formula.text(), values, _step_number(step)))
-            widths = [max(len(row[i]) for row in rows) for i in range(3)]
-            lines.append("where")
-            for symbol, formula_text, values, value in rows:
-                middle = f" = {values.ljust(widths[2])}" if values else " " * (widths[2] + 3)
-                lines.append(
-                    f"  {symbol.ljust(widths[0])} = {formula_text.ljust(widths[1])}{middle} "
-                    f"= {value}"
-                )
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (
-            f"<ChainRule {self._d(self.root, self.wrt)}: {_count(len(self.paths), 'path')}, "
-            f"total={self.total!r}, grad={self.grad!r}>"
-        )
-
-    def _repr_markdown_(self) -> str:
-        """Notebook display: the ledger as math, then the table of paths."""
-        return self.to_markdown()
-
-    def _repr_latex_(self) -> str:
-        """Notebook display where only LaTeX is shown: the ledger as display math."""
-        return f"$$\n{self.to_latex()}\n$$"
 
     def describe_path(self, path: Path) -> str:
         """One path as ``L -> O_31 -> ... -> w^1_11``.
@@ -376,14 +256,16 @@ class ChainRule:
         """
         return " -> ".join(self.names[node] for node in path.nodes)
 
-    def _latex_d(self, top: Value, bottom: Value) -> str:
-        return (
-            rf"\frac{{\partial {latex_symbol(self.names[top])}}}"
-            rf"{{\partial {latex_symbol(self.names[bottom])}}}"
-        )
+    # --- the ledger, written by viz.ledger ----------------------------------------------
+    def __str__(self) -> str:
+        return ledger.text(self)
 
-    def _step_latex(self, step: Step) -> str:
-        return self._latex_d(step.child, step.parent)
+    def __repr__(self) -> str:
+        head = f"d{self.names[self.root]}/d{self.names[self.wrt]}"
+        return (
+            f"<ChainRule {head}: {counted(len(self.paths), 'path')}, "
+            f"total={self.total!r}, grad={self.grad!r}>"
+        )
 
     def to_latex(self) -> str:
         """The ledger as a LaTeX ``aligned`` block (symbols, numbers, sum, backward).
@@ -393,38 +275,12 @@ class ChainRule:
         \\begin{aligned}
         \\frac{\\partial h}{\\partial x} &= \\frac{\\partial h}{\\partial x} + \\frac{\\partial h}{\\partial x} \\\\
         &= 3 + 3 \\\\
-        &= 6 \\quad \\text{(sum over 2 paths; backward: 6)}
+        &= 6 \\quad \\text{(sum over 2 paths; backward: 6)} \\\\
+        &\\text{where} \\\\
+        \\frac{\\partial h}{\\partial x} &= x = 3
         \\end{aligned}
         """  # noqa: E501
-        head = self._latex_d(self.root, self.wrt)
-        backward = number(self.grad, _LEDGER_DIGITS)
-        if self._expr is None:
-            body = [rf"{head} &= 0 \quad \text{{(no path; backward: {backward})}}"]
-        else:
-            wrap = (r"\left(", r"\right)")
-            symbolic = self._render(self._expr, self._step_latex, r" \cdot ", wrap)
-            numeric = self._render(self._expr, _step_number, r" \cdot ", wrap)
-            paths = _count(len(self.paths), "path")
-            body = [
-                rf"{head} &= {symbolic} \\",
-                rf"&= {numeric} \\",
-                rf"&= {number(self.total, _LEDGER_DIGITS)} \quad "
-                rf"\text{{(sum over {paths}; backward: {backward})}}",
-            ]
-        where = self._where()
-        if where:
-            body[-1] += r" \\"
-            body.append(r"&\text{where} \\")
-            digits = self._where_digits()
-            for i, (step, formula) in enumerate(where):
-                end = r" \\" if i < len(where) - 1 else ""
-                values = formula.latex(values=True, digits=digits)
-                values = "" if formula.kind == "symbol" else f" = {values}"
-                body.append(
-                    rf"{self._step_latex(step)} &= {formula.latex()}{values} "
-                    rf"= {_step_number(step)}{end}"
-                )
-        return "\n".join([r"\begin{aligned}", *body, r"\end{aligned}"])
+        return ledger.latex(self)
 
     def to_markdown(self) -> str:
         """The ledger as display math, then a table of the paths and their products.
@@ -433,16 +289,15 @@ class ChainRule:
         >>> print(explain(h, x).to_markdown().splitlines()[-1])
         | 2 | h -> x | 3 | 3 |
         """
-        lines = ["$$", self.to_latex(), "$$", ""]
-        lines.append("| path | nodes | local derivatives | product |")
-        lines.append("|---|---|---|---|")
-        for i, path in enumerate(self.paths, start=1):
-            derivatives = " &times; ".join(number(s.derivative, _LEDGER_DIGITS) for s in path.steps)
-            nodes = " -> ".join(markdown_text(self.names[node]) for node in path.nodes)
-            lines.append(
-                f"| {i} | {nodes} | {derivatives} | {number(path.product, _LEDGER_DIGITS)} |"
-            )
-        return "\n".join(lines)
+        return ledger.markdown(self)
+
+    def _repr_markdown_(self) -> str:
+        """Notebook display: the ledger as math, then the table of paths."""
+        return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        """Notebook display where only LaTeX is shown: the ledger as display math."""
+        return f"$$\n{self.to_latex()}\n$$"
 
 
 def explain(
@@ -456,9 +311,10 @@ def explain(
     """Every path from ``root`` down to ``wrt``, the product along each, and their sum.
 
     ``level="op"`` walks primitive operations (``a * a`` gives two paths to ``a``);
-    ``level="neuron"`` walks between labelled Values, as the notes do with ``O_kj``, and
-    (unless ``formulas=False``) writes each local derivative as a formula from the op
-    table's rules, then with the numbers put in. Past ``max_paths`` it raises a
+    ``level="neuron"`` walks between labelled Values, as the notes do with ``O_kj``. At
+    either level (unless ``formulas=False``) the ledger writes each local derivative that
+    is not a plain number as a formula from the op table's rules, then with the numbers
+    put in. Past ``max_paths`` it raises a
     ValueError that counts the paths and says what listing them would cost; past what
     can be listed in seconds it refuses whatever ``max_paths``.
 

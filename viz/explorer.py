@@ -20,19 +20,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autograd import Value, topological_order
-from viz._labels import html_symbol, html_text, node_names, number
-from viz._render import ChainGraph
-from viz.explain import _backward_gradient, explain
-from viz.graph import (
-    _FILL,
-    _NEURON,
-    _check_size,
-    _formula,
-    _inline_constant,
-    _kind,
-    _ledger_rows,
-    _pin_notes_order,
+from nn.notation import is_output_label
+from viz import ledger
+from viz._drawing import FILL, check_size, node_kind, pin_notes_order
+from viz._labels import (
+    browser_html,
+    html_symbol,
+    html_text,
+    is_inline_constant,
+    node_formula,
+    node_names,
+    number,
 )
+from viz._render import ChainGraph
+from viz.explain import backward_gradients, explain
 from viz.steps import BackwardStep, Level, Step, backward_steps
 
 __all__ = ["Explorer", "explorer"]
@@ -126,10 +127,10 @@ def explorer(
     if isinstance(eta, bool) or not isinstance(eta, int | float) or not eta > 0:
         raise ValueError(f"explorer: eta must be a positive number, got {eta!r}")
     order = topological_order(root)
-    _check_size(order, max_nodes)
+    check_size(order, max_nodes)
     names = node_names(order)
     if level == "auto":
-        level = "neuron" if any(_NEURON.match(names[n]) for n in order) else "op"
+        level = "neuron" if any(is_output_label(names[n]) for n in order) else "op"
     if weights is None:
         weights = [n for n in order if n.label and not n.parents and n.requires_grad]
     for w in weights:
@@ -175,7 +176,7 @@ def _batch_gradients(
     for w in weights:
         if w not in inside:
             raise ValueError(f"explorer: weight {w.label} is not part of the batch loss")
-    return [_backward_gradient(batch, w, order) for w in weights]
+    return backward_gradients(batch, weights)
 
 
 class _Page:
@@ -253,7 +254,7 @@ class _Page:
         grad = number(step.grads[step.node] or 0.0)
         how = ""
         if self.level == "op":
-            how = " = " + _browser_html(_formula(step.node, self.names, html_symbol))
+            how = " = " + browser_html(node_formula(step.node, self.names, html_symbol))
         head = (
             f"{name}{how} is complete: d{root}/d{name} = {grad}. It sends its grad times the "
             "local derivative down each edge (below)."
@@ -272,7 +273,7 @@ class _Page:
 
     def _html(self, node: Value) -> str:
         """``node``'s name as browser HTML, with real sub- and superscripts."""
-        return _browser_html(html_symbol(self.names[node]))
+        return browser_html(html_symbol(self.names[node]))
 
     # --- a picked weight -------------------------------------------------------------------
     def pick(self, w: Value, batch_grad: float | None) -> dict[str, Any]:
@@ -282,15 +283,15 @@ class _Page:
         steps = {(s.child, s.parent, s.slot): s for path in rule.paths for s in path.steps}
         # The ledger as the pictures' captions write it (real sub- and superscripts, in
         # aligned columns): the sum over paths, and its "where" block to put beside it.
-        rows, where = _ledger_rows(rule, skip_ones=self.level == "op", width=_LEDGER_WRAP)
+        written = ledger.browser(rule, skip_ones=self.level == "op", width=_LEDGER_WRAP)
         pick: dict[str, Any] = {
             "label": w.label or self.names[w],
             "id": self.ids[w],
             "labelHtml": self._html(w),
             "ledger": str(rule),  # the same ledger as plain text
-            "ledgerHtml": _html_table(rows),
-            "whereHtml": _html_table(where),
-            "ledgerLines": max(len(rows) + 1, len(where)),  # + 1: its title
+            "ledgerHtml": written.sum_html,
+            "whereHtml": written.where_html,
+            "ledgerLines": max(written.sum_rows + 1, written.where_rows),  # + 1: its title
             "paths": len(rule.paths),
             "nodes": sorted(self.ids[n] for n in on_path if n in self.ids),
             "edges": {self.edge_ids[key]: number(s.derivative) for key, s in steps.items()},
@@ -319,7 +320,7 @@ class _Page:
         graph.attr("edge", fontname="Helvetica", fontsize=str(_FONT - 2), arrowsize="0.7")
         for node in self.nodes:
             node_id = self.ids[node]
-            if _inline_constant(node):
+            if is_inline_constant(node):
                 graph.node(node_id, label=f"<{number(node.data)}>", shape="plaintext")
                 continue
             graph.node(
@@ -342,7 +343,7 @@ class _Page:
                 )
                 graph.edge(f"{node_id}op", node_id, id=f"edge_{node_id}op")
         if self.level == "neuron":
-            _pin_notes_order(graph, {self.ids[node]: self.names[node] for node in self.nodes})
+            pin_notes_order(graph, {self.ids[node]: self.names[node] for node in self.nodes})
             for i, edge in enumerate(self.edges):
                 graph.edge(self.ids[edge.parent], self.ids[edge.child], **self._edge(i, widths))
         else:  # one edge per operand slot, constants' dashed as in draw_graph
@@ -353,7 +354,7 @@ class _Page:
                     attrs = {"style": "dashed"} if index is None else self._edge(index, widths)
                     graph.edge(self.ids[parent], f"{self.ids[node]}op", **attrs)
         svg = graph.pipe(format="svg").decode("utf-8")
-        return _fill_tokens(_join_scripts(svg), set(widths))
+        return _fill_tokens(svg, set(widths))
 
     def _edge(self, i: int, widths: dict[str, int]) -> dict[str, str]:
         cell = (
@@ -386,14 +387,14 @@ class _Page:
 
     def _label(self, node: Value, widths: dict[str, int]) -> str:
         node_id = self.ids[node]
-        kind = _kind(node, self.root)
+        kind = node_kind(node, self.root)
         name = html_symbol(self.names[node])
         title = f"<B>{name}</B>" if node.label else f'<FONT COLOR="#6b7280">{name}</FONT>'
         # Two rows, "name = data" and "grad ...", each no taller than its text: compact,
         # as the picture must fit a screen, and the network's twelve weights stand in a
         # column as tall as the picture.
         # The name's row has room above and below for its superscript and subscript,
-        # which the page raises and lowers (see _join_scripts): clear of the border and
+        # which viz._svg.readable_svg raises and lowers: clear of the border and
         # of the grad row.
         pad = f'ALIGN="LEFT" CELLPADDING="{_SCRIPT_ROOM}"'
         rows = [f"<TR><TD {pad}>{title}</TD><TD {pad}>= {number(node.data)}</TD></TR>"]
@@ -411,7 +412,7 @@ class _Page:
             )
         return (
             f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" '
-            f'BGCOLOR="{_FILL[kind]}">' + "".join(rows) + "</TABLE>>"
+            f'BGCOLOR="{FILL[kind]}">' + "".join(rows) + "</TABLE>>"
         )
 
 
@@ -448,57 +449,6 @@ def _fill_tokens(svg: str, tokens: set[str]) -> str:
             "(# letters digits #, such as #gn1#); rename it"
         )
     return svg
-
-
-# Graphviz draws w<SUP>1</SUP><SUB>13</SUB> as three texts at full size, the scripts only
-# shifted: they run into the lines above and below. Joined into one text, smaller.
-_SCRIPTED = re.compile(
-    r"(<text [^>]*>)([^<]*)</text>\n"
-    r'(?:<text [^>]*baseline-shift="super"[^>]*>([^<]*)</text>\n)?'
-    r'(?:<text [^>]*baseline-shift="sub"[^>]*>([^<]*)</text>\n)?'
-)
-# How far a script's baseline moves (in points, up for a superscript, down for a
-# subscript): within the row's height, as the row's own text is.
-_RAISE, _DROP = round(0.28 * _FONT, 1), round(0.22 * _FONT, 1)
-
-
-def _join_scripts(svg: str) -> str:
-    """Each name with a superscript or subscript as one ``<text>``, its scripts smaller
-    ``<tspan>`` elements right after the base (the page's CSS sets their size)."""
-
-    def join(match: re.Match[str]) -> str:
-        start, base, sup, sub = match.groups()
-        if sup is None and sub is None:
-            return match[0]
-        scripts = ""
-        if sup is not None:
-            scripts += f'<tspan class="script" dy="{-_RAISE}">{sup}</tspan>'
-        if sub is not None:
-            down = _DROP + (_RAISE if sup is not None else 0)  # dy adds up along a text
-            scripts += f'<tspan class="script" dy="{down:g}">{sub}</tspan>'
-        return f"{start}{base}{scripts}</text>\n"
-
-    return _SCRIPTED.sub(join, svg)
-
-
-def _browser_html(fragment: str) -> str:
-    """A fragment of Graphviz's HTML-like labels as browser HTML: the same tags and
-    entities, but a backslash, doubled for dot (see :func:`viz._labels.html_text`), single."""
-    return fragment.replace("\\\\", "\\")
-
-
-def _html_table(rows: list[tuple[str, ...]]) -> str:
-    """Rows of cells (Graphviz HTML) as a browser's table, a short row's last cell spanning."""
-    if not rows:
-        return ""
-    columns = max(len(row) for row in rows)
-    body = []
-    for row in rows:
-        cells = [f"<td>{_browser_html(cell)}</td>" for cell in row[:-1]]
-        span = columns - len(row) + 1
-        cells.append(f'<td colspan="{span}">{_browser_html(row[-1])}</td>')
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table>{''.join(body)}</table>"
 
 
 def _document(title: str, svg: str, data: dict[str, Any], picks: list[dict[str, Any]]) -> str:

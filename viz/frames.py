@@ -19,53 +19,36 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd import Value, topological_order
-from viz._labels import html_number, html_symbol, html_text, node_names, number
-from viz._render import ChainGraph, DotNotFoundError, install_hint
-from viz.graph import (
-    _GREY,
-    _PATH,
-    EdgeKey,
+from viz import ledger
+from viz._drawing import (
+    GREY,
+    PATH,
+    Film,
     GradState,
-    _check_rankdir,
-    _check_size,
-    _draw_state,
-    _Film,
-    _formula,
-    _html_caption,
-    _pin_notes_order,
-    _sent_label,
-    _value_label,
+    check_rankdir,
+    check_size,
+    constants_read,
+    draw_constants,
+    edge_key,
+    html_caption,
+    node_kind,
+    pin_notes_order,
+    sent_label,
+    value_box,
 )
-from viz.steps import BackwardStep, Level, Step, backward_steps
-from viz.symbolic import digits_to_show
+from viz._labels import html_number, html_symbol, html_text, node_formula, node_names, number
+from viz._render import ChainGraph, DotNotFoundError, install_hint
+from viz.graph import draw_state
+from viz.steps import BackwardStep, Level, backward_steps
 
 __all__ = ["Frames", "backward_frames", "write_frames", "write_gif"]
 
 Line = tuple[str, str]  # a caption line: its HTML and its plain text
 
 
-def _key(edge: Step) -> EdgeKey:
-    return (edge.child, edge.parent, edge.slot)
-
-
-def _state(step: BackwardStep) -> GradState:
-    """What frame ``step.index`` shows: the grads so far and what the step sent."""
-    carried = {_key(c.edge) for received in step.received.values() for c in received}
-    return GradState(
-        dict(step.grads),
-        {node: [c.value for c in received] for node, received in step.received.items()},
-        {node: len(step.received[node]) + len(step.to_come[node]) for node in step.nodes},
-        processed=step.node,
-        sent={_key(c.edge): c.value for c in step.sent},
-        carried=carried,
-    )
-
-
 def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Level) -> list[Line]:
-    """The frame's ledger: which node passes what, as grad x local derivative.
-
-    At the neuron level each local derivative is also written as its formula, then with
-    the numbers put in (the op table's rules, see :mod:`viz.symbolic`).
+    """The frame's ledger: which node passes what, as grad x local derivative (see
+    :func:`viz.ledger.sent_lines`).
     """
 
     def d(top: Value, bottom: Value) -> Line:
@@ -77,13 +60,22 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
     root = step.nodes[-1]
     if step.node is None:
         html, plain = d(root, root)
-        return [(f"step 0: start from {html} = 1", f"step 0: start from {plain} = 1")]
+        sender = "Value whose grad" if level == "neuron" else "operation whose result's grad"
+        explanation = [
+            f"Then each step takes the next {sender} is complete and passes that",
+            "grad down each edge times the local derivative; every Value adds up what arrives",
+            "(grey: so far, with a ? for each contribution still to come).",
+        ]
+        start = "step 0: backward() starts from {} = 1; every other grad is unknown (?)."
+        return [(start.format(html), start.format(plain))] + [
+            (html_text(t), t) for t in explanation
+        ]
     node = step.node
     grad, grad_html = number(step.grads[node] or 0.0), html_number(step.grads[node] or 0.0)
     name_html, name = html_symbol(names[node]), names[node]
     head = d(root, node)
     if level == "op":
-        what = f" = {_formula(node, names)}"
+        what = f" = {node_formula(node, names)}"
         lines = [
             (
                 f"step {step.index} of {total}: {name_html}{html_text(what)} passes its grad "
@@ -101,40 +93,7 @@ def _caption(step: BackwardStep, names: dict[Value, str], total: int, level: Lev
                 "to the Values it reads",
             )
         ]
-    # The numbers put in the formulas: as many digits as it takes for each line's
-    # arithmetic to give the result it shows; a value has one count in the whole step.
-    digits = digits_to_show(
-        [
-            (c.edge.formula, c.value, 4, c.grad)
-            for c in step.sent
-            if c.edge.formula is not None and c.edge.formula.kind != "symbol"
-        ]
-    )
-    for sent in step.sent:
-        edge = sent.edge
-        local = d(node, edge.parent)
-        html = f"{head[0]} &#183; {local[0]} = {html_number(sent.grad)} &#183; "
-        plain = f"{head[1]} * {local[1]} = {number(sent.grad)} * "
-        formula = edge.formula
-        if formula is not None:
-            # Brackets where the formula would otherwise not read as one factor.
-            o, c = (
-                ("(", ")") if formula.kind == "sum" or formula.text().startswith("-") else ("", "")
-            )
-            html += f"{o}{formula.html()}{c} = "
-            plain += f"{o}{formula.text()}{c} = "
-            if formula.kind != "symbol":
-                put_in = formula.html(values=True, digits=digits)
-                grad_digits = digits.get("", 4)  # the gradient counts as a number
-                html += f"{html_number(sent.grad, grad_digits)} &#183; {o}{put_in}{c} = "
-                put_in = formula.text(values=True, digits=digits)
-                plain += f"{number(sent.grad, grad_digits)} * {o}{put_in}{c} = "
-        value = number(sent.value)
-        target = names[edge.parent]
-        html += f"<B>{html_number(sent.value)}</B> &#8594; {html_symbol(target)}"
-        plain += f"{value} -> {target}"
-        lines.append(("&#160;&#160;&#160;" + html, "   " + plain))
-    return lines
+    return lines + ledger.sent_lines(step, names)
 
 
 class Frames(list[ChainGraph]):
@@ -190,22 +149,25 @@ def backward_frames(
         raise ValueError("backward_frames: root is a constant (no gradient flows from it)")
     if level not in ("op", "neuron"):
         raise ValueError(f"backward_frames: level must be 'op' or 'neuron', got {level!r}")
-    _check_rankdir(rankdir)
+    check_rankdir(rankdir)
     order = topological_order(root)
-    _check_size(order, max_nodes)
+    check_size(order, max_nodes)
     names = node_names(order)
     steps = backward_steps(root, level)
-    film = _Film()
+    film = Film()
+    # The named constants the neuron-level formulas read (x_i, y), drawn beside the Values.
+    edges = [edge for node_edges in steps[0].edges.values() for edge in node_edges]
+    constants = constants_read(edges, order, names) if level == "neuron" else {}
 
     def draw(step: BackwardStep) -> ChainGraph:
-        caption = _html_caption(
+        caption = html_caption(
             [(html, len(plain)) for html, plain in _caption(step, names, len(steps) - 1, level)],
             film,
         )
-        state = _state(step)
+        state = GradState.of_step(step)
         if level == "neuron":
-            return _draw_neuron_step(root, step, state, names, rankdir, caption, film)
-        return _draw_state(
+            return _draw_neuron_step(step, state, order, names, constants, rankdir, caption, film)
+        return draw_state(
             root,
             order,
             state,
@@ -225,15 +187,17 @@ def backward_frames(
 
 
 def _draw_neuron_step(
-    root: Value,
     step: BackwardStep,
     state: GradState,
+    order: list[Value],
     names: dict[Value, str],
+    constants: dict[Value, list[Value]],
     rankdir: str,
     caption: str,
-    film: _Film,
+    film: Film,
 ) -> ChainGraph:
-    """One neuron-level frame: the labelled Values, each edge with what it carried."""
+    """One neuron-level frame: the labelled Values, each edge with what it carried, and
+    the ``constants`` their formulas read (see :func:`viz._drawing.draw_constants`)."""
     ids = {node: f"n{i}" for i, node in enumerate(step.nodes)}
     graph = ChainGraph(name="chainrule")
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.15", ranksep="0.8")
@@ -242,29 +206,31 @@ def _draw_neuron_step(
     graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
     rows = []
     for node in step.nodes:
-        kind = "root" if node is root else "inner" if node.parents else "param"
-        label = _value_label(node, names[node], kind, True, state, False, film, ids[node])
+        kind = node_kind(node, order[-1])  # the last in topological order: the root
+        label = value_box(node, names[node], kind, True, state, False, film, ids[node])
         graph.node(ids[node], label=label, shape="plain")
         grad = state.grads[node]
         shown = "?" if grad is None else number(grad)
         if grad is not None and state.partial(node):
             shown += " so far"
         rows.append(f"{names[node]}  data {number(node.data)}  grad {shown}")
-    _pin_notes_order(graph, {ids[node]: names[node] for node in step.nodes})
+    ids |= draw_constants(graph, constants, ids, order, names, state, film)
+    rows += [f"{names[c]}  data {number(c.data)}" for c in constants]
+    pin_notes_order(graph, {node_id: names[node] for node, node_id in ids.items()})
     for child in step.nodes:
         for edge in step.edges.get(child, []):
-            key = _key(edge)
+            key = edge_key(edge)
             colour = (
-                {"color": _PATH, "penwidth": "2"}
+                {"color": PATH, "penwidth": "2"}
                 if key in state.sent
                 else {"color": "#374151"}
                 if state.carried is not None and key in state.carried
-                else {"color": _GREY}
+                else {"color": GREY}
             )
-            label = _sent_label(
+            label = sent_label(
                 state, key, edge.derivative, film, f"{ids[child]}e{ids[edge.parent]}"
             )
-            graph.edge(ids[edge.parent], ids[child], label=label, fontcolor=_PATH, **colour)
+            graph.edge(ids[edge.parent], ids[child], label=label, fontcolor=PATH, **colour)
     graph.text = "\n".join(rows)
     return graph
 

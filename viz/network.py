@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from autograd import Value, topological_order
-from nn import MLP, output_label
-from viz._labels import DOT_STRING_LIMIT, SHOWN_LINE_CHARS, _symbol, html_symbol, html_text, number
+from nn import MLP
+from nn.notation import input_label, output_label, parse_label
+from viz._labels import DOT_STRING_LIMIT, SHOWN_LINE_CHARS, html_symbol, html_text, number
 from viz._render import ChainGraph
 
 __all__ = ["draw_network"]
@@ -41,7 +42,7 @@ def _inputs(model: MLP) -> list[Value | None]:
     if first is None:
         return [None] * model.sizes[0]
     leaves = {node.label: node for node in topological_order(first) if not node.parents}
-    return [leaves.get(f"x_{i}") for i in range(1, model.sizes[0] + 1)]
+    return [leaves.get(input_label(i)) for i in range(1, model.sizes[0] + 1)]
 
 
 def _width(magnitude: float, largest: float) -> str:
@@ -71,8 +72,8 @@ class _Label:
 
 
 def _weight_label(w: Value, show: Show, has_grad: bool) -> _Label:
-    symbol = _symbol(w.label)
-    printed = len("".join(symbol[:3])) if symbol else len(w.label)
+    parsed = parse_label(w.label)
+    printed = len(parsed.base + parsed.sup + parsed.sub) if parsed else len(w.label)
     first = html_symbol(w.label)
     if show in ("value", "both"):
         value = number(w.data)
@@ -140,13 +141,13 @@ def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGr
     for i, x in enumerate(inputs, start=1):
         graph.node(
             f"x{i}",
-            label=_circle_label(f"x<SUB>{i}</SUB>", [] if x is None else [number(x.data)]),
+            label=_circle_label(html_symbol(input_label(i)), [] if x is None else [number(x.data)]),
             fillcolor="#f3f4f6",
             width=f"{2 * _INPUT_RADIUS}",
             fixedsize="true",
             pos=_pos(0.0, _row_y(i - 1, len(inputs))),
         )
-        lines.append(f"x_{i}" + (f" = {number(x.data)}" if x is not None else ""))
+        lines.append(input_label(i) + (f" = {number(x.data)}" if x is not None else ""))
 
     column_x = 0.0
     tail_radius = _INPUT_RADIUS

@@ -21,7 +21,8 @@ from typing import Any
 
 from autograd import Function, Op, Value, op_named
 from autograd.ops import where
-from viz._labels import _symbol, html_symbol, latex_symbol, number
+from nn.notation import parse_label, pre_activation_of
+from viz._labels import html_symbol, latex_symbol, number
 
 __all__ = ["Digits", "Formula", "NodeFormulas", "digits_to_show", "local_formula"]
 
@@ -464,12 +465,11 @@ class NodeFormulas:
         self.is_stop = is_stop
         self.memo: dict[Value, Formula] = {}
         for node in order:
-            symbol = _symbol(names[node])
-            if symbol and symbol.base == "O" and is_stop(node) and len(node.parents) == 1:
+            z = pre_activation_of(names[node])
+            if z is not None and is_stop(node) and len(node.parents) == 1:
                 (inner,) = node.parents
                 if not is_stop(inner) and inner.parents:
-                    sub = symbol.sub if symbol.sub.isalnum() else f"{{{symbol.sub}}}"
-                    self.names[inner] = f"z_{sub}{symbol.copy}"
+                    self.names[inner] = z
 
     def __call__(self, node: Value) -> Formula:
         """``node`` as a formula (see the class)."""
@@ -500,7 +500,8 @@ class NodeFormulas:
             return symbol
         operands = [self._make(p) if self._atomic(p) else self.memo[p] for p in node.parents]
         written = op_named(node.op)(*operands)
-        if self.names[node].startswith("z_") or _count_symbols(written) > self._LONGEST:
+        named = parse_label(self.names[node])
+        if (named and named.kind == "pre_activation") or _count_symbols(written) > self._LONGEST:
             return symbol
         return written
 

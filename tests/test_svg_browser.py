@@ -1,0 +1,145 @@
+"""Our SVG as Chromium draws it: sub- and superscripts smaller than their base and moved
+off its baseline, no two runs of text on top of each other, spaces kept; and the same
+picture as an ``<img>`` (a notebook's stored output, a slide) drawn as the page draws it.
+
+Each ``<text>`` is matched with what Graphviz wrote for it (a ``baseline-shift`` marks a
+script), so the test knows which run is a script without trusting what it checks.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import chromium
+from PIL import Image
+from test_svg import TEXT, attr, graphviz_svg, scripted_graph
+
+import nn
+import viz
+from chainrule.graphs import demo_sample_loss
+
+# Every run of text in document order (a <text>'s own words, then each <tspan>): its box
+# on the screen, its words, the node or edge it belongs to, and whether the browser lays
+# out every character of its <text> (it drops spaces it is not told to keep).
+RUNS = """() => [...document.querySelectorAll("svg text")].flatMap((text) =>
+  [...text.childNodes].map((part) => {
+    const range = document.createRange();
+    range.selectNodeContents(part);
+    const r = range.getBoundingClientRect();
+    return {
+      box: [r.left, r.top, r.right, r.bottom],
+      words: part.textContent,
+      group: text.closest("g[id]").id,
+      spaced: text.getNumberOfChars() === text.textContent.length,
+    };
+  })
+)"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
+
+
+def paths_picture() -> viz.ChainGraph:
+    """The demo's paths to w^1_11 between neurons: a ledger of many scripted lines."""
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    loss.backward()
+    return viz.draw_paths(loss, model.weight(1, 1, 1), level="neuron")
+
+
+PICTURES = {"labels": scripted_graph, "paths": paths_picture}
+
+
+def runs_in_chromium(browser: Any, html: Path) -> list[dict[str, Any]]:
+    page = browser.new_page(viewport={"width": 1600, "height": 900}, device_scale_factor=2)
+    try:
+        page.goto(html.as_uri())
+        runs: list[dict[str, Any]] = page.evaluate(RUNS)
+        return runs
+    finally:
+        page.close()
+
+
+def overlap(a: list[float], b: list[float]) -> float:
+    """How far two boxes overlap, the lesser of across and down (0 when apart)."""
+    across = min(a[2], b[2]) - max(a[0], b[0])
+    down = min(a[3], b[3]) - max(a[1], b[1])
+    return max(0.0, min(across, down))
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_scripts_are_smaller_and_off_the_baseline_and_runs_do_not_overlap(
+    dot: str, browser: Any, tmp_path: Path, name: str
+) -> None:
+    graph = PICTURES[name]()
+    svg = graph.pipe(format="svg", encoding="utf-8")
+    page = tmp_path / "page.html"
+    page.write_text(f"<!DOCTYPE html><body>{svg[svg.index('<svg') :]}</body>", encoding="utf-8")
+    runs = runs_in_chromium(browser, page)
+    written = TEXT.findall(graphviz_svg(graph))
+    assert [run["words"] for run in runs] == [html.unescape(words) for _, words in written]
+    kinds = [attr(attrs, "baseline-shift") for attrs, _ in written]
+    assert kinds.count("sub") >= 5 and kinds.count("super") >= 4
+    base = previous = runs[0]
+    for run, kind in zip(runs, kinds, strict=True):
+        assert run["spaced"], f"spaces dropped around {run['words']!r}"
+        if kind is None:
+            base = previous = run
+            continue
+        assert run["group"] == base["group"], (run, base)
+        # right after its base (or the script before it), as the browser draws the base
+        assert abs(run["box"][0] - previous["box"][2]) < 1, (run, previous)
+        previous = run
+        height, base_height = run["box"][3] - run["box"][1], base["box"][3] - base["box"][1]
+        assert height < 0.85 * base_height, (run, base)
+        # off the base's baseline: its middle lower or higher by a tenth of the base's height
+        middle = (run["box"][1] + run["box"][3]) / 2
+        base_middle = (base["box"][1] + base["box"][3]) / 2
+        if kind == "sub":
+            assert middle > base_middle + 0.1 * base_height, (run, base)
+        else:
+            assert middle < base_middle - 0.1 * base_height, (run, base)
+    for i, run in enumerate(runs):  # within a node or an edge, no two boxes overlap
+        for other in runs[i + 1 :]:
+            if other["group"] == run["group"]:
+                assert overlap(run["box"], other["box"]) < 1, (run, other)
+
+
+def test_an_img_of_the_svg_is_drawn_as_the_page_draws_it(
+    dot: str, browser: Any, tmp_path: Path
+) -> None:
+    # A notebook's stored picture and a slide's are an <img>: no page CSS reaches inside
+    # it and nothing runs there; the file alone must draw the scripts.
+    svg = scripted_graph().pipe(format="svg", encoding="utf-8")
+    picture = tmp_path / "labels.svg"
+    picture.write_text(svg, encoding="utf-8")
+    style = "<style>body{margin:0} svg,img{display:block}</style>"
+    pages = {
+        "inline": f"{style}{svg[svg.index('<svg') :]}",
+        "img": f'{style}<img src="{picture.name}">',
+    }
+    shots = []
+    page = browser.new_page(viewport={"width": 800, "height": 600}, device_scale_factor=2)
+    try:
+        for kind, body in pages.items():
+            path = tmp_path / f"{kind}.html"
+            path.write_text(f"<!DOCTYPE html><body>{body}</body>", encoding="utf-8")
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            shot = page.locator("svg, img").first.screenshot()
+            shots.append(Image.open(io.BytesIO(shot)).convert("L"))
+    finally:
+        page.close()
+    # The same pixels, but for the smoothing of glyphs' edges (an <img> is drawn without
+    # subpixel smoothing): Graphviz's own SVG as an <img> differs in 1.7% of its pixels.
+    assert shots[0].size == shots[1].size
+    differing = [abs(a - b) > 96 for a, b in zip(*(s.tobytes() for s in shots), strict=True)]
+    assert sum(differing) < 0.002 * len(differing)
