@@ -21,16 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from autograd.functions import Op
 
-if TYPE_CHECKING:
-    from autograd.trace import Program
-
-__all__ = ["DotGroup", "OpGroup", "Plan", "Step", "plan_for"]
+__all__ = ["DotGroup", "Instruction", "OpGroup", "Plan", "Step", "Traced", "plan_for"]
 
 # Fewer products than this are added in the engine's order, so that small graphs (the
 # lecture notes' 4-3-2-1 network, which learners compare by hand) keep its rounding.
@@ -39,6 +36,38 @@ __all__ = ["DotGroup", "OpGroup", "Plan", "Step", "plan_for"]
 _FUSED_MIN_PRODUCTS = 16
 # Fewer instructions of one op on one level than this run one by one.
 _GROUP_MIN = 8
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One step of a traced program: ``slots[out] = op(*(slots[i] for i in operands))``."""
+
+    op: Op
+    operands: tuple[int, ...]
+    out: int
+
+
+class Traced(Protocol):
+    """What plans and replays read of a traced program (:class:`autograd.trace.Program`)."""
+
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_slots(self) -> int: ...
+    @property
+    def constants(self) -> tuple[tuple[int, float], ...]: ...
+    @property
+    def instructions(self) -> tuple[Instruction, ...]: ...
+    @property
+    def output(self) -> int: ...
+    @property
+    def input_labels(self) -> tuple[str, ...]: ...
+    @property
+    def input_requires_grad(self) -> tuple[bool, ...]: ...
+    @property
+    def fuse(self) -> bool: ...
+    @property
+    def plans(self) -> dict[Any, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +126,7 @@ class Plan:
     summed: np.ndarray  # which inputs get a gradient summed over the batch
 
 
-def plan_for(program: Program, batched_inputs: np.ndarray, fused: bool) -> Plan:
+def plan_for(program: Traced, batched_inputs: np.ndarray, fused: bool) -> Plan:
     """The plan for this choice of batched inputs, made once and kept in ``program.plans``.
 
     With no input batched, every step is shared: the plan of a replay on floats.
@@ -109,7 +138,7 @@ def plan_for(program: Program, batched_inputs: np.ndarray, fused: bool) -> Plan:
     return plan
 
 
-def _make_plan(program: Program, batched_inputs: np.ndarray, fused: bool) -> Plan:
+def _make_plan(program: Traced, batched_inputs: np.ndarray, fused: bool) -> Plan:
     learning = tuple(i for i, rg in enumerate(program.input_requires_grad) if rg)
     active = set(learning)
     steps: list[Step] = []

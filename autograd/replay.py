@@ -24,15 +24,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from autograd.engine import Value, apply_op, as_float
-from autograd.plan import DotGroup, Item, OpGroup, Plan, Step, plan_for
-
-if TYPE_CHECKING:
-    from autograd.trace import Program
+from autograd.plan import DotGroup, Item, OpGroup, Plan, Step, Traced, plan_for
 
 __all__ = ["interpret", "run"]
 
@@ -55,7 +52,7 @@ class _Inputs(NamedTuple):
     batched: np.ndarray  # which inputs are batched
 
 
-def run(program: Program, inputs: Sequence[Any], with_grad: bool) -> tuple[Any, list[Any]]:
+def run(program: Traced, inputs: Sequence[Any], with_grad: bool) -> tuple[Any, list[Any]]:
     """The output for these inputs and, if ``with_grad``, each input's gradient."""
     checked = _check_inputs(program, inputs)
     if checked.batch is None:
@@ -70,7 +67,7 @@ def run(program: Program, inputs: Sequence[Any], with_grad: bool) -> tuple[Any, 
 
 
 def interpret(
-    program: Program, inputs: Sequence[float], *, with_grad: bool = True
+    program: Traced, inputs: Sequence[float], *, with_grad: bool = True
 ) -> tuple[float, list[float]]:
     """The program run by the interpreted engine on one sample: see ``Program.interpret``."""
     values = [
@@ -145,9 +142,7 @@ def _backward(
 # --- on floats ---------------------------------------------------------------------------
 
 
-def _replay_floats(
-    program: Program, checked: _Inputs, with_grad: bool
-) -> tuple[float, list[float]]:
+def _replay_floats(program: Traced, checked: _Inputs, with_grad: bool) -> tuple[float, list[float]]:
     plan = plan_for(program, checked.batched, fused=False)  # nothing batched: all shared
     slots = _initial_slots(program, checked.values)
     try:
@@ -171,7 +166,7 @@ def _replay_floats(
 
 
 def _replay_batch(
-    program: Program, plan: Plan, checked: _Inputs, with_grad: bool, fused: bool
+    program: Traced, plan: Plan, checked: _Inputs, with_grad: bool, fused: bool
 ) -> tuple[np.ndarray, list[Any]]:
     inputs, batch, shared_inputs = checked.values, checked.batch or 0, checked.floats
     slots = _initial_slots(program, inputs)
@@ -232,7 +227,7 @@ def _replay_batch(
 
 
 def _input_gradients(
-    program: Program,
+    program: Traced,
     flowing: list[int],
     per_sample: np.ndarray,
     checked: _Inputs,
@@ -269,7 +264,7 @@ def _input_gradients(
 
 
 def _interpret_sample(
-    program: Program, inputs: list[Any], sample: int, with_grad: bool
+    program: Traced, inputs: list[Any], sample: int, with_grad: bool
 ) -> tuple[float, list[float]]:
     """The engine's run of one sample of the batch; its error names the sample."""
     values = [float(v[sample]) if isinstance(v, np.ndarray) else v for v in inputs]
@@ -280,7 +275,7 @@ def _interpret_sample(
 
 
 def _sample_by_sample(
-    program: Program, checked: _Inputs, with_grad: bool, first: int
+    program: Traced, checked: _Inputs, with_grad: bool, first: int
 ) -> tuple[np.ndarray, list[Any]]:
     """The whole batch by the engine, sample ``first`` first (the one expected to fail)."""
     inputs, batch = checked.values, checked.batch or 0
@@ -411,7 +406,7 @@ def _group_backward(group: OpGroup, args: list[Any], grads: list[Any], batch: in
 # --- inputs --------------------------------------------------------------------------------
 
 
-def _check_inputs(program: Program, inputs: Sequence[Any]) -> _Inputs:
+def _check_inputs(program: Traced, inputs: Sequence[Any]) -> _Inputs:
     """The inputs checked: floats and 1-d arrays, with the batch size."""
     if len(inputs) != program.n_inputs:
         raise ValueError(f"this program takes {program.n_inputs} inputs, got {len(inputs)}")
@@ -437,14 +432,14 @@ def _check_inputs(program: Program, inputs: Sequence[Any]) -> _Inputs:
     return _Inputs(values, sizes.pop() if sizes else None, floats, batched)
 
 
-def _initial_slots(program: Program, inputs: list[Any]) -> list[Any]:
+def _initial_slots(program: Traced, inputs: list[Any]) -> list[Any]:
     slots: list[Any] = [*inputs, *([None] * (program.n_slots - program.n_inputs))]
     for slot, constant in program.constants:
         slots[slot] = constant
     return slots
 
 
-def _as_input(program: Program, value: Any, i: int) -> Any:
+def _as_input(program: Traced, value: Any, i: int) -> Any:
     what = _describe_input(program, i)
     if isinstance(value, (np.ndarray, list, tuple)):
         array = np.asarray(value, dtype=float)
@@ -462,7 +457,7 @@ def _as_input(program: Program, value: Any, i: int) -> Any:
     return as_float(value, what)
 
 
-def _describe_input(program: Program, i: int, value: float | None = None) -> str:
+def _describe_input(program: Traced, i: int, value: float | None = None) -> str:
     label = program.input_labels[i]
     name = f"input {i}" + (f" ({label!r})" if label else "")
     return name if value is None else f"{name} (data = {value!r})"

@@ -18,18 +18,10 @@ from typing import Any
 
 from autograd import replay
 from autograd.engine import Value, topological_order
-from autograd.functions import Op, op_named
+from autograd.functions import op_named
+from autograd.plan import Instruction
 
 __all__ = ["Instruction", "Program", "trace"]
-
-
-@dataclass(frozen=True)
-class Instruction:
-    """``slots[out] = op(*(slots[i] for i in operands))``."""
-
-    op: Op
-    operands: tuple[int, ...]
-    out: int
 
 
 @dataclass(frozen=True)
