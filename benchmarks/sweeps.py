@@ -6,10 +6,11 @@ per step. Two places run a copy written out for speed, tested equal to it
 
 - ``Value.backward``: floats on the ``.grad`` attributes, against ``autograd.gradients``
   (the sweep with the rules on floats), on the random DAG of run.py;
-- the compiled replay's backward: floats on a program's slots, against the sweep run over
-  the same program's slots; and its fused groups (a layer's sums of products as matrix
-  products), against the same replay without them (``trace(..., fuse=False)``), on an
-  epoch of the 64-16-10 network on the 1,797 digits.
+- the compiled replay's backward: on floats, against the sweep run over the same
+  program's slots (the 100k-node DAG); over a batch, the sweep over a plan's items, which
+  are single ops or fused groups (a layer's sums of products as matrix products, which a
+  sweep over single nodes cannot run), against the same replay without the groups
+  (``trace(..., fuse=False)``), on an epoch of the 64-16-10 network on the 1,797 digits.
 
 Run from the repository root; each line is the median over interleaved rounds of the
 per-round ratio (the slower way's time over the copy's), so both see the same load::
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[name] = "1"
 
+import numpy as np  # noqa: E402
 from contenders import build_objects  # noqa: E402
 from workloads import dag_spec  # noqa: E402
 
@@ -66,15 +68,16 @@ def compare(name: str, copy: Callable[[], Any], original: Callable[[], Any], rou
     print(f"{name}: {statistics.median(ratios):.2f}x faster (copy {copy_ms:.1f} ms; {spread})")
 
 
-def sweep_over_slots(program: Program, inputs: list[float]) -> list[float]:
-    """The program replayed on floats with the one sweep over its slots: the forward as
-    the replay runs it, then backpropagate with the rules on the slots' floats."""
+def sweep_over_slots(program: Program, inputs: list[Any]) -> list[Any]:
+    """The program replayed with the one sweep over its slots: each op applied to the
+    slots' floats or arrays, then backpropagate with the rules on them. A float input's
+    gradient is summed over the batch, as a replay gives it."""
     slots: list[Any] = [*inputs, *([None] * (program.n_slots - program.n_inputs))]
     for slot, constant in program.constants:
         slots[slot] = constant
     made_by = {}
     for instruction in program.instructions:
-        slots[instruction.out] = instruction.op.on_floats(*(slots[i] for i in instruction.operands))
+        slots[instruction.out] = instruction.op(*(slots[i] for i in instruction.operands))
         made_by[instruction.out] = instruction
     learning = {i for i, rg in enumerate(program.input_requires_grad) if rg}
     active = set(learning)
@@ -95,7 +98,10 @@ def sweep_over_slots(program: Program, inputs: list[float]) -> list[float]:
 
     order = [*range(program.n_inputs), *(i.out for i in program.instructions)]
     grads = backpropagate(order, edges, {program.output: 1.0}, zero=0.0)
-    return [grads.get(i, 0.0) for i in range(program.n_inputs)]
+    return [
+        float(np.sum(grads.get(i, 0.0))) if isinstance(x, float) else grads.get(i, 0.0)
+        for i, x in enumerate(inputs)
+    ]
 
 
 def main() -> None:
