@@ -229,7 +229,7 @@ def _replay_batch(
                 return _sample_by_sample(program, checked, with_grad, first=0)
             flowing = [i for i in plan.learning if grads[i] is not None]
             if flowing:
-                per_sample = np.stack([np.broadcast_to(grads[i], batch) for i in flowing])
+                per_sample = np.stack([grads[i] for i in flowing])
             _flag(failed, ~np.isfinite(per_sample).all(axis=0))
     if fused and (failed.any() or not np.isfinite(totals).all()):
         raise _Unsafe
