@@ -117,7 +117,7 @@ class Value:
         54.0
         """
         # The reverse sweep of autograd.sweep.backpropagate, written out for floats on the
-        # .grad attributes: 2.2x faster than it on the 100k-node benchmark DAG
+        # .grad attributes: 2.3x faster than it on the 100k-node benchmark DAG
         # (benchmarks/sweeps.py), and tested equal to it, number for number and error for
         # error (tests/test_sweep.py).
         _check_requires_grad(self)
