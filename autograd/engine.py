@@ -504,21 +504,17 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
     >>> local_derivatives(a * b)
     (4.0, 3.0)
     """
-    if node._op is None:
-        return ()
-    rules = node._op.derivatives
-    args = [p.data for p in node.parents]
-    args.append(node.data)
-    return tuple(
-        float(rule(*args)) if parent.requires_grad else None
-        for rule, parent in zip(rules, node.parents, strict=True)
-    )
+    local = {slot: d for slot, _, d in gradient_edges(node)}
+    return tuple(float(local[slot]) if slot in local else None for slot in range(len(node.parents)))
 
 
-def gradient_edges(node: Value) -> list[tuple[int, Value, float]]:
+def gradient_edges(node: Value, *, differentiable: bool = False) -> list[tuple[int, Value, Any]]:
     """The edges gradient flows through out of ``node``: (slot, operand, d(node)/d(operand)).
 
-    Operand slots in order, constants left out; ``a * a`` has two edges to ``a``.
+    Operand slots in order, constants left out; ``a * a`` has two edges to ``a``. The op
+    table's rules run on the operands' floats, or, if ``differentiable``, on the Values
+    themselves: each local derivative is then a Value that can be differentiated again. A
+    rule that fails is reported naming the node.
 
     >>> a = Value(3.0, label="a")
     >>> [(slot, p.label, d) for slot, p, d in gradient_edges(a * a + 1)]
@@ -526,11 +522,22 @@ def gradient_edges(node: Value) -> list[tuple[int, Value, float]]:
     >>> [(slot, p.label, d) for slot, p, d in gradient_edges(a * a)]
     [(0, 'a', 3.0), (1, 'a', 3.0)]
     """
-    return [
-        (slot, parent, d)
-        for slot, (parent, d) in enumerate(zip(node.parents, local_derivatives(node), strict=True))
-        if d is not None
-    ]
+    op = node._op
+    if op is None:
+        return []
+    parents = node.parents
+    args = [*parents, node] if differentiable else [*(p.data for p in parents), node.data]
+    edges = []
+    try:
+        for slot, (rule, parent) in enumerate(zip(op.derivatives, parents, strict=True)):
+            if parent.requires_grad:
+                edges.append((slot, parent, rule(*args)))
+    except OverflowError:
+        # The ops that overflowed are the derivative's, not the user's: name the node.
+        raise OverflowError(f"the gradient overflowed a float at {describe(node)}") from None
+    except (ArithmeticError, ValueError) as error:
+        raise undefined_derivative(node, error) from None
+    return edges
 
 
 def _check_requires_grad(root: Value) -> None:

@@ -19,16 +19,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
-from autograd.engine import (
-    Value,
-    describe,
-    enable_grad,
-    topological_order,
-    undefined_derivative,
-)
-from autograd.functions import op_named
+from autograd.engine import Value, describe, enable_grad, gradient_edges, topological_order
 
 __all__ = ["backpropagate", "gradients"]
 
@@ -37,7 +31,7 @@ Node = TypeVar("Node", bound=Hashable)
 
 def backpropagate(
     order: Sequence[Node],
-    edges: Callable[[Node], Iterable[tuple[Node, Any]]],
+    edges: Callable[[Node], Iterable[tuple[Any, Node, Any]]],
     seed: Mapping[Node, Any],
     *,
     zero: Any = None,
@@ -47,14 +41,16 @@ def backpropagate(
 
     ``order`` lists the nodes with every operand before the nodes using it; ``seed`` gives
     the gradients to start from (``{output: 1.0}``). ``edges(node)`` gives each edge out of
-    ``node`` that gradient flows through: ``(operand, local derivative)``, in operand
-    order. Contributions add up starting from ``zero`` (``0.0`` for floats), or, if it is
-    None, from the first contribution itself (which keeps a graph of Values free of ``0 +``
-    nodes). After a node has sent its contributions, ``on_step(node, its gradient,
-    the gradients so far)`` is called: the hook of the step-by-step views.
+    ``node`` that gradient flows through, in operand order, as
+    :func:`~autograd.gradient_edges` does: ``(slot, operand, local derivative)``, the slot
+    the caller's own (the sweep does not read it). Contributions add up starting from
+    ``zero`` (``0.0`` for floats), or, if it is None, from the first contribution itself
+    (which keeps a graph of Values free of ``0 +`` nodes). After a node has sent its
+    contributions, ``on_step(node, its gradient, the gradients so far)`` is called: the
+    hook of the step-by-step views.
 
     >>> a = Value(2.0, label="a"); b = a * a + a
-    >>> grads = backpropagate(topological_order(b), _float_edges, {b: 1.0}, zero=0.0)
+    >>> grads = backpropagate(topological_order(b), gradient_edges, {b: 1.0}, zero=0.0)
     >>> grads[a]  # 2a + 1
     5.0
     """
@@ -63,7 +59,7 @@ def backpropagate(
         gradient = grads.get(node)
         if gradient is None:
             continue
-        for operand, local in edges(node):
+        for _, operand, local in edges(node):
             contribution = gradient * local
             previous = grads.get(operand, zero)
             grads[operand] = contribution if previous is None else previous + contribution
@@ -91,37 +87,9 @@ def gradients(root: Value, *, differentiable: bool = False) -> dict[Value, Any]:
     order = topological_order(root, only_requiring_grad=True)
     if differentiable:
         with enable_grad():
-            return backpropagate(order, _value_edges, {root: Value(1.0, requires_grad=False)})
-    return backpropagate(order, _float_edges, {root: 1.0}, zero=0.0, on_step=_check_finite)
-
-
-def _float_edges(node: Value) -> list[tuple[Value, Any]]:
-    """The edges out of ``node`` with their local derivatives on floats."""
-    return _rule_edges(node, differentiable=False)
-
-
-def _value_edges(node: Value) -> list[tuple[Value, Any]]:
-    """The edges out of ``node`` with the rules run on the nodes: differentiable."""
-    return _rule_edges(node, differentiable=True)
-
-
-def _rule_edges(node: Value, differentiable: bool) -> list[tuple[Value, Any]]:
-    parents = node.parents
-    if not parents:
-        return []
-    op = op_named(node.op)
-    args = [*parents, node] if differentiable else [*(p.data for p in parents), node.data]
-    try:
-        return [
-            (parent, rule(*args))
-            for rule, parent in zip(op.derivatives, parents, strict=True)
-            if parent.requires_grad
-        ]
-    except OverflowError:
-        # The ops that overflowed are the derivative's, not the user's: name the node.
-        raise OverflowError(f"the gradient overflowed a float at {describe(node)}") from None
-    except (ArithmeticError, ValueError) as error:
-        raise undefined_derivative(node, error) from None
+            seed = {root: Value(1.0, requires_grad=False)}
+            return backpropagate(order, partial(gradient_edges, differentiable=True), seed)
+    return backpropagate(order, gradient_edges, {root: 1.0}, zero=0.0, on_step=_check_finite)
 
 
 def _check_finite(node: Value, gradient: float, grads: MutableMapping[Value, Any]) -> None:

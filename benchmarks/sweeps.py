@@ -85,13 +85,13 @@ def sweep_over_slots(program: Program, inputs: list[Any]) -> list[Any]:
         if active.intersection(instruction.operands):
             active.add(instruction.out)
 
-    def edges(slot: int) -> list[tuple[int, float]]:
+    def edges(slot: int) -> list[tuple[None, int, float]]:
         instruction = made_by.get(slot)
         if instruction is None:
             return []
         args = [*(slots[i] for i in instruction.operands), slots[slot]]
         return [
-            (i, rule(*args))
+            (None, i, rule(*args))
             for i, rule in zip(instruction.operands, instruction.op.derivatives, strict=True)
             if i in active
         ]

@@ -77,13 +77,9 @@ def test_the_hook_sees_each_node_once_after_it_has_sent() -> None:
     def hook(node: Value, gradient: float, grads: dict) -> None:
         seen.append((node.label or node.op, gradient, grads.get(a, 0.0)))
 
-    def edges(node: Value) -> list[tuple[Value, float]]:
-        return [
-            (p, d)
-            for p, d in zip(
-                node.parents, (1.0, 1.0) if node.op == "+" else (a.data, a.data), strict=False
-            )
-        ]
+    def edges(node: Value) -> list[tuple[int, Value, float]]:
+        local = (1.0, 1.0) if node.op == "+" else (a.data, a.data)
+        return [(slot, p, d) for slot, (p, d) in enumerate(zip(node.parents, local, strict=False))]
 
     grads = backpropagate(topological_order(c), edges, {c: 1.0}, zero=0.0, on_step=hook)
     assert grads[a] == 5.0

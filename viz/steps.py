@@ -130,13 +130,15 @@ def contract(order: list[Value], op_edges: Edges, is_stop: Callable[[Value], boo
 
         arriving = backpropagate(
             region,
-            lambda node: [(edge.parent, edge.derivative) for edge in below(node)],
+            lambda node: [(edge.slot, edge.parent, edge.derivative) for edge in below(node)],
             {start: 1.0},
             zero=0.0,
         )
         symbolic = backpropagate(
             region,
-            lambda node: [(e.parent, formulas.local(node, e.slot or 0)) for e in below(node)],
+            lambda node: [
+                (e.slot, e.parent, formulas.local(node, e.slot or 0)) for e in below(node)
+            ],
             {start: Formula.constant(1.0)},
             zero=Formula.constant(0.0),
         )
@@ -231,7 +233,7 @@ def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:
 
     backpropagate(
         nodes,
-        lambda node: [(edge.parent, edge.derivative) for edge in edges.get(node, [])],
+        lambda node: [(edge.slot, edge.parent, edge.derivative) for edge in edges.get(node, [])],
         {root: 1.0},
         zero=0.0,
         on_step=record,
