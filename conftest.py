@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.oracles import INSTALL_HINT, on_ci
+from tests.oracles import on_ci, skip_reason
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     for item in items:
         if isinstance(item, pytest.DoctestItem) and item.name.startswith("nn.convert"):
-            item.add_marker(pytest.mark.skip(reason=INSTALL_HINT))
+            item.add_marker(pytest.mark.skip(reason=skip_reason(f"the doctest {item.name}")))
 
 
 @pytest.fixture

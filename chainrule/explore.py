@@ -14,6 +14,7 @@ from typing import Any
 import nn
 import viz
 from chainrule.examples import DEFAULT_OUT, DEMO_LAYERS, DEMO_SPECIES, demo_sample_loss
+from chainrule.options import out_folder
 
 __all__ = ["add_explore_command", "write_explorer"]
 
@@ -145,7 +146,10 @@ def add_explore_command(subparsers: Any, *, eta: float, positive_float: Any) -> 
         ),
     )
     command.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"folder for explorer.html (default: {DEFAULT_OUT})"
+        "--out",
+        type=out_folder,
+        default=DEFAULT_OUT,
+        help=f"folder for explorer.html (default: {DEFAULT_OUT})",
     )
     command.add_argument(
         "--sample", type=int, default=0, help="which Iris sample, 0 to 149 (default: 0)"

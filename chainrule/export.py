@@ -78,6 +78,12 @@ def load_snippet(saved: nn.SavedModel, params: str, out: str) -> str:
             f"    # one output: above {(low + high) / 2:g} means {classes[1]!r}, "
             f"below {classes[0]!r}"
         )
+    elif saved.target_mean is not None:
+        lines += [
+            f"    # the network predicts {saved.target_name or 'the target'} standardised as in "
+            'training: scale it back with its "target_standardization"',
+            f"    predicted = outputs * {saved.target_std!r} + {saved.target_mean!r}",
+        ]
     else:
         lines.append(
             f"    # outputs: the predicted {saved.target_name or 'target'}, one column each"

@@ -24,6 +24,7 @@ from chainrule.examples import (
     sample_title,
 )
 from chainrule.explore import write_explorer
+from chainrule.options import out_folder
 from nn.notation import file_stem
 
 __all__ = ["add_graph_commands", "demo_ledgers", "write_demo_graphs"]
@@ -34,14 +35,14 @@ def _render_both(graph: viz.ChainGraph, stem: Path, render: bool = True) -> list
     ``stem``.gv (which needs no ``dot``)."""
     if not render:
         source = stem.with_suffix(".gv")
+        stem.parent.mkdir(parents=True, exist_ok=True)
         source.write_text(graph.source, encoding="utf-8")
         return [source]
-    paths = []
-    for fmt in ("svg", "png"):
-        target = stem.with_suffix(f".{fmt}")
-        target.write_bytes(graph.pipe(format=fmt))
-        paths.append(target)
-    return paths
+    rendered = {stem.with_suffix(f".{fmt}"): graph.pipe(format=fmt) for fmt in ("svg", "png")}
+    stem.parent.mkdir(parents=True, exist_ok=True)  # only once there is something to write
+    for target, data in rendered.items():
+        target.write_bytes(data)
+    return list(rendered)
 
 
 def write_demo_graphs(
@@ -135,7 +136,6 @@ def run_draw(args: argparse.Namespace) -> int:
     model.zero_grad()
     loss.backward()
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     name = file_stem(weight.label)
     written = _render_both(viz.draw_paths(loss, weight), out / f"paths_{name}")
     title = sample_title(loss, args.sample)
@@ -176,5 +176,7 @@ def add_graph_commands(subparsers: Any) -> None:
             )
             command.add_argument("--markdown", action="store_true", help="LaTeX/Markdown form")
         else:
-            command.add_argument("--out", default=DEFAULT_OUT, help="folder for the pictures")
+            command.add_argument(
+                "--out", type=out_folder, default=DEFAULT_OUT, help="folder for the pictures"
+            )
         command.set_defaults(run=run)

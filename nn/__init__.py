@@ -29,7 +29,7 @@ from nn.evaluate import accuracy, layer_outputs, outputs, predict, saturated_sha
 from nn.init import INITIALIZERS, get_initializer
 from nn.labels import ClassEncoding, class_labels, looks_like_classes
 from nn.losses import l1, l2, mse, sse
-from nn.model import ACTIVATIONS, MLP, Layer, LayerMatrices, Neuron
+from nn.model import ACTIVATIONS, MLP, Layer, LayerMatrices, Neuron, parameter_count
 from nn.notation import (
     bias_label,
     input_label,
@@ -65,6 +65,7 @@ __all__ = [
     "target_label",
     "loss_label",
     "parse_label",
+    "parameter_count",
     "INITIALIZERS",
     "get_initializer",
     "sse",

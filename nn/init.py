@@ -44,6 +44,7 @@ __all__ = [
     "uniform",
     "normal",
     "xavier_uniform",
+    "xavier_bound",
     "xavier_normal",
     "he_uniform",
     "he_normal",
@@ -65,9 +66,18 @@ def normal(fan_in: int, fan_out: int, rng: random.Random) -> float:
     return rng.gauss(0.0, 1.0)
 
 
+def xavier_bound(fan_in: int, fan_out: int) -> float:
+    """The largest weight :func:`xavier_uniform` draws: ``sqrt(6 / (fan_in + fan_out))``.
+
+    >>> round(xavier_bound(4, 3), 4)
+    0.9258
+    """
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
 def xavier_uniform(fan_in: int, fan_out: int, rng: random.Random) -> float:
     """Glorot & Bengio (2010): U(-a, a) with a = sqrt(6 / (fan_in + fan_out))."""
-    a = math.sqrt(6.0 / (fan_in + fan_out))
+    a = xavier_bound(fan_in, fan_out)
     return rng.uniform(-a, a)
 
 

@@ -17,6 +17,7 @@ written by :mod:`nn.notation`.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
@@ -25,6 +26,7 @@ import numpy as np
 
 from autograd import Value, as_float, zero_grad
 from nn.activations import ACTIVATIONS, activation_op
+from nn.checks import COUNT
 from nn.init import Initializer, get_initializer
 from nn.labels import Label
 from nn.notation import (
@@ -46,6 +48,7 @@ __all__ = [
     "parse_weight_label",
     "bias_label",
     "output_label",
+    "parameter_count",
 ]
 
 
@@ -100,7 +103,7 @@ class Neuron:
         rng: random.Random,
         fan_out: int = 1,
     ) -> None:
-        _check_count(nin, "nin")
+        COUNT.check(nin, "nin")
         self.k = k
         self.j = j
         self.activation = _check_activation(activation, "activation")
@@ -162,7 +165,7 @@ class Layer:
         init: str | Initializer = "xavier",
         rng: random.Random,
     ) -> None:
-        _check_count(nout, "the number of neurons in a layer")
+        COUNT.check(nout, "the number of neurons in a layer")
         self.k = k
         self.neurons = [
             Neuron(
@@ -192,6 +195,18 @@ class Layer:
             f"Layer(k={self.k}, nin={len(n.weights)}, nout={len(self.neurons)}, "
             f"activation={n.activation!r})"
         )
+
+
+def parameter_count(sizes: Sequence[int], bias: bool = False) -> int:
+    """How many parameters an MLP of layer ``sizes`` (inputs first) has, without building it.
+
+    Each layer ``k`` has ``sizes[k-1] * sizes[k]`` weights, and ``sizes[k]`` biases with
+    ``bias``.
+
+    >>> parameter_count([4, 3, 2, 1]), parameter_count([4, 3, 2, 1], bias=True)
+    (20, 26)
+    """
+    return sum((nin + int(bias)) * nout for nin, nout in itertools.pairwise(sizes))
 
 
 class MLP:
@@ -224,7 +239,7 @@ class MLP:
         init: str | Initializer = "xavier",
         seed: int = 0,
     ) -> None:
-        _check_count(nin, "nin")
+        COUNT.check(nin, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
             raise TypeError(
                 f"nouts must be a sequence of layer sizes such as [3, 2, 1], "
@@ -233,7 +248,7 @@ class MLP:
         if not nouts:
             raise ValueError("nouts must list at least one layer size, e.g. [3, 2, 1]")
         for n in nouts:
-            _check_count(n, "every layer size in nouts")
+            COUNT.check(n, "every layer size in nouts")
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {bias!r}")
         if isinstance(seed, bool) or not isinstance(seed, int):
@@ -403,13 +418,6 @@ def _first_non_finite(array: np.ndarray) -> tuple[int, int] | None:
     """(row, column) of the first entry that is not a finite number, or None."""
     bad = np.argwhere(~np.isfinite(array))
     return (int(bad[0][0]), int(bad[0][1])) if len(bad) else None
-
-
-def _check_count(n: Any, what: str) -> None:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{what} must be an int, got {type(n).__name__}: {n!r}")
-    if n < 1:
-        raise ValueError(f"{what} must be at least 1, got {n}")
 
 
 def _check_in_range(n: Any, what: str, low: int, high: int) -> None:

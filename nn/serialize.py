@@ -3,7 +3,13 @@
 The file records the architecture, and loading checks it against the model it fills,
 so weights never land in the wrong places silently. It also keeps what predicting on new
 data needs: the model's classes, and optionally the feature names, the target's name and
-the standardisation statistics (:func:`load_model` reads them all back).
+the standardisation statistics of the features and of a numeric target
+(:func:`load_model` reads them all back; :meth:`SavedModel.predict` applies them).
+
+Loading checks the file before building anything: the layer sizes against the number of
+parameters the file holds (so a few bytes cannot ask for a billion weights), and every
+message names the file and the entry (``parameter w^2_31``, ``the standardization mean of
+feature 'x'``).
 
 >>> import tempfile, pathlib
 >>> from nn.model import MLP
@@ -21,13 +27,16 @@ import json
 import math
 import numbers
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nn.checks import COUNT, few, shown
 from nn.data import apply_standardization
+from nn.evaluate import predict
 from nn.labels import ClassEncoding, Label, is_label
-from nn.model import ACTIVATIONS, MLP
+from nn.model import ACTIVATIONS, MLP, parameter_count
 
 __all__ = ["save_parameters", "load_parameters", "load_model", "SavedModel", "FORMAT"]
 
@@ -51,19 +60,33 @@ def save_parameters(
     feature_names: Sequence[str] | None = None,
     target_name: str | None = None,
     standardization: tuple[Sequence[float], Sequence[float]] | None = None,
+    target_standardization: tuple[float, float] | None = None,
 ) -> None:
     """Write ``model``'s architecture, classes and every parameter (by label) to ``path``.
 
-    ``feature_names``, ``target_name`` and ``standardization`` (the ``(means, stds)`` of
-    :func:`nn.standardize`) are kept for :func:`load_model`, to prepare new data.
+    ``feature_names``, ``target_name``, ``standardization`` (the ``(means, stds)`` of
+    :func:`nn.standardize`) and ``target_standardization`` (the ``(mean, std)`` a numeric
+    target was standardised with: the model's outputs are ``(y - mean) / std``) are kept
+    for :func:`load_model`, to prepare new data and scale predictions back.
+
+    A parameter that is not a finite number (after a diverged run, say) is refused,
+    named, and nothing is written: JSON has no NaN, and the file could not be loaded.
     """
     if not isinstance(model, MLP):
         raise TypeError(f"model must be an nn.MLP, got {type(model).__name__}")
+    parameters = dict((label, p.data) for label, p in model.named_parameters())
+    broken = [f"{label} = {value!r}" for label, value in parameters.items()
+              if not math.isfinite(value)]  # fmt: skip
+    if broken:
+        raise ValueError(
+            f"{path}: not saved: {len(broken):,} parameter(s) are not finite numbers, which a "
+            f"parameter file cannot hold: {few(broken)}"
+        )
     document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         **_architecture(model),
-        "parameters": dict((label, p.data) for label, p in model.named_parameters()),
+        "parameters": parameters,
     }
     if model.classes is not None:
         document["classes"] = list(model.classes)
@@ -74,36 +97,69 @@ def save_parameters(
     if standardization is not None:
         means, stds = standardization
         document["standardization"] = {"means": list(means), "stds": list(stds)}
+    if target_standardization is not None:
+        mean, std = target_standardization
+        document["target_standardization"] = {"mean": mean, "std": std}
+    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(document, f, indent=1)
-        f.write("\n")
+        f.write(text)
 
 
-def load_parameters(model: MLP, path: str | os.PathLike[str]) -> None:
+def load_parameters(model: MLP, path: str | os.PathLike[str] | None = None) -> None:
     """Set ``model``'s parameters (and classes) from a file of :func:`save_parameters`.
 
     Raises ValueError naming the problem when the file is not such a file, its
     architecture differs from ``model``'s, or a parameter is missing, extra or not a
-    finite number. The model is changed only when the whole file is valid.
+    finite number. The model is changed only when the whole file is valid. To build the
+    model a file describes, rather than fill one, use :func:`load_model`.
     """
+    if path is None and isinstance(model, (str, os.PathLike)):
+        raise TypeError(
+            f"load_parameters(model, path) fills a model you have built; to build the model "
+            f"the file describes, use nn.load_model({os.fspath(model)!r}).model"
+        )
     if not isinstance(model, MLP):
         raise TypeError(f"model must be an nn.MLP, got {type(model).__name__}")
+    if path is None:
+        raise TypeError("load_parameters(model, path) needs the path of a parameter file")
     _fill(model, _read(path), path)
+
+
+class _LongInteger:
+    """A JSON integer with more digits than Python reads (4,300): known by its length."""
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digits:,} digits"
+
+
+def _integer(text: str) -> int | _LongInteger:
+    try:
+        return int(text)
+    except ValueError:  # Python's limit on digits; the entry that holds it is named later
+        return _LongInteger(text)
 
 
 def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         try:
-            document = json.load(f)
+            document = json.load(f, parse_int=_integer)
         except json.JSONDecodeError as error:
             raise ValueError(f"{path}: not valid JSON ({error})") from None
         except UnicodeDecodeError:
             raise ValueError(f"{path}: not a chainrule parameter file (not UTF-8 text)") from None
+        except RecursionError:  # Python's JSON reader nests as deep as its recursion limit
+            raise ValueError(
+                f"{path}: not a chainrule parameter file (its JSON nests lists or objects "
+                "thousands deep; a parameter file nests three deep)"
+            ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'{path}: not a chainrule parameter file (no "format": "{FORMAT}")')
     if document.get("version") != VERSION:
         raise ValueError(
-            f"{path}: parameter file version {document.get('version')!r}, "
+            f"{path}: parameter file version {shown(document.get('version'))}, "
             f"this chainrule reads version {VERSION}"
         )
     return document
@@ -115,17 +171,15 @@ def _fill(model: MLP, document: dict[str, Any], path: Any) -> None:
         if document.get(key) != expected:
             raise ValueError(
                 f"{path}: architecture mismatch: the file has {key} = "
-                f"{document.get(key)!r}, the model has {key} = {expected!r}"
+                f"{shown(document.get(key))}, the model has {key} = {expected!r}"
             )
-    stored = document.get("parameters")
-    if not isinstance(stored, dict):
-        raise ValueError(f'{path}: "parameters" must be an object of label: number')
+    stored = _stored_parameters(document, path)
     labels = [label for label, _ in model.named_parameters()]
     missing = [label for label in labels if label not in stored]
     extra = sorted(set(stored) - set(labels))
     if missing or extra:
         raise ValueError(
-            f"{path}: parameters missing: {missing or 'none'}; unknown: {extra or 'none'}"
+            f"{path}: parameters missing: {few(missing) or 'none'}; unknown: {few(extra) or 'none'}"
         )
     values = [_finite(stored[label], f"{path}: parameter {label}") for label in labels]
     classes = _classes(document.get("classes"), model, path)
@@ -134,15 +188,22 @@ def _fill(model: MLP, document: dict[str, Any], path: Any) -> None:
     model.classes = classes
 
 
+def _stored_parameters(document: dict[str, Any], path: Any) -> dict[str, Any]:
+    stored = document.get("parameters")
+    if not isinstance(stored, dict):
+        raise ValueError(f'{path}: "parameters" must be an object of label: number')
+    return stored
+
+
 def _finite(value: Any, what: str) -> float:
+    if isinstance(value, _LongInteger):
+        raise ValueError(f"{what} is {value!r}, too large for a float")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} is {value!r}, not a finite number")
+        raise ValueError(f"{what} is {shown(value)}, not a finite number")
     try:
         number = float(value)
     except OverflowError:  # a JSON integer with hundreds of digits
-        raise ValueError(
-            f"{what} is an integer of {len(str(value))} digits, too large for a float"
-        ) from None
+        raise ValueError(f"{what} is {shown(value)}, too large for a float") from None
     if not math.isfinite(number):
         raise ValueError(f"{what} is {value!r}, not a finite number")
     return number
@@ -152,9 +213,12 @@ def _classes(stored: Any, model: MLP, path: Any) -> tuple[Label, ...] | None:
     if stored is None:
         return None
     if not isinstance(stored, list) or not all(is_label(c) for c in stored):
-        raise ValueError(f'{path}: "classes" must be a list of ints or strings, got {stored!r}')
+        raise ValueError(
+            f'{path}: "classes" must be a list of ints or strings, got {shown(stored)}'
+        )
     if len(set(stored)) != len(stored):
-        raise ValueError(f'{path}: "classes" lists a class twice: {stored!r}')
+        twice = sorted(str(c) for c, n in Counter(stored).items() if n > 1)
+        raise ValueError(f'{path}: "classes" lists a class more than once: {few(twice)}')
     try:
         ClassEncoding(tuple(stored), model.sizes[-1], model.output_activation)
     except ValueError as error:
@@ -166,8 +230,9 @@ def _classes(stored: Any, model: MLP, path: Any) -> tuple[Label, ...] | None:
 class SavedModel:
     """A model read back by :func:`load_model`, with what preparing new data needs.
 
-    ``feature_names``, ``target_name``, ``means`` and ``stds`` are None when the file
-    does not record them.
+    ``feature_names``, ``target_name``, ``means`` and ``stds`` (the features'), and
+    ``target_mean`` and ``target_std`` (a numeric target's) are None when the file does
+    not record them. :meth:`predict` applies them all.
     """
 
     model: MLP
@@ -175,6 +240,8 @@ class SavedModel:
     target_name: str | None
     means: list[float] | None
     stds: list[float] | None
+    target_mean: float | None = None
+    target_std: float | None = None
 
     def prepare(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
         """``X`` standardised with the training data's statistics (as is, without them)."""
@@ -182,9 +249,27 @@ class SavedModel:
             return [list(row) for row in X]
         return apply_standardization(X, self.means, self.stds)
 
+    def predict(self, X: Sequence[Sequence[float]]) -> list[Any]:
+        """The model's predictions for the rows ``X``, in the target's own terms.
+
+        The rows are prepared (:meth:`prepare`); a class label comes back as itself, a
+        number scaled back from the standardised target the model was trained on.
+        """
+        predictions = predict(self.model, self.prepare(X))
+        if self.target_mean is None or self.target_std is None:
+            return predictions
+        mean, std = self.target_mean, self.target_std
+        return [
+            [mean + std * v for v in p] if isinstance(p, list) else mean + std * p
+            for p in predictions
+        ]
+
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """Build the model a file of :func:`save_parameters` describes, and fill it.
+
+    The file's layer sizes must describe as many parameters as it holds; that is checked
+    before anything is built.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
@@ -192,24 +277,35 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     >>> saved = load_model(path)
     >>> saved.model, saved.feature_names
     (MLP(2, [3, 1], bias=True, activation='tanh', output_activation='tanh'), ('a', 'b'))
+    >>> len(saved.predict([[0.5, -1.0], [1.0, 2.0]]))
+    2
     """
     document = _read(path)
     sizes = document.get("sizes")
-    if (
-        not isinstance(sizes, list)
-        or len(sizes) < 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
-    ):
-        raise ValueError(f'{path}: "sizes" must list at least two layer sizes, got {sizes!r}')
+    if not isinstance(sizes, list) or len(sizes) < 2 or not all(COUNT.allows(n) for n in sizes):
+        raise ValueError(
+            f'{path}: "sizes" must list at least two layer sizes (ints >= 1), got {shown(sizes)}'
+        )
     for key in ("activation", "output_activation"):
         if document.get(key) not in ACTIVATIONS:
-            raise ValueError(f"{path}: {key} is {document.get(key)!r}, not one of {ACTIVATIONS}")
-    if not isinstance(document.get("bias"), bool):
-        raise ValueError(f'{path}: "bias" must be true or false, got {document.get("bias")!r}')
+            raise ValueError(
+                f"{path}: {key} is {shown(document.get(key))}, not one of {ACTIVATIONS}"
+            )
+    bias = document.get("bias")
+    if not isinstance(bias, bool):
+        raise ValueError(f'{path}: "bias" must be true or false, got {shown(bias)}')
+    stored = _stored_parameters(document, path)
+    count = parameter_count(sizes, bias)
+    if count != len(stored):
+        network = " -> ".join(map(shown, sizes[:10])) + (" -> ..." if len(sizes) > 10 else "")
+        raise ValueError(
+            f"{path}: its sizes ({network}, {'with' if bias else 'without'} biases) describe "
+            f"{shown(count)} parameters, but it holds {len(stored):,}"
+        )
     model = MLP(
         sizes[0],
         sizes[1:],
-        bias=document["bias"],
+        bias=bias,
         activation=document["activation"],
         output_activation=document["output_activation"],
     )
@@ -223,17 +319,54 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         raise ValueError(f'{path}: "features" must list {sizes[0]} column names')
     target = document.get("target")
     if target is not None and not isinstance(target, str):
-        raise ValueError(f'{path}: "target" must be a column name, got {target!r}')
+        raise ValueError(f'{path}: "target" must be a column name, got {shown(target)}')
     means = stds = None
     if "standardization" in document:
-        scaling = document["standardization"]
-        if not isinstance(scaling, dict) or set(scaling) != {"means", "stds"}:
-            raise ValueError(f'{path}: "standardization" must hold "means" and "stds"')
-        for key in ("means", "stds"):
-            if not isinstance(scaling[key], list) or len(scaling[key]) != sizes[0]:
-                raise ValueError(f'{path}: standardization "{key}" must list {sizes[0]} numbers')
-        means = [_finite(v, f"{path}: a standardization mean") for v in scaling["means"]]
-        stds = [_finite(v, f"{path}: a standardization std") for v in scaling["stds"]]
-        if any(s <= 0.0 for s in stds):
-            raise ValueError(f"{path}: a standardization std is not positive")
-    return SavedModel(model, None if features is None else tuple(features), target, means, stds)
+        means, stds = _feature_scaling(document["standardization"], features, sizes[0], path)
+    target_mean = target_std = None
+    if "target_standardization" in document:
+        target_mean, target_std = _target_scaling(document["target_standardization"], path)
+    return SavedModel(
+        model,
+        None if features is None else tuple(features),
+        target,
+        means,
+        stds,
+        target_mean,
+        target_std,
+    )
+
+
+def _feature_scaling(
+    scaling: Any, features: list[str] | None, width: int, path: Any
+) -> tuple[list[float], list[float]]:
+    """The features' ``(means, stds)`` from a file's "standardization" entry, checked."""
+    if not isinstance(scaling, dict) or set(scaling) != {"means", "stds"}:
+        raise ValueError(f'{path}: "standardization" must hold "means" and "stds"')
+    for key in ("means", "stds"):
+        if not isinstance(scaling[key], list) or len(scaling[key]) != width:
+            raise ValueError(f'{path}: standardization "{key}" must list {width} numbers')
+    names = (
+        [f"feature {name!r}" for name in features]
+        if features
+        else [f"feature {c}" for c in range(1, width + 1)]
+    )
+    means = [_finite(v, f"{path}: the standardization mean of {name}")
+             for v, name in zip(scaling["means"], names, strict=True)]  # fmt: skip
+    stds = [_finite(v, f"{path}: the standardization std of {name}")
+            for v, name in zip(scaling["stds"], names, strict=True)]  # fmt: skip
+    for std, name in zip(stds, names, strict=True):
+        if std <= 0.0:
+            raise ValueError(f"{path}: the standardization std of {name} is {std!r}, not > 0")
+    return means, stds
+
+
+def _target_scaling(scaling: Any, path: Any) -> tuple[float, float]:
+    """The target's ``(mean, std)`` from a file's "target_standardization" entry, checked."""
+    if not isinstance(scaling, dict) or set(scaling) != {"mean", "std"}:
+        raise ValueError(f'{path}: "target_standardization" must hold "mean" and "std"')
+    mean = _finite(scaling["mean"], f"{path}: the target's standardization mean")
+    std = _finite(scaling["std"], f"{path}: the target's standardization std")
+    if std <= 0.0:
+        raise ValueError(f"{path}: the target's standardization std is {std!r}, not > 0")
+    return mean, std

@@ -17,7 +17,7 @@ from oracles import require_torch
 
 from autograd import Value, grad
 
-torch = require_torch()
+torch = require_torch("the gradient oracle's tests")
 
 Guard = Callable[..., bool]
 

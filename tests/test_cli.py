@@ -36,6 +36,10 @@ def test_demo_trains_the_notes_network_and_writes_the_loss_curve(tmp_path: Path,
     png = out / "loss.png"
     assert png.read_bytes()[:8] == PNG_MAGIC
     assert str(png) in text
+    # The page is the demo's last word: the user is told to open it, and where it is
+    explorer = out / "explorer.html"
+    assert explorer.stat().st_size > 0
+    assert f"Next: open {explorer} in a browser" in text.strip().split("Wrote ")[-1]
 
 
 def _separable_csv(path: Path) -> None:
@@ -86,13 +90,19 @@ def test_errors_are_messages_with_a_non_zero_status(
     assert "line 3: 2 cells, but the header has 3" in capsys.readouterr().err
     assert main(["train", str(tmp_path / "missing.csv"), "--target", "y"]) == 2
     assert "missing.csv" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exited:
-        main(["train", str(ragged), "--target", "y", "--lr", "-1"])
-    assert exited.value.code == 2
-    assert "--lr: must be a finite number >= 0" in capsys.readouterr().err
+    # One rule per option, said the same way whatever the value breaking it
+    for lr in ("0", "-1", "nan", "inf", "abc"):
+        with pytest.raises(SystemExit) as exited:
+            main(["train", str(ragged), "--target", "y", "--lr", lr])
+        assert exited.value.code == 2
+        error = capsys.readouterr().err.splitlines()[-1]
+        assert (
+            error
+            == f"chainrule train: error: argument --lr: must be a finite number > 0, got {lr!r}"
+        )
     with pytest.raises(SystemExit):
         main(["train", str(ragged), "--target", "y", "--hidden", "3,x"])
-    assert "comma-separated layer sizes" in capsys.readouterr().err
+    assert "must be layer sizes separated by commas" in capsys.readouterr().err
 
 
 def test_divergence_in_train_is_reported(
@@ -188,12 +198,12 @@ def test_train_says_when_units_saturated_and_what_to_try(
     text = capsys.readouterr().out
     assert "Target 'label': 2 classes (-1, 1)" in text
     assert "NOT converged: units saturated" in text
-    assert "what to try: try a smaller --lr" in text
+    assert "what to try: try a smaller learning rate, e.g. --lr 100000" in text
     argv = ["train", str(csv_path), "--target", "label", "--lr", "1e-9", "--out", str(tmp_path)]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "NOT converged: steps too small after 1 epoch " in text
-    assert "what to try: try a larger --lr (e.g. --lr 1e-08) or a smaller --tol" in text
+    assert "what to try: try a larger learning rate, e.g. --lr 1e-08, or a smaller --tol" in text
 
 
 def test_predict_errors_are_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -162,7 +162,7 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     for args, message in (
         (("--sample", "150"), "sample must be in 0..149, got 150"),
         (("--weights", str(tmp_path / "missing.json")), "No such file or directory"),
-        (("--eta", "0"), "must be positive"),
+        (("--eta", "0"), "argument --eta: must be a finite number > 0, got '0'"),
     ):
         result = run_cli("explore", "--out", str(tmp_path), *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr

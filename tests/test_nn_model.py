@@ -182,7 +182,7 @@ def test_bad_arguments_get_clear_errors() -> None:
         nn.MLP(4, 3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at least one layer"):
         nn.MLP(4, [])
-    with pytest.raises(ValueError, match="at least 1, got 0"):
+    with pytest.raises(ValueError, match="every layer size in nouts must be an int >= 1, got 0"):
         nn.MLP(4, [3, 0])
     with pytest.raises(TypeError, match="nin"):
         nn.MLP(4.0, [3])  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 
@@ -200,7 +201,7 @@ def test_numerical_gradient_agrees_with_backprop_for_every_weight() -> None:
 def test_bad_arguments_get_clear_errors() -> None:
     model = nn.MLP(2, [1])
     X, y = [[1.0, 2.0]], [1.0]
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match=r"lr must be a finite number > 0, got 0\.0"):
         nn.train(model, X, y, lr=0.0, progress=False)
     with pytest.raises(ValueError, match="l2 must be a finite number >= 0"):
         nn.train(model, X, y, l2=-1.0, progress=False)
@@ -323,3 +324,91 @@ def test_steps_too_small_to_move_are_not_convergence() -> None:
     assert history.stop_reason == "steps_too_small" and not history.converged
     assert "still steep" in history.stop_note
     assert "larger learning rate" in history.stop_advice
+
+
+def _mean_prediction_loss(y: list[int], classes: int) -> float:
+    """sum (y - mean)^2 over the one-hot (-1/+1) targets: the loss of learning nothing."""
+    loss = 0.0
+    for c in range(classes):
+        column = [1.0 if t == c else -1.0 for t in y]
+        mean = sum(column) / len(column)
+        loss += sum((t - mean) ** 2 for t in column)
+    return loss
+
+
+def test_a_run_cut_short_while_the_loss_falls_is_not_stalled() -> None:
+    iris = nn.load_iris()
+    X = nn.standardize(iris.X)[0]
+    short = nn.train(nn.MLP(4, [3, 2, 3]), X, iris.y, optimizer="adam", lr=0.01,
+                     max_epochs=30, progress=False)  # fmt: skip
+    # no better than the mean yet, but falling fast: it was cut short, not stuck
+    assert short.final_loss >= 0.9 * _mean_prediction_loss(iris.y, 3)
+    assert short.losses[-1] < 0.95 * short.losses[-21]
+    assert short.stop_reason == "max_epochs"
+    assert "stalled" not in short.stop_note and "bias" not in short.stop_advice
+    assert "max_epochs=60" in short.stop_advice
+    longer = nn.MLP(4, [3, 2, 3])
+    nn.train(longer, X, iris.y, optimizer="adam", lr=0.01, max_epochs=300, progress=False)
+    assert nn.accuracy(longer, X, iris.y) >= 0.85  # more epochs were the right advice
+
+
+def test_a_loss_that_no_longer_falls_at_max_epochs_is_stalled() -> None:
+    # y = 20 + x without biases: a network through the origin cannot add the offset
+    X = [[x / 10] for x in range(-20, 21)]
+    y = [20 + x / 10 for x in range(-20, 21)]
+    model = nn.MLP(1, [3, 2, 1], output_activation="linear", seed=0)
+    history = nn.train(model, X, y, lr=0.003, max_epochs=300, progress=False)
+    assert abs(history.losses[-1] - history.losses[-21]) < 0.01 * history.losses[-1]
+    assert history.stop_reason == "stalled"
+    assert "bias=True" in history.stop_advice
+
+
+def _advice(**options: object) -> str:
+    iris = nn.load_iris()
+    X = nn.standardize(iris.X)[0]
+    model_options = {k: options.pop(k) for k in ("bias", "init") if k in options}
+    model = nn.MLP(4, [3, 2, 3], seed=0, **model_options)  # type: ignore[arg-type]
+    return nn.train(model, X, iris.y, progress=False, **options).stop_advice  # type: ignore[arg-type]
+
+
+def test_library_advice_never_suggests_what_is_in_use() -> None:
+    # cut short: more epochs, a larger lr, and Adam only when it is not the optimizer
+    assert "optimizer='adam'" in _advice(max_epochs=5)
+    adam = _advice(max_epochs=5, optimizer="adam")
+    assert "max_epochs=10" in adam and "adam" not in adam
+    # saturated: smaller initial weights only when they were larger than Xavier's
+    assert "lr=100000" in _advice(lr=1e6) and "init" not in _advice(lr=1e6)
+    assert "init='xavier'" in _advice(lr=1e6, init="normal")
+
+
+def test_stalled_advice_names_biases_only_without_them() -> None:
+    X = [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]]
+    y = [-1.0, 1.0, 1.0, -1.0]
+    without = nn.train(nn.MLP(2, [2, 1], seed=0), X, y, lr=0.1, max_epochs=5000, progress=False)
+    assert without.stop_reason == "stalled" and "bias=True" in without.stop_advice
+    model = nn.MLP(2, [1, 1], bias=True, activation="linear", output_activation="linear")
+    biased = nn.train(model, X, y, lr=0.01, max_epochs=5000, progress=False)
+    assert biased.stop_reason == "stalled"  # a linear model cannot do XOR, biases or not
+    assert "bias" not in biased.stop_advice and "`seed`" in biased.stop_advice
+
+
+def test_tol_zero_warns_before_a_long_run_that_can_never_stop_early() -> None:
+    X, y = [[1.0], [2.0]], [0.5, -0.5]
+    with pytest.warns(UserWarning, match=r"tol=0 can never be met.*all max_epochs=1001 epochs"):
+        history = nn.train(nn.MLP(1, [1]), X, y, tol=0.0, max_epochs=1001, progress=False)
+    assert history.epochs == 1001
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a short fixed-length run, or a tol > 0: no warning
+        nn.train(nn.MLP(1, [1]), X, y, tol=0.0, max_epochs=1000, progress=False)
+        nn.train(nn.MLP(1, [1]), X, y, tol=1e-300, max_epochs=2000, progress=False)
+
+
+def test_a_history_prints_as_one_short_line() -> None:
+    data = nn.iris_binary()
+    history = nn.train(nn.MLP(4, [3, 2, 1]), data.X, data.y, max_epochs=300, progress=False)
+    text = repr(history)
+    assert str(history) == text and "\n" not in text and len(text) < 250
+    assert text.startswith(f"History(epochs=300, stop_reason={history.stop_reason!r}, ")
+    assert f"loss {history.losses[0]:.4g} -> {history.final_loss:.4g}" in text
+    assert str(history.losses[5]) not in text  # the lists are there on demand, not printed
+    assert len(history.losses) == len(history.max_updates) == 300

@@ -35,6 +35,9 @@ def test_the_tour_runs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert round(namespace["x"].grad, 4) == 6.0591  # type: ignore[attr-defined]
     history = namespace["history"]
     assert history.converged and history.epochs == 310  # type: ignore[attr-defined]
+    saved = namespace["saved"]
+    assert saved.model.sizes == (4, 3, 2, 1)  # type: ignore[attr-defined]
+    assert [round(p, 4) for p in saved.predict(namespace["data"].X[:2])] == [0.9968, 0.9968]  # type: ignore[attr-defined]
     for name in ("graph.svg", "paths.png", "network.png", "iris-mlp.json"):
         assert (tmp_path / name).stat().st_size > 0
 
@@ -47,6 +50,7 @@ def test_the_commands_the_readme_names_exist() -> None:
         "benchmarks/run.py",
         "docs/chain-rule-example.png",
         "docs/network.png",
+        "docs/notebooks",
     ):
         assert path in text
         assert (README.parent / path).exists(), path

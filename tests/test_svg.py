@@ -15,7 +15,8 @@ import pytest
 import nn
 import viz
 from autograd import Value
-from chainrule.graphs import demo_sample_loss, write_demo_graphs
+from chainrule.examples import demo_sample_loss
+from chainrule.graphs import write_demo_graphs
 from viz._svg import DROP, RAISE, SCRIPT_SIZE, readable_svg
 
 # w^1_11 = 0.5, dL/dw^1_11 and (1 - O_31^2) w^3_11 as the pictures write them, a subscript

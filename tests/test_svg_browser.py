@@ -21,7 +21,7 @@ from test_svg import TEXT, attr, graphviz_svg, scripted_graph
 
 import nn
 import viz
-from chainrule.graphs import demo_sample_loss
+from chainrule.examples import demo_sample_loss
 
 # Every run of text in document order (a <text>'s own words, then each <tspan>): its box
 # on the screen, its words, the node or edge it belongs to, and whether the browser lays

@@ -18,7 +18,7 @@ from random_models import CASES, random_case, scalar_outputs
 import nn
 from chainrule.cli import main
 
-torch = require_torch()
+torch = require_torch("the tests of nn.to_torch and nn.from_torch")
 
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 

@@ -240,7 +240,7 @@ def test_bad_options_on_the_command_line_are_one_line(
     assert not (tmp_path / "w").exists()
     with pytest.raises(SystemExit):
         main_captured(capsys, "worksheet", "--students", "0", "--seed", "1")
-    assert "must be at least 1" in capsys.readouterr().err
+    assert "argument --students: must be an int >= 1, got '0'" in capsys.readouterr().err
 
 
 def test_the_moodle_quiz_parses_and_every_answer_is_the_key() -> None:

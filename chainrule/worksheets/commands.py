@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from chainrule.options import out_folder
 from chainrule.worksheets import (
     ANSWERS_JSON,
     KEYS_PDF,
@@ -152,7 +153,7 @@ def add_worksheet_commands(commands: Any, *, positive_int: Any) -> None:
         help="a number you choose; the same seed gives the same sheets (required)",
     )  # fmt: skip
     worksheet.add_argument(
-        "--out", default=DEFAULT_WORKSHEETS_OUT,
+        "--out", type=out_folder, default=DEFAULT_WORKSHEETS_OUT,
         help=f"folder to write into (default: {DEFAULT_WORKSHEETS_OUT})",
     )  # fmt: skip
     worksheet.add_argument(
