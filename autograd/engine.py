@@ -549,7 +549,11 @@ def _check_requires_grad(root: Value) -> None:
 
 
 def describe(node: Value) -> str:
-    """How messages name a node: ``the output of tanh 'O_11' (data = 0.5)``, ``a leaf``."""
+    """How messages name a node: ``the output of tanh 'O_11' (data = 0.5)``, ``a leaf``.
+
+    >>> describe(Value(2.0, label="w")), describe(Value(0.0).tanh())
+    ("a leaf 'w' (data = 2.0)", 'the output of tanh (data = 0.0)')
+    """
     name = f" {node.label!r}" if node.label else ""
     kind = f"the output of {node.op}" if node.op else "a leaf"
     return f"{kind}{name} (data = {node.data!r})"

@@ -40,7 +40,13 @@ _GROUP_MIN = 8
 
 @dataclass(frozen=True)
 class Instruction:
-    """One step of a traced program: ``slots[out] = op(*(slots[i] for i in operands))``."""
+    """One step of a traced program: ``slots[out] = op(*(slots[i] for i in operands))``.
+
+    >>> from autograd import Value, trace
+    >>> a = Value(2.0)
+    >>> [(i.op.name, i.operands, i.out) for i in trace(a * a + 1.0, [a]).instructions]
+    [('*', (0, 0), 1), ('+', (1, 2), 3)]
+    """
 
     op: Op
     operands: tuple[int, ...]

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Value, as_float, zero_grad
+from autograd import OPS, Value, as_float, zero_grad
 from nn.activations import ACTIVATIONS, activation_op
 from nn.checks import COUNT
 from nn.init import Initializer, get_initializer
@@ -61,9 +61,9 @@ def _check_activation(name: Any, what: str) -> str:
 
 def _activate(z: Any, activation: str) -> Any:
     """The activation applied by its row of the op table: to a Value (a node of the
-    graph) or to a whole array (its forward on arrays), so no rule is re-typed."""
-    op = activation_op(activation)
-    return z if op is None else op(z)
+    graph) or to a whole array (its forward on arrays), so no rule is re-typed. The name
+    was checked when the layer was made (once per neuron here: no second check)."""
+    return z if activation == "linear" else OPS[activation](z)
 
 
 class LayerMatrices(NamedTuple):
