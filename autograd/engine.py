@@ -1,9 +1,13 @@
 """The `Value` node and reverse-mode differentiation over the graph of Values.
 
-A Value records the op that made it (a row of :data:`autograd.ops.OPS`) and its operands
-in order. Backpropagation walks the graph once, iteratively, in reverse topological
-order, and adds up the contribution of every path: the notes'
+A Value records the op that made it (a row of the op table, :mod:`autograd.ops`) and its
+operands in order. ``backward()`` walks the graph once, iteratively, in reverse
+topological order, and adds up the contribution of every path: the notes'
 ``dh/dx = dh/dF * dF/dx + dh/dg * dg/dx``.
+
+The reverse sweep as an algorithm, for any kind of number and with a hook per step, is
+:func:`autograd.sweep.backpropagate`; ``Value.backward`` is a copy of it kept for speed.
+After the class: how a node is made, and the graph's structure.
 """
 
 from __future__ import annotations
@@ -15,85 +19,24 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, SupportsIndex
 
-from autograd.ops import OPS, Op
+import numpy as np
+
+from autograd.functions import OPS, Function, Op
+from autograd.ops import where
 
 __all__ = [
     "Value",
-    "as_float",
-    "no_grad",
-    "zero_grad",
-    "local_derivatives",
-    "gradient_edges",
-    "topological_order",
     "apply_op",
+    "as_float",
+    "describe",
+    "enable_grad",
+    "gradient_edges",
+    "local_derivatives",
+    "no_grad",
+    "topological_order",
+    "undefined_derivative",
+    "zero_grad",
 ]
-
-# Whether operations record their operands. A ContextVar rather than a module global so
-# that threads and async tasks each have their own setting.
-_RECORDING: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
-
-# Module-level names for what every operation uses: a global lookup, not an attribute
-# lookup on top of one, in the hot path.
-_ADD, _MUL, _POW = OPS["+"], OPS["*"], OPS["**"]
-_new_value = object.__new__
-_isfinite = math.isfinite
-
-_FINISH = object()  # a marker on topological_order's stack
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Within this block, operations record no parents: results are constant leaves.
-
-    Use it for evaluation and for the weight-update step of training.
-
-    >>> w = Value(2.0)
-    >>> with no_grad():
-    ...     y = w * 3
-    >>> y.parents, y.requires_grad
-    ((), False)
-    """
-    token = _RECORDING.set(False)
-    try:
-        yield
-    finally:
-        _RECORDING.reset(token)
-
-
-@contextmanager
-def _recording() -> Iterator[None]:
-    """Record operations even inside ``no_grad`` (``grad`` needs the graph it builds)."""
-    token = _RECORDING.set(True)
-    try:
-        yield
-    finally:
-        _RECORDING.reset(token)
-
-
-def as_float(data: Any, what: str = "Value data") -> float:
-    """``data`` as a finite Python float, or a TypeError/ValueError that names ``what``.
-
-    The one check of user numbers, shared by ``nn`` so that every message reads alike.
-
-    >>> as_float(3, "lr")
-    3.0
-    >>> as_float("3", "lr")
-    Traceback (most recent call last):
-    ...
-    TypeError: lr must be a real number (int, float or a numpy scalar), got str: '3'
-    """
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
-        raise TypeError(
-            f"{what} must be a real number (int, float or a numpy scalar), "
-            f"got {type(data).__name__}: {data!r}"
-        )
-    try:
-        value = float(data)
-    except OverflowError:
-        raise ValueError(f"{what} is too large for a float: {data!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return value
 
 
 class Value:
@@ -160,6 +103,61 @@ class Value:
         op = f", op={self.op!r}" if self.op else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label}{op})"
 
+    # --- differentiation -----------------------------------------------------------------
+    def backward(self) -> None:
+        """Fill ``.grad`` of every node this Value depends on with d(self)/d(node).
+
+        It starts from d(self)/d(self) = 1. Every call recomputes the gradients of the
+        intermediate nodes from scratch and **adds** into the leaves, as PyTorch does:
+        for ``y = x * x * x`` at x = 3, two calls leave ``x.grad == 54.0``. Reset the
+        leaves with :func:`zero_grad` between steps.
+
+        >>> x = Value(3.0); y = x * x * x
+        >>> y.backward(); y.backward(); x.grad
+        54.0
+        """
+        # The reverse sweep of autograd.sweep.backpropagate, written out for floats on the
+        # .grad attributes: 2.3x faster than it on the 100k-node benchmark DAG
+        # (benchmarks/sweeps.py), and tested equal to it, number for number and error for
+        # error (tests/test_sweep.py).
+        _check_requires_grad(self)
+        order = topological_order(self, only_requiring_grad=True)
+        # Kept so that a pass that fails midway leaves every .grad as it was (measured on
+        # build + backward of a 100k-node DAG: within the noise, 0-4%).
+        saved = [node.grad for node in order]
+        for node in order:
+            if node._op is not None:
+                node.grad = 0.0
+        # A leaf is a parameter: it accumulates, even when it is the root itself.
+        self.grad = 1.0 if self._op is not None else self.grad + 1.0
+        try:
+            for node in reversed(order):
+                gradient = node.grad
+                if not _isfinite(gradient):
+                    raise OverflowError  # the handler below names the node
+                op, a, b = node._op, node._first, node._second
+                if op is None or a is None:  # a leaf (both are None together)
+                    continue
+                rules = op.derivatives
+                if b is None:  # one operand: it requires grad, or node would not be here
+                    a.grad += gradient * rules[0](a.data, node.data)
+                    continue
+                if a.requires_grad:
+                    a.grad += gradient * rules[0](a.data, b.data, node.data)
+                if b.requires_grad:
+                    b.grad += gradient * rules[1](a.data, b.data, node.data)
+        except BaseException as error:
+            for restored, grad in zip(order, saved, strict=True):
+                restored.grad = grad
+            if isinstance(error, OverflowError):
+                raise OverflowError(
+                    f"the gradient overflowed a float at {describe(node)}; every .grad is "
+                    "left as it was before this backward()"
+                ) from None
+            if isinstance(error, (ArithmeticError, ValueError)):
+                raise undefined_derivative(node, error) from None
+            raise
+
     # --- primitives: one line each onto the table ---------------------------------------
     def __add__(self, other: Value | float) -> Value:
         return _binary(_ADD, self, other)
@@ -173,11 +171,17 @@ class Value:
     def __rmul__(self, other: Value | float) -> Value:
         return _binary(_MUL, other, self)
 
+    def __truediv__(self, other: Value | float) -> Value:
+        return _binary(_DIV, self, other)
+
+    def __rtruediv__(self, other: Value | float) -> Value:
+        return _binary(_DIV, other, self)
+
     def __pow__(self, exponent: Value | float) -> Value:
-        return _power(self, exponent)
+        return _binary(_POW, self, exponent)
 
     def __rpow__(self, base: Value | float) -> Value:
-        return _power(base, self)
+        return _binary(_POW, base, self)
 
     def exp(self) -> Value:
         """e ** self."""
@@ -224,17 +228,23 @@ class Value:
     def __rsub__(self, other: Value | float) -> Value:
         return _subtract(other, self)
 
-    def __truediv__(self, other: Value | float) -> Value:
-        return _divide(self, other)
-
-    def __rtruediv__(self, other: Value | float) -> Value:
-        return _divide(other, self)
-
     def sqrt(self) -> Value:
         """Square root; ValueError for data < 0."""
         if self.data < 0.0:
             raise ValueError(f"sqrt is defined only for x >= 0, got x = {self.data!r}")
         return self**0.5
+
+    # --- a Value as a kind of number for the op table's functions ------------------------
+    def __chainrule_apply__(self, function: Function, operands: tuple[Any, ...]) -> Any:
+        """An op records a node; a constant piece (step, sign, is_zero) is a float, the
+        same for every nearby value, so it needs no node; ``where`` picks by value."""
+        if isinstance(function, Op):
+            # One operand is this Value itself (nn's activations come this way: be quick).
+            return _unary(function, self) if len(operands) == 1 else apply_op(function, *operands)
+        values = [x.data if isinstance(x, Value) else x for x in operands]
+        if function is where:
+            return operands[1] if values[0] else operands[2]
+        return function.on_floats(*values)
 
     # --- pickling and deep copies: iterative, whatever the depth -------------------------
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
@@ -267,121 +277,103 @@ class Value:
         self._first = first
         self._second = second
 
-    # --- differentiation -----------------------------------------------------------------
-    def backward(self) -> None:
-        """Fill ``.grad`` of every node this Value depends on with d(self)/d(node).
 
-        It starts from d(self)/d(self) = 1. Every call recomputes the gradients of the
-        intermediate nodes from scratch and **adds** into the leaves, as PyTorch does:
-        for ``y = x * x * x`` at x = 3, two calls leave ``x.grad == 54.0``. Reset the
-        leaves with :func:`zero_grad` between steps.
+# --- recording ---------------------------------------------------------------------------
 
-        >>> x = Value(3.0); y = x * x * x
-        >>> y.backward(); y.backward(); x.grad
-        54.0
-        """
-        _check_requires_grad(self)
-        order = topological_order(self, only_requiring_grad=True)
-        # Kept so that a pass that fails midway leaves every .grad as it was (measured on
-        # build + backward of a 100k-node DAG: within the noise, 0-4%).
-        saved = [node.grad for node in order]
-        for node in order:
-            if node._op is not None:
-                node.grad = 0.0
-        # A leaf is a parameter: it accumulates, even when it is the root itself.
-        self.grad = 1.0 if self._op is not None else self.grad + 1.0
-        try:
-            for node in reversed(order):
-                gradient = node.grad
-                if not _isfinite(gradient):
-                    raise OverflowError  # the handler below names the node
-                op, a, b = node._op, node._first, node._second
-                if op is None or a is None:  # a leaf (both are None together)
-                    continue
-                rules = op.derivatives
-                if b is None:  # one operand: it requires grad, or node would not be here
-                    a.grad += gradient * rules[0](a.data, node.data)
-                    continue
-                if a.requires_grad:
-                    a.grad += gradient * rules[0](a.data, b.data, node.data)
-                if b.requires_grad:
-                    b.grad += gradient * rules[1](a.data, b.data, node.data)
-        except BaseException as error:
-            for restored, grad in zip(order, saved, strict=True):
-                restored.grad = grad
-            if isinstance(error, OverflowError):
-                raise OverflowError(
-                    f"the gradient overflowed a float at {_describe(node)}; every .grad is "
-                    "left as it was before this backward()"
-                ) from None
-            raise
+# Whether operations record their operands. A ContextVar rather than a module global so
+# that threads and async tasks each have their own setting.
+_RECORDING: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
 
 
-# Ancestors listed by the Value being pickled (see Value.__reduce_ex__), by id: each
-# stores only references to its operands, which are stored before it. An id left over
-# from an earlier pickle only costs depth, never correctness: both forms are complete.
-_PICKLE_PENDING: set[int] = set()
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Within this block, operations record no parents: results are constant leaves.
+
+    Use it for evaluation and for the weight-update step of training.
+
+    >>> w = Value(2.0)
+    >>> with no_grad():
+    ...     y = w * 3
+    >>> y.parents, y.requires_grad
+    ((), False)
+    """
+    token = _RECORDING.set(False)
+    try:
+        yield
+    finally:
+        _RECORDING.reset(token)
 
 
-def _unpickled_value() -> Value:
-    """An empty Value for pickle to fill in with ``__setstate__``."""
-    value: Value = _new_value(Value)
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Within this block operations record their operands, even inside ``no_grad``.
+
+    ``grad`` uses it: a derivative needs the graph it differentiates.
+
+    >>> with no_grad(), enable_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.op
+    '*'
+    """
+    token = _RECORDING.set(True)
+    try:
+        yield
+    finally:
+        _RECORDING.reset(token)
+
+
+def as_float(data: Any, what: str = "Value data") -> float:
+    """``data`` as a finite Python float, or a TypeError/ValueError that names ``what``.
+
+    The one check of user numbers, shared by ``nn`` so that every message reads alike.
+
+    >>> as_float(3, "lr")
+    3.0
+    >>> as_float("3", "lr")
+    Traceback (most recent call last):
+    ...
+    TypeError: lr must be a real number (int, float or a numpy scalar), got str: '3'
+    """
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        raise TypeError(
+            f"{what} must be a real number (int, float or a numpy scalar), "
+            f"got {type(data).__name__}: {data!r}"
+        )
+    try:
+        value = float(data)
+    except OverflowError:
+        raise ValueError(f"{what} is too large for a float: {data!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be finite, got {value!r}")
     return value
 
 
-def _subtract(left: Any, right: Any) -> Value:
-    """a - b as a + b * -1; a plain number b is negated in place, one constant."""
-    a, b = _operand(left), _operand(right)
-    if a is None or b is None:
-        return NotImplemented
-    try:
-        return a + (b * -1.0 if isinstance(right, Value) else -b.data)
-    except OverflowError:
-        # Name the user's subtraction, not the + and * it is made of.
-        raise OverflowError(f"subtraction {a.data!r} - {b.data!r} overflows a float") from None
+# --- how a node is made: the hot path of every operation --------------------------------
+
+# Module-level names for what every operation uses: a global lookup, not an attribute
+# lookup on top of one.
+_ADD, _MUL, _DIV, _POW = OPS["+"], OPS["*"], OPS["/"], OPS["**"]
+_new_value = object.__new__
+_isfinite = math.isfinite
 
 
-def _divide(left: Any, right: Any) -> Value:
-    """a / b as a * b ** -1; a plain number b is inverted in place, one constant."""
-    a, b = _operand(left), _operand(right)
-    if a is None or b is None:
-        return NotImplemented
-    if b.data == 0.0:
-        raise ZeroDivisionError(f"division by zero: {a.data!r} / {b.data!r}")
-    try:
-        if isinstance(right, Value):
-            return a * b**-1.0
-        inverse = 1.0 / b.data
-        if not _isfinite(inverse):  # 1 / 1e-320: the constant itself overflows
-            raise OverflowError
-        return a * inverse
-    except OverflowError:
-        # Name the user's division, not the * and ** it is made of.
-        raise OverflowError(f"division {a.data!r} / {b.data!r} overflows a float") from None
+def apply_op(op: Op, *operands: Value | float) -> Value:
+    """``op`` applied to Values (or numbers, as constants), exactly as a Value method applies it.
 
+    Calling a row of the table on Values comes here, and so does the compiled path when it
+    replays one sample, so that its errors are the engine's own.
 
-def _power(base: Any, exponent: Any) -> Value:
-    """a ** b, refusing a negative base when b needs a gradient: d/db needs log(a)."""
-    a, b = _operand(base), _operand(exponent)
-    if a is None or b is None:
-        return NotImplemented
-    if b.requires_grad and a.data < 0.0:
-        raise ValueError(
-            f"** : a negative base ({a.data!r}) with a Value exponent has no derivative "
-            "with respect to the exponent (it needs log(base))"
-        )
-    return _binary(_POW, a, b)
-
-
-def _operand(x: Any) -> Value | None:
-    """A Value for an operand: Values pass, real numbers become constants, else None."""
-    if isinstance(x, Value):
-        return x
-    if type(x) is float and _isfinite(x):  # the common case, without __init__'s checks
-        return _new_node(x, None, None, None, False)
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        return None
-    return Value(as_float(x, "an operand"), requires_grad=False)
+    >>> apply_op(OPS["*"], Value(3.0), 4.0).data
+    12.0
+    """
+    if len(operands) != op.arity:
+        raise TypeError(f"{op.name} takes {op.arity} operand(s), got {len(operands)}")
+    nodes = [_operand(x) for x in operands]
+    if any(node is None for node in nodes):
+        raise TypeError(f"{op.name} takes Values and numbers, got {operands!r}")
+    if op.arity == 1:
+        return _unary(op, nodes[0])  # type: ignore[arg-type]
+    return _binary(op, nodes[0], nodes[1])
 
 
 def _binary(op: Op, left: Any, right: Any) -> Value:
@@ -390,7 +382,7 @@ def _binary(op: Op, left: Any, right: Any) -> Value:
     if a is None or b is None:
         return NotImplemented
     try:
-        data = op.forward(a.data, b.data)
+        data = op.on_floats(a.data, b.data)
     except OverflowError:
         data = math.inf
     return _record(op, data, a, b, a.requires_grad or b.requires_grad)
@@ -398,28 +390,10 @@ def _binary(op: Op, left: Any, right: Any) -> Value:
 
 def _unary(op: Op, a: Value) -> Value:
     try:
-        data = op.forward(a.data)
+        data = op.on_floats(a.data)
     except OverflowError:
         data = math.inf
     return _record(op, data, a, None, a.requires_grad)
-
-
-def apply_op(op: Op, *operands: Value) -> Value:
-    """``op`` applied to Values exactly as the Value methods apply it, checks included.
-
-    The compiled path replays one sample through here, so that its errors are the
-    engine's own.
-
-    >>> apply_op(OPS["*"], Value(3.0), Value(4.0)).data
-    12.0
-    """
-    if len(operands) != op.arity or not all(isinstance(v, Value) for v in operands):
-        raise TypeError(f"{op.name} takes {op.arity} Value operand(s), got {operands!r}")
-    if op is _POW:
-        return _power(*operands)
-    if op.arity == 1:
-        return _unary(op, operands[0])
-    return _binary(op, operands[0], operands[1])
 
 
 def _record(op: Op, data: float, first: Value, second: Value | None, requires_grad: bool) -> Value:
@@ -428,8 +402,7 @@ def _record(op: Op, data: float, first: Value, second: Value | None, requires_gr
     # here too (apply_op), so every "overflows a float" message is written in this place.
     if not _isfinite(data):
         operands = (first,) if second is None else (first, second)
-        args = ", ".join(repr(v.data) for v in operands)
-        raise OverflowError(f"{op.name}({args}) overflows a float")
+        raise OverflowError(f"{op.written([repr(v.data) for v in operands])} overflows a float")
     if _RECORDING.get():
         return _new_node(data, op, first, second, requires_grad)
     return _new_node(data, None, None, None, False)
@@ -448,6 +421,46 @@ def _new_node(
     node._first = first
     node._second = second
     return node
+
+
+def _operand(x: Any) -> Value | None:
+    """A Value for an operand: Values pass, real numbers become constants, else None."""
+    if isinstance(x, Value):
+        return x
+    if type(x) is float and _isfinite(x):  # the common case, without __init__'s checks
+        return _new_node(x, None, None, None, False)
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return None
+    return Value(as_float(x, "an operand"), requires_grad=False)
+
+
+def _subtract(left: Any, right: Any) -> Value:
+    """a - b as a + b * -1; a plain number b is negated in place, one constant."""
+    a, b = _operand(left), _operand(right)
+    if a is None or b is None:
+        return NotImplemented
+    try:
+        return a + (b * -1.0 if isinstance(right, Value) else -b.data)
+    except OverflowError:
+        # Name the user's subtraction, not the + and * it is made of.
+        raise OverflowError(f"subtraction {a.data!r} - {b.data!r} overflows a float") from None
+
+
+# Ancestors listed by the Value being pickled (see Value.__reduce_ex__), by id: each
+# stores only references to its operands, which are stored before it. An id left over
+# from an earlier pickle only costs depth, never correctness: both forms are complete.
+_PICKLE_PENDING: set[int] = set()
+
+
+def _unpickled_value() -> Value:
+    """An empty Value for pickle to fill in with ``__setstate__``."""
+    value: Value = _new_value(Value)
+    return value
+
+
+# --- the graph's structure ---------------------------------------------------------------
+
+_FINISH = object()  # a marker on topological_order's stack
 
 
 def topological_order(root: Value, *, only_requiring_grad: bool = False) -> list[Value]:
@@ -491,21 +504,17 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
     >>> local_derivatives(a * b)
     (4.0, 3.0)
     """
-    if node._op is None:
-        return ()
-    rules = node._op.derivatives
-    args = [p.data for p in node.parents]
-    args.append(node.data)
-    return tuple(
-        float(rule(*args)) if parent.requires_grad else None
-        for rule, parent in zip(rules, node.parents, strict=True)
-    )
+    local = {slot: d for slot, _, d in gradient_edges(node)}
+    return tuple(float(local[slot]) if slot in local else None for slot in range(len(node.parents)))
 
 
-def gradient_edges(node: Value) -> list[tuple[int, Value, float]]:
+def gradient_edges(node: Value, *, differentiable: bool = False) -> list[tuple[int, Value, Any]]:
     """The edges gradient flows through out of ``node``: (slot, operand, d(node)/d(operand)).
 
-    Operand slots in order, constants left out; ``a * a`` has two edges to ``a``.
+    Operand slots in order, constants left out; ``a * a`` has two edges to ``a``. The op
+    table's rules run on the operands' floats, or, if ``differentiable``, on the Values
+    themselves: each local derivative is then a Value that can be differentiated again. A
+    rule that fails is reported naming the node.
 
     >>> a = Value(3.0, label="a")
     >>> [(slot, p.label, d) for slot, p, d in gradient_edges(a * a + 1)]
@@ -513,11 +522,22 @@ def gradient_edges(node: Value) -> list[tuple[int, Value, float]]:
     >>> [(slot, p.label, d) for slot, p, d in gradient_edges(a * a)]
     [(0, 'a', 3.0), (1, 'a', 3.0)]
     """
-    return [
-        (slot, parent, d)
-        for slot, (parent, d) in enumerate(zip(node.parents, local_derivatives(node), strict=True))
-        if d is not None
-    ]
+    op = node._op
+    if op is None:
+        return []
+    parents = node.parents
+    args = [*parents, node] if differentiable else [*(p.data for p in parents), node.data]
+    edges = []
+    try:
+        for slot, (rule, parent) in enumerate(zip(op.derivatives, parents, strict=True)):
+            if parent.requires_grad:
+                edges.append((slot, parent, rule(*args)))
+    except OverflowError:
+        # The ops that overflowed are the derivative's, not the user's: name the node.
+        raise OverflowError(f"the gradient overflowed a float at {describe(node)}") from None
+    except (ArithmeticError, ValueError) as error:
+        raise undefined_derivative(node, error) from None
+    return edges
 
 
 def _check_requires_grad(root: Value) -> None:
@@ -528,40 +548,46 @@ def _check_requires_grad(root: Value) -> None:
         )
 
 
-def _gradient_graph(root: Value) -> dict[Value, Value]:
-    """d(root)/d(node) as Values, for every node that requires grad, by one reverse sweep.
+def describe(node: Value) -> str:
+    """How messages name a node: ``the output of tanh 'O_11' (data = 0.5)``, ``a leaf``.
 
-    The rules run on the nodes themselves, so each gradient is a Value whose own graph
-    can be differentiated again. No ``.grad`` attribute is read or written.
+    >>> describe(Value(2.0, label="w")), describe(Value(0.0).tanh())
+    ("a leaf 'w' (data = 2.0)", 'the output of tanh (data = 0.0)')
     """
-    _check_requires_grad(root)
-    grads = {root: Value(1.0, requires_grad=False)}
-    with _recording():
-        for node in reversed(topological_order(root, only_requiring_grad=True)):
-            if node._op is None:
-                continue
-            gradient = grads[node]
-            args = [*node.parents, node]
-            try:
-                for rule, parent in zip(node._op.derivatives, node.parents, strict=True):
-                    if parent.requires_grad:
-                        contribution = gradient * rule(*args)
-                        previous = grads.get(parent)
-                        grads[parent] = (
-                            contribution if previous is None else previous + contribution
-                        )
-            except OverflowError:
-                # The ops that overflowed are the derivative's, not the user's: name the node.
-                raise OverflowError(
-                    f"the gradient overflowed a float at {_describe(node)}"
-                ) from None
-    return grads
-
-
-def _describe(node: Value) -> str:
     name = f" {node.label!r}" if node.label else ""
     kind = f"the output of {node.op}" if node.op else "a leaf"
     return f"{kind}{name} (data = {node.data!r})"
+
+
+def undefined_derivative(node: Value, error: BaseException) -> ValueError:
+    """The error for a local derivative that failed at ``node`` with ``error``: it names
+    the op, the operand and the numbers, as ``backward`` and ``grad`` both report it.
+    The rule run on numpy says which: infinite (inf) or undefined (nan).
+
+    >>> x = Value(0.0, label="x")
+    >>> print(undefined_derivative(x ** 0.5, ZeroDivisionError("0.0 to a negative power")))
+    ** : the derivative with respect to base is infinite at base = 0.0, exponent = 0.5 \
+(0.0 to a negative power)
+    """
+    op = node._op
+    if op is None:
+        return ValueError(f"no derivative at {describe(node)}: {error}")
+    parents = node.parents
+    args = [*(np.array([p.data]) for p in parents), np.array([node.data])]
+    failing, infinite = [], True
+    for name, rule, parent in zip(op.operand_names, op.derivatives, parents, strict=True):
+        if parent.requires_grad:
+            with np.errstate(all="ignore"):
+                value = np.asarray(rule(*args), dtype=float)
+            if not np.isfinite(value).all():
+                failing.append(name)
+                infinite = infinite and not np.isnan(value).any()
+    which = " and ".join(failing or op.operand_names)
+    what = "infinite" if failing and infinite else "undefined"
+    at = ", ".join(f"{n} = {p.data!r}" for n, p in zip(op.operand_names, parents, strict=True))
+    return ValueError(
+        f"{op.name} : the derivative with respect to {which} is {what} at {at} ({error})"
+    )
 
 
 def zero_grad(values: Iterable[Value]) -> None:

@@ -8,7 +8,8 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from autograd.engine import Value, _gradient_graph, _recording, as_float, no_grad
+from autograd.engine import Value, as_float, enable_grad, no_grad
+from autograd.sweep import gradients
 
 __all__ = ["grad", "gradcheck", "GradcheckError"]
 
@@ -43,14 +44,14 @@ def grad(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
                 f"argnum {argnum} is out of range for a call with {len(args)} argument(s)"
             )
         nested = any(isinstance(a, Value) for a in args)
-        with _recording():
+        with enable_grad():
             x = _fresh_variable(args[argnum])
             # The other numbers become constants, so f may call Value methods on them.
             call_args = [_constant_or_as_is(a) for a in args]
             call_args[argnum] = x
             out = f(*call_args)
         if isinstance(out, Value):
-            d = _gradient_graph(out).get(x, 0.0) if out.requires_grad else 0.0
+            d = gradients(out, differentiable=True).get(x, 0.0) if out.requires_grad else 0.0
         elif isinstance(out, numbers.Real) and not isinstance(out, bool):
             d = 0.0  # f does not depend on its argument
         else:
@@ -104,17 +105,16 @@ def gradcheck(
             raise ValueError(f"{name} must be positive, got {number!r}")
     point = [as_float(a, f"gradcheck argument {i}") for i, a in enumerate(args)]
 
-    with _recording():
+    with enable_grad():
         variables = [Value(a) for a in point]
         out = f(*variables)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck needs f to return a Value, got {type(out).__name__}")
-    backprop = _gradient_graph(out) if out.requires_grad else {}
+    backprop = gradients(out) if out.requires_grad else {}
 
     lines = []
     for i, variable in enumerate(variables):
-        gradient = backprop.get(variable)
-        analytic = 0.0 if gradient is None else gradient.data
+        analytic = backprop.get(variable, 0.0)
         numeric = (_evaluate(f, point, i, eps) - _evaluate(f, point, i, -eps)) / (2.0 * eps)
         if not math.isfinite(numeric):
             raise OverflowError(

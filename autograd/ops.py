@@ -1,137 +1,131 @@
-"""The table of primitive operations: each row holds a forward and its local derivatives.
+"""The op table: each primitive op is one row, its forward and local derivatives side by side.
 
-This module is the only place where calculus lives. A row says how to compute an op on
-plain floats (``forward``), the same on numpy arrays (``forward_array``, used by the
-compiled path to run a whole batch at once), and, for each operand slot, the local
-derivative d(out)/d(operand) as a function of the operands and the output.
+This module is the only place where calculus lives. A row is made by
+:func:`autograd.define_op` from two things written in plain arithmetic and the helpers
+below: the **forward** (the operands to the result) and, for each operand, the **local
+derivative** d(out)/d(operand) as a function of the operands and the output. Because they
+are plain arithmetic, the same functions run on every kind of number:
 
-The derivative rules are written with plain arithmetic and the few helpers below, so one
-rule serves three kinds of number: floats (fast first-order gradients), Values (a
-differentiable graph of the derivative, for higher-order gradients) and numpy arrays (a
-batch of samples in the compiled path).
+- floats: the interpreted engine's values and first-order gradients;
+- Values: a differentiable graph of the derivative, for higher-order ``grad``;
+- numpy arrays: a whole batch of samples at once, in the compiled path;
+- any kind that follows the protocol of :mod:`autograd.functions`: viz's formulas for
+  the ledgers and pictures, and code generators.
 
-Adding an op is adding a row here and a one-line method on ``Value``.
+Everything else about an op is in its row or derived from it: its Value method, its
+printing (``a + b``, ``tanh(x)``), its LaTeX name, its domain errors, what the compiled
+path must check, and whether ``nn`` may use it as an activation.
+
+Helpers
+-------
+The ops themselves (``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ``absolute``,
+``sin``, ``cos``, ``add``, ``multiply``, ``divide``, ``power``, and any op defined
+since), which on a Value record a node; and four constant pieces: ``step(x)`` (1 where
+x > 0, else 0), ``sign(x)`` (-1, 0 or 1), ``is_zero(x)`` (1 where x == 0, else 0) and
+``where(condition, if_true, if_false)`` (``if_true`` where the condition is non-zero).
+Do not write ``if`` or compare an operand (``x > 0``): a Value has no order and a
+symbol no value, so a branch is a ``where``.
+
+How to add an op
+----------------
+Call ``define_op`` with its name, its forward and one derivative rule per operand; it
+returns the op, a function that applies it. Softplus, log(1 + e^x), a smooth relu::
+
+    from autograd import Value, define_op
+    from autograd.ops import exp, log, relu, sigmoid
+
+    softplus = define_op(
+        "softplus",
+        lambda x: relu(x) + log(1.0 + exp(-abs(x))),  # exp never overflows this way
+        [lambda x, out: sigmoid(x)],
+        activation=(0.0, float("inf")),
+    )
+    x = Value(0.5, label="x")
+    y = softplus(x)  # a node of the graph: y.op == "softplus"
+    y.backward()     # x.grad == sigmoid(0.5)
+
+That is all: ``grad`` gives its higher derivatives (the rule runs on Values),
+``autograd.trace`` replays it on floats and numpy batches (the forward runs on arrays),
+viz writes its formulas and ledgers (``sigmoid(x)`` for its local derivative), it pickles
+by name (define it before loading), and ``nn.MLP(..., activation="softplus")`` uses it.
+Give ``check=`` to refuse operands outside its domain with a named error on floats,
+``infix=`` and ``latex=`` for its printing; see :func:`autograd.define_op`.
+
+An op of this package is a row below, defined the same way, plus (for the built-in ones)
+a one-line method on ``Value``; the test suite then fails, naming the op, until
+``tests/op_cases.py`` holds its test case (a sympy reference and where to sample it),
+which every per-op test reads.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-import pickle
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-__all__ = ["Op", "OPS", "op_named"]
+from autograd.functions import OPS, Function, Op, define_op
+
+__all__ = [
+    "OPS",
+    "absolute",
+    "add",
+    "cos",
+    "divide",
+    "exp",
+    "is_zero",
+    "log",
+    "multiply",
+    "power",
+    "relu",
+    "sigmoid",
+    "sign",
+    "sin",
+    "step",
+    "tanh",
+    "where",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One primitive operation.
-
-    ``forward`` maps floats to a float and raises a named error outside its domain;
-    ``forward_array`` computes the same elementwise on numpy arrays. ``derivatives``
-    holds one rule per operand slot; rule ``i`` is called as ``rule(*operands, out)``
-    and returns d(out)/d(operand i).
-
-    >>> OPS["*"].forward(3.0, 4.0), OPS["*"].derivatives[0](3.0, 4.0, 12.0)
-    (12.0, 4.0)
-    """
-
-    name: str
-    forward: Callable[..., float]
-    forward_array: Callable[..., Any]
-    derivatives: tuple[Callable[..., Any], ...]
-
-    def __post_init__(self) -> None:
-        # Value keeps its operands in two slots (see Value.__slots__).
-        if len(self.derivatives) not in (1, 2):
-            raise ValueError(
-                f"op {self.name!r}: an op takes one or two operands, "
-                f"got {len(self.derivatives)} derivative rules"
-            )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle a row of :data:`OPS` by its name: its rules are lambdas, looked up on load."""
-        if OPS.get(self.name) is not self:
-            raise pickle.PicklingError(
-                f"op {self.name!r} is not a row of autograd.OPS, so it cannot be pickled by name"
-            )
-        return (op_named, (self.name,))
-
-    @property
-    def arity(self) -> int:
-        """How many operands the op takes."""
-        return len(self.derivatives)
+# --- helpers: constant pieces, on floats and arrays (other kinds: see the protocol) -----
 
 
-def op_named(name: str) -> Op:
-    """The row of :data:`OPS` called ``name``, or a ValueError naming it.
-
-    >>> op_named("tanh").arity
-    1
-    """
-    try:
-        return OPS[name]
-    except KeyError:
-        raise ValueError(f"unknown op {name!r}; the ops are {', '.join(OPS)}") from None
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
-# --- helpers that let one rule run on floats, Values and arrays -----------------------
+step = Function(
+    "step", 1, lambda x: 1.0 if x > 0.0 else 0.0, lambda x: (x > 0.0) * 1.0, r"\operatorname{step}"
+)
+"""1 where x > 0, else 0: relu's derivative (0 at the kink, as PyTorch takes it)."""
+
+sign = Function("sign", 1, _sign, np.sign, r"\operatorname{sign}")
+"""-1, 0 or 1: abs's derivative (the subgradient 0 at the kink, as PyTorch takes it)."""
+
+is_zero = Function(
+    "is_zero",
+    1,
+    lambda x: 1.0 if x == 0.0 else 0.0,
+    lambda x: (x == 0.0) * 1.0,
+    r"\operatorname{is\_zero}",
+)
+"""1 where x == 0, else 0: a condition for ``where``."""
+
+where = Function(
+    "where", 3, lambda condition, a, b: a if condition else b, np.where, r"\operatorname{where}"
+)
+"""``if_true`` where ``condition`` is non-zero, else ``if_false``: a branch every kind can take."""
 
 
-def _number(x: Any) -> Any:
-    """The number(s) inside ``x``: rules that branch on a value need data, not a node."""
-    if isinstance(x, (float, np.ndarray)):
-        return x
-    return x.data
+# --- domains: a named error on floats where a forward is not defined ------------------
 
 
-def _sin(x: Any) -> Any:
-    if isinstance(x, float):
-        return math.sin(x)
-    return np.sin(x) if isinstance(x, np.ndarray) else x.sin()
+def _check_divide(a: float, b: float) -> None:
+    if b == 0.0:
+        raise ZeroDivisionError(f"division by zero: {a!r} / {b!r}")
 
 
-def _cos(x: Any) -> Any:
-    if isinstance(x, float):
-        return math.cos(x)
-    return np.cos(x) if isinstance(x, np.ndarray) else x.cos()
-
-
-def _log(x: Any) -> Any:
-    if isinstance(x, float):
-        return math.log(x)
-    return np.log(x) if isinstance(x, np.ndarray) else x.log()
-
-
-def _step(x: Any) -> Any:
-    """1 where x > 0, else 0: the derivative of relu (taken as 0 at 0, as PyTorch does)."""
-    if isinstance(x, float):
-        return 1.0 if x > 0.0 else 0.0
-    if isinstance(x, np.ndarray):
-        return (x > 0.0).astype(float)
-    if hasattr(x, "step"):  # a symbolic operand (viz's formulas) keeps the rule's shape
-        return x.step()
-    return 1.0 if x.data > 0.0 else 0.0
-
-
-def _sign(x: Any) -> Any:
-    """-1, 0 or 1: the derivative of abs (the subgradient 0 at 0, as PyTorch chooses)."""
-    if isinstance(x, np.ndarray):
-        return np.sign(x)
-    if hasattr(x, "sign"):  # a symbolic operand (viz's formulas) keeps the rule's shape
-        return x.sign()
-    v = _number(x)
-    return 1.0 if v > 0.0 else -1.0 if v < 0.0 else 0.0
-
-
-# --- forwards on floats: a named error outside the domain ----------------------------
-
-
-def _pow(base: float, exponent: float) -> float:
+def _check_power(base: float, exponent: float) -> None:
     if base == 0.0 and exponent < 0.0:
         raise ZeroDivisionError(
             f"** : 0.0 cannot be raised to a negative power ({exponent!r}); division by zero"
@@ -141,71 +135,89 @@ def _pow(base: float, exponent: float) -> float:
             f"** : a negative base ({base!r}) with a fractional exponent ({exponent!r}) "
             "has no real value"
         )
-    return float(base**exponent)
 
 
-def _log_forward(x: float) -> float:
+def _check_log(x: float) -> None:
     if x <= 0.0:
         raise ValueError(f"log is defined only for x > 0, got x = {x!r}")
-    return math.log(x)
 
 
 def _sigmoid(x: float) -> float:
-    # Two branches so that exp never sees a large positive argument.
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    # exp only ever sees -|x|, so it cannot overflow: 1 / (1 + e) for x > 0, else e / (1 + e).
+    e = exp(-abs(x))
+    return where(step(x), 1.0, e) / (1.0 + e)
 
 
-def _sigmoid_array(x: Any) -> Any:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+# --- the table: one row per op --------------------------------------------------------
 
-
-def _relu(x: float) -> float:
-    return x if x > 0.0 else 0.0
-
-
-# --- local derivatives that need more than one line ----------------------------------
-
-
-def _dpow_dbase(base: Any, exponent: Any, out: Any) -> Any:
-    b, e = _number(base), _number(exponent)
-    if isinstance(b, np.ndarray) or isinstance(e, np.ndarray):
-        # Elementwise; an infinite slope at 0 shows up as inf for the caller to report.
-        return np.where(e == 0.0, 0.0, exponent * base ** (exponent - 1.0))
-    if e == 0.0:
-        return 0.0  # x ** 0 is the constant 1, even at x = 0
-    if b == 0.0 and e < 1.0:
-        raise ValueError(f"** : the derivative of x ** {e!r} is infinite at x = 0.0")
-    return exponent * base ** (exponent - 1.0)
-
-
-def _dpow_dexponent(base: Any, exponent: Any, out: Any) -> Any:
-    # d(a**b)/db = a**b * log(a); at a = 0 the one-sided limit (b > 0) is 0.
-    b = _number(base)
-    if isinstance(b, np.ndarray):
-        return np.where(b == 0.0, 0.0, out * np.log(np.where(b == 0.0, 1.0, b)))
-    if b == 0.0:
-        return 0.0
-    return out * _log(base)
-
-
-OPS: dict[str, Op] = {
-    op.name: op
-    for op in (
-        Op("+", operator.add, operator.add, (lambda a, b, out: 1.0, lambda a, b, out: 1.0)),
-        Op("*", operator.mul, operator.mul, (lambda a, b, out: b, lambda a, b, out: a)),
-        Op("**", _pow, np.power, (_dpow_dbase, _dpow_dexponent)),
-        Op("exp", math.exp, np.exp, (lambda x, out: out,)),
-        Op("log", _log_forward, np.log, (lambda x, out: 1.0 / x,)),
-        Op("tanh", math.tanh, np.tanh, (lambda x, out: 1.0 - out * out,)),
-        Op("sigmoid", _sigmoid, _sigmoid_array, (lambda x, out: out * (1.0 - out),)),
-        Op("relu", _relu, lambda x: np.maximum(x, 0.0), (lambda x, out: _step(x),)),
-        Op("abs", abs, np.abs, (lambda x, out: _sign(x),)),
-        Op("sin", math.sin, np.sin, (lambda x, out: _cos(x),)),
-        Op("cos", math.cos, np.cos, (lambda x, out: -_sin(x),)),
-    )
-}
-"""The op table: each primitive op's row (its forward and local derivatives), by name."""
+add: Op = define_op("+", operator.add, [lambda a, b, out: 1.0, lambda a, b, out: 1.0], infix="+")
+multiply: Op = define_op("*", operator.mul, [lambda a, b, out: b, lambda a, b, out: a], infix="*")
+divide: Op = define_op(
+    "/",
+    operator.truediv,
+    # -out / b rather than -a / b**2: for a / a the two paths then cancel exactly.
+    [lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b],
+    check=_check_divide,
+    infix="/",
+)
+power: Op = define_op(
+    "**",
+    operator.pow,
+    [
+        # Where the exponent is 0 this is 0 * x ** 1 = 0: x ** 0 is the constant 1, even at
+        # x = 0, whose x ** -1 is never formed.
+        lambda base, exponent, out: (
+            exponent * base ** where(is_zero(exponent), 1.0, exponent - 1.0)
+        ),
+        # d(a**b)/db = a**b * log(a); at a = 0 (b > 0) the one-sided limit is 0. A negative
+        # base has no log: log's own error, when a gradient for the exponent is needed.
+        lambda base, exponent, out: out * log(where(is_zero(base), 1.0, base)),
+    ],
+    check=_check_power,
+    infix="**",
+)
+exp: Op = define_op("exp", math.exp, [lambda x, out: out], numpy=np.exp, latex=r"\exp")
+log: Op = define_op(
+    "log",
+    math.log,
+    [lambda x, out: 1.0 / x],
+    numpy=np.log,
+    check=_check_log,
+    latex=r"\log",
+    propagates_non_finite=True,
+    may_overflow=False,
+)
+tanh: Op = define_op(
+    "tanh",
+    math.tanh,
+    [lambda x, out: 1.0 - out * out],
+    numpy=np.tanh,
+    latex=r"\tanh",
+    activation=(-1.0, 1.0),
+    may_overflow=False,
+)
+relu: Op = define_op(
+    "relu", lambda x: where(step(x), x, 0.0), [lambda x, out: step(x)], activation=(0.0, math.inf)
+)
+sigmoid: Op = define_op(
+    "sigmoid", _sigmoid, [lambda x, out: out * (1.0 - out)], activation=(0.0, 1.0)
+)
+absolute: Op = define_op("abs", abs, [lambda x, out: sign(x)])
+sin: Op = define_op(
+    "sin",
+    math.sin,
+    [lambda x, out: cos(x)],
+    numpy=np.sin,
+    latex=r"\sin",
+    propagates_non_finite=True,
+    may_overflow=False,
+)
+cos: Op = define_op(
+    "cos",
+    math.cos,
+    [lambda x, out: -sin(x)],
+    numpy=np.cos,
+    latex=r"\cos",
+    propagates_non_finite=True,
+    may_overflow=False,
+)

@@ -39,15 +39,31 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autograd import OPS
 from nn.model import MLP, bias_label, weight_label
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["to_torch", "from_torch", "TORCH_ACTIVATIONS"]
+__all__ = ["to_torch", "from_torch", "torch_activations"]
 
-# chainrule's activation -> the torch.nn module computing it; "linear" needs none.
-TORCH_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
+
+def torch_activations(torch: Any) -> dict[str, type]:
+    """chainrule's activation -> the ``torch.nn`` module computing it: the activation
+    module of the same name (tanh -> ``Tanh``, relu -> ``ReLU``); "linear" needs none,
+    and an activation PyTorch has no module for is left out.
+
+    >>> import torch
+    >>> torch_activations(torch)["relu"]
+    <class 'torch.nn.modules.activation.ReLU'>
+    """
+    modules = {
+        name.lower(): module
+        for name, module in vars(torch.nn.modules.activation).items()
+        if isinstance(module, type) and issubclass(module, torch.nn.Module)
+    }
+    activations = [name for name, op in OPS.items() if op.activation is not None]
+    return {name: modules[name] for name in activations if name in modules}
 
 
 def _import_torch(caller: str) -> Any:
@@ -72,6 +88,7 @@ def to_torch(model: MLP) -> torch.nn.Sequential:
     if not isinstance(model, MLP):
         raise TypeError(f"model must be an nn.MLP, got {type(model).__name__}")
     torch = _import_torch("nn.to_torch")
+    known = torch_activations(torch)
     modules = []
     for k, (W, b, activation) in enumerate(model.weight_matrices(), start=1):
         # skip_init: no random initial weights to overwrite, so torch's global RNG is untouched
@@ -84,9 +101,9 @@ def to_torch(model: MLP) -> torch.nn.Sequential:
                 linear.bias.copy_(torch.from_numpy(b))
         modules.append(linear)
         if activation != "linear":
-            if activation not in TORCH_ACTIVATIONS:
+            if activation not in known:
                 raise ValueError(f"layer {k}: no PyTorch module for activation {activation!r}")
-            modules.append(getattr(torch.nn, TORCH_ACTIVATIONS[activation])())
+            modules.append(known[activation]())
     return torch.nn.Sequential(*modules)
 
 
@@ -107,7 +124,8 @@ def from_torch(module: torch.nn.Module) -> MLP:
             "from_torch takes a torch.nn.Sequential of Linear layers and activations, "
             f"got {type(module).__name__}"
         )
-    known = {getattr(torch.nn, name): act for act, name in TORCH_ACTIVATIONS.items()}
+    activations = torch_activations(torch)
+    known = {module: name for name, module in activations.items()}
     known[torch.nn.Identity] = "linear"
     layers: list[_Layer] = []
     activated = False  # whether the last Linear already has its activation
@@ -119,7 +137,7 @@ def from_torch(module: torch.nn.Module) -> MLP:
             layers.append(_Layer(name, child))
             activated = False
         elif type(child) not in known:
-            offered = ", ".join([*TORCH_ACTIVATIONS.values(), "Identity"])
+            offered = ", ".join([*(m.__name__ for m in activations.values()), "Identity"])
             raise ValueError(
                 f"{where}: chainrule's MLP has Linear layers and the activations "
                 f"{offered}; it cannot represent this module"

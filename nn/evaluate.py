@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import OPS, Program, Value, no_grad, trace
+from autograd import Program, Value, no_grad, trace
+from nn.activations import activation_op
 from nn.labels import (
     TASKS,
     ClassEncoding,
@@ -305,21 +306,25 @@ def accuracy(model: MLP, X: Any, y: Any, *, engine: str = "auto") -> float:
 
 
 def saturated_share(model: MLP, X: Any, *, threshold: float = 1e-4, engine: str = "auto") -> float:
-    """The share of (row, tanh or sigmoid unit) pairs whose unit is saturated on that row.
+    """The share of (row, unit) pairs, over units with a bounded activation such as tanh
+    or sigmoid, whose unit is saturated on that row.
 
     A unit is saturated when its local derivative (``1 - O^2`` for tanh, ``O (1 - O)``
-    for sigmoid) is below ``threshold`` times its largest value: its output is pinned at
-    the edge of its range and almost no gradient flows back through it. 0.0 when the
-    model has no such units.
+    for sigmoid: the op table's rule) is below ``threshold`` times its value at 0, the
+    largest: its output is pinned at the edge of its range and almost no gradient flows
+    back through it. 0.0 when the model has no such units.
     """
     saturated, total = 0, 0
-    for layer, out in zip(model.layers, layer_outputs(model, X, engine=engine), strict=True):
-        activation = layer.neurons[0].activation
-        if activation not in ("tanh", "sigmoid"):
-            continue
-        # Both rules read only the output (their first argument, x, is unused).
-        slope = OPS[activation].derivatives[0](out, out)
-        largest = 1.0 if activation == "tanh" else 0.25
-        saturated += int(np.count_nonzero(slope < threshold * largest))
-        total += out.size
+    below = check_inputs(check_model(model), X)
+    layers = zip(model.weight_matrices(), layer_outputs(model, X, engine=engine), strict=True)
+    for (W, b, activation), out in layers:
+        op = activation_op(activation)
+        if op is not None and op.activation is not None and all(map(math.isfinite, op.activation)):
+            rule = op.derivatives[0]
+            z = below @ W if b is None else below @ W + b
+            slope = rule(z, out)
+            largest = rule(0.0, op(0.0))
+            saturated += int(np.count_nonzero(slope < threshold * largest))
+            total += out.size
+        below = out
     return saturated / total if total else 0.0

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nn.activations import activation_op
+
 __all__ = [
     "Label",
     "TASKS",
@@ -52,12 +54,15 @@ def is_label(target: Any) -> bool:
 def output_range(output_activation: str) -> tuple[float, float]:
     """The (low, high) target values that stand for "no" and "yes" at an output.
 
-    >>> output_range("tanh"), output_range("sigmoid")
-    ((-1.0, 1.0), (0.0, 1.0))
+    The activation's own range, within -1 and 1: an unbounded end (relu's top,
+    both ends of ``linear``) is taken as 1 or -1.
+
+    >>> output_range("tanh"), output_range("sigmoid"), output_range("relu")
+    ((-1.0, 1.0), (0.0, 1.0), (0.0, 1.0))
     """
-    if output_activation in ("sigmoid", "relu"):
-        return 0.0, 1.0
-    return -1.0, 1.0
+    op = activation_op(output_activation)
+    low, high = (-math.inf, math.inf) if op is None or op.activation is None else op.activation
+    return max(low, -1.0), min(high, 1.0)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd import OPS, Value, as_float, zero_grad
+from nn.activations import ACTIVATIONS, activation_op
 from nn.checks import COUNT
 from nn.init import Initializer, get_initializer
 from nn.labels import Label
@@ -50,34 +51,19 @@ __all__ = [
     "parameter_count",
 ]
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-"""The activations a layer of an :class:`MLP` can apply, by name."""
-
 
 def _check_activation(name: Any, what: str) -> str:
     if not isinstance(name, str):
         raise TypeError(f"{what} must be a str, got {type(name).__name__}: {name!r}")
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown {what} {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    activation_op(name, what)
     return name
 
 
-def _activate(z: Value, activation: str) -> Value:
-    if activation == "tanh":
-        return z.tanh()
-    if activation == "relu":
-        return z.relu()
-    if activation == "sigmoid":
-        return z.sigmoid()
-    return z
-
-
-def _activate_array(z: np.ndarray, activation: str) -> np.ndarray:
-    """The activation on a whole array: the op table's own forward, so no rule is re-typed."""
-    if activation == "linear":
-        return z
-    result: np.ndarray = OPS[activation].forward_array(z)
-    return result
+def _activate(z: Any, activation: str) -> Any:
+    """The activation applied by its row of the op table: to a Value (a node of the
+    graph) or to a whole array (its forward on arrays), so no rule is re-typed. The name
+    was checked when the layer was made (once per neuron here: no second check)."""
+    return z if activation == "linear" else OPS[activation](z)
 
 
 class LayerMatrices(NamedTuple):
@@ -395,7 +381,7 @@ class MLP:
                 raise OverflowError(
                     f"the input of neuron {output_label(k, j + 1)} overflows a float for sample {n}"
                 )
-            outputs = _activate_array(Z, activation)
+            outputs = _activate(Z, activation)
         return outputs[0] if single else outputs
 
     def parameters(self) -> list[Value]:

@@ -51,13 +51,24 @@ def test_negative_base_with_a_fractional_exponent() -> None:
         (-8.0) ** Value(0.5)
 
 
-@pytest.mark.parametrize("exponent", [0.5, 2.0])
-def test_negative_base_with_a_value_exponent(exponent: float) -> None:
-    # d/db a**b needs log(a): undefined for a < 0 even where a**b itself is real.
-    with pytest.raises(ValueError, match=r"-8\.0"):
-        Value(-8.0) ** Value(exponent)
-    with pytest.raises(ValueError, match=r"-8\.0"):
-        (-8.0) ** Value(exponent)
+def test_negative_base_with_a_value_exponent_has_no_derivative_for_the_exponent() -> None:
+    # (-8) ** b is real only at integer b, so d/db (= a**b * log(a)) does not exist:
+    # the value is computed, and a gradient for the exponent is refused by name.
+    base, exponent = Value(-8.0, label="a"), Value(2.0, label="b")
+    power = base**exponent
+    assert power.data == 64.0
+    with pytest.raises(ValueError) as raised:
+        power.backward()
+    message = str(raised.value)
+    assert message.startswith("** : the derivative with respect to exponent is undefined")
+    assert "base = -8.0, exponent = 2.0" in message and "log" in message
+    assert base.grad == exponent.grad == 0.0  # a failed backward changes no .grad
+    with pytest.raises(ValueError, match=r"exponent is undefined at base = -8\.0"):
+        grad(lambda b: (-8.0) ** b)(2.0)
+    # With a constant exponent there is nothing to refuse: d/da a**2 = 2a.
+    a = Value(-8.0)
+    (a**2.0).backward()
+    assert a.grad == -16.0
 
 
 def test_sqrt_of_a_negative_number() -> None:

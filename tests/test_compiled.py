@@ -9,47 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from op_cases import random_graph
 
-from autograd import OPS, Value, trace
-
-UNARY = {
-    "exp": lambda v: (v * 0.3).exp(),
-    "log": lambda v: (v * v + 0.5).log(),
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "abs": Value.abs,
-    "sin": Value.sin,
-    "cos": Value.cos,
-}
-BINARY = {
-    "+": lambda a, b: a + b,
-    "*": lambda a, b: a * b,
-    "**": lambda a, b: (a * a + 0.5) ** (b.tanh() + 1.5),
-}
-
-
-def test_the_random_graphs_use_every_op() -> None:
-    assert set(UNARY) | set(BINARY) == set(OPS)
-
-
-def random_graph(rng: random.Random, leaves: list[Value], size: int) -> Value:
-    """A DAG with heavy reuse: each node takes operands from the last few nodes."""
-    nodes = list(leaves)
-    for _ in range(size):
-        a = nodes[-1 - rng.randrange(min(len(nodes), 6))]
-        if rng.random() < 0.4:
-            nodes.append(rng.choice(list(UNARY.values()))(a))
-        else:
-            b = nodes[-1 - rng.randrange(min(len(nodes), 6))]
-            op: Callable[[Value, Value], Value] = rng.choice(list(BINARY.values()))
-            # Squashed so that values stay tame whatever the inputs; the structure must
-            # not depend on the data, or a trace would not fit other inputs.
-            nodes.append(op(a, b).tanh())
-    total = nodes[-1]
-    for node in nodes[-5:-1]:
-        total = total + node * 0.5
-    return total
+from autograd import Value, trace
 
 
 def interpreted(

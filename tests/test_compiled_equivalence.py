@@ -15,7 +15,6 @@ a separate property bounds numpy's forwards against math's. (The derivative rule
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,20 +26,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from autograd import OPS, Value, trace
-
-METHODS: dict[str, Callable[..., Value]] = {
-    "+": operator.add,
-    "*": operator.mul,
-    "**": operator.pow,
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "abs": Value.abs,
-    "sin": Value.sin,
-    "cos": Value.cos,
-}
 
 SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 2.2e-308, -1e-300, 1e-200, 1e-20, 1.0, -1.0, 0.5, -2.0]
 SPECIAL += [3.0, 800.0, -800.0, 709.0, 1e20, -1e150, 1e300, -1e300]
@@ -54,10 +39,6 @@ NUMBERS = st.one_of(
         st.floats(-300.0, 300.0),
     ),
 )
-
-
-def test_the_graphs_use_every_op() -> None:
-    assert set(METHODS) == set(OPS)
 
 
 @dataclass(frozen=True)
@@ -78,7 +59,7 @@ class Graph:
         for n in self.build_order(len(leaves)):
             name, i, j = self.steps[n - len(leaves)]
             operands = (nodes[i], nodes[j]) if OPS[name].arity == 2 else (nodes[i],)
-            nodes[n] = METHODS[name](*operands)
+            nodes[n] = OPS[name](*operands)
         return nodes[len(leaves) + len(self.steps) - 1], inputs
 
     def build_order(self, n_leaves: int) -> list[int]:
@@ -172,27 +153,28 @@ def test_a_float_replay_is_the_engine_bit_for_bit(graph: Graph, data: st.DataObj
 
 @contextmanager
 def math_forwards() -> Iterator[None]:
-    """Every op's ``forward_array`` made math's forward, elementwise (numpy's inf or nan
-    where math raises), so that a batch replay and the engine use the same numbers."""
-    saved = {name: op.forward_array for name, op in OPS.items()}
+    """Every op's forward on arrays made its forward on floats, elementwise (numpy's inf
+    or nan where the float forward raises), so that a batch replay and the engine use
+    the same numbers."""
+    saved = {name: op.on_arrays for name, op in OPS.items()}
 
     def elementwise(op: Any, numpy_forward: Callable[..., Any]) -> Callable[..., Any]:
         def one(*operands: float) -> float:
             try:
-                return op.forward(*map(float, operands))  # not numpy scalars: ** differs
+                return op.on_floats(*map(float, operands))  # not numpy scalars: ** differs
             except (ArithmeticError, ValueError):
-                with np.errstate(all="ignore"):
-                    return float(numpy_forward(*operands))
+                with np.errstate(all="ignore"):  # numpy scalars: inf or nan, never raise
+                    return float(numpy_forward(*map(np.float64, operands)))
 
         return np.vectorize(one, otypes=[float])
 
     try:
         for name, op in OPS.items():
-            object.__setattr__(op, "forward_array", elementwise(op, saved[name]))
+            object.__setattr__(op, "on_arrays", elementwise(op, saved[name]))
         yield
     finally:
         for name, op in OPS.items():
-            object.__setattr__(op, "forward_array", saved[name])
+            object.__setattr__(op, "on_arrays", saved[name])
 
 
 @BOUNDED
@@ -278,11 +260,11 @@ def test_numpys_forwards_are_maths_to_an_ulp_or_two(name: str, a: float, b: floa
     op = OPS[name]
     operands = (a, b)[: op.arity]
     try:
-        expected = op.forward(*operands)
+        expected = op.on_floats(*operands)
     except (ArithmeticError, ValueError):
         return
     with np.errstate(all="ignore"):
-        actual = float(op.forward_array(*[np.array([x]) for x in operands])[0])
+        actual = float(op.on_arrays(*[np.array([x]) for x in operands])[0])
     if math.isinf(expected) or math.isinf(actual):
         assert abs(actual) >= 1e308 and abs(expected) >= 1e308
     else:
@@ -331,12 +313,12 @@ def test_x_to_the_zero_has_gradient_zero_at_zero_in_every_replay() -> None:
 def test_an_output_of_shared_inputs_alone_has_one_entry_per_sample(name: str) -> None:
     w = Value(0.5)
     x = Value(1.0, requires_grad=False)
-    program = trace(METHODS[name](w), [w, x])
+    program = trace(OPS[name](w), [w, x])
     out, (dw, dx) = program.value_and_grad([0.5, np.array([1.0, 2.0, 3.0])])
     assert out.shape == (3,)
     single = Value(0.5)
-    METHODS[name](single).backward()
-    assert list(out) == [METHODS[name](Value(0.5)).data] * 3
+    OPS[name](single).backward()
+    assert list(out) == [OPS[name](Value(0.5)).data] * 3
     assert dw == pytest.approx(3 * single.grad, rel=1e-15)
     assert list(dx) == [0.0, 0.0, 0.0]
 
@@ -359,13 +341,16 @@ def test_a_gradient_overflow_names_the_sample_and_is_the_engines_error() -> None
 def test_a_negative_base_under_an_exponent_requiring_grad_is_refused_like_the_engine() -> None:
     base, exponent = Value(2.0, requires_grad=False), Value(2.0)
     program = trace(base**exponent, [base, exponent])
-    with pytest.raises(ValueError, match="negative base") as expected:
-        Value(-2.0, requires_grad=False) ** Value(2.0)
+    power = Value(-2.0, requires_grad=False) ** Value(2.0)
+    with pytest.raises(ValueError, match="exponent is undefined") as expected:
+        power.backward()
+    assert list(program([np.array([1.0, -2.0]), 2.0])) == [1.0, power.data]
     with pytest.raises(ValueError) as raised:
-        program([np.array([1.0, -2.0]), 2.0])
+        program.value_and_grad([np.array([1.0, -2.0]), 2.0])
     assert str(raised.value) == f"{expected.value} (sample 1 of the batch)"
+    assert program([-2.0, 2.0]) == power.data
     with pytest.raises(ValueError) as raised:
-        program([-2.0, 2.0])
+        program.value_and_grad([-2.0, 2.0])
     assert str(raised.value) == str(expected.value)
 
 
@@ -420,7 +405,7 @@ class Layered:
                 if self.bias:
                     z = z + weights[k]
                     k += 1
-                below.append(METHODS[name](z))
+                below.append(OPS[name](z))
             h = below
         out = h[0]
         for v in h[1:]:

@@ -1,10 +1,11 @@
-"""Issue 9 in the engine: errors that name the user's operation, a failed backward()
+"""The engine under bad input: errors that name the user's operation, a failed backward()
 that changes nothing, and graphs, models and gradients that pickle and deep-copy at any
 depth."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from autograd import OPS, Op, Value, grad, gradcheck, topological_order
+from autograd import OPS, Value, grad, gradcheck, topological_order
 
 # --- overflow in a derived op names that op and its numbers -----------------------------
 
@@ -22,16 +23,19 @@ from autograd import OPS, Op, Value, grad, gradcheck, topological_order
 @pytest.mark.parametrize(
     ("compute", "message"),
     [
-        (lambda: Value(1.0) / 1e-320, r"division 1\.0 / 1e-320 overflows"),
-        (lambda: Value(1.0) / Value(1e-320), r"division 1\.0 / 1e-320 overflows"),
-        (lambda: 1.0 / Value(1e-320), r"division 1\.0 / 1e-320 overflows"),
-        (lambda: Value(1e300) / 1e-10, r"division 1e\+300 / 1e-10 overflows"),
+        (lambda: Value(1.0) / 1e-320, r"^1\.0 / 1e-320 overflows a float$"),
+        (lambda: Value(1.0) / Value(1e-320), r"^1\.0 / 1e-320 overflows a float$"),
+        (lambda: 1.0 / Value(1e-320), r"^1\.0 / 1e-320 overflows a float$"),
+        (lambda: Value(1e300) / 1e-10, r"^1e\+300 / 1e-10 overflows a float$"),
         (lambda: Value(1e308) - (-1e308), r"subtraction 1e\+308 - -1e\+308 overflows"),
         (lambda: 1e308 - Value(-1e308), r"subtraction 1e\+308 - -1e\+308 overflows"),
-        (lambda: grad(lambda t: t / 1e-320)(1.0), r"division 1\.0 / 1e-320 overflows"),
+        (lambda: grad(lambda t: t / 1e-320)(1.0), r"^1\.0 / 1e-320 overflows a float$"),
     ],
 )
-def test_an_overflowing_derived_op_is_named(compute: Callable[[], Any], message: str) -> None:
+def test_an_overflowing_op_is_named_as_the_user_wrote_it(
+    compute: Callable[[], Any], message: str
+) -> None:
+    # A division is one op; a subtraction is a + b * -1, named as the user's subtraction.
     with pytest.raises(OverflowError, match=message):
         compute()
 
@@ -169,7 +173,7 @@ def test_ops_pickle_by_name() -> None:
     data = pickle.dumps(Value(2.0) * 3.0).replace(b"\x8c\x01*", b"\x8c\x01?")
     with pytest.raises(ValueError, match="unknown op '\\?'"):
         pickle.loads(data)
-    custom = Op("twice", lambda x: 2 * x, lambda x: 2 * x, (lambda x, out: 2.0,))
+    custom = dataclasses.replace(OPS["tanh"], name="twice")  # a row that is not in the table
     with pytest.raises(pickle.PicklingError, match=r"'twice' is not a row of autograd\.OPS"):
         pickle.dumps(custom)
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import sympy
+from op_cases import sympy_call
 
 import nn
 import viz
@@ -13,17 +14,6 @@ from autograd import OPS, Value
 from chainrule.examples import demo_sample_loss
 from viz.steps import Step
 from viz.symbolic import Formula, digits_to_show
-
-_SYMPY_CALLS = {
-    "tanh": sympy.tanh,
-    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
-    "step": sympy.Heaviside,
-    "sign": sympy.sign,
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "log": sympy.log,
-    "exp": sympy.exp,
-}
 
 
 def to_sympy(f: Formula) -> sympy.Expr:
@@ -39,7 +29,7 @@ def to_sympy(f: Formula) -> sympy.Expr:
         return sympy.Mul(*args)
     if f.kind == "power":
         return sympy.Pow(*args)
-    return _SYMPY_CALLS[f.name](*args)
+    return sympy_call(f.name, *args)
 
 
 def neuron_edges(activation: str, bias: bool) -> tuple[nn.MLP, list[Step]]:
@@ -49,19 +39,16 @@ def neuron_edges(activation: str, bias: bool) -> tuple[nn.MLP, list[Step]]:
     return model, [c.edge for step in steps[1:] for c in step.sent]
 
 
-ACTIVATIONS = {
-    "tanh": sympy.tanh,
-    "sigmoid": lambda z: 1 / (1 + sympy.exp(-z)),
-    "relu": lambda z: sympy.Max(0, z),
-    "linear": lambda z: z,
-}
+def activation(name: str, z: sympy.Expr) -> sympy.Expr:
+    """An activation of nn applied to z in sympy: its op's case, or z for "linear"."""
+    return z if name == "linear" else sympy_call(name, z)
 
 
 @pytest.mark.parametrize("bias", [False, True])
-@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-def test_neuron_formulas_are_the_derivatives_sympy_finds(activation: str, bias: bool) -> None:
+@pytest.mark.parametrize("name", sorted(nn.ACTIVATIONS))
+def test_neuron_formulas_are_the_derivatives_sympy_finds(name: str, bias: bool) -> None:
     """dO_kj/d(operand), with O_kj written back as act(z), is sympy's d act(z)/d operand."""
-    model, edges = neuron_edges(activation, bias)
+    model, edges = neuron_edges(name, bias)
     for edge in edges:
         assert edge.formula is not None
         assert edge.formula.data == pytest.approx(edge.derivative, rel=1e-12, abs=1e-15)
@@ -78,10 +65,10 @@ def test_neuron_formulas_are_the_derivatives_sympy_finds(activation: str, bias: 
         z = sum(sympy.Symbol(w.label) * sympy.Symbol(x) for w, x in pairs)
         if neuron.bias is not None:
             z += sympy.Symbol(neuron.bias.label)
-        act = ACTIVATIONS[neuron.activation]
-        expected = sympy.diff(act(z), sympy.Symbol(edge.parent.label))
+        act = activation(neuron.activation, z)
+        expected = sympy.diff(act, sympy.Symbol(edge.parent.label))
         ours = to_sympy(edge.formula).subs(
-            {sympy.Symbol(edge.child.label): act(z), sympy.Symbol(f"z_{k}{j}"): z}
+            {sympy.Symbol(edge.child.label): act, sympy.Symbol(f"z_{k}{j}"): z}
         )
         difference = sympy.simplify((ours - expected).rewrite(sympy.Heaviside))
         assert difference == 0, (edge.child.label, edge.parent.label, edge.formula.text())

@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
-from autograd import Value
+from autograd import Value, op_named
 from nn.notation import is_output_label, node_label, parse_label, pre_activation_of, with_copy
 
 __all__ = [
@@ -278,9 +278,6 @@ def is_inline_constant(node: Value) -> bool:
     return not (node.label or node.parents or node.requires_grad)
 
 
-_INFIX = {"+", "*", "**"}
-
-
 def node_formula(
     node: Value, names: Mapping[Value, str], symbol: Callable[[str], str] = str
 ) -> str:
@@ -297,9 +294,7 @@ def node_formula(
     operands = [number(p.data) if is_inline_constant(p) else symbol(names[p]) for p in node.parents]
     if not node.parents:
         return "leaf" if node.requires_grad else "constant"
-    if node.op in _INFIX:
-        return f" {node.op} ".join(operands)
-    return f"{node.op}({', '.join(operands)})"
+    return op_named(node.op).written(operands)  # as its row of the op table prints it
 
 
 def counted(n: int, noun: str) -> str:

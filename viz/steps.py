@@ -1,9 +1,10 @@
 """``backward_steps``: the backward pass as data, one step per node it processes.
 
-The one sweep behind every step-by-step view: :func:`viz.backward_frames` draws these
-steps, and a page or notebook can replay them. A step names the node processed, what it
-sends along each edge (its grad times the local derivative), every node's grad so far
-and the edges whose contributions are still to come. ``.grad`` is never read or written.
+The engine's reverse sweep (:func:`autograd.backpropagate`), recorded by its hook after
+every node: :func:`viz.backward_frames` draws these steps, and a page or notebook can
+replay them. A step names the node processed, what it sends along each edge (its grad
+times the local derivative), every node's grad so far and the edges whose contributions
+are still to come. ``.grad`` is never read or written.
 
 At ``level="op"`` an edge is one operand slot of one primitive operation. At
 ``level="neuron"`` the graph is contracted onto its labelled Values (``L``, ``O_kj``,
@@ -18,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from autograd import Value, gradient_edges, topological_order
+from autograd import Value, backpropagate, gradient_edges, topological_order
 from viz._labels import node_names
 from viz.symbolic import Formula, NodeFormulas
 
@@ -121,19 +122,27 @@ def contract(order: list[Value], op_edges: Edges, is_stop: Callable[[Value], boo
                     seen.add(edge.parent)
                     region.append(edge.parent)
                     stack.append(edge.parent)
-        region.sort(key=position.__getitem__, reverse=True)
-        arriving = dict.fromkeys(region, 0.0)
-        arriving[start] = 1.0
-        symbolic = {node: Formula.constant(0.0) for node in region}
-        symbolic[start] = Formula.constant(1.0)
-        for node in region:
-            if node is not start and is_stop(node):
-                continue
-            for edge in op_edges.get(node, []):
-                arriving[edge.parent] += arriving[node] * edge.derivative
-                local = formulas.local(node, edge.slot or 0)
-                symbolic[edge.parent] = symbolic[edge.parent] + symbolic[node] * local
-        ends = [n for n in reversed(region) if n is not start and is_stop(n)]
+        region.sort(key=position.__getitem__)
+
+        def below(node: Value, start: Value = start) -> list[Step]:
+            """The edges the sweep from ``start`` follows: none out of another stop node."""
+            return [] if node is not start and is_stop(node) else op_edges.get(node, [])
+
+        arriving = backpropagate(
+            region,
+            lambda node: [(edge.slot, edge.parent, edge.derivative) for edge in below(node)],
+            {start: 1.0},
+            zero=0.0,
+        )
+        symbolic = backpropagate(
+            region,
+            lambda node: [
+                (e.slot, e.parent, formulas.local(node, e.slot or 0)) for e in below(node)
+            ],
+            {start: Formula.constant(1.0)},
+            zero=Formula.constant(0.0),
+        )
+        ends = [n for n in region if n is not start and is_stop(n)]
         contracted[start] = [Step(start, end, None, arriving[end], symbolic[end]) for end in ends]
     return contracted
 
@@ -194,33 +203,39 @@ def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:
     for node in nodes:
         for edge in edges.get(node, []):
             to_come[edge.parent].append(edge)
-    grads: dict[Value, float | None] = dict.fromkeys(nodes)
-    grads[root] = 1.0
     received: dict[Value, list[Contribution]] = {node: [] for node in nodes}
 
-    def snapshot(index: int, node: Value | None, sent: tuple[Contribution, ...]) -> BackwardStep:
+    def snapshot(
+        index: int, node: Value | None, sent: tuple[Contribution, ...], grads: Mapping[Value, float]
+    ) -> BackwardStep:
         return BackwardStep(
             index=index,
             node=node,
             sent=sent,
-            grads=dict(grads),
+            grads={n: grads.get(n) for n in nodes},
             received={n: tuple(r) for n, r in received.items()},
             to_come={n: tuple(e) for n, e in to_come.items()},
             nodes=nodes,
             edges=edges,
         )
 
-    steps = [snapshot(0, None, ())]
-    senders = [node for node in reversed(nodes) if edges.get(node)]
-    for index, node in enumerate(senders, start=1):
-        grad = grads[node]
-        if grad is None:  # unreachable: every consumer comes earlier in the order
-            raise RuntimeError(f"no gradient reached {node!r} before its turn")
+    steps = [snapshot(0, None, (), {root: 1.0})]
+
+    def record(node: Value, grad: float, grads: Mapping[Value, float]) -> None:
+        """The sweep's hook: ``node`` has sent ``grad`` times each local derivative."""
+        if not edges.get(node):
+            return  # a leaf or a constant: it sends nothing, so it gets no step
         sent = tuple(Contribution(edge, grad) for edge in edges[node])
         for contribution in sent:
-            parent = contribution.edge.parent
-            received[parent].append(contribution)
-            to_come[parent].remove(contribution.edge)
-            grads[parent] = (grads[parent] or 0.0) + contribution.value
-        steps.append(snapshot(index, node, sent))
+            received[contribution.edge.parent].append(contribution)
+            to_come[contribution.edge.parent].remove(contribution.edge)
+        steps.append(snapshot(len(steps), node, sent, grads))
+
+    backpropagate(
+        nodes,
+        lambda node: [(edge.slot, edge.parent, edge.derivative) for edge in edges.get(node, [])],
+        {root: 1.0},
+        zero=0.0,
+        on_step=record,
+    )
     return steps

@@ -1,9 +1,12 @@
 """Local derivatives as formulas: the op table's own rules, run on symbols.
 
 The rules of :data:`autograd.OPS` are plain arithmetic, so they run on :class:`Formula`
-as they run on floats: ``OPS["tanh"].derivatives[0](z, O_11)`` gives ``1 - O_11^2``. No
-second table of derivatives is typed here; this module only knows how to build, simplify
-and print sums, products and powers, so that ``1 * x`` is ``x`` and ``x + 0`` is ``x``.
+as they run on floats: ``OPS["tanh"].derivatives[0](z, O_11)`` gives ``1 - O_11^2``. A
+Formula is a kind of number of :mod:`autograd.functions`' protocol: an op or helper met in
+a rule becomes a call (``cos(x)``, ``step(z_11)``), written with the row's name and LaTeX.
+No second table of derivatives or functions is typed here; this module only knows how to
+build, simplify and print sums, products and powers, so that ``1 * x`` is ``x`` and
+``x + 0`` is ``x``.
 
 Every formula also carries its value (``data``), which the rules that branch on a value
 (``**`` at 0, relu's step) read, and which :meth:`Formula.text` can substitute for each
@@ -16,7 +19,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from autograd import OPS, Value
+from autograd import Function, Op, Value, op_named
+from autograd.ops import where
 from nn.notation import parse_label, pre_activation_of
 from viz._labels import html_symbol, latex_symbol, number
 
@@ -24,14 +28,6 @@ __all__ = ["Digits", "Formula", "NodeFormulas", "digits_to_show", "local_formula
 
 # How tightly each kind binds, for brackets.
 _SUM, _PRODUCT, _POWER, _ATOM = 1, 2, 3, 4
-# Functions the rules call on their operands (ops.py's _sin, _cos, _log, _step, _sign).
-_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "sin": math.sin,
-    "cos": math.cos,
-    "log": math.log,
-    "step": lambda x: 1.0 if x > 0.0 else 0.0,
-    "sign": lambda x: 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,
-}
 
 
 class Formula:
@@ -49,15 +45,21 @@ class Formula:
     (None, None, -1.5)
     """
 
-    __slots__ = ("args", "data", "kind", "name")
+    __slots__ = ("args", "data", "function", "kind", "name")
 
     def __init__(
-        self, kind: str, data: float, name: str = "", args: tuple[Formula, ...] = ()
+        self,
+        kind: str,
+        data: float,
+        name: str = "",
+        args: tuple[Formula, ...] = (),
+        function: Function | None = None,
     ) -> None:
         self.kind = kind  # "number", "symbol", "sum", "product", "power" or "call"
         self.data = data
         self.name = name
         self.args = args
+        self.function = function  # what a call calls
 
     # --- building --------------------------------------------------------------------
     @classmethod
@@ -71,15 +73,14 @@ class Formula:
         return cls("number", float(value))
 
     @classmethod
-    def call(cls, function: str, arg: Formula) -> Formula:
-        """``function(arg)``: an op of :data:`autograd.OPS` or a helper such as ``step``."""
-        if function in _FUNCTIONS:
-            value = _FUNCTIONS[function](arg.data)
-        else:
-            value = OPS[function].forward(arg.data)
-        if arg.kind == "number":
+    def call(cls, function: Function, *args: Formula | float) -> Formula:
+        """``function(args)``: an op of :data:`autograd.OPS` or a helper such as ``step``;
+        its value computed by the function itself, a number if every argument is one."""
+        operands = [_lift(a) for a in args]
+        value = float(function(*(a.data for a in operands)))
+        if all(a.kind == "number" for a in operands):
             return cls.constant(value)
-        return cls("call", value, name=function, args=(arg,))
+        return cls("call", value, name=function.name, args=tuple(operands), function=function)
 
     def _key(self) -> tuple[Any, ...]:
         """Structural identity, to merge ``x * x`` into ``x^2``."""
@@ -116,23 +117,19 @@ class Formula:
     def __pow__(self, other: Formula | float) -> Formula:
         return _power(self, _lift(other))
 
-    # What ops.py's helpers call on anything that is neither a float nor an array.
-    def sin(self) -> Formula:
-        return Formula.call("sin", self)
+    def __abs__(self) -> Formula:
+        return Formula.call(op_named("abs"), self)
 
-    def cos(self) -> Formula:
-        return Formula.call("cos", self)
-
-    def log(self) -> Formula:
-        return Formula.call("log", self)
-
-    def step(self) -> Formula:
-        """1 where the value is > 0, else 0: relu's derivative, kept as a formula."""
-        return Formula.call("step", self)
-
-    def sign(self) -> Formula:
-        """-1, 0 or 1: abs's derivative, kept as a formula."""
-        return Formula.call("sign", self)
+    def __chainrule_apply__(self, function: Function, operands: tuple[Any, ...]) -> Any:
+        """An op or helper of the table met in a rule: ``+ * / **`` are arithmetic, any
+        other a call kept as a formula (``cos(x)``, ``step(z_11)``); ``where`` picks a
+        branch by value."""
+        if function is where:
+            condition, if_true, if_false = operands
+            return if_true if _lift(condition).data else if_false
+        if isinstance(function, Op) and function.infix:
+            return function.forward(*operands)
+        return Formula.call(function, *operands)
 
     # --- values as shown ---------------------------------------------------------------
     def evaluate(self, digits: Digits = 4) -> float:
@@ -156,9 +153,9 @@ class Formula:
             except (OverflowError, ZeroDivisionError):
                 return math.inf
             return math.nan if isinstance(value, complex) else float(value)
-        if self.name in _FUNCTIONS:
-            return _FUNCTIONS[self.name](args[0])
-        return float(OPS[self.name].forward(args[0]))
+        if self.function is None:  # cannot happen: every call has its function
+            raise ValueError(f"the call {self.name}(...) has no function")
+        return float(self.function(*args))
 
     def symbol_names(self) -> list[str]:
         """The names of the symbols in the formula, each once, in order."""
@@ -306,6 +303,10 @@ def _power(base: Formula, exponent: Formula) -> Formula:
             return base
         if base.kind == "number":
             return Formula.constant(base.data**exponent.data)
+        inner = base.args[1] if base.kind == "power" else None
+        if inner is not None and inner.kind == "number" and exponent.data.is_integer():
+            # (x^a)^n is x^(a n) for an integer n: (1 + x^2)^2 to the -1 is (1 + x^2)^-2.
+            return _power(base.args[0], Formula.constant(inner.data * exponent.data))
     try:
         value = base.data**exponent.data
     except (OverflowError, ZeroDivisionError):
@@ -324,7 +325,7 @@ class _Style:
         minus: str,
         brackets: tuple[str, str],
         power: Callable[[str, str], str],
-        call: Callable[[str, str], str],
+        call: Callable[[Function, str], str],
     ) -> None:
         self.symbol = symbol
         self.times = times
@@ -340,7 +341,7 @@ _TEXT = _Style(
     minus="-",
     brackets=("(", ")"),
     power=lambda base, exp: f"{base}^{exp}",
-    call=lambda name, arg: f"{name}({arg})",
+    call=lambda function, args: f"{function.name}({args})",
 )
 _LATEX = _Style(
     symbol=latex_symbol,
@@ -348,11 +349,7 @@ _LATEX = _Style(
     minus="-",
     brackets=(r"\left(", r"\right)"),
     power=lambda base, exp: f"{{{base}}}^{{{exp}}}",
-    call=lambda name, arg: (
-        rf"\{name}\left({arg}\right)"
-        if name in ("sin", "cos", "log", "tanh", "exp")
-        else rf"\operatorname{{{name}}}\left({arg}\right)"
-    ),
+    call=lambda function, args: rf"{function.latex_name()}\left({args}\right)",
 )
 _HTML = _Style(
     symbol=html_symbol,
@@ -360,7 +357,7 @@ _HTML = _Style(
     minus="&#8722;",
     brackets=("(", ")"),
     power=lambda base, exp: f"{base}<SUP>{exp}</SUP>",
-    call=lambda name, arg: f"{name}({arg})",
+    call=lambda function, args: f"{function.name}({args})",
 )
 
 
@@ -393,8 +390,8 @@ class _Printer:
             return self.number(f.data)
         if f.kind == "symbol":
             return self.number(f.data, f.name) if self.values else s.symbol(f.name)
-        if f.kind == "call":
-            return s.call(f.name, self._write(f.args[0], top=True))
+        if f.kind == "call" and f.function is not None:
+            return s.call(f.function, ", ".join(self._write(a, top=True) for a in f.args))
         if f.kind == "power":
             exponent = f.args[1]
             exp_text = self._write(exponent, top=True)
@@ -445,7 +442,7 @@ def local_formula(node: Value, slot: int, symbols: list[Formula], out: Formula) 
     >>> print(local_formula(y, 0, [sx], sy).text())
     1 - y^2
     """
-    rule = OPS[node.op].derivatives[slot]
+    rule = op_named(node.op).derivatives[slot]
     return _lift(rule(*symbols, out))
 
 
@@ -502,14 +499,7 @@ class NodeFormulas:
         if self.is_stop(node) or not node.parents:
             return symbol
         operands = [self._make(p) if self._atomic(p) else self.memo[p] for p in node.parents]
-        if node.op == "+":
-            written = operands[0] + operands[1]
-        elif node.op == "*":
-            written = operands[0] * operands[1]
-        elif node.op == "**":
-            written = operands[0] ** operands[1]
-        else:
-            written = Formula.call(node.op, operands[0])
+        written = op_named(node.op)(*operands)
         named = parse_label(self.names[node])
         if (named and named.kind == "pre_activation") or _count_symbols(written) > self._LONGEST:
             return symbol
