@@ -492,7 +492,7 @@ class Training:
 
     data: nn.Dataset
     X: list[list[float]]
-    targets: Sequence[Any]
+    targets: list[Any]
     model: nn.MLP
     lr: float
     task: str

@@ -111,10 +111,10 @@ def test_what_the_page_cannot_compute_is_refused_by_name() -> None:
     erf = define_op("erf_test", math.erf, [lambda x, out: 2.0 * exp(-x * x)], numpy=math.erf)
     branching = define_op("kink_test", lambda x: where(x, x, 0.0), [lambda x, out: 1.0])
     try:
-        with pytest.raises(UnsupportedInJavaScript, match="op 'erf_test'.*Math does not have"):
+        with pytest.raises(UnsupportedInJavaScript, match=r"op 'erf_test'.*Math does not have"):
             op_javascript(erf)
         branching_rule = define_op("if_test", lambda x: x * 2.0, [lambda x, out: 1.0 if x else 0.0])
-        with pytest.raises(UnsupportedInJavaScript, match="if_test.*where\\(condition"):
+        with pytest.raises(UnsupportedInJavaScript, match=r"if_test.*where\(condition"):
             op_javascript(branching_rule)
         assert "!== 0 ?" in op_javascript(branching)
         x = Value(0.5, label="x")
@@ -190,7 +190,7 @@ def test_the_model_and_its_grads_are_left_as_they_were() -> None:
 def test_bad_input_names_the_problem() -> None:
     h = notes_example()
     model = nn.MLP(2, [1])
-    with pytest.raises(TypeError, match="expected an nn.MLP .* or a Value, got float"):
+    with pytest.raises(TypeError, match=r"expected an nn.MLP .* or a Value, got float"):
         viz.explorer(3.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="a model needs its data"):
         viz.explorer(model)

@@ -18,9 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd.trace import Program, slot_numbers
-
 from autograd import Value, op_named, topological_order, trace
+from autograd.trace import Program, slot_numbers
 from nn.losses import l2 as l2_penalty
 from viz import ledger
 from viz._drawing import constants_read, node_kind
@@ -341,6 +340,7 @@ def _batch(
     """A network's data and training settings, with the program of its Reg term."""
     if penalty is None:  # unreachable: page_data traces it for every batch
         raise ValueError("a batch needs its penalty program")
+    program, order, penalty_slots = penalty
     return {
         "X": batch.X,
         "Y": batch.Y,
@@ -351,5 +351,5 @@ def _batch(
         "l2": batch.l2,
         "tol": batch.tol,
         "epochs": batch.epochs,
-        "penalty": _program(*penalty[:1], ops, *penalty[1:]),
+        "penalty": _program(program, ops, order, penalty_slots),
     }
