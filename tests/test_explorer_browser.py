@@ -307,7 +307,7 @@ def test_the_ledger_and_the_finite_differences_follow_an_edit(open_page: Any) ->
     assert total and float(total.group(1).replace("\u2212", "-")) == float(f"{rule.total:.6g}")
     assert "from backward(): agrees" in ledger
     node = page.text("#node-body")
-    fd = re.search(r"finite differences.*?: (\S+) \(backprop (\S+)\)", node)
+    fd = re.search(r"Check: .*? is (\S+) \(backprop (\S+)\)", node)
     assert fd and math.isclose(float(fd.group(1).replace("\u2212", "-")), rule.grad, rel_tol=1e-5)
     # the update is the batch's, with Reg, as the demo prints it
     total_loss = nn.total_loss(model, iris.X, iris.y, l2=1e-3)
@@ -495,8 +495,8 @@ def test_inspecting_a_neuron_shows_its_grad_as_a_sum_over_its_edges(open_page: A
     grads = gradients(loss)
     o11 = next(n for n in topological_order(loss) if n.label == "O_11")
     body = page.text("#node-body")
-    assert "sum over its 2 edges out" in body  # to O_21 and O_22
-    assert f"{grads[o11]:.4g}".replace("-", "\u2212") in body
+    assert "the sum over its 2 edges out" in body  # to O_21 and O_22
+    assert f"{grads[o11]:.6g}".replace("-", "\u2212") in body
 
 
 def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any) -> None:
@@ -558,10 +558,14 @@ def test_a_refused_edit_says_why_and_changes_nothing(open_page: Any) -> None:
 
 # --- the layout, at the sizes a class sees it ---------------------------------------------
 
+# The ledger's cells that the panel does not show whole, to the right or below.
 CUT_OFF = """() => {
   const box = document.getElementById("ledger").getBoundingClientRect();
   const cells = [...document.querySelectorAll("#ledger td")];
-  const out = cells.filter((td) => td.getBoundingClientRect().right > box.right + 0.5);
+  const out = cells.filter((td) => {
+    const cell = td.getBoundingClientRect();
+    return cell.right > box.right + 0.5 || cell.bottom > box.bottom + 0.5;
+  });
   return out.map((td) => td.textContent);
 }"""
 
@@ -581,6 +585,8 @@ def test_readable_at_800x600_and_on_a_projector(open_page: Any, size: tuple[int,
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3), size)
     page.page.select_option("#pick", label="w^1_11")
+    assert page.page.evaluate(CUT_OFF) == []
+    train_in_page(page, 100)  # smaller numbers, written longer (2.655e-09)
     assert page.page.evaluate(CUT_OFF) == []
     assert page.page.evaluate(TEXT_HEIGHT) >= 10
     if size[0] < 1000:

@@ -6,7 +6,7 @@ a program of slots (:func:`autograd.trace`), the ops it uses as JavaScript gener
 from their rows (:mod:`viz._js`), which Values are drawn and edited, and templates for
 the texts (ledgers, formulas) with holes where the page writes the numbers.
 
-A hole is ``<span class="hole" data-hole="KEY">``: ``dN`` is the local derivative of
+A hole is ``<span data-h="KEY"></span>``: ``dN`` is the local derivative of
 edge N as a factor (bracketed if negative), ``rN`` the same as a result, ``vN`` the
 value of slot N (a factor), ``total``, ``grad`` and ``verdict`` a ledger's sum over
 paths, backward's gradient and whether they agree.
@@ -36,7 +36,7 @@ _LEDGER_WRAP = 50  # characters per line of the page's ledger: it sits beside it
 
 def hole(key: str) -> str:
     """The element a template leaves for the page to fill in (see the module)."""
-    return f'<span class="hole" data-hole="{key}"></span>'
+    return f'<span data-h="{key}"></span>'
 
 
 @dataclass

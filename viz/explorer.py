@@ -38,7 +38,7 @@ from nn.model import MLP
 from nn.notation import input_label, is_output_label, loss_label, target_label
 from viz._drawing import FILL, GREY, check_size, node_kind, pin_notes_order
 from viz._explorer_data import Batch, PageData, page_data
-from viz._labels import html_symbol, html_text, is_inline_constant, node_names, number
+from viz._labels import counted, html_symbol, html_text, is_inline_constant, node_names, number
 from viz._render import ChainGraph
 from viz.steps import Level
 
@@ -79,15 +79,19 @@ class Explorer:
         return target
 
     def _repr_html_(self) -> str:
-        """The page in an iframe, so that its script and ids stay apart from the notebook's."""
+        """The page in an iframe, so that its script and ids stay apart from the notebook's.
+
+        In a double-quoted attribute only ``&`` and ``"`` need escaping: the stored
+        notebook stays a fifth lighter than with every ``<`` and ``>`` escaped too."""
+        document = self.html.replace("&", "&amp;").replace('"', "&quot;")
         return (
-            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+            f'<iframe srcdoc="{document}" '
             'style="width:100%;height:820px;border:1px solid #d1d5db"></iframe>'
         )
 
     def __repr__(self) -> str:
         batch = f", {self.samples} samples" if self.samples else ""
-        return f"<Explorer: {len(self.editable)} numbers to edit{batch}, {len(self.html)} bytes>"
+        return f"<Explorer: {counted(len(self.editable), 'number')} to edit{batch}>"
 
 
 def explorer(
@@ -428,8 +432,10 @@ def _document(title: str, data: PageData, root: Value, summary: MLP | None = Non
     page = data.data
     page["title"] = title
     page["summary"] = None if summary is None else _layer_slots(summary, page)
-    # No "<" inside the script element, so no label can end it early.
-    payload = json.dumps(page, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+    # Nothing inside the script element can end it early: "</" is written "<\/" (the
+    # same string in JSON) and "<!--" with an escaped "<".
+    payload = json.dumps(page, separators=(",", ":"), allow_nan=False)
+    payload = payload.replace("</", "<\\/").replace("<!--", "\\u003c!--")
     parts = {
         "title": html.escape(title),
         "svg": svg[svg.index("<svg") :],  # the XML prolog and doctype stay out of HTML

@@ -502,7 +502,7 @@ def browser(rule: Rule, *, skip_ones: bool, width: int) -> BrowserLedger:
 @dataclass(frozen=True)
 class Holes:
     """How :func:`browser_template` writes the numbers a live page fills in: each is an
-    HTML element (such as ``<span data-hole="...">``) that the page's script finds.
+    HTML element (such as ``<span data-h="...">``) that the page's script finds.
 
     ``derivative(step)`` stands for a local derivative's value as a factor (bracketed if
     negative), ``result(step)`` for the same standing alone, ``symbol(name)`` for the

@@ -1,7 +1,7 @@
 // The explorer's page: the picture, the panels and the controls around one
 // ChainruleEngine.Model, which computes every number. Each view reads the model and
 // the step the learner is at; nothing here computes a derivative. Templates from
-// Python (ledgers, formulas) carry holes, <span class="hole" data-hole="...">, that
+// Python (ledgers, formulas) carry holes, <span data-h="...">, that
 // fill() writes: dN a local derivative (edge N) as a factor, rN the same as a result,
 // vN a value (slot N), total, grad and verdict a ledger's sum, backward's gradient and
 // whether they agree.
@@ -57,12 +57,12 @@
   const factor = (x, digits) => (x < 0 ? "(" + minus(fmt(x, digits)) + ")" : minus(fmt(x, digits)));
 
   function fill(root) {
-    for (const hole of root.querySelectorAll(".hole")) {
-      const key = hole.dataset.hole;
+    for (const hole of root.querySelectorAll("[data-h]")) {
+      const key = hole.dataset.h;
       const kind = key[0];
       if (key in holeValues) hole.textContent = holeValues[key];
-      else if (kind === "d") hole.textContent = factor(model.edgeValues[Number(key.slice(1))], 6);
-      else if (kind === "r") hole.textContent = minus(fmt(model.edgeValues[Number(key.slice(1))], 6));
+      else if (kind === "d") hole.textContent = factor(model.edgeValues[Number(key.slice(1))], 4);
+      else if (kind === "r") hole.textContent = minus(fmt(model.edgeValues[Number(key.slice(1))], 4));
       else if (kind === "v") hole.textContent = factor(model.values[Number(key.slice(1))], 4);
     }
   }
@@ -260,8 +260,8 @@
     let text = node === data.root
       ? `backward() starts at ${rootHtml}: d${rootHtml}/d${rootHtml} = 1.`
       : `${nameHtml(node)}'s grad is complete: d${rootHtml}/d${nameHtml(node)} = <b>${minus(fmt(g))}</b>.`;
-    text += " It sends its grad \u00d7 the local derivative down each of its edges (below).";
-    if (j === senders.length) text += " That was the last step: every grad is complete.";
+    text += " It sends grad \u00d7 local derivative down each of its edges (below).";
+    if (j === senders.length) text += " The last step: every grad is complete.";
     body.innerHTML = `<p>${text}</p>`;
   }
 
@@ -300,18 +300,20 @@
     const ledger = data.ledgers[node.id];
     const g = model.grads[node.slot];
     const card = [];
-    card.push(`<p>${node.html} = ${minus(fmt(model.values[node.slot], 6))}`
-      + (program.needsGrad[node.slot] ? `, d${rootHtml}/d${node.html} = <b>${minus(fmt(g, 6))}</b>` : " (data: no gradient flows into it)") + "</p>");
+    let head = `<b>${node.html}</b> = ${minus(fmt(model.values[node.slot], 6))}`;
+    if (!program.needsGrad[node.slot]) head += ": data, no gradient flows into it";
+    else head += `, d${rootHtml}/d${node.html} = <b>${minus(fmt(g, 6))}</b>`;
     const out = drawnEdges.filter((e) => e.parent === node.slot);
     if (out.length > 0) {
       const terms = out.map((e) => `${d(data.root, e.child)} \u00b7 ${d(e.child, node.slot)}`).join(" + ");
       const numbers = out.map((e) => `${factor(model.grads[e.child], 4)} \u00d7 ${factor(model.edgeValues[e.index], 4)}`).join(" + ");
-      card.push(`<p>its grad, the sum over its ${out.length === 1 ? "edge" : out.length + " edges"} out: ${terms} = ${numbers} = ${minus(fmt(g, 4))}</p>`);
+      head += `: the sum over its ${out.length === 1 ? "edge" : out.length + " edges"} out, ${terms} = ${numbers}`;
     }
+    card.push(`<p>${head}</p>`);
     const inEdges = sendersOf.get(node.slot) || [];
     if (inEdges.length > 0) {
       const locals = inEdges.map((e) => `${d(node.slot, e.parent)} = ${factor(model.edgeValues[e.index], 4)}`).join(", ");
-      card.push(`<p>its local derivatives: ${locals}</p>`);
+      card.push(`<p>Its local derivatives: ${locals}</p>`);
     }
     if (program.needsGrad[node.slot] && program.madeAt[node.slot] < 0) card.push(checkAndUpdate(node.slot));
     $("node").hidden = false;
@@ -338,17 +340,17 @@
   function checkAndUpdate(slot) {
     const h = 1e-6;
     const fd = model.finiteDifference(slot, h);
-    const lines = [`<p>finite differences, (${rootHtml}(w + h) \u2212 ${rootHtml}(w \u2212 h)) / 2h with h = 10<sup>\u22126</sup>: `
-      + `${minus(fmt(fd.root, 6))} (backprop ${minus(fmt(model.grads[slot], 6))})`];
+    const w = model.values[slot];
+    const lines = [`<p>Check: (${rootHtml}(w + h) \u2212 ${rootHtml}(w \u2212 h)) / 2h with h = 10<sup>\u22126</sup> is `
+      + `${minus(fmt(fd.root, 6))} (backprop ${minus(fmt(model.grads[slot], 6))}).</p>`];
     let grad = model.grads[slot];
     if (fd.batch !== undefined) {
       grad = model.batchGrads[model.paramIndex.get(slot)];
-      lines.push(`; for the batch's L, ${minus(fmt(fd.batch, 6))} (backprop ${minus(fmt(grad, 6))})`);
+      lines.push(`<p>The batch's L (${model.objective.X.length} rows, Reg included): dL/dw = ${minus(fmt(grad, 6))}, `
+        + `by finite differences ${minus(fmt(fd.batch, 6))}.</p>`);
     }
-    lines.push("</p>");
-    const w = model.values[slot];
-    const which = data.batch === null ? "" : " (the batch's L)";
-    lines.push(`<p class="update">w<sub>new</sub> = w<sub>old</sub> \u2212 \u03b7 \u00b7 dL/dw${which} = ${minus(fmt(w, 6))} \u2212 ${fmt(model.eta, 6)} \u00d7 ${factor(grad, 6)} = <b>${minus(fmt(w - model.eta * grad, 6))}</b></p>`);
+    lines.push(`<p class="update">w<sub>new</sub> = w<sub>old</sub> \u2212 \u03b7 \u00b7 dL/dw = ${minus(fmt(w, 6))} \u2212 `
+      + `${fmt(model.eta, 6)} \u00d7 ${factor(grad, 6)} = <b>${minus(fmt(w - model.eta * grad, 6))}</b></p>`);
     return lines.join("");
   }
 
@@ -366,14 +368,14 @@
     if (question < factors.length) {
       const e = factors[question];
       practice.edge = e;
-      for (const hole of text.querySelectorAll(`[data-hole="d${e}"]`)) hole.outerHTML = box("your answer");
-      for (const hole of where.querySelectorAll(`[data-hole="r${e}"]`)) hole.textContent = "?";
+      for (const hole of text.querySelectorAll(`[data-h="d${e}"]`)) hole.outerHTML = box("your answer");
+      for (const hole of where.querySelectorAll(`[data-h="r${e}"]`)) hole.textContent = "?";
       const edge = data.edges[e];
       ask = `<p>What is ${d(edge.child, edge.parent)}? Work it out from its formula (under where) and type it `
         + "into the ledger, 4 significant digits, then press Enter.</p>";
     } else {
       practice.edge = null;
-      for (const hole of text.querySelectorAll('[data-hole="total"], [data-hole="grad"], [data-hole="verdict"]')) hole.textContent = "?";
+      for (const hole of text.querySelectorAll('[data-h="total"], [data-h="grad"], [data-h="verdict"]')) hole.textContent = "?";
       const rows = ledger.paths.map((path, i) => `<tr><td>path ${i + 1}</td><td>${path.map((e) => factor(model.edgeValues[e], 4)).join(" \u00d7 ")}</td><td>= ${box("path " + (i + 1))}</td></tr>`);
       ask = "<p>Multiply along each path, then add the paths (4 significant digits; Enter checks).</p>"
         + `<table class="paths">${rows.join("")}<tr><td>sum</td><td>d${rootHtml}/d${picked.html}</td><td>= ${box("your answer")}</td></tr></table>`;
@@ -530,7 +532,7 @@
     path.setAttribute("points", points.join(" "));
     line.append(path);
     const caption = document.createElement("p");
-    caption.textContent = `L from ${fmt(losses[0], 4)} to ${fmt(losses[losses.length - 1], 4)} in ${losses.length} epochs (a logarithmic scale)`;
+    caption.textContent = `L at the start of each epoch: ${fmt(losses[0], 4)} to ${fmt(losses[losses.length - 1], 4)} in ${losses.length} (a logarithmic scale)`;
     curve.replaceChildren(line, caption);
   }
 
