@@ -402,34 +402,49 @@ def markdown(rule: Rule) -> str:
 Row = tuple[str, ...]  # the cells of one row of a table, in Graphviz's HTML-like labels
 
 
-def _html_rows(rule: Rule, skip_ones: bool, width: int) -> tuple[list[Row], list[Row]]:
+def _html_rows(
+    rule: Rule, skip_ones: bool, width: int, holes: Holes | None = None
+) -> tuple[list[Row], list[Row]]:
     """The ledger as rows of HTML cells (Graphviz's HTML-like subset, which a browser
     also reads): the sum over paths, its lines wrapped at ``width`` characters, then its
     ``where`` block (no rows if none). ``skip_ones`` leaves out the factors that are
-    exactly 1 (the local derivatives of ``+``), and a line says so."""
+    exactly 1 (the local derivatives of ``+``), and a line says so. With ``holes``, every
+    number that depends on the values is a hole (see :func:`browser_template`)."""
     head = _HTML.d(rule.names, rule.root, rule.wrt)
+    symbol, value = _leaves(rule, _HTML)
+    total, grad, verdict = (
+        html_number(rule.total, DIGITS),
+        html_number(rule.grad, DIGITS),
+        _verdict(rule),
+    )
+    if holes is not None:
+        total, grad, verdict = holes.total, holes.grad, holes.verdict
+
+        def value(step: Step) -> Token:
+            return holes.derivative(step), _HOLE_PLAIN
+
     rows: list[Row] = []
     expr = rule.expression
     if expr is None:
         rows.append((head, "=", "0  (no path leads to it)"))
     else:
-        for n, leaf in enumerate(_leaves(rule, _HTML)):
+        for n, leaf in enumerate((symbol, value)):
             for i, line in enumerate(_wrap(_tokens(expr, leaf, _HTML, skip_ones), width)):
                 rows.append((head if n == i == 0 else "", "" if i else "=", line))
         paths = counted(len(rule.paths), "path")
-        rows.append(("", "=", f"{html_number(rule.total, DIGITS)}  (sum over {paths})"))
-    rows.append(("", "", f"{html_number(rule.grad, DIGITS)}  from backward(): {_verdict(rule)}"))
+        rows.append(("", "=", f"{total}  (sum over {paths})"))
+    rows.append(("", "", f"{grad}  from backward(): {verdict}"))
     if (
         skip_ones
         and expr is not None
         and any(s.derivative == 1.0 for p in rule.paths for s in p.steps)
     ):
         rows.append(("", "", '<FONT COLOR="#6b7280">factors equal to 1 (from +) left out</FONT>'))
-    cells = _where_cells(rule, _HTML)
+    cells = _where_cells(rule, _HTML) if holes is None else _where_holes(rule, holes)
     where_rows: list[Row] = [("where",)] if cells else []
-    for symbol, formula, values, result in cells:
+    for symbol_html, formula, values, result in cells:
         put_in = ("=", values) if values else ()
-        where_rows.append((symbol, "=", formula, *put_in, "=", result))
+        where_rows.append((symbol_html, "=", formula, *put_in, "=", result))
     return rows, where_rows
 
 
@@ -560,38 +575,28 @@ def browser_template(rule: Rule, *, skip_ones: bool, width: int, holes: Holes) -
     >>> "<td>=</td><td colspan=\\"1\\">[d0] + [d1]</td>" in page.sum_html
     True
     """
-    head = _HTML.d(rule.names, rule.root, rule.wrt)
-    rows: list[Row] = []
-    expr = rule.expression
-    if expr is None:
-        rows.append((head, "=", "0  (no path leads to it)"))
-    else:
-        symbol, _ = _leaves(rule, _HTML)
-
-        def hole(step: Step) -> Token:
-            return holes.derivative(step), _HOLE_PLAIN
-
-        for n, leaf in enumerate((symbol, hole)):
-            for i, line in enumerate(_wrap(_tokens(expr, leaf, _HTML, skip_ones), width)):
-                rows.append((head if n == i == 0 else "", "" if i else "=", line))
-        paths = counted(len(rule.paths), "path")
-        rows.append(("", "=", f"{holes.total}  (sum over {paths})"))
-    rows.append(("", "", f"{holes.grad}  from backward(): {holes.verdict}"))
-    if skip_ones and expr is not None and any(s.derivative == 1.0 for s in rule.factors()):
-        rows.append(("", "", '<FONT COLOR="#6b7280">factors equal to 1 (from +) left out</FONT>'))
-    where = _where(rule)
-    where_rows: list[Row] = [("where",)] if where else []
-    seen = set()
-    for step, formula in where:
-        written = (_HTML.d(rule.names, step.child, step.parent), formula.html())
-        if written in seen:  # dF/dx of F = x * x, once per operand
-            continue
-        seen.add(written)
-        put_in = () if formula.kind == "symbol" else ("=", formula_template(formula, holes.symbol))
-        where_rows.append((written[0], "=", written[1], *put_in, "=", holes.result(step)))
+    rows, where_rows = _html_rows(rule, skip_ones, width, holes)
     return BrowserLedger(
         _browser_table(rows), _browser_table(where_rows), len(rows), len(where_rows)
     )
+
+
+def _where_holes(rule: Rule, holes: Holes) -> list[tuple[str, str, str, str]]:
+    """:func:`_where_cells` with holes: each formula's values and result left to a page."""
+    cells = (
+        (
+            _HTML.d(rule.names, step.child, step.parent),
+            formula.html(),
+            "" if formula.kind == "symbol" else formula_template(formula, holes.symbol),
+            holes.result(step),
+        )
+        for step, formula in _where(rule)
+    )
+    # dF/dx of F = x * x, once per operand, is one line: the same name and formula
+    lines: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+    for cell in cells:
+        lines.setdefault(cell[:2], cell)
+    return list(lines.values())
 
 
 def sent_lines(step: BackwardStep, names: Mapping[Value, str]) -> list[tuple[str, str]]:

@@ -290,9 +290,13 @@
       return;
     }
     title.textContent = "The chain rule, Value by Value";
-    text.innerHTML = "<p>Edit any number under Numbers and everything follows. Step with Next and Previous; "
-      + `pick a Value (click it, or choose it in the list) to see d${rootHtml}/d(it) as a sum over paths, `
-      + "checked against finite differences, and its gradient-descent update.</p>";
+    text.innerHTML = summary
+      ? "<p>Edit any number under Numbers and every layer's numbers follow. Pick a weight in the list for "
+        + "its gradient, checked by finite differences, and its update; Train runs gradient descent on "
+        + "the whole batch, as nn.train does.</p>"
+      : "<p>Edit any number under Numbers and everything follows. Step with Next and Back; "
+        + `pick a Value (click it, or choose it in the list) to see d${rootHtml}/d(it) as a sum over paths, `
+        + "checked against finite differences, and its gradient-descent update.</p>";
   }
 
   function drawPicked(title, text, where) {
@@ -572,6 +576,17 @@
     picked = node;
     practice = null;
     render();
+    // Its box under Numbers, if it has one, comes into view, marked: ready to edit.
+    for (const label of document.querySelectorAll("#number-list label.picked")) label.classList.remove("picked");
+    const input = node === null ? undefined : numberInputs.get(node.name);
+    if (input) {
+      input.closest("label").classList.add("picked");
+      // Scroll the panel only, not the page (on a narrow screen the panel is far below).
+      const panel = $("numbers");
+      const box = input.getBoundingClientRect();
+      const view = panel.getBoundingClientRect();
+      if (box.top < view.top || box.bottom > view.bottom) panel.scrollTop += box.top - view.top - view.height / 2;
+    }
   }
 
   const pickable = summary
