@@ -15,18 +15,18 @@ paths, backward's gradient and whether they agree.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from autograd import Value, op_named, topological_order, trace
 from autograd.trace import Program, slot_numbers
 from nn.losses import l2 as l2_penalty
 from viz import ledger
-from viz._drawing import constants_read, node_kind
+from viz._drawing import constant_partners, constants_read, node_kind
 from viz._js import ops_javascript
 from viz._labels import browser_html, html_symbol, is_inline_constant, node_names
 from viz.explain import explain
-from viz.steps import Level, Step, level_edges
+from viz.steps import Level, Step, level_edges, neuron_level
 from viz.symbolic import Formula, NodeFormulas
 
 __all__ = ["Batch", "PageData", "hole", "page_data"]
@@ -69,13 +69,8 @@ class PageData:
     nodes: list[Value]  # drawn, id n<i>
     ids: dict[Value, str]
     edges: list[Step]  # drawn gradient edges, id e<i>
-    links: list[tuple[str, str]] = field(default_factory=list)  # dashed: constant to a Value
-    names: dict[Value, str] = field(default_factory=dict)
-
-
-def _stop(root: Value) -> Callable[[Value], bool]:
-    """The Values a neuron-level picture draws (see :func:`viz.steps.level_edges`)."""
-    return lambda node: bool(node.label) or node is root or not node.parents
+    links: list[tuple[str, str]]  # dashed lines: a constant to a Value, by their ids
+    names: dict[Value, str]
 
 
 def page_data(
@@ -108,7 +103,7 @@ def page_data(
         constants = constants_read(drawn_edges, order, names)
         drawn_nodes = [*constants, *drawn_nodes]
     ids = {node: f"n{i}" for i, node in enumerate(drawn_nodes)}
-    is_stop = (lambda node: True) if level == "op" else _stop(root)
+    is_stop = (lambda node: True) if level == "op" else neuron_level(root)
     formulas = NodeFormulas(order, names, is_stop)
     slot_of_name = {name: slots[node] for node, name in formulas.names.items()}
 
@@ -306,22 +301,13 @@ def _links(
     constants: dict[Value, list[Value]], order: list[Value], ids: dict[Value, str]
 ) -> list[tuple[str, str]]:
     """The dashed lines from each drawn constant (``x_i``, ``y``) to the Values it is
-    computed with, as :func:`viz._drawing.draw_constants` draws them."""
-    users: dict[Value, list[Value]] = {}
-    for node in order:
-        for parent in node.parents:
-            users.setdefault(parent, []).append(node)
-    links = []
-    for constant, readers in constants.items():
-        partners = [
-            other
-            for user in users.get(constant, [])
-            for other in user.parents
-            if other is not constant and other in ids
-        ]
-        ends = list(dict.fromkeys(partners)) or readers
-        links += [(ids[constant], ids[end]) for end in ends]
-    return links
+    computed with, or else that read it, as the neuron-level pictures draw them."""
+    partners = constant_partners(constants, order, ids)
+    return [
+        (ids[constant], ids[end])
+        for constant, readers in constants.items()
+        for end in partners[constant] or readers
+    ]
 
 
 def _penalty(params: list[Value]) -> tuple[Program, list[Value], dict[Value, int]]:
