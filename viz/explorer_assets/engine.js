@@ -297,9 +297,10 @@ const ChainruleEngine = (function () {
     }
 
     // Everything from the inputs: the forward pass, backward from the root, each edge's
-    // local derivative and, for a network, L and dL/dw over the batch. Returns null, or
-    // why it cannot (a value or gradient that is not a finite number).
-    compute() {
+    // local derivative and, for a network, L and dL/dw over the batch (unless `batch` is
+    // false: while training, which computes them itself). Returns null, or why it cannot
+    // (a value or gradient that is not a finite number).
+    compute(batch = true) {
       const program = this.program;
       const values = this.values;
       values.set(this.inputs);
@@ -308,7 +309,7 @@ const ChainruleEngine = (function () {
       const bad = program.sweep(values, this.grads, this.reached, this.data.root, null);
       if (bad >= 0) return `the gradient at ${this.describe(bad)} is not a finite number`;
       this.computeEdges();
-      if (this.batch !== null) {
+      if (this.batch !== null && batch) {
         const result = this.objective.evaluate(this.weights(), this.l2);
         if (result.failed) return `row ${result.failed.row} of the batch: its ${result.failed.why === "value" ? "loss" : "gradient"} is not a finite number`;
         this.batchLoss = result.loss;
@@ -508,20 +509,24 @@ const ChainruleEngine = (function () {
       run.done = new Promise((resolve) => (run.finished = resolve));
       const slice = () => {
         if (!run.running) return;
+        const trainer = run.trainer;
+        const before = trainer.epochs;
         const deadline = performance.now() + 30;
-        while (run.trainer.stopped === null && run.trainer.epochs < run.target) {
-          const ended = run.trainer.advance(deadline);
-          if (!ended || performance.now() > deadline) break;
+        while (trainer.stopped === null && trainer.epochs < run.target) {
+          trainer.advance(deadline);
+          if (performance.now() > deadline) break;
         }
-        this.adopt(run.trainer.weights);
-        if (run.trainer.stopped !== null || run.trainer.epochs >= run.target) {
+        if (trainer.stopped !== null || trainer.epochs >= run.target) {
           run.running = false;
-          if (run.trainer.stopped === "diverged") this.adopt(run.start);
+          this.adopt(trainer.stopped === "diverged" ? run.start : trainer.weights);
           this.changed("train");
           run.finished(this.snapshot());
           return;
         }
-        this.changed("train");
+        if (trainer.epochs > before) {
+          this.adopt(trainer.weights, false); // the shown row: cheap; the batch at the end
+          this.changed("train");
+        }
         later(slice);
       };
       later(slice);
@@ -531,6 +536,7 @@ const ChainruleEngine = (function () {
     pause() {
       if (this.run !== null && this.run.running) {
         this.run.running = false;
+        this.adopt(this.run.trainer.weights);
         this.run.finished(this.snapshot());
         this.changed("train");
       }
@@ -543,9 +549,9 @@ const ChainruleEngine = (function () {
       this.changed("train");
     }
 
-    adopt(weights) {
+    adopt(weights, batch = true) {
       this.batch.params.forEach((slot, p) => (this.inputs[slot] = weights[p]));
-      this.compute();
+      this.compute(batch);
     }
 
     changed(what) {

@@ -201,7 +201,7 @@
       }
       setText("t_l" + (k + 1), `|w| \u2264 ${fmt(w, 3)}, |dL/dw| \u2264 ${fmt(g, 3)}`);
     });
-    setText("t_lL", "L = " + fmt(model.batchLoss, 6) + " (batch)");
+    setText("t_lL", "L = " + fmt(batchLoss(), 6) + " (batch)");
   }
 
   // The paths from the root down to the picked node: their nodes and edges.
@@ -487,6 +487,13 @@
   }
 
   // --- training ------------------------------------------------------------------------
+  // The batch's L: while a run goes on, its latest epoch's (at that epoch's start; the
+  // model computes L at the weights when the run stops).
+  function batchLoss() {
+    const run = model.run;
+    return run !== null && run.running && run.trainer.epochs > 0 ? run.trainer.losses.at(-1) : model.batchLoss;
+  }
+
   function drawTrain() {
     if (data.batch === null) return;
     const run = model.run;
@@ -499,7 +506,8 @@
       const trainer = run.trainer;
       const n = trainer.epochs;
       const step = trainer.largest[n - 1] ?? 0;
-      status = `${n} epoch${n === 1 ? "" : "s"}: L = ${fmt(model.batchLoss, 6)}, the last step's largest |w_new \u2212 w_old| = ${fmt(step, 3)}`;
+      const loss = batchLoss();
+      status = `${n} epoch${n === 1 ? "" : "s"}: L = ${fmt(loss, 6)}, the last step's largest |w_new \u2212 w_old| = ${fmt(step, 3)}`;
       if (trainer.stopped === "converged") status += ` < tol = ${fmt(model.tol, 3)}: stopped, w_new \u2248 w_old.`;
       else if (trainer.stopped === "diverged") status = trainer.message + "; the weights are back where the run started.";
       else if (run.running) status += " \u2026";
