@@ -298,7 +298,9 @@ def test_the_ledger_and_the_finite_differences_follow_an_edit(open_page: Any) ->
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3))
     page.page.select_option("#pick", label="w^1_11")
-    page.edit("w^2_11", 1.25)
+    box = page.page.get_by_label("w^2_11")  # as a teacher's script writes it: one box
+    box.fill("1.25")
+    box.press("Enter")
     model.weight(2, 1, 1).data = 1.25
     loss = sample_loss(model, iris.X[0], [iris.y[0]])
     rule = viz.explain(loss, model.weight(1, 1, 1), level="neuron")

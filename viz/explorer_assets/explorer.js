@@ -363,7 +363,8 @@
   // would give the answer away.
   let practiceCount = 0;
   function hideForPractice(text, where, ledger) {
-    const factors = ledger.factors;
+    // The factors the ledger writes (at the op level it leaves out the 1s of +).
+    const factors = ledger.factors.filter((e) => ledger.sum.includes(`data-h="d${e}"`));
     const question = practice.question % (factors.length + 1);
     const box = (label) => `<input class="answer" type="text" inputmode="decimal" aria-label="${label}">`;
     const verdict = `<p id="verdict" aria-live="polite">${practice.verdict || ""}</p>`;
@@ -613,7 +614,8 @@
     if (!el) continue;
     el.setAttribute("tabindex", "0");
     el.setAttribute("role", "button");
-    el.setAttribute("aria-label", "pick " + node.name);
+    // Its accessible name is its text (name, value, grad): an aria-label naming it would
+    // make get_by_label("w^1_11") find it beside the number box of that name.
     el.classList.add("pick");
     base.set(el, base.get(el) + " pick");
     el.addEventListener("click", () => pick(node));
