@@ -20,7 +20,6 @@ from autograd import OPS, Value, define_op, topological_order, trace
 from autograd.ops import exp, where
 from chainrule.examples import DEMO_L2, DEMO_LR, DEMO_SPECIES, notes_example
 from chainrule.explore import write_explorer
-from chainrule.graphs import write_demo_graphs
 from viz._js import UnsupportedInJavaScript, op_javascript
 
 ASSETS = Path(viz.__file__).parent / "explorer_assets"
@@ -324,10 +323,3 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         result = run_cli("explore", "--out", str(tmp_path), *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
-
-
-def test_the_demo_writes_the_page(tmp_path: Path) -> None:
-    model = nn.MLP(4, [3, 2, 1], seed=0)
-    iris_loss = nn.sse([model(nn.iris_binary(DEMO_SPECIES).X[0])], [1.0])  # type: ignore[list-item]
-    written = write_demo_graphs(model, iris_loss, tmp_path)
-    assert tmp_path / "explorer.html" in written
