@@ -18,8 +18,9 @@ embedded batch, with a loss curve, until ``w_new ~= w_old``.
 
 Scripts read and drive it through ``window.chainrule`` (see the README):
 ``snapshot()`` gives ``{values, grads, loss}`` by label, ``set(label, number)`` edits a
-number as its input does, ``train(epochs)`` trains, and ``addEventListener("change",
-...)`` hears every change.
+number as its input does (``setNumbers({label: number, ...})`` several at once),
+``train(epochs)`` trains, and ``addEventListener("change", ...)`` hears every change.
+:func:`viz.widget` drives it so, in a notebook.
 """
 
 from __future__ import annotations
@@ -64,13 +65,18 @@ class Explorer:
     """The explorer page: ``.html`` (the whole document), ``.save(path)``, notebook display.
 
     Build it with :func:`explorer`. ``editable`` lists the labels of the numbers the
-    learner can change, ``samples`` the rows of a network's batch (0 for an expression).
+    learner can change, ``samples`` the rows of a network's batch (0 for an expression),
+    ``batch`` a network's data, parameters and training settings as the page starts from
+    them (None for an expression).
     """
 
-    def __init__(self, page: str, editable: list[str], samples: int) -> None:
+    def __init__(
+        self, page: str, editable: list[str], samples: int, batch: Batch | None = None
+    ) -> None:
         self.html = page
         self.editable = editable
         self.samples = samples
+        self.batch = batch
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (UTF-8) and return the path."""
@@ -217,7 +223,7 @@ def _network_page(
     )
     heading = title or f"Backpropagation through L for row {sample} of {len(rows)}"
     page = _document(heading, data, loss, model if summary else None)
-    return Explorer(page, [v.label for v in (*xs, *ys, *params)], len(rows))
+    return Explorer(page, [v.label for v in (*xs, *ys, *params)], len(rows), batch)
 
 
 # --- the picture -----------------------------------------------------------------------

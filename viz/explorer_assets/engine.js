@@ -358,26 +358,45 @@ const ChainruleEngine = (function () {
       if (typeof value === "string" && String(value).trim() === "") throw new Error(`${name}: type a number`);
       if (!finite(number)) throw new Error(`${name}: ${value} is not a finite number`);
       if (["eta", "lambda", "tol", "epochs", "sample"].includes(name)) return this.setSetting(name, number);
-      const slot = this.editableSlot(name);
-      if (slot === undefined) throw new Error(`${name} is not a number of this page (try ${this.editableNames().slice(0, 3).join(", ")})`);
+      this.setNumbers({ [name]: number });
+      return number;
+    }
+
+    // Several numbers at once, {label: number}, computed once: all of them, or none and
+    // an Error (a notebook widget sets a model's weights so).
+    setNumbers(numbers) {
+      const names = Object.keys(numbers);
+      const given = names.map((name) => numbers[name]);
+      const slots = names.map((name, k) => {
+        const slot = this.editableSlot(name);
+        if (slot === undefined) throw new Error(`${name} is not a number of this page (try ${this.editableNames().slice(0, 3).join(", ")})`);
+        if (typeof given[k] !== "number" || !finite(given[k])) throw new Error(`${name}: ${given[k]} is not a finite number`);
+        return slot;
+      });
+      if (names.length === 0) return;
       this.pause();
-      const before = this.inputs[slot];
-      const row = this.batch === null ? -1 : this.batch.inputs.indexOf(slot);
-      const column = this.batch === null ? -1 : this.batch.targets.indexOf(slot);
-      this.inputs[slot] = number;
+      const before = slots.map((slot) => this.inputs[slot]);
+      slots.forEach((slot, k) => (this.inputs[slot] = given[k]));
       const why = this.compute();
       if (why !== null) {
-        this.inputs[slot] = before;
+        slots.forEach((slot, k) => (this.inputs[slot] = before[k]));
         this.compute();
-        throw new Error(`${name} = ${number} is refused: ${why}; ${name} stays ${before}`);
+        const [name] = names;
+        throw new Error(names.length === 1 ? `${name} = ${given[0]} is refused: ${why}; ${name} stays ${before[0]}`
+          : `these ${names.length} numbers are refused: ${why}; they stay as they were`);
       }
       // An input or target of the shown row is that row of the batch, which Train uses.
-      if (row >= 0) this.objective.X[this.sample][row] = number;
-      if (column >= 0) this.objective.Y[this.sample][column] = number;
-      if (row >= 0 || column >= 0) this.compute();
+      let inRow = false;
+      slots.forEach((slot, k) => {
+        const i = this.batch === null ? -1 : this.batch.inputs.indexOf(slot);
+        const j = this.batch === null ? -1 : this.batch.targets.indexOf(slot);
+        if (i >= 0) this.objective.X[this.sample][i] = given[k];
+        if (j >= 0) this.objective.Y[this.sample][j] = given[k];
+        inRow ||= i >= 0 || j >= 0;
+      });
+      if (inRow) this.compute();
       this.run = null;
       this.changed("edit");
-      return number;
     }
 
     setSetting(name, number) {

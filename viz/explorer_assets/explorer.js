@@ -668,6 +668,7 @@
     snapshot: () => model.snapshot(),
     get: (name) => model.get(name),
     set: (name, value) => model.set(name, value),
+    setNumbers: (numbers) => model.setNumbers(numbers),
     train: (epochs) => model.train(epochs),
     pause: () => model.pause(),
     step: () => model.step(),
