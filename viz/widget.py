@@ -44,12 +44,11 @@ def widget(
     The arguments are :func:`viz.explorer`'s, and so is the page. Show the widget as a
     cell's last line. It and the kernel hold the same numbers, as traits:
 
-    - ``weights``: the model's parameters in ``parameters()`` order. Editing a weight in
-      the widget, and Train (after each stretch of epochs and at its end), sets their
-      ``.data`` in Python. After changing them in Python, call ``sync()``: the widget
-      shows them (``nn.train(model, w.X, w.Y, lr=w.eta, l2=w.l2, tol=w.tol)`` then
-      ``w.sync()`` shows Python's training; ``callback=lambda *_: w.sync()`` shows it as
-      it goes).
+    - ``weights``: the model's parameters in ``parameters()`` order. A weight typed into
+      the widget sets its ``.data`` in Python at once; Train sets them all, in one
+      message at most every quarter of a second while it runs, and at its end. After
+      changing them in Python, call ``sync()`` and the widget shows them: after
+      ``nn.train(model, w.X, w.Y, lr=w.eta, l2=w.l2, tol=w.tol)``, for instance.
     - ``row`` and ``sample``: the shown row's ``x_i`` then ``y``, and its index. The widget
       trains on its own copy of the data, ``w.X`` and ``w.Y`` (the numbers the outputs
       are fitted to): an edit of ``x_i`` or ``y`` changes that copy, never your arrays.
