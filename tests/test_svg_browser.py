@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import graphviz
 import pytest
 from browser import chromium
 from PIL import Image
@@ -22,6 +24,7 @@ from test_svg import TEXT, attr, graphviz_svg, scripted_graph
 import nn
 import viz
 from chainrule.examples import demo_sample_loss
+from viz._drawing import FONT
 
 # Every run of text in document order (a <text>'s own words, then each <tspan>): its box
 # on the screen, its words, the node or edge it belongs to, and whether the browser lays
@@ -149,3 +152,34 @@ def test_an_img_of_the_svg_is_drawn_as_the_page_draws_it(
     differing = [abs(a - b) > 96 for a, b in zip(*(s.tobytes() for s in shots), strict=True)]
     assert sum(differing) < 0.002 * len(differing)
 
+
+def test_graphviz_measures_the_pictures_font_as_the_browser_draws_it(
+    dot: str, browser: Any
+) -> None:
+    # Graphviz lays text out in the width it measures; a browser draws an SVG's text in
+    # the font it finds for the name. Under a name Graphviz resolves through a table of its
+    # own (Helvetica: DejaVu Sans on Linux, where a browser draws Liberation Sans) the
+    # browser's text was 13% narrower: scripts stood apart from their bases.
+    line = "dL/dO = -2 * (y - O) = (-3.82163) * (0.149527 + 0.193846) from backward()"
+    page = browser.new_page()
+    try:
+        for size in (9, 10, 11, 12):
+            source = (
+                f'digraph {{ a [shape=plaintext margin=0 fontname="{FONT}" fontsize={size} '
+                f'label="{line}"] }}'
+            )
+            xdot = graphviz.Source(source).pipe(format="xdot", encoding="utf-8")
+            measured = re.search(r"T [\d.]+ [\d.-]+ -?\d ([\d.]+) \d+ -", xdot)
+            assert measured is not None, xdot
+            drawn = page.evaluate(
+                """([text, size, font]) => {
+                  const context = document.createElement("canvas").getContext("2d");
+                  context.font = `${size}px ${font}`;
+                  return context.measureText(text).width;
+                }""",
+                [line, size, FONT],
+            )
+            # Graphviz rounds each glyph's advance to a whole pixel: a few percent apart
+            assert 0.95 < drawn / float(measured[1]) < 1.05, (size, drawn, measured[1])
+    finally:
+        page.close()

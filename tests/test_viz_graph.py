@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from determinism import outputs_across_processes
 
+import nn
 import viz
 from autograd import Value, topological_order
+from chainrule.examples import demo_sample_loss, notes_example
+from viz._drawing import FONT
 
 HOSTILE = 'q" \\ \\N a\\ <b> <i>x</i> | { } & :\nsecond line'
 
@@ -346,3 +349,21 @@ def test_op_paths_draw_the_paths_and_the_operands_their_derivatives_read() -> No
     assert f'\t{t_id} [label=<<FONT COLOR="#b0b7c3">' in source  # grey
     with pytest.raises(ValueError, match="max_nodes"):
         viz.draw_paths(y, a, max_nodes=3)  # five Values are drawn
+
+
+def test_every_picture_is_drawn_in_the_one_font() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    loss.backward()
+    w = model.weight(1, 1, 1)
+    pictures = [
+        viz.draw_graph(loss, cluster_neurons=True),
+        viz.draw_paths(loss, w),
+        viz.draw_paths(loss, w, level="neuron"),
+        viz.draw_network(model, title="one sample"),
+        viz.backward_frames(loss, level="neuron")[1],
+        viz.backward_frames(notes_example())[1],
+    ]
+    for picture in pictures:
+        fonts = re.findall(r'fontname=(?:"([^"]*)"|(\w+))', picture.source)
+        assert {quoted or plain for quoted, plain in fonts} == {FONT}

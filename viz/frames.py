@@ -21,6 +21,7 @@ from pathlib import Path
 from autograd import Value, topological_order
 from viz import ledger
 from viz._drawing import (
+    FONT,
     GREY,
     PATH,
     Film,
@@ -201,9 +202,9 @@ def _draw_neuron_step(
     ids = {node: f"n{i}" for i, node in enumerate(step.nodes)}
     graph = ChainGraph(name="chainrule")
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.15", ranksep="0.8")
-    graph.attr("node", fontname="Helvetica", fontsize="11")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
-    graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    graph.attr("node", fontname=FONT, fontsize="11")
+    graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.6")
+    graph.attr(label=caption, labelloc="b", labeljust="l", fontname=FONT, fontsize="12")
     rows = []
     for node in step.nodes:
         kind = node_kind(node, order[-1])  # the last in topological order: the root

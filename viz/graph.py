@@ -16,6 +16,7 @@ from nn.notation import is_output_label
 from viz import ledger
 from viz._drawing import (
     FILL,
+    FONT,
     GREY,
     MERGE,
     PATH,
@@ -136,10 +137,10 @@ def draw_state(
     # Close ranks: a network's graph is a long chain of operations, and a picture that
     # wide is read on a screen or a slide only if it is no wider than it needs to be.
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.2", ranksep="0.2")
-    graph.attr("node", fontname="Helvetica", fontsize="11")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
+    graph.attr("node", fontname=FONT, fontsize="11")
+    graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.6")
     if caption:
-        graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+        graph.attr(label=caption, labelloc="b", labeljust="l", fontname=FONT, fontsize="12")
     owner = _neuron_clusters(order, names) if cluster_neurons else {}
     clusters: dict[Value, ChainGraph] = {}
     for neuron in dict.fromkeys(owner.values()):
@@ -148,7 +149,7 @@ def draw_state(
             label=f"<{html_symbol(names[neuron])}>",
             style="rounded,dashed",
             color="#6b7280",
-            fontname="Helvetica",
+            fontname=FONT,
             fontcolor="#374151",
         )
         clusters[neuron] = cluster
@@ -365,9 +366,9 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
     graph = ChainGraph(name="chainrule")
     graph.text = str(rule)
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.3", ranksep="1.1")
-    graph.attr("node", fontname="Helvetica", fontsize="11")
-    graph.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
-    graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    graph.attr("node", fontname=FONT, fontsize="11")
+    graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.6")
+    graph.attr(label=caption, labelloc="b", labeljust="l", fontname=FONT, fontsize="12")
     for node in order:
         if node in on_paths:
             kind = node_kind(node, rule.root)

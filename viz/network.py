@@ -19,6 +19,7 @@ from typing import Literal
 from autograd import Value, topological_order
 from nn import MLP
 from nn.notation import input_label, output_label, parse_label
+from viz._drawing import FONT
 from viz._labels import DOT_STRING_LIMIT, SHOWN_LINE_CHARS, html_symbol, html_text, number
 from viz._render import ChainGraph
 
@@ -133,8 +134,8 @@ def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGr
     # neato keeps the pinned positions; edges drawn first so the labels sit on top.
     # layout=neato too, so that the DOT source alone (the demo writes it without dot) keeps them.
     graph.attr(bgcolor="white", splines="line", outputorder="edgesfirst", pad="0.2", layout="neato")
-    graph.attr("node", fontname="Helvetica", fontsize="12", shape="circle", style="filled")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", arrowhead="none")
+    graph.attr("node", fontname=FONT, fontsize="12", shape="circle", style="filled")
+    graph.attr("edge", fontname=FONT, fontsize="9", arrowhead="none")
     lines = []
 
     inputs = _inputs(model)
@@ -209,7 +210,7 @@ def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGr
         )
         lines.insert(0, title)
     graph.attr(label=_legend(show, has_grad), labelloc="b", fontsize="10", fontcolor="#374151")
-    graph.attr(fontname="Helvetica")
+    graph.attr(fontname=FONT)
     graph.text = "\n".join(lines)
     return graph
 
