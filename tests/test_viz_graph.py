@@ -367,3 +367,25 @@ def test_every_picture_is_drawn_in_the_one_font() -> None:
     for picture in pictures:
         fonts = re.findall(r'fontname=(?:"([^"]*)"|(\w+))', picture.source)
         assert {quoted or plain for quoted, plain in fonts} == {FONT}
+
+
+def test_a_graph_can_leave_out_every_answer_of_the_forward_and_backward_pass() -> None:
+    x = Value(0.7, label="x")
+    F = x * x
+    g = (x * 3.0).tanh()
+    h = F * g + 2.0
+    F.label, g.label, h.label = "F", "g", "h"
+    h.backward()
+    blank = viz.draw_graph(h, show_data=False, show_grad=False)
+    answers = [n for n in topological_order(h) if n.requires_grad]
+    for node in answers:
+        for shown in {f"{node.data:.4g}", f"{node.grad:.4g}"} - {"1"}:  # 1: v_1's subscript
+            assert f">{shown}<" not in blank.source, (node.label, shown)
+            assert shown not in blank.text.split(), (node.label, shown)
+    assert ">data<" not in blank.source and ">grad<" not in blank.source
+    assert blank.text.splitlines()[0].split() == ["x", "=", "leaf"]
+    assert "label=<3>" in blank.source and "label=<2>" in blank.source  # written in formulas
+    assert "a Value to learn (a leaf): name<" in blank.source
+    full = viz.draw_graph(h)
+    assert all(f">{n.data:.4g}<" in full.source for n in answers)
+    assert "a Value to learn (a leaf): name, data, grad<" in full.source

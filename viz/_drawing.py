@@ -210,8 +210,11 @@ def value_box(
     dim: bool,
     film: Film | None = None,
     key: str = "",
+    *,
+    show_data: bool = True,
 ) -> str:
-    """The box of one Value: name, data, grad and (where several edges meet) their sum.
+    """The box of one Value: name, data, grad and (where several edges meet) their sum;
+    without ``show_data`` or ``show_grad`` the box leaves that row out.
 
     In a ``film`` (see :class:`Film`) the grad and sum cells have fixed sizes, named
     after ``key``, and a Value fed by several edges always shows its sum row.
@@ -226,7 +229,9 @@ def value_box(
     title = html_symbol(name)
     title = f"<B>{title}</B>" if node.label else f'<FONT COLOR="#6b7280">{title}</FONT>'
     rows = [f'<TR><TD COLSPAN="2">{title}</TD></TR>']
-    rows.append(f'<TR><TD ALIGN="LEFT">data</TD><TD ALIGN="RIGHT">{number(node.data)}</TD></TR>')
+    if show_data:
+        data = number(node.data)
+        rows.append(f'<TR><TD ALIGN="LEFT">data</TD><TD ALIGN="RIGHT">{data}</TD></TR>')
     if show_grad and kind != "const":
         grad = state.grads[node]
         if grad is None:
