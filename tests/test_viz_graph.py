@@ -389,3 +389,19 @@ def test_a_graph_can_leave_out_every_answer_of_the_forward_and_backward_pass() -
     full = viz.draw_graph(h)
     assert all(f">{n.data:.4g}<" in full.source for n in answers)
     assert "a Value to learn (a leaf): name, data, grad<" in full.source
+
+
+def test_a_long_op_level_path_steps_down_to_fit_a_slide(dot: str) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    loss.backward()
+    paths = viz.draw_paths(loss, model.weight(1, 1, 1))  # 15 operations from L to w^1_11
+    ops = re.findall(r"^\t(n\d+)op \[", paths.source, re.M)
+    stacked = re.findall(r"\{\s*rank=same\s+(n\d+)op\s+(n\d+)\s*\}", paths.source)
+    assert sorted(stacked) == sorted((op, op) for op in ops)  # each op beside its result
+    png = paths.pipe(format="png")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width / height < 2.5  # a slide is 16:9; drawn in one row it was 3.7 : 1
+    h = notes_example()
+    x = next(v for v in topological_order(h) if v.label == "x")
+    assert "rank=same" not in viz.draw_paths(h, x).source  # 3 operations: one row

@@ -46,6 +46,10 @@ from viz.explain import ChainRule, Level, explain
 
 __all__ = ["GradState", "draw_graph", "draw_paths", "draw_state", "to_text"]
 
+# Operations along a path, one rank each, that a slide holds side by side; a longer path
+# is drawn with each operation in its result's rank.
+_LONG_PATH = 8
+
 
 def _neuron_clusters(order: list[Value], names: dict[Value, str]) -> dict[Value, Value]:
     """For each unlabelled node computing some ``O_kj``, and ``O_kj`` itself: that ``O_kj``.
@@ -79,6 +83,7 @@ def _draw(
     cluster_neurons: bool = False,
     shown: set[Value] | None = None,
     show_data: bool = True,
+    stack_ops: bool = False,
 ) -> ChainGraph:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
@@ -98,6 +103,7 @@ def _draw(
         cluster_neurons=cluster_neurons,
         shown=shown,
         show_data=show_data,
+        stack_ops=stack_ops,
     )
 
 
@@ -115,6 +121,7 @@ def draw_state(
     film: Film | None = None,
     shown: set[Value] | None = None,
     show_data: bool = True,
+    stack_ops: bool = False,
 ) -> ChainGraph:
     """The picture of ``order`` (ids ``n0, n1, ...`` by position) in gradient ``state``:
     what :func:`draw_graph` draws, and each op-level frame of :func:`viz.backward_frames`.
@@ -123,7 +130,9 @@ def draw_state(
     in ``shown`` are drawn (None: all), an operation only where some of its operands
     are. In a ``film`` every variable cell has the size it has in every frame of the pass.
     ``show_data`` and ``show_grad`` say whether boxes (and the text form) give each
-    Value's data and grad.
+    Value's data and grad. ``stack_ops`` draws each operation in its result's rank, right
+    above or below it: a long chain of operations (one path through a network) then takes
+    half the width and steps down like a staircase.
 
     >>> from autograd import Value, topological_order
     >>> a = Value(3.0, label="a"); b = a * a; b.backward()
@@ -141,7 +150,7 @@ def draw_state(
     graph.text = _text(order, names, state, show_data=show_data, show_grad=show_grad)
     # Close ranks: a network's graph is a long chain of operations, and a picture that
     # wide is read on a screen or a slide only if it is no wider than it needs to be.
-    graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.2", ranksep="0.2")
+    graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.1", ranksep="0.1")
     graph.attr("node", fontname=FONT, fontsize="11")
     graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.6")
     if caption:
@@ -179,11 +188,14 @@ def draw_state(
         node_id = ids[node]
         home = clusters[owner[node]] if node in owner else graph
         if is_inline_constant(node):
-            home.node(
+            home.node(  # as small as its number, so that its dashed edge starts at it
                 node_id,
                 label=f"<{number(node.data)}>",
                 shape="plaintext",
                 fontcolor=GREY if dim(node) else "#374151",
+                width="0",
+                height="0",
+                margin="0.02",
             )
             continue
         kind = node_kind(node, root)
@@ -206,6 +218,12 @@ def draw_state(
             width="0.3",
             margin="0.02",
         )
+        if stack_ops:
+            stack = ChainGraph(name=f"stack_{node_id}")
+            stack.attr(rank="same")
+            stack.node(f"{node_id}op")
+            stack.node(node_id)
+            home.subgraph(stack)
         on_path = emphasis is not None and not dim(node)
         waiting = state.carried is not None and not any(
             (node, parent, slot) in state.carried for slot, parent in enumerate(node.parents)
@@ -337,7 +355,9 @@ def draw_paths(
 
     At ``level="op"`` the operations on the paths are drawn with all their operands, the
     ones off the paths in grey (a local derivative such as d(a * b)/da reads b); the rest
-    of the graph is left out (:func:`draw_graph` draws it all). At ``level="neuron"`` the
+    of the graph is left out (:func:`draw_graph` draws it all). On a path of more than
+    8 operations each operation stands right above (or below) its result, so that the
+    picture fits a slide. At ``level="neuron"`` the
     labelled Values on the paths are drawn (``L``, ``O_kj``, ``w^k_ij``), each edge with
     the neuron-level derivative such as dO_31/dO_21, as in the notes' formula, and the
     named constants those derivatives read (``x_i``, ``y``) with dashed edges. The
@@ -365,6 +385,7 @@ def draw_paths(
         caption=caption,
         max_nodes=max_nodes,
         shown=on_paths | operands,
+        stack_ops=max((len(path.steps) for path in rule.paths), default=0) > _LONG_PATH,
     )
 
 
