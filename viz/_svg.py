@@ -60,7 +60,8 @@ def readable_svg(svg: str) -> str:
     ...                    '<text x="9" y="-20" baseline-shift="sub" font-size="12.00">11</text>'))
     ... # doctest: +NORMALIZE_WHITESPACE
     <text x="1" y="-20" font-size="12.00"><tspan textLength="8.00"
-      lengthAdjust="spacingAndGlyphs">w</tspan><tspan x="9" y="-17.36" font-size="9.00">11</tspan></text>
+      lengthAdjust="spacingAndGlyphs">w</tspan><tspan x="9" y="-17.36"
+      font-size="9.00">11</tspan></text>
     >>> readable_svg('<text x="19" y="-20" font-size="12.00"> = 0.5</text>')
     '<text x="19" y="-20" font-size="12.00" xml:space="preserve"> = 0.5</text>'
     >>> readable_svg('<g id="node1" class="node">\\n<title>n25</title>\\n</g>')
@@ -85,9 +86,8 @@ def _run(match: re.Match[str]) -> str:
     if width is not None:  # a browser's base would push its scripts off Graphviz's places
         words = f'<tspan textLength="{width:.2f}" lengthAdjust="spacingAndGlyphs">{words}</tspan>'
         looks[0] = {"x": scripts[0][0]["x"], **looks[0]}
-    body = words + "".join(
-        f"<tspan {_written(look)}>{text}</tspan>" for look, (_, text) in zip(looks, scripts)
-    )
+    spans = zip(looks, (text for _, text in scripts), strict=True)
+    body = words + "".join(f"<tspan {_written(look)}>{text}</tspan>" for look, text in spans)
     return f"<text {_written(attrs)}>{body}</text>"
 
 
