@@ -197,6 +197,12 @@ class ChainRule:
     their products; ``grad`` is what ``root.backward()`` computes for ``wrt``; ``agrees``
     says whether the two match. ``str()``, :meth:`to_latex` and :meth:`to_markdown` give
     the ledger in the notes' form (see :mod:`viz.ledger`).
+
+    >>> x = Value(3.0, label="x"); F = x * x; F.label = "F"
+    >>> g = x.tanh(); g.label = "g"; h = F * g; h.label = "h"
+    >>> rule = explain(h, x, level="neuron")
+    >>> [rule.describe_path(p) for p in rule.paths], round(rule.total, 6)
+    (['h -> F -> x', 'h -> g -> x'], 6.059123)
     """
 
     def __init__(
@@ -222,7 +228,13 @@ class ChainRule:
 
     @property
     def agrees(self) -> bool:
-        """Whether the sum over paths equals the gradient from backward (to rounding)."""
+        """Whether the sum over paths equals the gradient from backward (to rounding).
+
+        >>> x = Value(3.0, label="x"); h = x * x + x.tanh()
+        >>> rule = explain(h, x)
+        >>> rule.agrees, rule.total == rule.grad
+        (True, True)
+        """
         return math.isclose(self.total, self.grad, rel_tol=1e-9, abs_tol=1e-12)
 
     def factors(self) -> list[Step]:
