@@ -786,10 +786,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--optimizer", choices=nn.OPTIMIZERS, default="gd", help="gd is the notes' rule"
     )
-    train.add_argument("--activation", choices=nn.ACTIVATIONS, default="tanh", help="hidden layers")
+    activations = nn.activation_names()  # the op table's, as it is when the parser is built
+    train.add_argument("--activation", choices=activations, default="tanh", help="hidden layers")
     train.add_argument(
         "--output-activation",
-        choices=("auto", *nn.ACTIVATIONS),
+        choices=("auto", *activations),
         default="auto",
         help="auto: tanh for classes (-1/+1), linear for numbers",
     )

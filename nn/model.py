@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd import OPS, Value, as_float, zero_grad
-from nn.activations import ACTIVATIONS, activation_op
+from nn.activations import activation_op
 from nn.checks import COUNT
 from nn.init import Initializer, get_initializer
 from nn.labels import Label
@@ -38,7 +38,6 @@ from nn.notation import (
 )
 
 __all__ = [
-    "ACTIVATIONS",
     "Neuron",
     "Layer",
     "MLP",
@@ -239,7 +238,9 @@ class MLP:
     """A multi-layer perceptron: ``MLP(4, [3, 2, 1])`` is the notes' 20-weight network.
 
     ``nouts`` lists the layer sizes; hidden layers use ``activation``, the last layer
-    ``output_activation`` (``"tanh"``, ``"relu"``, ``"sigmoid"`` or ``"linear"``).
+    ``output_activation``: ``"tanh"``, ``"relu"``, ``"sigmoid"``, ``"linear"`` or an op
+    defined with ``autograd.define_op(..., activation=(low, high))`` (see
+    :func:`nn.activation_names`).
     ``init`` names an initialiser from :mod:`nn.init` or is a callable
     ``(fan_in, fan_out, rng) -> float``; weights are drawn from ``random.Random(seed)``
     in :meth:`parameters` order, so a seed fixes them everywhere. Biases start at 0.

@@ -34,11 +34,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nn.activations import activation_op
 from nn.checks import COUNT, few, shown
 from nn.data import apply_standardization
 from nn.evaluate import predict
 from nn.labels import ClassEncoding, Label, is_label
-from nn.model import ACTIVATIONS, MLP, parameter_count
+from nn.model import MLP, parameter_count
 
 __all__ = ["save_parameters", "load_parameters", "load_model", "SavedModel", "FORMAT"]
 
@@ -329,10 +330,13 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
             f'{path}: "sizes" must list at least two layer sizes (ints >= 1), got {shown(sizes)}'
         )
     for key in ("activation", "output_activation"):
-        if document.get(key) not in ACTIVATIONS:
-            raise ValueError(
-                f"{path}: {key} is {shown(document.get(key))}, not one of {ACTIVATIONS}"
-            )
+        name = document.get(key)
+        if not isinstance(name, str):
+            raise ValueError(f'{path}: "{key}" must name an activation, got {shown(name)}')
+        try:  # a user's activation loads once its op is defined, as the built-in ones do
+            activation_op(name, key)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
     bias = document.get("bias")
     if not isinstance(bias, bool):
         raise ValueError(f'{path}: "bias" must be true or false, got {shown(bias)}')
