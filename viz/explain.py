@@ -14,7 +14,7 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from autograd import Value, topological_order
+from autograd import Value, gradients, topological_order
 from viz import ledger
 from viz._labels import counted, node_names
 from viz.ledger import Expr, Path, Product, Sum
@@ -147,22 +147,15 @@ def _reaching(order: list[Value], wrt: Value, edges: Edges) -> set[Value]:
 
 def backward_gradients(root: Value, values: Sequence[Value]) -> list[float]:
     """What one ``root.backward()`` on zeroed gradients puts in each of ``values``'
-    ``.grad``, leaving every ``.grad`` of the graph as it was.
+    ``.grad`` (0.0 where no gradient reaches), found by the engine's one reverse sweep
+    (:func:`autograd.gradients`): no ``.grad`` is read or written.
 
     >>> x = Value(3.0, label="x"); y = x * x; x.grad = 5.0
     >>> backward_gradients(y, [x]), x.grad
     ([6.0], 5.0)
     """
-    order = topological_order(root)
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0
-        root.backward()
-        return [value.grad for value in values]
-    finally:
-        for node, grad in zip(order, saved, strict=True):
-            node.grad = grad
+    found = gradients(root)
+    return [found.get(value, 0.0) for value in values]
 
 
 def _too_many_paths(how_many: int, steps: int, max_paths: int, wrt: Value, level: Level) -> str:
