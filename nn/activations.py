@@ -49,7 +49,7 @@ def activation_op(name: str, what: str = "activation") -> Op | None:
     offered = ", ".join(activation_names())
     if op is not None:
         raise ValueError(
-            f"{what} {name!r}: the op {name!r} has no output range, so it is no activation; "
+            f"{what} {name!r}: the op {name!r} has no output range, so it is not an activation; "
             f"choose one of {offered}"
         )
     if not isinstance(name, str):
