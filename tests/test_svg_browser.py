@@ -142,6 +142,12 @@ def test_an_img_of_the_svg_is_drawn_as_the_page_draws_it(
             path.write_text(f"<!DOCTYPE html><body>{body}</body>", encoding="utf-8")
             page.goto(path.as_uri())
             page.wait_for_load_state("load")
+            # Under load an <img> may still be decoding, or the page's fonts loading, at
+            # "load": wait for both, so that the two shots show finished drawings.
+            page.evaluate(
+                "async () => { await document.fonts.ready;"
+                " for (const img of document.images) await img.decode(); }"
+            )
             shot = page.locator("svg, img").first.screenshot()
             shots.append(Image.open(io.BytesIO(shot)).convert("L"))
     finally:

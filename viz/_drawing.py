@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from autograd import Value, gradient_edges
@@ -31,6 +31,7 @@ __all__ = [
     "GradState",
     "check_rankdir",
     "check_size",
+    "constant_partners",
     "constants_read",
     "draw_constants",
     "edge_key",
@@ -416,23 +417,43 @@ def draw_constants(
     edge to each Value that reads it, as the target ``y`` to ``L``. A constant keeps its id
     in ``drawn`` if it has one there (else ``c0``, ``c1``, ...); returns their ids.
     """
-    users: dict[Value, list[Value]] = {}
-    for node in order:
-        for parent in node.parents:
-            users.setdefault(parent, []).append(node)
+    partners = constant_partners(constants, order, drawn)
     placed = {}
     for i, (constant, readers) in enumerate(constants.items()):
         node_id = placed[constant] = drawn.get(constant, f"c{i}")
         label = value_box(constant, names[constant], "const", True, state, False, film, node_id)
         graph.node(node_id, label=label, shape="plain")
-        partners = [
-            other
-            for user in users.get(constant, [])
-            for other in user.parents
-            if other is not constant and other in drawn
-        ]
-        for partner in dict.fromkeys(partners):
+        for partner in partners[constant]:
             graph.edge(node_id, drawn[partner], style="dashed", color=GREY, dir="none")
-        for reader in [] if partners else readers:
+        for reader in [] if partners[constant] else readers:
             graph.edge(node_id, drawn[reader], style="dashed", color=GREY)
     return placed
+
+
+def constant_partners(
+    constants: Mapping[Value, list[Value]], order: list[Value], drawn: Collection[Value]
+) -> dict[Value, list[Value]]:
+    """For each of ``constants``, the ``drawn`` Values it is computed with (an input
+    ``x_i`` with the weights ``w^1_ij`` it multiplies), each once: what a picture joins
+    it to with a dashed line, or, when there are none, to the Values that read it.
+
+    >>> x = Value(0.5, label="x_1", requires_grad=False); w = Value(2.0, label="w")
+    >>> o = (w * x).tanh()
+    >>> [p.label for p in constant_partners({x: [o]}, [x, w, o.parents[0], o], {w, o})[x]]
+    ['w']
+    """
+    users: dict[Value, list[Value]] = {}
+    for node in order:
+        for parent in node.parents:
+            users.setdefault(parent, []).append(node)
+    return {
+        constant: list(
+            dict.fromkeys(
+                other
+                for user in users.get(constant, [])
+                for other in user.parents
+                if other is not constant and other in drawn
+            )
+        )
+        for constant in constants
+    }

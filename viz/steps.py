@@ -32,6 +32,7 @@ __all__ = [
     "backward_steps",
     "contract",
     "level_edges",
+    "neuron_level",
     "op_edges",
 ]
 
@@ -194,12 +195,20 @@ def level_edges(root: Value, level: Level) -> tuple[list[Value], Edges]:
     edges = op_edges(order)
     if level == "op":
         return order, edges
-
-    def is_stop(node: Value) -> bool:
-        return bool(node.label) or node is root or not node.parents
-
+    is_stop = neuron_level(root)
     contracted = contract(order, edges, is_stop)
     return [node for node in order if is_stop(node) and node.requires_grad], contracted
+
+
+def neuron_level(root: Value) -> Callable[[Value], bool]:
+    """Whether a Value of ``root``'s graph stands at the neuron level: labelled (``L``,
+    ``O_kj``, ``w^k_ij``, ``x_i``), the root itself, or a leaf.
+
+    >>> x = Value(2.0, label="x"); y = (x * x).tanh()
+    >>> stands = neuron_level(y); stands(x), stands(y.parents[0]), stands(y)
+    (True, False, True)
+    """
+    return lambda node: bool(node.label) or node is root or not node.parents
 
 
 def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:
