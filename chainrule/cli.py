@@ -834,12 +834,11 @@ def add_training_options(command: argparse.ArgumentParser, *, target_required: b
     command.add_argument(
         "--optimizer", choices=nn.OPTIMIZERS, default="gd", help="gd is the notes' rule"
     )
-    command.add_argument(
-        "--activation", choices=nn.ACTIVATIONS, default="tanh", help="hidden layers"
-    )
+    activations = nn.activation_names()  # the op table's, as it is when the parser is built
+    command.add_argument("--activation", choices=activations, default="tanh", help="hidden layers")
     command.add_argument(
         "--output-activation",
-        choices=("auto", *nn.ACTIVATIONS),
+        choices=("auto", *activations),
         default="auto",
         help="auto: tanh for classes (-1/+1), linear for numbers",
     )

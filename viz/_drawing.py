@@ -22,6 +22,7 @@ from viz.steps import BackwardStep, Step
 
 __all__ = [
     "FILL",
+    "FONT",
     "GREY",
     "MERGE",
     "PATH",
@@ -42,6 +43,15 @@ __all__ = [
     "value_box",
 ]
 
+# The pictures' typeface. Graphviz measures text in it and a browser draws an SVG's text in
+# it, so the two must find the same font. "Helvetica" is one of Graphviz's PostScript names,
+# which it resolves through a table of its own (on Linux often to DejaVu Sans, wider than
+# the Liberation Sans a browser draws for it): sub- and superscripts then stand apart from
+# their bases. "Arial" is not such a name, so Graphviz asks fontconfig (or the system) for
+# it as a browser does (Liberation Sans or Arimo on Linux, Arial on macOS and Windows); it
+# is also one of the names a Graphviz without Pango has metrics for, and a list of names
+# such as "Helvetica,Arial,sans-serif" is not (it would measure in Times, with a warning).
+FONT = "Arial"
 GREY = "#b0b7c3"
 MERGE = "#d97706"  # where gradients from several edges add up
 PATH = "#dc2626"
@@ -173,7 +183,7 @@ class Film:
     every frame: the same positions and the same canvas.
     """
 
-    _POINTS_PER_CHAR = 0.6  # Helvetica's digits are 0.556 em wide; a little to spare
+    _POINTS_PER_CHAR = 0.6  # Arial's digits are 0.556 em wide; a little to spare
 
     def __init__(self) -> None:
         self.measuring = True
@@ -201,8 +211,11 @@ def value_box(
     dim: bool,
     film: Film | None = None,
     key: str = "",
+    *,
+    show_data: bool = True,
 ) -> str:
-    """The box of one Value: name, data, grad and (where several edges meet) their sum.
+    """The box of one Value: name, data, grad and (where several edges meet) their sum;
+    without ``show_data`` or ``show_grad`` the box leaves that row out.
 
     In a ``film`` (see :class:`Film`) the grad and sum cells have fixed sizes, named
     after ``key``, and a Value fed by several edges always shows its sum row.
@@ -217,7 +230,9 @@ def value_box(
     title = html_symbol(name)
     title = f"<B>{title}</B>" if node.label else f'<FONT COLOR="#6b7280">{title}</FONT>'
     rows = [f'<TR><TD COLSPAN="2">{title}</TD></TR>']
-    rows.append(f'<TR><TD ALIGN="LEFT">data</TD><TD ALIGN="RIGHT">{number(node.data)}</TD></TR>')
+    if show_data:
+        data = number(node.data)
+        rows.append(f'<TR><TD ALIGN="LEFT">data</TD><TD ALIGN="RIGHT">{data}</TD></TR>')
     if show_grad and kind != "const":
         grad = state.grads[node]
         if grad is None:

@@ -37,7 +37,7 @@ from nn.evaluate import check_inputs, check_model, encode_targets
 from nn.losses import sse
 from nn.model import MLP
 from nn.notation import input_label, is_output_label, loss_label, target_label
-from viz._drawing import FILL, GREY, check_size, node_kind, pin_notes_order
+from viz._drawing import FILL, FONT, GREY, check_size, node_kind, pin_notes_order
 from viz._explorer_data import Batch, PageData, page_data
 from viz._labels import counted, html_symbol, html_text, is_inline_constant, node_names, number
 from viz._render import ChainGraph
@@ -45,10 +45,6 @@ from viz.steps import Level
 
 __all__ = ["Explorer", "explorer"]
 
-# Graphviz measures text in the first of these fonts it finds, browsers draw it in the
-# first they have: Helvetica alone made dot measure DejaVu Sans on Linux while Chromium
-# drew Liberation Sans (Arial's metrics), leaving gaps after sub- and superscripts.
-FONTNAME = "Helvetica,Arial,sans-serif"
 _FONT = 14  # points in the SVG; the page scales the picture to its box
 _CHAR = 0.58  # a digit's width in em (Arial's are 0.556, its minus 0.584)
 _ROW = _FONT + 4  # a fixed-size cell holds one line of text and its padding
@@ -255,8 +251,8 @@ class _Picture:
     def _layout(self, rankdir: str) -> str:
         graph = ChainGraph(name="explorer")
         graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.05", ranksep="0.2")
-        graph.attr("node", fontname=FONTNAME, fontsize=str(_FONT))
-        graph.attr("edge", fontname=FONTNAME, fontsize=str(_EDGE_FONT), arrowsize="0.7")
+        graph.attr("node", fontname=FONT, fontsize=str(_FONT))
+        graph.attr("edge", fontname=FONT, fontsize=str(_EDGE_FONT), arrowsize="0.7")
         ids = self.data.ids
         names = self.data.names
         tokens: set[str] = set()
@@ -345,7 +341,7 @@ class _Summary:
     def svg(self) -> str:
         graph = ChainGraph(name="explorer")
         graph.attr(rankdir="LR", bgcolor="transparent", nodesep="0.3", ranksep="0.5")
-        graph.attr("node", fontname=FONTNAME, fontsize=str(_FONT), shape="plain")
+        graph.attr("node", fontname=FONT, fontsize=str(_FONT), shape="plain")
         sizes = self.model.sizes
         tokens: set[str] = set()
         inputs = f"{html_symbol(input_label(1))} &#8230; {html_symbol(input_label(sizes[0]))}"

@@ -65,18 +65,37 @@ _WRAP = 110  # characters per line of a picture's ledger
 
 @dataclass(frozen=True)
 class Path:
-    """A path from the root down to ``wrt``; its contribution is :attr:`product`."""
+    """A path from the root down to ``wrt``; its contribution is :attr:`product`.
+
+    >>> import viz
+    >>> x = Value(3.0, label="x"); F = x * x; F.label = "F"; h = F * 2.0; h.label = "h"
+    >>> (path,) = viz.explain(h, x, level="neuron").paths
+    >>> [s.derivative for s in path.steps], path.product  # dh/dF * dF/dx
+    ([2.0, 6.0], 12.0)
+    """
 
     steps: tuple[Step, ...]
 
     @property
     def nodes(self) -> tuple[Value, ...]:
-        """The Values along the path, root first."""
+        """The Values along the path, root first.
+
+        >>> import viz
+        >>> x = Value(3.0, label="x"); F = x * x; F.label = "F"; h = F * 2.0; h.label = "h"
+        >>> [node.label for node in viz.explain(h, x, level="neuron").paths[0].nodes]
+        ['h', 'F', 'x']
+        """
         return (self.steps[0].child, *(s.parent for s in self.steps))
 
     @property
     def product(self) -> float:
-        """The product of the local derivatives along the path."""
+        """The product of the local derivatives along the path.
+
+        >>> import viz
+        >>> x = Value(0.5, label="x"); h = (x * 4.0).tanh()
+        >>> round(viz.explain(h, x).paths[0].product, 6)  # 4 * (1 - tanh(2)^2)
+        0.282603
+        """
         return math.prod(s.derivative for s in self.steps)
 
 
