@@ -231,7 +231,7 @@ def test_hostile_labels_stay_text() -> None:
 def test_notebook_display_is_an_isolated_frame(tmp_path: Path) -> None:
     page = viz.explorer(notes_example())
     shown = page._repr_html_()
-    document = re.fullmatch(r'<iframe srcdoc="([^"]*)" style="[^"]*"></iframe>', shown)
+    document = re.fullmatch(r"<iframe srcdoc='([^']*)' style=\"[^\"]*\"></iframe>", shown)
     assert document and html.unescape(document.group(1)) == page.html
     assert page.save(tmp_path / "h.html").read_text(encoding="utf-8") == page.html
     assert repr(page) == "<Explorer: 1 number to edit>"

@@ -83,11 +83,13 @@ class Explorer:
     def _repr_html_(self) -> str:
         """The page in an iframe, so that its script and ids stay apart from the notebook's.
 
-        In a double-quoted attribute only ``&`` and ``"`` need escaping: the stored
-        notebook stays a fifth lighter than with every ``<`` and ``>`` escaped too."""
-        document = self.html.replace("&", "&amp;").replace('"', "&quot;")
+        In a single-quoted attribute only ``&`` and ``'`` need escaping, and the page
+        writes few ``'`` (its HTML and JSON quote with ``"``): the stored notebook is an
+        eighth lighter than in double quotes, and lighter still than with ``<`` and ``>``
+        escaped too."""
+        document = self.html.replace("&", "&amp;").replace("'", "&#39;")
         return (
-            f'<iframe srcdoc="{document}" '
+            f"<iframe srcdoc='{document}' "
             'style="width:100%;height:820px;border:1px solid #d1d5db"></iframe>'
         )
 
