@@ -67,7 +67,8 @@ class Model {
   }
   off(name, callback) { this.handlers.get(name)?.delete(callback); }
   fire(key) {
-    for (const callback of [...(this.handlers.get(`change:${key}`) || [])]) callback(this, this.state[key]);
+    const handlers = [...(this.handlers.get(`change:${key}`) || [])];
+    for (const callback of handlers) callback(this, this.state[key]);
   }
   receive(message) {
     const changed = Object.keys(message).filter((key) => !equal(this.state[key], message[key]));
@@ -191,9 +192,7 @@ def weights_of(snapshot: dict[str, Any], model: nn.MLP) -> list[float]:
     return [snapshot["values"][label] for label, _ in model.named_parameters()]
 
 
-def test_the_view_starts_from_the_kernels_numbers(
-    widget: Any, model: nn.MLP, connect: Any
-) -> None:
+def test_the_view_starts_from_the_kernels_numbers(widget: Any, model: nn.MLP, connect: Any) -> None:
     model.weight(2, 1, 1).data = 0.5
     widget.sync()  # before the view opens: the page is the one made, the numbers are not
     widget.eta = 0.05
@@ -212,9 +211,7 @@ def test_an_edit_in_the_widget_reaches_the_model(
     before = [p.data for p in model.parameters()]
     view.edit("w^1_11", 0.5)
     assert view.to_kernel() == [{"weights": [0.5, *before[1:]]}]  # one message
-    assert model.weight(1, 1, 1).data == 0.5 and [p.data for p in model.parameters()][1:] == (
-        before[1:]
-    )
+    assert [p.data for p in model.parameters()] == [0.5, *before[1:]]
     view.edit("x_2", 1.25)  # the shown row: the widget's copy of the data, not the model
     assert view.to_kernel() == [{"row": [iris.X[0][0], 1.25, *iris.X[0][2:], iris.y[0]]}]
     assert widget.X[0][1] == 1.25 and iris.X[0][1] != 1.25
@@ -262,7 +259,8 @@ def test_train_in_the_widget_reaches_the_model_a_few_messages_at_a_time(
 
 
 def close(a: Any, b: Any) -> bool:
-    return all(math.isclose(x, y, rel_tol=TRAINED, abs_tol=TRAINED) for x, y in zip(a, b, strict=True))
+    pairs = zip(a, b, strict=True)
+    return all(math.isclose(x, y, rel_tol=TRAINED, abs_tol=TRAINED) for x, y in pairs)
 
 
 def test_a_change_in_python_redraws_the_widget(

@@ -36,6 +36,14 @@ class ExplorerWidget(anywidget.AnyWidget):
 
     ``sync()`` shows the model's weights as they are now in Python; ``X`` and ``Y`` are
     the data the widget trains on (with its edits), ``model`` the model it is bound to.
+
+    >>> import nn, viz
+    >>> model = nn.MLP(2, [1], seed=0)
+    >>> w = viz.widget(model, [[1.0, 2.0], [0.5, -1.0]], [0.5, -0.5])
+    >>> w.model is model, w.X.shape, w.Y.shape
+    (True, (2, 2), (2, 1))
+    >>> model.weight(1, 1, 1).data = 0.25; w.sync(); w.weights[0]
+    0.25
     """
 
     _esm = Path(__file__).parent / "explorer_assets" / "widget.js"
