@@ -204,6 +204,19 @@ def test_the_view_starts_from_the_kernels_numbers(widget: Any, model: nn.MLP, co
     assert view.note() == ""
 
 
+def test_a_reloaded_page_starts_again_from_the_kernels_numbers(
+    widget: Any, model: nn.MLP, connect: Any
+) -> None:
+    view = connect(widget)
+    view.edit("w^1_11", 0.5)
+    view.to_kernel()
+    # A notebook that moves an output reloads its iframe: the page made, then the kernel's.
+    view.page.evaluate("document.querySelector('iframe').contentWindow.location.reload()")
+    view.page.wait_for_function(f"() => {PAGE} && {PAGE}.get('w^1_11') === 0.5")
+    assert weights_of(view.shown(), model) == [p.data for p in model.parameters()]
+    assert view.to_kernel() == []
+
+
 def test_an_edit_in_the_widget_reaches_the_model(
     widget: Any, model: nn.MLP, iris: nn.Dataset, connect: Any
 ) -> None:

@@ -11,11 +11,13 @@
 //   error     the latest refusal, by the kernel or by the page, in words ("" for none)
 // A change in the page goes to the kernel at once, in one message; while Train runs, at
 // most one message every SEND_EVERY ms, with the latest numbers (and always the last).
-// A change from the kernel is put into the page and sends nothing back.
-"use strict";
+// A change from the kernel is put into the page and sends nothing back. If the page
+// reloads (a notebook may move its output), it starts again from the kernel's numbers.
 
 const SEND_EVERY = 250; // ms
-const SETTINGS = { eta: "eta", l2: "lambda", tol: "tol", epochs: "epochs", sample: "sample" };
+// Each setting's trait, and its name in the page; the sample first, as showing it shows
+// its row (which the kernel's may then change).
+const SETTINGS = { sample: "sample", eta: "eta", l2: "lambda", tol: "tol", epochs: "epochs" };
 const TRAITS = ["weights", "row", ...Object.keys(SETTINGS)];
 
 const same = (a, b) =>
@@ -76,15 +78,15 @@ function render({ model, el }) {
     }
   }
 
-  // The kernel's numbers into the page: the settings (sample first, which shows its row),
-  // then the row's and the weights' numbers that differ, in one computation. If the page
-  // refuses them, it keeps its own and sends them back with the reason.
+  // The kernel's numbers into the page: the settings, then the row's and the weights'
+  // numbers that differ, in one computation. If the page refuses them, it keeps its own
+  // and sends them back with the reason.
   function apply() {
     let refusal = null;
     applying = true;
     try {
-      for (const trait of ["sample", "eta", "l2", "tol", "epochs"]) {
-        if (model.get(trait) !== page.get(SETTINGS[trait])) page.set(SETTINGS[trait], model.get(trait));
+      for (const [trait, name] of Object.entries(SETTINGS)) {
+        if (model.get(trait) !== page.get(name)) page.set(name, model.get(trait));
       }
       const shown = read();
       const numbers = {};
