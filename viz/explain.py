@@ -319,7 +319,8 @@ def explain(
     ``level="neuron"`` walks between labelled Values, as the notes do with ``O_kj``. At
     either level (unless ``formulas=False``) the ledger writes each local derivative that
     is not a plain number as a formula from the op table's rules, then with the numbers
-    put in. Past ``max_paths`` it raises a
+    put in; at the op level a plain number other than 1 as the derivative of the operation
+    it comes from (``d(-O_31)/dO_31 = -1``, of ``y - O_31``). Past ``max_paths`` it raises a
     ValueError that counts the paths and says what listing them would cost; past what
     can be listed in seconds it refuses whatever ``max_paths``.
 

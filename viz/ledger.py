@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from autograd import Value
+from autograd import Value, op_named
 from viz._drawing import html_table
 from viz._labels import (
     browser_html,
@@ -273,25 +273,59 @@ class _Formulas:
             return step.formula
         return self.nodes.local(step.child, step.slot)
 
+    def operation(self, step: Step) -> Formula | None:
+        """What the step's operation computes, from its operands' names (``-O_31`` for
+        ``O_31 * -1``); None for a neuron-level step."""
+        if step.slot is None:
+            return None
+        return op_named(step.child.op)(*(self.nodes(p) for p in step.child.parents))
 
-def _where(rule: Rule) -> list[tuple[Step, Formula]]:
+
+class _WhereLine(NamedTuple):
+    """A local derivative the ``where`` block writes out: its formula or, for a plain
+    number, the operation it is the derivative of (``d(-O_31)/dO_31 = -1``)."""
+
+    step: Step
+    formula: Formula
+    operation: Formula | None
+
+
+def _where(rule: Rule) -> list[_WhereLine]:
     """The local derivatives the ``where`` block writes out: each that has a formula
-    other than a plain number (which the line of numbers already shows)."""
+    other than a plain number, and each plain number but 1 (the derivative of a ``+``)
+    that an operation with a constant gives (``-1`` from ``y - O_31``), with the
+    operation it comes from."""
     if not rule.formulas:
         return []
     formula_of = _Formulas(rule.names)
     where = []
     for step in rule.factors():
         formula = formula_of(step)
-        if formula is not None and formula.kind != "number":
-            where.append((step, formula))
+        if formula is None:
+            continue
+        if formula.kind != "number":
+            where.append(_WhereLine(step, formula, None))
+            continue
+        operation = formula_of.operation(step)
+        if operation is not None and step.derivative != 1.0:
+            where.append(_WhereLine(step, formula, operation))
     return where
+
+
+def _formula_cell(line: _WhereLine, names: Mapping[Value, str], style: _Style) -> str:
+    """A where line's formula: the formula, or d(the operation)/d(the operand)."""
+    if line.operation is None:
+        return style.formula(line.formula, False, 4)
+    left, right = style.brackets
+    written = f"{left}{style.formula(line.operation, False, 4)}{right}"
+    return style.fraction(written, style.symbol(names[line.step.parent]))
 
 
 def _where_cells(rule: Rule, style: _Style) -> list[tuple[str, str, str, str]]:
     """Each line of the ``where`` block: the derivative, its formula, the formula with the
-    values put in ("" for a formula that is one named Value) and the result; a line the
-    same as one above (``dF/dx`` of ``F = x * x``, once per operand) is left out.
+    values put in ("" for a formula that is one named Value or a number) and the result;
+    a line the same as one above (``dF/dx`` of ``F = x * x``, once per operand) is left
+    out.
 
     The values get as many digits as it takes for every line's arithmetic to give the
     result it shows (see :func:`viz.symbolic.digits_to_show`).
@@ -299,19 +333,21 @@ def _where_cells(rule: Rule, style: _Style) -> list[tuple[str, str, str, str]]:
     where = _where(rule)
     digits = digits_to_show(
         [
-            (formula, step.derivative, DIGITS, 1.0)
-            for step, formula in where
-            if formula.kind != "symbol"
+            (line.formula, line.step.derivative, DIGITS, 1.0)
+            for line in where
+            if line.formula.kind not in ("symbol", "number")
         ]
     )
     cells = (
         (
-            style.d(rule.names, step.child, step.parent),
-            style.formula(formula, False, 4),
-            "" if formula.kind == "symbol" else style.formula(formula, True, digits),
-            style.number(step.derivative, DIGITS),
+            style.d(rule.names, line.step.child, line.step.parent),
+            _formula_cell(line, rule.names, style),
+            ""
+            if line.formula.kind in ("symbol", "number")
+            else style.formula(line.formula, True, digits),
+            style.number(line.step.derivative, DIGITS),
         )
-        for step, formula in where
+        for line in where
     )
     return list(dict.fromkeys(cells))
 
@@ -604,12 +640,14 @@ def _where_holes(rule: Rule, holes: Holes) -> list[tuple[str, str, str, str]]:
     """:func:`_where_cells` with holes: each formula's values and result left to a page."""
     cells = (
         (
-            _HTML.d(rule.names, step.child, step.parent),
-            formula.html(),
-            "" if formula.kind == "symbol" else formula_template(formula, holes.symbol),
-            holes.result(step),
+            _HTML.d(rule.names, line.step.child, line.step.parent),
+            _formula_cell(line, rule.names, _HTML),
+            ""
+            if line.formula.kind in ("symbol", "number")
+            else formula_template(line.formula, holes.symbol),
+            holes.result(line.step),
         )
-        for step, formula in _where(rule)
+        for line in _where(rule)
     )
     # dF/dx of F = x * x, once per operand, is one line: the same name and formula
     lines: dict[tuple[str, str], tuple[str, str, str, str]] = {}
