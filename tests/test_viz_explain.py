@@ -119,7 +119,12 @@ def _random_graph(rng: random.Random) -> tuple[Value, list[Value]]:
 def test_every_path_sum_equals_backprop_and_finite_differences(seed: int) -> None:
     rng = random.Random(seed)
     root, leaves = _random_graph(rng)
+    in_graph = set(topological_order(root))
     for leaf in leaves:
+        if leaf not in in_graph:  # root was not computed from it: no chain rule to write
+            with pytest.raises(ValueError, match="is not in the graph of root"):
+                viz.explain(root, leaf)
+            continue
         for level in ("op", "neuron"):
             rule = viz.explain(root, leaf, level=level, max_paths=100_000)  # type: ignore[arg-type]
             assert rule.agrees, str(rule)
@@ -160,12 +165,19 @@ def test_too_many_paths_is_a_clear_error() -> None:
         viz.explain(y, x)
 
 
-def test_no_path_gives_zero() -> None:
-    x, z = Value(1.0, label="x"), Value(2.0, label="z")
+def test_a_value_not_in_the_graph_is_a_clear_error() -> None:
+    # A learner who passes another model's weight is told so, not shown "0 paths".
+    x, z = Value(1.0, label="x"), Value(2.0, label="w^1_11")
     y = _named(x * 3, "y")
-    rule = viz.explain(y, z)
-    assert rule.paths == () and rule.total == 0.0 and rule.grad == 0.0 and rule.agrees
-    assert "no path" in str(rule)
+    y.backward()
+    said = r"w\^1_11 is not in the graph of y: y was not computed from it"
+    for level in ("op", "neuron"):
+        with pytest.raises(ValueError, match=said):
+            viz.explain(y, z, level=level)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=said):
+            viz.draw_paths(y, z, level=level)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Value\(data=6\.0.* is not in the graph of y"):
+        viz.explain(y, z * 3)  # unlabelled: named as it prints
 
 
 def test_bad_arguments() -> None:

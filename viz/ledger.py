@@ -120,8 +120,8 @@ Expr = Step | Product | Sum
 class Rule(Protocol):
     """What a ledger is written from: :class:`viz.ChainRule` is one.
 
-    d(``root``)/d(``wrt``) is the sum over ``paths``, written as ``expression`` (None when
-    no path leads from the root to ``wrt``); ``total`` is that sum, ``grad`` what
+    d(``root``)/d(``wrt``) is the sum over ``paths``, written as ``expression`` (common
+    factors pulled out); ``total`` is that sum, ``grad`` what
     ``backward()`` computed and ``agrees`` whether the two match. ``factors()`` lists
     each local derivative once; with ``formulas`` on, those that carry a formula make
     the ``where`` block. ``names`` names every Value.
@@ -131,7 +131,7 @@ class Rule(Protocol):
     wrt: Value
     names: dict[Value, str]
     paths: tuple[Path, ...]
-    expression: Expr | None
+    expression: Expr
     total: float
     grad: float
     formulas: bool
@@ -372,15 +372,12 @@ def text(rule: Rule) -> str:
     """
     head = _TEXT.d(rule.names, rule.root, rule.wrt)
     pad = " " * len(head)
-    lines = []
-    if rule.expression is None:
-        lines.append(f"{head} = 0  (no path leads from {rule.names[rule.root]} to it)")
-    else:
-        symbol, value = _leaves(rule, _TEXT)
-        lines.append(f"{head} = {_line(rule.expression, symbol, _TEXT)}")
-        lines.append(f"{pad} = {_line(rule.expression, value, _TEXT)}")
-        paths = counted(len(rule.paths), "path")
-        lines.append(f"{pad} = {number(rule.total, DIGITS)}  (sum over {paths})")
+    symbol, value = _leaves(rule, _TEXT)
+    lines = [
+        f"{head} = {_line(rule.expression, symbol, _TEXT)}",
+        f"{pad} = {_line(rule.expression, value, _TEXT)}",
+        f"{pad} = {number(rule.total, DIGITS)}  (sum over {counted(len(rule.paths), 'path')})",
+    ]
     lines.append(f"{pad}   {number(rule.grad, DIGITS)}  from backward(): {_verdict(rule)}")
     rows = _where_cells(rule, _TEXT)
     if rows:
@@ -413,17 +410,14 @@ def latex(rule: Rule) -> str:
     """  # noqa: E501
     head = _LATEX.d(rule.names, rule.root, rule.wrt)
     backward = number(rule.grad, DIGITS)
-    if rule.expression is None:
-        body = [rf"{head} &= 0 \quad \text{{(no path; backward: {backward})}}"]
-    else:
-        symbol, value = _leaves(rule, _LATEX)
-        paths = counted(len(rule.paths), "path")
-        body = [
-            rf"{head} &= {_line(rule.expression, symbol, _LATEX)} \\",
-            rf"&= {_line(rule.expression, value, _LATEX)} \\",
-            rf"&= {number(rule.total, DIGITS)} \quad "
-            rf"\text{{(sum over {paths}; backward: {backward})}}",
-        ]
+    symbol, value = _leaves(rule, _LATEX)
+    paths = counted(len(rule.paths), "path")
+    body = [
+        rf"{head} &= {_line(rule.expression, symbol, _LATEX)} \\",
+        rf"&= {_line(rule.expression, value, _LATEX)} \\",
+        rf"&= {number(rule.total, DIGITS)} \quad "
+        rf"\text{{(sum over {paths}; backward: {backward})}}",
+    ]
     rows = _where_cells(rule, _LATEX)
     if rows:
         body[-1] += r" \\"
@@ -479,21 +473,12 @@ def _html_rows(
             return holes.derivative(step), _HOLE_PLAIN
 
     rows: list[Row] = []
-    expr = rule.expression
-    if expr is None:
-        rows.append((head, "=", "0  (no path leads to it)"))
-    else:
-        for n, leaf in enumerate((symbol, value)):
-            for i, line in enumerate(_wrap(_tokens(expr, leaf, _HTML, skip_ones), width)):
-                rows.append((head if n == i == 0 else "", "" if i else "=", line))
-        paths = counted(len(rule.paths), "path")
-        rows.append(("", "=", f"{total}  (sum over {paths})"))
+    for n, leaf in enumerate((symbol, value)):
+        for i, line in enumerate(_wrap(_tokens(rule.expression, leaf, _HTML, skip_ones), width)):
+            rows.append((head if n == i == 0 else "", "" if i else "=", line))
+    rows.append(("", "=", f"{total}  (sum over {counted(len(rule.paths), 'path')})"))
     rows.append(("", "", f"{grad}  from backward(): {verdict}"))
-    if (
-        skip_ones
-        and expr is not None
-        and any(s.derivative == 1.0 for p in rule.paths for s in p.steps)
-    ):
+    if skip_ones and any(s.derivative == 1.0 for p in rule.paths for s in p.steps):
         rows.append(("", "", '<FONT COLOR="#6b7280">factors equal to 1 (from +) left out</FONT>'))
     cells = _where_cells(rule, _HTML) if holes is None else _where_holes(rule, holes)
     where_rows: list[Row] = [("where",)] if cells else []
