@@ -28,8 +28,10 @@ from __future__ import annotations
 import itertools
 import linecache
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -66,7 +68,14 @@ def guard_factor(terms: int) -> float:
 
 _ATOM, _INDEX, _POWER, _UNARY, _PRODUCT, _SUM, _COMPARE = 100, 99, 14, 13, 12, 11, 6
 _INFIX = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "**": _POWER}
-# Elementary ops whose numpy function is numpy's own, written np.name.
+_UFUNCS = {
+    "+": "np.add",
+    "-": "np.subtract",
+    "*": "np.multiply",
+    "/": "np.divide",
+    "**": "np.power",
+}
+# Helpers that are a comparison made a number: where() takes the comparison itself.
 _HELPERS_WITH_CONDITIONS = {"step": ">", "is_zero": "=="}
 
 
@@ -80,7 +89,7 @@ class Expression:
     out * (1.0 - out)
     """
 
-    __slots__ = ("condition", "operands", "precedence", "row", "template")
+    __slots__ = ("batched", "condition", "operands", "precedence", "row", "template", "ufunc")
 
     def __init__(
         self,
@@ -89,17 +98,23 @@ class Expression:
         precedence: int = _ATOM,
         condition: Expression | None = None,
         row: tuple[str, int] | None = None,
+        ufunc: str = "",
+        batched: bool = False,
     ) -> None:
         self.template = template  # {0}, {1}, ... stand for the operands
         self.operands = operands
         self.precedence = precedence
         self.condition = condition  # the boolean this 0/1 number is made of, for where
         self.row = row  # (matrix, index) when this is a row of a named matrix
+        # The numpy ufunc computing it from its operands, which may write into a buffer.
+        self.ufunc = ufunc
+        # Whether it holds a value per sample (an array over the batch).
+        self.batched: bool = batched or any(x.batched for x in operands)
 
     @staticmethod
-    def name(text: str, row: tuple[str, int] | None = None) -> Expression:
+    def name(text: str, row: tuple[str, int] | None = None, batched: bool = False) -> Expression:
         """A variable (or any atom) of the generated code."""
-        return Expression(text, row=row)
+        return Expression(text, row=row, batched=batched or row is not None)
 
     @staticmethod
     def of(x: Any) -> Expression:
@@ -124,7 +139,7 @@ class Expression:
             return Expression.of(left)
         precedence = _INFIX[symbol]
         a, b = Expression.of(left), Expression.of(right)
-        return Expression("{0} " + symbol + " {1}", (a, b), precedence)
+        return Expression("{0} " + symbol + " {1}", (a, b), precedence, ufunc=_UFUNCS[symbol])
 
     def __add__(self, other: Any) -> Any:
         return self._infix("+", other)
@@ -157,7 +172,7 @@ class Expression:
         return self._infix("**", other, swap=True)
 
     def __neg__(self) -> Expression:
-        return Expression("-{0}", (self,), _UNARY)
+        return Expression("-{0}", (self,), _UNARY, ufunc="np.negative")
 
     def __abs__(self) -> Expression:
         return call("np.abs", self)
@@ -182,6 +197,61 @@ class Expression:
         )
 
 
+def _shared_subexpressions(e: Expression) -> list[Expression]:
+    """The batched sub-expressions of ``e`` used more than once (sigmoid's ``exp(-|x|)``),
+    operands before the expressions using them."""
+    uses: dict[int, int] = {}
+    order: list[Expression] = []
+
+    def count(x: Expression) -> None:
+        uses[id(x)] = uses.get(id(x), 0) + 1
+        if uses[id(x)] == 1:
+            for operand in x.operands:
+                count(operand)
+            order.append(x)
+
+    count(e)
+    return [x for x in order if x is not e and x.batched and x.operands and uses[id(x)] > 1]
+
+
+class Memory:
+    """The buffers of one generated function, kept between calls: a set of arrays per
+    batch size and thread (a few sizes at most: a mini-batch's and the last one's).
+
+    >>> mem = Memory({"Z1": ((3, "n"), "float")})(5)
+    >>> mem.Z1.shape
+    (3, 5)
+    """
+
+    def __init__(self, shapes: dict[str, tuple[tuple[int | str, ...], str]]) -> None:
+        self.shapes = dict(shapes)
+        self.sets: dict[tuple[int, int], SimpleNamespace] = {}
+
+    def __call__(self, n: int) -> SimpleNamespace:
+        key = (n, threading.get_ident())
+        buffers = self.sets.get(key)
+        if buffers is None:
+            if len(self.sets) >= 4:
+                self.sets.clear()
+            buffers = self.sets[key] = SimpleNamespace(
+                **{
+                    name: np.empty([n if d == "n" else int(d) for d in shape], dtype=kind)
+                    for name, (shape, kind) in self.shapes.items()
+                }
+            )
+        return buffers
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two operands are the same number: one expression, or equal constants
+    (each ``** 2`` of a graph has a constant 2.0 of its own)."""
+    if isinstance(a, Expression) or isinstance(b, Expression):
+        return a is b or (
+            isinstance(a, Expression) and isinstance(b, Expression) and render(a) == render(b)
+        )
+    return bool(a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
 def _compound(x: Any) -> bool:
     return isinstance(x, Expression) and bool(x.operands)
 
@@ -193,7 +263,9 @@ def _is_one(x: Any) -> bool:
 def call(function: str, *operands: Any) -> Expression:
     """``function(operands...)`` as an expression."""
     args = tuple(Expression.of(x) for x in operands)
-    return Expression(function + "(" + ", ".join(f"{{{i}}}" for i in range(len(args))) + ")", args)
+    template = function + "(" + ", ".join(f"{{{i}}}" for i in range(len(args))) + ")"
+    is_ufunc = isinstance(getattr(np, function[3:], None), np.ufunc) and function[:3] == "np."
+    return Expression(template, args, ufunc=function if is_ufunc else "")
 
 
 def numpy_name(op: Op) -> str:
@@ -256,7 +328,8 @@ class Generated:
 
     source: str
     function: Callable[..., Any]
-    uses_blas: bool  # whether it runs matrix products (which BLAS may thread)
+    # Multiply-adds of its largest matrix product, per sample (0: none; BLAS may thread them).
+    product_size: int
 
 
 def generate(program: Traced, plan: Plan) -> Generated:
@@ -266,9 +339,9 @@ def generate(program: Traced, plan: Plan) -> Generated:
     filename = f"<chainrule generated replay {id(writer):x}>"
     # Kept where tracebacks and debuggers look for source lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"np": np, **writer.namespace}
+    namespace: dict[str, Any] = {"np": np, "memory": Memory(writer.buffers), **writer.namespace}
     exec(compile(source, filename, "exec"), namespace)
-    return Generated(source, namespace["replay"], writer.uses_blas)
+    return Generated(source, namespace["replay"], writer.product_size)
 
 
 class _Writer:
@@ -278,7 +351,7 @@ class _Writer:
         self.program, self.plan = program, plan
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {"arrays": _OnArrays(), "in_order": in_order}
-        self.uses_blas = False
+        self.product_size = 0
         self.counter = itertools.count(1)
         self.value: dict[int, Any] = {}  # Expressions, and floats for constants
         # Each slot's gradient contributions: (the engine's order, expression).
@@ -290,6 +363,9 @@ class _Writer:
         self.kept: dict[DotGroup | OpGroup, tuple[Any, ...]] = {}
         self.checked_finite: list[str] = []  # variables and matrices
         self.checked_bounded: list[str] = []
+        # The arrays kept between calls, by name: their shapes ("n": the batch) and types.
+        self.buffers: dict[str, tuple[tuple[int | str, ...], str]] = {}
+        self.one: Expression | None = None  # dL/dL, the gradient of the output
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -317,7 +393,54 @@ class _Writer:
                 self.emit(f"{temp} = {render(x, names)}")
                 names[id(x)] = temp
         self.emit(f"{name} = {render(e, names)}" + (f"  # {comment}" if comment else ""))
-        return Expression.name(name)
+        return Expression.name(name, batched=e.batched)
+
+    def buffer(self, name: str, shape: tuple[int | str, ...], kind: str = "float") -> str:
+        """``mem.name``: an array of this shape kept from call to call, so that large
+        results are written where the last call's were (``out=``), not allocated anew:
+        a new large array costs its pages' first touch, each time."""
+        self.buffers[name] = (shape, kind)
+        return f"mem.{name}"
+
+    def into(self, name: str, rows: int, expression: Any, comment: str = "") -> Expression:
+        """``name = expression`` for a (rows, n) matrix, computed in a buffer: one numpy
+        call per operation, each writing into the buffer (or another for an operand
+        that needs one of its own); the expression itself as a comment."""
+        e = Expression.of(expression)
+        target = self.buffer(name, (rows, "n"))
+        self.emit(f"# {name} = {render(e)}" + (f"  ({comment})" if comment else ""))
+        names: dict[int, str] = {}
+        for x in _shared_subexpressions(e):
+            temp = f"T{next(self.counter)}"
+            self.evaluate(temp, self.buffer(temp, (rows, "n")), x, names)
+            names[id(x)] = temp
+        self.evaluate(name, target, e, names)
+        self.rows_in[name] = rows
+        return Expression.name(name, batched=True)
+
+    def evaluate(self, name: str, target: str, e: Expression, names: dict[int, str]) -> None:
+        """Lines leaving ``e`` in the buffer ``target``, bound to ``name``."""
+        in_place = [x.batched and bool(x.operands) and id(x) not in names for x in e.operands]
+        if not e.ufunc or id(e) in names:
+            self.emit(f"{name} = {target}")
+            self.emit(f"{name}[...] = {render(e, names)}")
+            return
+        args = []
+        for x, here in zip(e.operands, in_place, strict=True):
+            if here and name not in args:  # the first such operand is computed in place
+                self.evaluate(name, target, x, names)
+                args.append(name)
+            elif here:
+                temp = f"T{next(self.counter)}"
+                shape = self.buffers[target[4:]]
+                self.evaluate(temp, self.buffer(temp, shape[0]), x, names)
+                args.append(temp)
+            else:
+                args.append(render(x, names))
+        if name in args:  # in place, on the buffer already named
+            self.emit(f"{e.ufunc}({', '.join(args)}, out={name})")
+        else:
+            self.emit(f"{name} = {e.ufunc}({', '.join(args)}, out={target})")
 
     def constant(self, prefix: str, value: Any) -> str:
         name = f"{prefix}{next(self.counter)}"
@@ -326,8 +449,7 @@ class _Writer:
 
     def entries(self, inputs: Any) -> str:
         """A constant of the code: the entries of ``w`` holding these shared inputs."""
-        positions = np.vectorize(self.position.__getitem__, otypes=[np.intp])(np.asarray(inputs))
-        return self.constant("I", positions)
+        return self.constant("I", self.positions[np.asarray(inputs, dtype=np.intp)])
 
     def matrix(self, slots: Sequence[int], exprs: Sequence[Expression] | None = None) -> Expression:
         """The rows ``slots`` (or these expressions) as one matrix: a slice of a named
@@ -340,23 +462,31 @@ class _Writer:
             if len(matrices) == 1:
                 (m,) = matrices
                 if len(indices) == 1:
-                    return Expression.name(f"{m}[{indices[0]}:{indices[0] + 1}]")
+                    return Expression.name(f"{m}[{indices[0]}:{indices[0] + 1}]", batched=True)
                 if indices == list(range(self.rows_in.get(m, -1))):
-                    return Expression.name(m)
+                    return Expression.name(m, batched=True)
                 step = indices[1] - indices[0]
                 if step > 0 and all(b - a == step for a, b in itertools.pairwise(indices)):
                     stop = indices[-1] + 1
                     stride = "" if step == 1 else f":{step}"
                     start = "" if indices[0] == 0 else str(indices[0])
-                    return Expression.name(f"{m}[{start}:{stop}{stride}]")
+                    return Expression.name(f"{m}[{start}:{stop}{stride}]", batched=True)
                 index = self.constant("R", np.array(indices, dtype=np.intp))
-                return Expression.name(f"{m}[{index}]")
+                return Expression.name(f"{m}[{index}]", batched=True)
         if len(rows) == 1:
             return Expression("{0}[None]", (rows[0],), _INDEX)
         return call(
             "np.stack",
             Expression("[" + ", ".join(f"{{{i}}}" for i in range(len(rows))) + "]", tuple(rows)),
         )
+
+    def stacked(self, name: str, arg: Expression, rows: int) -> Expression:
+        """A group's operand: rows stacked into a buffer, or a column of shared values."""
+        if arg.batched and arg.template.startswith("np.stack("):
+            self.emit(f"{name} = {render(arg)[:-1]}, out={self.buffer(name, (rows, 'n'))})")
+            self.rows_in[name] = rows
+            return Expression.name(name, batched=True)
+        return self.assign(name, arg)
 
     def rows_of(self, name: str, slots: Sequence[int]) -> None:
         self.rows_in[name] = len(slots)
@@ -370,8 +500,9 @@ class _Writer:
         """Shared operands of a group as a column against its rows, or one number when
         they are all the same: numpy squares ``x ** 2.0`` far faster than with 2s."""
         values = [self.value[i] for i in slots]
-        if all(v is values[0] for v in values):
-            return values[0]
+        first = values[0]
+        if all(_same(v, first) for v in values):
+            return first
         return Expression(
             "np.array([" + ", ".join(f"{{{i}}}" for i in range(len(values))) + "])[:, None]",
             tuple(Expression.of(v) for v in values),
@@ -382,10 +513,9 @@ class _Writer:
     def write(self) -> str:
         program, plan = self.program, self.plan
         batched = [int(i) for i in np.flatnonzero(plan.batched_inputs)]
-        shared = [i for i in range(program.n_inputs) if not plan.batched_inputs[i]]
-        self.position = {i: p for p, i in enumerate(shared)}  # an input's entry of w
-        for i in shared:
-            self.value[i] = Expression.name(f"w[{self.position[i]}]")
+        # An input's entry of w (shared inputs) or row of X (batched ones).
+        self.positions = np.cumsum(~plan.batched_inputs) - 1
+        self.value = _Values(self.value, self.positions, plan.batched_inputs)
         for r, i in enumerate(batched):
             self.value[i] = self.row("X", r)
         self.batched_slots = set(batched) | {s for item in plan.batched for s in _outs(item)}
@@ -398,6 +528,7 @@ class _Writer:
         self.emit("def replay(w, X, s, with_grad):", 0)
         self.emit(f'"""{_describe(program)}: generated by autograd.codegen."""')
         self.emit("n = X.shape[1]")
+        self.emit("mem = memory(n)  # the arrays kept from the last call of this size")
         self.emit("# forward")
         for item in plan.batched:
             if isinstance(item, DotGroup):
@@ -409,16 +540,17 @@ class _Writer:
         out = self.value[program.output]
         if program.output not in self.batched_slots:  # the same for every sample
             out = call("np.full", Expression.name("n"), out)
-        elif program.output < program.n_inputs:  # an input itself: not the caller's array
-            out = call("np.array", out)
+        elif program.output < program.n_inputs or out.row is not None:
+            out = call("np.array", out)  # the caller's own array, not a row of a buffer
         self.value[program.output] = self.assign("out", out)
         self.checks()
         self.emit("if not with_grad:")
         self.emit("return out, None, None", 2)
         self.emit("# backward: each gradient the sum of its contributions in the engine's order")
         if program.output in plan.active:
-            one = self.assign("one", Expression.name("np.ones(n)"), "dL/dL")
+            one = Expression.name("np.ones(n)", batched=True)  # dL/dL, written where needed
             self.contributions[program.output] = [((1, 0), one)]
+            self.one = one
         for item in reversed(plan.steps):
             if isinstance(item, DotGroup):
                 self.dot_backward(item)
@@ -447,14 +579,13 @@ class _Writer:
             for column, shared in zip(group.operands, group.shared, strict=True)
         ]
         # Stacked operands get a name: the backward sweep reads them again.
+        m = len(group.outs)
         names = [
-            self.assign(f"A{k}_{position}", arg) if _compound(arg) else arg
+            self.stacked(f"A{k}_{position}", arg, m) if _compound(arg) else arg
             for position, arg in enumerate(args)
         ]
-        out = self.assign(
-            f"V{k}",
-            group.op(*names),
-            f"{group.op.name} of {len(group.outs)} slots ({_slots(group.outs)})",
+        out = self.into(
+            f"V{k}", m, group.op(*names), f"{group.op.name} of {m} slots: {_slots(group.outs)}"
         )
         self.kept[group] = (*names, out)
         self.rows_of(out.template, group.outs)
@@ -468,46 +599,63 @@ class _Writer:
         bias = " + b" if group.biases else ""
         how = "added as the engine adds them" if group.exact else "as a matrix product"
         self.emit(f"# {what}{bias} ({_slots(group.roots)}), {how}")
-        W = self.assign(f"W{k}", Expression.name(f"w[{self.entries(group.weights)}]"))
-        V = self.matrix(group.vectors)
-        if V.operands:
-            V = self.assign(f"V{k}", V)
+        W = f"W{k}"
+        self.emit(f"{W} = w[{self.entries(group.weights)}]")
+        V = render(self.matrix(group.vectors))
+        if V.startswith("np.stack("):
+            V = self.stacked(f"V{k}", self.matrix(group.vectors), terms).template
         B = None
         if group.biases is not None:
-            B = self.assign(f"B{k}", Expression.name(f"w[{self.entries(group.biases)}]"))
+            B = f"B{k}"
+            self.emit(f"{B} = w[{self.entries(group.biases)}]")
         Z = f"Z{k}"
         if group.exact:
             P = f"P{k}"
-            self.emit(f"{P} = {W.template}[:, :, None] * {render(V)}[:, None, :]")
-            added = [f"{P}[{t}]" for t in range(terms)]
-            if B is not None:
-                added.append(f"{B.template}[:, None]")
-            self.emit(f"{Z} = {added[0]} + {added[1]}")
+            out = self.buffer(P, (terms, sums, "n"))
+            self.emit(f"{P} = np.multiply({W}[:, :, None], {V}[:, None, :], out={out})")
+            added = [f"{P}[{t}]" for t in range(terms)] + ([f"{B}[:, None]"] if B else [])
+            self.emit(f"{Z} = np.add({added[0]}, {added[1]}, out={self.buffer(Z, (sums, 'n'))})")
             for term in added[2:]:
                 self.emit(f"{Z} += {term}")
             self.kept[group] = (W, V)
         else:
-            self.uses_blas = True
-            n = terms + (B is not None)
-            K = self.constant("K", guard_factor(n))
-            self.emit(f"{Z} = {W.template}.T @ {render(V)}")
+            self.product_size = max(self.product_size, terms * sums)
+            self.emit(f"{Z} = np.matmul({W}.T, {V}, out={self.buffer(Z, (sums, 'n'))})")
             if B is not None:
-                self.emit(f"{Z} += {B.template}[:, None]")
-            self.emit(f"aW{k} = np.abs({W.template})")
-            self.emit(f"aV{k} = np.abs({render(V)})")
-            self.emit(f"S{k} = aW{k}.T @ aV{k}  # sum |w * v| of each sum and sample")
-            if B is not None:
-                self.emit(f"S{k} += np.abs({B.template})[:, None]")
-            self.emit(f"if not S{k}.max() < {_SAFE_MAGNITUDE!r}:  # products near overflow")
-            self.emit("return None", 2)
-            self.emit(f"unsure = S{k} * {K} > np.abs({Z})  # the rounding guard")
-            self.emit("if unsure.any():")
-            bias = "None" if B is None else B.template
-            self.emit(f"{Z}[unsure] = in_order({W.template}, {render(V)}, unsure, {bias})", 2)
-            self.kept[group] = (W, V, Expression.name(f"aW{k}"), Expression.name(f"aV{k}"))
+                self.emit(f"{Z} += {B}[:, None]")
+            self.emit(
+                "# the rounding guard: sum |w * v| <= sum |w| * max |v| (+ |b|) for each sum "
+                "and sample; a sum it cannot vouch for is added in the engine's order"
+            )
+            aW, mV = f"aW{k}", f"mV{k}"
+            self.emit(f"{aW} = np.abs({W})")
+            self.emit(f"{mV} = np.abs({V}, out={self.buffer(f'aV{k}', (terms, 'n'))}).max(axis=0)")
+            self.guard(Z, f"{aW}.sum(axis=0)", mV, B, terms + (B is not None), sums)
+            self.emit(f"{Z}[unsure] = in_order({W}, {V}, unsure, {B})", 2)
+            self.kept[group] = (W, V, aW, mV)
         self.rows_of(Z, group.roots)
         for slot in group.roots:
             self.note_checks(slot)
+
+    def guard(
+        self, result: str, row: str, column: str, bias: str | None, terms: int, rows: int
+    ) -> None:
+        """The rounding guard of the sums of ``terms`` terms in ``result``: the sum of
+        their magnitudes is at most ``row[j] * column[s] (+ |bias[j]|)`` for entry (j,
+        s). ``unsure`` marks the entries it cannot vouch for, which the ``if`` opened
+        here recomputes."""
+        K = self.constant("K", guard_factor(terms))
+        bias_max = f" + np.abs({bias}).max()" if bias else ""
+        self.emit(f"if not {row}.max() * {column}.max(){bias_max} < {_SAFE_MAGNITUDE!r}:")
+        self.emit("return None  # products near overflow", 2)
+        bound = self.buffer(f"S{result}", (rows, "n"))
+        self.emit(f"S = np.multiply.outer({row} * {K}, {column}, out={bound})")
+        if bias:
+            self.emit(f"S += (np.abs({bias}) * {K})[:, None]")
+        absolute = self.buffer(f"abs{result}", (rows, "n"))
+        unsure = self.buffer(f"unsure{result}", (rows, "n"), "bool")
+        self.emit(f"unsure = np.less(np.abs({result}, out={absolute}), S, out={unsure})")
+        self.emit("if unsure.any():")
 
     def note_checks(self, slot: int) -> None:
         """Note the variable or matrix holding ``slot`` if the plan checks the slot."""
@@ -557,12 +705,19 @@ class _Writer:
         rows = [self.gradient(slot) for slot in slots]
         if all(r is None for r in rows):
             return None
-        zero = Expression.name("np.zeros(n)")
-        m = self.matrix(slots, [zero if r is None else r for r in rows])
+        zero = Expression.name("np.zeros(n)", batched=True)
+        present = [zero if r is None else r for r in rows]
+        name = f"G{next(self.counter)}"
+        if len(present) > 1 and all(_same(r, present[0]) for r in present):
+            # One gradient for every row (a sum's terms): the same row, len(slots) times.
+            shape = Expression.name(f"({len(slots)}, n)")
+            self.assign(name, call("np.broadcast_to", present[0], shape))
+            self.rows_in[name] = len(slots)
+            return Expression.name(name, batched=True)
+        m = self.matrix(slots, present)
         if not m.operands:
             return m
-        G = self.assign(f"G{next(self.counter)}", m)
-        self.rows_in[G.template] = len(slots)
+        G = self.stacked(name, m, len(slots))
         return G
 
     def step_backward(self, step: Step) -> None:
@@ -582,6 +737,8 @@ class _Writer:
             key = (-step.out, index)
             if _is_one(local):  # the engine multiplies by 1.0: the gradient itself
                 self.contribute(slot, key, g)
+            elif g is self.one and isinstance(local, Expression) and local.batched:
+                self.contribute(slot, key, self.assign(f"c{step.out}_{index}", local))  # 1 * x
             else:
                 self.contribute(slot, key, self.assign(f"c{step.out}_{index}", g * local))
 
@@ -596,8 +753,9 @@ class _Writer:
             if isinstance(local, BaseException):
                 self.raise_at_runtime(local)
                 return
-            C = G if _is_one(local) else self.assign(f"C{k}_{position}", G * local)
-            self.rows_in.setdefault(C.template, len(group.outs))
+            m = len(group.outs)
+            C = G if _is_one(local) else self.into(f"C{k}_{position}", m, G * local)
+            self.rows_in.setdefault(C.template, m)
             members = zip(group.operands[position], group.outs, strict=True)
             for m, (slot, member_out) in enumerate(members):
                 self.contribute(slot, (-member_out, position), self.row(C.template, m))
@@ -609,40 +767,49 @@ class _Writer:
         if G is None:
             return
         k = next(self.counter)
-        W, V, *absolute = self.kept[group]
-        g, v, w = G.template, render(V), W.template
+        W, V, *kept = self.kept[group]
+        g = G.template
+        terms, sums = group.weights.shape
         if not group.exact:
-            self.emit(f"aG{k} = np.abs({g})")
+            mG = f"mG{k}"
+            self.emit(f"{mG} = np.abs({g}, out={self.buffer(f'aG{k}', (sums, 'n'))}).max(axis=0)")
         active = [i for i, slot in enumerate(group.vectors) if slot in self.plan.active]
         if active:
             gV = f"gV{k}"
             if group.exact:
-                self.emit(f"C{k} = {w}[:, :, None] * {g}[None, :, :]")
-                terms = [f"C{k}[:, {j}]" for j in group.order]
-                self.emit(f"{gV} = {' + '.join(terms[:2])}")
-                for term in terms[2:]:
+                C = f"C{k}"
+                out = self.buffer(C, (terms, sums, "n"))
+                self.emit(f"{C} = np.multiply({W}[:, :, None], {g}[None, :, :], out={out})")
+                added = [f"{C}[:, {j}]" for j in group.order]
+                if len(added) == 1:
+                    self.emit(f"{gV} = {added[0]}")
+                else:
+                    out = self.buffer(gV, (terms, "n"))
+                    self.emit(f"{gV} = np.add({added[0]}, {added[1]}, out={out})")
+                for term in added[2:]:
                     self.emit(f"{gV} += {term}")
             else:
-                aW = absolute[0].template
-                K = self.constant("K", guard_factor(len(group.roots)))
-                self.emit(f"{gV} = {w} @ {g}")
-                self.emit(f"unsure = ({aW} @ aG{k}) * {K} > np.abs({gV})  # the rounding guard")
-                self.emit("if unsure.any():")
-                order = self.constant("O", np.array(group.order, dtype=np.intp))
-                self.emit(f"{gV}[unsure] = in_order({w}.T[{order}], {g}[{order}], unsure, None)", 2)
-            self.rows_in[gV] = len(group.vectors)
+                self.emit(f"{gV} = np.matmul({W}, {g}, out={self.buffer(gV, (terms, 'n'))})")
+                if sums > 1:  # a sum over the sums j (one term each when there is one sum)
+                    self.guard(gV, f"{kept[0]}.sum(axis=1)", mG, None, sums, terms)
+                    order = self.constant("O", np.array(group.order, dtype=np.intp))
+                    ordered = f"{W}.T[{order}], {g}[{order}]"
+                    self.emit(f"{gV}[unsure] = in_order({ordered}, unsure, None)", 2)
+            self.rows_in[gV] = terms
             for i in active:
                 self.contribute(group.vectors[i], (0, 0), self.row(gV, i))
         if any(i in self.plan.active for i in group.weights.ravel().tolist()):
             if group.exact:  # each sample's g * v, then the batch's sum, as any replay
-                total = f"({v}[:, None, :] * {g}[None, :, :]).sum(axis=2)"
+                D = f"D{k}"
+                out = self.buffer(D, (terms, sums, "n"))
+                self.emit(f"{D} = np.multiply({V}[:, None, :], {g}[None, :, :], out={out})")
+                total = f"{D}.sum(axis=2)"
             else:
                 # Below this no product g * v nor any partial sum of them overflows, in
                 # whatever order the matrix product adds them.
-                aV = absolute[1].template
-                self.emit(f"if not aG{k}.max() * {aV}.max() * n < {_SAFE_MAGNITUDE!r}:")
-                self.emit("return None", 2)
-                total = f"({g} @ {v}.T).T"
+                self.emit(f"if not {mG}.max() * {kept[1]}.max() * n < {_SAFE_MAGNITUDE!r}:")
+                self.emit("return None  # products near overflow", 2)
+                total = f"({g} @ {V}.T).T"
             self.totals.append((group.weights, Expression.name(total)))
         if group.biases is not None and any(b in self.plan.active for b in group.biases):
             biases = np.array(group.biases, dtype=np.intp)
@@ -672,12 +839,12 @@ class _Writer:
             m = render(self.matrix([], rows))
             writes.append((np.array([i for i, _ in pairs]), f"{m}.sum(axis=1)"))
         writes += [(inputs, render(total)) for inputs, total in self.totals]
-        self.emit(f"gw = np.zeros({len(self.position)})")
+        self.emit(f"gw = np.zeros({int(np.count_nonzero(~plan.batched_inputs))})")
         everything = np.concatenate([inputs.ravel() for inputs, _ in writes] or [np.zeros(0)])
         distinct = len(set(everything.tolist())) == len(everything)
         for inputs, total in writes:
             if inputs.ndim == 0:
-                self.emit(f"gw[{self.position[int(inputs)]}] += {total}")
+                self.emit(f"gw[{self.positions[int(inputs)]}] += {total}")
             elif distinct:  # each input written once: plain assignment
                 self.emit(f"gw[{self.entries(inputs)}] = {total}")
             else:
@@ -696,6 +863,21 @@ class _Writer:
         self.emit(f"if not np.isfinite({check}):  # a gradient is not finite")
         self.emit("return None", 2)
         self.emit("return out, gw, gX")
+
+
+class _Values(dict[int, Any]):
+    """Where each slot's value is: an expression, or a float for a constant; a shared
+    input's, ``w[k]``, made when first asked for (a network has hundreds)."""
+
+    def __init__(self, values: dict[int, Any], positions: np.ndarray, batched: np.ndarray) -> None:
+        super().__init__(values)
+        self.positions, self.batched = positions, batched
+
+    def __missing__(self, slot: int) -> Any:
+        if slot < len(self.batched) and not self.batched[slot]:
+            value = self[slot] = Expression.name(f"w[{self.positions[slot]}]")
+            return value
+        raise KeyError(slot)
 
 
 def _outs(item: Step | DotGroup | OpGroup) -> tuple[int, ...]:

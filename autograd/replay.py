@@ -121,9 +121,10 @@ class BatchReplay:
         function = self.generated.function
         try:
             with np.errstate(all="ignore"):
-                if not self.generated.uses_blas:
+                size = self.generated.product_size * batched.shape[1]
+                if not size:
                     return function(shared, batched, s, with_grad)
-                with threads.for_matrix_products(batched.shape[1]):
+                with threads.for_matrix_products(size):
                     return function(shared, batched, s, with_grad)
         except (ArithmeticError, ValueError):  # on shared floats: the engine will say
             return None

@@ -49,7 +49,9 @@ class BatchedLoss:
     (1.25, [-7.0, -10.0])
     """
 
-    def __init__(self, model: MLP, X: Sequence[Sequence[float]], Y: Sequence[Sequence[float]]):
+    def __init__(
+        self, model: MLP, X: Sequence[Sequence[float]] | np.ndarray, Y: Sequence[Sequence[float]]
+    ):
         self.params = model.parameters()
         x_array, y_array = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
         _check_finite(x_array, "X[{row}][{column}]")

@@ -224,23 +224,27 @@ def _loss_and_gradients(
 def _choose_engine(
     engine: str,
     model: MLP,
-    X: Sequence[Sequence[float]],
+    X: np.ndarray,
     y: Sequence[Sequence[float]],
     history: History,
 ) -> LossAndGradients:
-    """The function giving one batch's loss and gradients (from its row indices).
+    """The function giving one batch's loss and gradients (from its row indices), on the
+    checked inputs ``X`` (an array, one row per sample).
 
     Notes in ``history`` which engine it uses and why.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    lists: list[list[float]] = []  # X's rows as lists, made once if the engine needs them
 
     def interpreted(
         rows: list[int], l2: float, l1: float, weights: np.ndarray | None = None
     ) -> tuple[float, list[float]]:
         if weights is not None:  # the graph of Values is built on the model's weights
             _write(model.parameters(), weights)
-        return _loss_and_gradients(model, [X[n] for n in rows], [y[n] for n in rows], l2, l1)
+        if not lists:
+            lists.extend(X.tolist())
+        return _loss_and_gradients(model, [lists[n] for n in rows], [y[n] for n in rows], l2, l1)
 
     if engine == "interpreted":
         history.engine, history.engine_note = "interpreted", "asked for engine='interpreted'"
@@ -391,7 +395,7 @@ def train(
     weights and classes are restored to what they were before the call; an interrupt
     (Ctrl-C) keeps the weights reached so far.
     """
-    inputs = check_inputs(check_model(model), X).tolist()
+    inputs = check_inputs(check_model(model), X)
     targets, classes = encode_targets(model, y, len(inputs), task)
     lr = POSITIVE.check(lr, "lr")
     l2 = NON_NEGATIVE.check(l2, "l2")
@@ -507,7 +511,7 @@ def _write(params: Sequence[Value], weights: np.ndarray) -> None:
 
 def _explain_stop(
     model: MLP,
-    X: list[list[float]],
+    X: np.ndarray,
     Y: list[list[float]],
     loss_and_gradients: LossAndGradients,
     history: History,
