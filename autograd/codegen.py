@@ -44,8 +44,9 @@ __all__ = ["Expression", "Generated", "generate"]
 # A fused sum must agree with the engine's order to this, relative (see the guard).
 AGREEMENT = 1e-10
 _UNIT_ROUNDOFF = 2.0**-53
-# Beyond this a product or partial sum of a matrix product may round to inf in one
-# order and not in another: the replay then runs in the engine's order.
+# Beyond this a product of dL/dW's matrix product may overflow (with a fused
+# multiply-add, to a finite sum) where the engine's own product does not: the replay
+# then runs in the engine's order.
 _SAFE_MAGNITUDE = 1e300
 # Near the largest float, numpy's exp and ** may round one ulp away from math's, so one
 # side may overflow where the other does not: results this large go to the engine.
@@ -624,34 +625,35 @@ class _Writer:
             if B is not None:
                 self.emit(f"{Z} += {B}[:, None]")
             self.emit(
-                "# the rounding guard: sum |w * v| <= sum |w| * max |v| (+ |b|) for each sum "
-                "and sample; a sum it cannot vouch for is added in the engine's order"
+                "# the rounding guard: sum |w * v| <= sum |w| * max |v| for each sum and "
+                "sample; a sum it cannot vouch for is added in the engine's order"
             )
             aW, mV = f"aW{k}", f"mV{k}"
             self.emit(f"{aW} = np.abs({W})")
             self.emit(f"{mV} = np.abs({V}, out={self.buffer(f'aV{k}', (terms, 'n'))}).max(axis=0)")
-            self.guard(Z, f"{aW}.sum(axis=0)", mV, B, terms + (B is not None), sums)
+            if B is None:
+                self.guard(Z, f"{aW}.sum(axis=0)", mV, terms, sums)
+            else:  # sum |w| * max |v| + |b| <= (sum |w| + |b|) * max(max |v|, 1)
+                row = f"({aW}.sum(axis=0) + np.abs({B}))"
+                self.guard(Z, row, f"np.maximum({mV}, 1.0)", terms + 1, sums)
             self.emit(f"{Z}[unsure] = in_order({W}, {V}, unsure, {B})", 2)
             self.kept[group] = (W, V, aW, mV)
         self.rows_of(Z, group.roots)
         for slot in group.roots:
             self.note_checks(slot)
 
-    def guard(
-        self, result: str, row: str, column: str, bias: str | None, terms: int, rows: int
-    ) -> None:
+    def guard(self, result: str, row: str, column: str, terms: int, rows: int) -> None:
         """The rounding guard of the sums of ``terms`` terms in ``result``: the sum of
-        their magnitudes is at most ``row[j] * column[s] (+ |bias[j]|)`` for entry (j,
-        s). ``unsure`` marks the entries it cannot vouch for, which the ``if`` opened
-        here recomputes."""
+        their magnitudes is at most ``row[j] * column[s]`` for entry (j, s). ``unsure``
+        marks the entries it cannot vouch for, which the ``if`` opened here recomputes.
+
+        No check of overflow is needed: an infinite bound marks every entry, and a
+        finite one keeps every partial sum finite in any order of adding (to within
+        rounding of the float max; a sum that overflows all the same is not finite, and
+        the checks send the replay to the engine)."""
         K = self.constant("K", guard_factor(terms))
-        bias_max = f" + np.abs({bias}).max()" if bias else ""
-        self.emit(f"if not {row}.max() * {column}.max(){bias_max} < {_SAFE_MAGNITUDE!r}:")
-        self.emit("return None  # products near overflow", 2)
         bound = self.buffer(f"S{result}", (rows, "n"))
         self.emit(f"S = np.multiply.outer({row} * {K}, {column}, out={bound})")
-        if bias:
-            self.emit(f"S += (np.abs({bias}) * {K})[:, None]")
         absolute = self.buffer(f"abs{result}", (rows, "n"))
         unsure = self.buffer(f"unsure{result}", (rows, "n"), "bool")
         self.emit(f"unsure = np.less(np.abs({result}, out={absolute}), S, out={unsure})")
@@ -791,7 +793,7 @@ class _Writer:
             else:
                 self.emit(f"{gV} = np.matmul({W}, {g}, out={self.buffer(gV, (terms, 'n'))})")
                 if sums > 1:  # a sum over the sums j (one term each when there is one sum)
-                    self.guard(gV, f"{kept[0]}.sum(axis=1)", mG, None, sums, terms)
+                    self.guard(gV, f"{kept[0]}.sum(axis=1)", mG, sums, terms)
                     order = self.constant("O", np.array(group.order, dtype=np.intp))
                     ordered = f"{W}.T[{order}], {g}[{order}]"
                     self.emit(f"{gV}[unsure] = in_order({ordered}, unsure, None)", 2)

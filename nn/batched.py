@@ -86,15 +86,18 @@ class BatchedLoss:
         return self._penalties[name]
 
     def __call__(
-        self, rows: Sequence[int], l2: float, l1: float, weights: np.ndarray | None = None
+        self,
+        rows: Sequence[int] | None,
+        l2: float,
+        l1: float,
+        weights: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray]:
-        """The objective on the given rows and dL/dw per parameter, in ``parameters()``
-        order; at ``weights`` (one per parameter) or, by default, the model's own."""
+        """The objective on the given rows (None: all of them) and dL/dw per parameter,
+        in ``parameters()`` order; at ``weights`` (one per parameter) or, by default,
+        the model's own."""
         if weights is None:
             weights = np.array([p.data for p in self.params])
-        batch = np.asarray(rows)
-        full = len(batch) == self.columns.shape[1] and (batch == np.arange(len(batch))).all()
-        columns = self.columns if full else self.columns[:, batch]
+        columns = self.columns if rows is None else self.columns[:, np.asarray(rows, dtype=int)]
         result = self.replay.run(weights, columns, with_grad=True)
         if result is None:  # a check fired: the interpreted replay finds the sample
             losses, grads = self.sample_loss.value_and_grad([*weights.tolist(), *columns])

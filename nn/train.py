@@ -51,11 +51,11 @@ Target = float | Sequence[float] | Label
 
 
 class LossAndGradients(Protocol):
-    """One batch's objective and dL/dw, from its row indices, l2 and l1, at ``weights``
-    (one per parameter; None: the model's own)."""
+    """One batch's objective and dL/dw, from its row indices (None: every row), l2 and
+    l1, at ``weights`` (one per parameter; None: the model's own)."""
 
     def __call__(
-        self, rows: list[int], l2: float, l1: float, weights: np.ndarray | None = None
+        self, rows: list[int] | None, l2: float, l1: float, weights: np.ndarray | None = None
     ) -> tuple[float, Sequence[float] | np.ndarray]: ...
 
 
@@ -238,12 +238,14 @@ def _choose_engine(
     lists: list[list[float]] = []  # X's rows as lists, made once if the engine needs them
 
     def interpreted(
-        rows: list[int], l2: float, l1: float, weights: np.ndarray | None = None
+        rows: list[int] | None, l2: float, l1: float, weights: np.ndarray | None = None
     ) -> tuple[float, list[float]]:
         if weights is not None:  # the graph of Values is built on the model's weights
             _write(model.parameters(), weights)
         if not lists:
             lists.extend(X.tolist())
+        if rows is None:
+            return _loss_and_gradients(model, lists, y, l2, l1)
         return _loss_and_gradients(model, [lists[n] for n in rows], [y[n] for n in rows], l2, l1)
 
     if engine == "interpreted":
@@ -418,7 +420,7 @@ def train(
     try:
         # The slope at the start: weights that stop while it is still this steep stopped
         # because the steps are too small, not because the slope flattened.
-        start_slope = _steepest(loss_and_gradients(list(range(len(inputs))), l2, l1)[1])
+        start_slope = _steepest(loss_and_gradients(None, l2, l1)[1])
         stopped = _descend(
             model, loss_and_gradients, batches, history, len(inputs), l2, l1, max_epochs,
             _Optimizer(optimizer, lr, len(params)), progress, callback, record_trajectories,
@@ -438,7 +440,7 @@ def train(
 def _descend(
     model: MLP,
     loss_and_gradients: LossAndGradients,
-    batches: Callable[[], list[list[int]]],
+    batches: Callable[[], list[list[int] | None]],
     history: History,
     n_rows: int,
     l2: float,
@@ -469,7 +471,7 @@ def _descend(
         for epoch in range(1, max_epochs + 1):
             epoch_loss, largest = 0.0, 0.0
             for batch in batches():
-                share = len(batch) / n_rows
+                share = 1.0 if batch is None else len(batch) / n_rows
                 try:
                     loss, grads = loss_and_gradients(batch, l2 * share, l1 * share, weights)
                 except OverflowError as error:
@@ -521,9 +523,8 @@ def _explain_stop(
     l1: float,
 ) -> None:
     """The final loss, and why training stopped: do weights that stopped mean a fit?"""
-    everything = list(range(len(X)))
     try:
-        history.final_loss, gradients = loss_and_gradients(everything, l2, l1)
+        history.final_loss, gradients = loss_and_gradients(None, l2, l1)
     except OverflowError as error:
         raise _diverged(str(error), history.lr, history.epochs, history) from error
     if not stopped:
@@ -612,8 +613,7 @@ def _stalled(
 
     ``how`` says how training ended ("the weights stopped moving", "stopped after ...").
     """
-    everything = list(range(len(Y)))
-    data_loss = loss_and_gradients(everything, 0.0, 0.0)[0] if (l2 or l1) else history.final_loss
+    data_loss = loss_and_gradients(None, 0.0, 0.0)[0] if (l2 or l1) else history.final_loss
     constant = 0.0  # the loss of predicting each target column's mean for every row
     for column in zip(*Y, strict=True):
         mean = math.fsum(column) / len(column)
@@ -719,14 +719,15 @@ def _diverged(reason: str, lr: float, epoch: int, history: History) -> TrainingD
     )
 
 
-def _batches(n: int, batch_size: int | None, rng: random.Random) -> Callable[[], list[list[int]]]:
-    """A function giving one epoch's batches of row indices."""
+def _batches(
+    n: int, batch_size: int | None, rng: random.Random
+) -> Callable[[], list[list[int] | None]]:
+    """A function giving one epoch's batches of row indices (None: every row)."""
     if batch_size is None:
-        everything = [list(range(n))]
-        return lambda: everything
+        return lambda: [None]
     size = COUNT.check(batch_size, "batch_size")
 
-    def shuffled() -> list[list[int]]:
+    def shuffled() -> list[list[int] | None]:
         order = list(range(n))
         rng.shuffle(order)
         return [order[s : s + size] for s in range(0, n, size)]
