@@ -318,31 +318,39 @@ def render(expression: Any, names: dict[int, str] | None = None) -> str:
 
 @dataclass(frozen=True)
 class Generated:
-    """A plan's generated code: its source, and the function compiled from it.
+    """A plan's generated code: its source, compiled, and what it runs with.
 
-    ``function(w, X, s, with_grad)`` takes the shared inputs' values in order (``w``),
-    the batched inputs as the rows of ``X`` (one column per sample) and the values of
-    the shared steps (``s``), and returns ``(output, gradients of w summed over the
-    batch, gradients of the rows of X or None if none requires grad)``, or None when a
-    check fires.
+    :meth:`function` makes the function ``replay(w, X, s, with_grad)``: it takes the
+    shared inputs' values in order (``w``), the batched inputs as the rows of ``X``
+    (one column per sample) and the values of the shared steps (``s``), and returns
+    ``(output, gradients of w summed over the batch, gradients of the rows of X or None
+    if none requires grad)``, or None when a check fires.
     """
 
     source: str
-    function: Callable[..., Any]
+    code: Any  # the compiled module defining replay()
+    constants: dict[str, Any]  # the index arrays and factors the code reads
+    buffers: dict[str, tuple[tuple[int | str, ...], str]]
     # Multiply-adds of its largest matrix product, per sample (0: none; BLAS may thread them).
     product_size: int
+
+    def function(self) -> Callable[..., Any]:
+        """A new ``replay`` function, with buffers of its own."""
+        namespace: dict[str, Any] = {"np": np, "memory": Memory(self.buffers), **self.constants}
+        exec(self.code, namespace)
+        function: Callable[..., Any] = namespace["replay"]
+        return function
 
 
 def generate(program: Traced, plan: Plan) -> Generated:
     """The generated code of ``plan`` (a grouped plan of ``program``), compiled."""
     writer = _Writer(program, plan)
     source = writer.write()
-    filename = f"<chainrule generated replay {id(writer):x}>"
-    # Kept where tracebacks and debuggers look for source lines.
+    # Kept where tracebacks and debuggers look for source lines, once per source.
+    filename = f"<chainrule generated replay {hash(source) & 0xFFFFFFFF:08x}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"np": np, "memory": Memory(writer.buffers), **writer.namespace}
-    exec(compile(source, filename, "exec"), namespace)
-    return Generated(source, namespace["replay"], writer.product_size)
+    code = compile(source, filename, "exec")
+    return Generated(source, code, writer.namespace, writer.buffers, writer.product_size)
 
 
 class _Writer:

@@ -89,8 +89,18 @@ class BatchReplay:
 
     def __init__(self, program: Traced, batched_inputs: np.ndarray) -> None:
         self.program = program
-        self.plan: Plan = plan_for(program, batched_inputs, grouped=True)
-        self.generated: Generated = generate(program, self.plan)
+        shape = _structure(program, batched_inputs)
+        made = _GENERATED.pop(shape, None)
+        if made is None:
+            plan = plan_for(program, batched_inputs, grouped=True)
+            made = (plan, generate(program, plan))
+        # Most recently used last; the oldest go first.
+        _GENERATED[shape] = made
+        while len(_GENERATED) > _GENERATED_KEPT:
+            del _GENERATED[next(iter(_GENERATED))]
+        self.plan: Plan = made[0]
+        self.generated: Generated = made[1]
+        self.function = self.generated.function()
         self.source: str = self.generated.source
         self._constants = list(program.constants)
 
@@ -118,7 +128,7 @@ class BatchReplay:
             except (ArithmeticError, ValueError):
                 return None
             s = np.array([slots[step.out] for step in self.plan.shared])
-        function = self.generated.function
+        function = self.function
         try:
             with np.errstate(all="ignore"):
                 size = self.generated.product_size * batched.shape[1]
@@ -128,6 +138,30 @@ class BatchReplay:
                     return function(shared, batched, s, with_grad)
         except (ArithmeticError, ValueError):  # on shared floats: the engine will say
             return None
+
+
+# Plans and generated code by the structure of their program: each call of nn.train
+# traces its network anew, and a notebook trains the same network many times. Pure
+# results of the structure, a few kept (each new program gets buffers of its own).
+_GENERATED: dict[tuple[Any, ...], tuple[Plan, Generated]] = {}
+_GENERATED_KEPT = 16
+
+
+def _structure(program: Traced, batched_inputs: np.ndarray) -> tuple[Any, ...]:
+    """What a plan and its code depend on: everything of a program but its labels, and
+    each op's forward on arrays (the code calls numpy's own functions by name)."""
+    ops = {i.op for i in program.instructions}
+    return (
+        program.n_inputs,
+        program.n_slots,
+        program.output,
+        program.constants,
+        tuple([(i.op, i.operands, i.out) for i in program.instructions]),
+        tuple(sorted(((op.name, op.on_arrays) for op in ops), key=lambda pair: pair[0])),
+        program.input_requires_grad,
+        program.fuse,
+        batched_inputs.tobytes(),
+    )
 
 
 def batch_replay(program: Traced, batched_inputs: np.ndarray) -> BatchReplay:
