@@ -359,7 +359,11 @@ class _Writer:
     def __init__(self, program: Traced, plan: Plan) -> None:
         self.program, self.plan = program, plan
         self.lines: list[str] = []
-        self.namespace: dict[str, Any] = {"arrays": _OnArrays(), "in_order": in_order}
+        self.namespace: dict[str, Any] = {
+            "arrays": _OnArrays(),
+            "in_order": in_order,
+            "isfinite": math.isfinite,
+        }
         self.product_size = 0
         self.counter = itertools.count(1)
         self.value: dict[int, Any] = {}  # Expressions, and floats for constants
@@ -417,19 +421,29 @@ class _Writer:
         that needs one of its own); the expression itself as a comment."""
         e = Expression.of(expression)
         target = self.buffer(name, (rows, "n"))
-        self.emit(f"# {name} = {render(e)}" + (f"  ({comment})" if comment else ""))
+        first = len(self.lines)
         names: dict[int, str] = {}
         for x in _shared_subexpressions(e):
             temp = f"T{next(self.counter)}"
             self.evaluate(temp, self.buffer(temp, (rows, "n")), x, names)
             names[id(x)] = temp
         self.evaluate(name, target, e, names)
+        if len(self.lines) - first > 1:  # several lines: the expression they compute first
+            note = f" ({comment})" if comment else ""
+            self.lines.insert(first, f"    # {name} = {render(e)}{note}")
+        elif comment:
+            self.lines[first] += f"  # {comment}"
         self.rows_in[name] = rows
         return Expression.name(name, batched=True)
 
     def evaluate(self, name: str, target: str, e: Expression, names: dict[int, str]) -> None:
         """Lines leaving ``e`` in the buffer ``target``, bound to ``name``."""
-        in_place = [x.batched and bool(x.operands) and id(x) not in names for x in e.operands]
+        # Operands computed by a ufunc of their own go through the buffers too; others
+        # (a row stretched, g[None]; np.where) are written out where they are used.
+        in_place = [
+            x.batched and bool(x.ufunc) and bool(x.operands) and id(x) not in names
+            for x in e.operands
+        ]
         if not e.ufunc or id(e) in names:
             self.emit(f"{name} = {target}")
             self.emit(f"{name}[...] = {render(e, names)}")
@@ -682,7 +696,7 @@ class _Writer:
         finite = [c for c in self.checked_finite if c not in self.checked_bounded]
         if finite:
             total = " + ".join(f"{c}.sum()" for c in finite)
-            self.emit(f"if not np.isfinite({total}):  # a value an op may hide is not finite")
+            self.emit(f"if not isfinite({total}):  # a value an op may hide is not finite")
             self.emit("return None", 2)
         for c in self.checked_bounded:
             self.emit(f"if not np.abs({c}).max() <= {NEAR_OVERFLOW!r}:  # near the float max")
@@ -711,24 +725,22 @@ class _Writer:
         self.gradient_of[slot] = g
         return g
 
-    def gradient_matrix(self, slots: Sequence[int]) -> Expression | None:
+    def gradient_matrix(self, slots: Sequence[int]) -> tuple[Expression, Expression | None] | None:
+        """The gradients of ``slots`` as the rows of a matrix, and the one row they all
+        are when they are the same (the terms of one sum): then the matrix is that row,
+        ``g[None]``, which numpy stretches to every row it meets."""
         rows = [self.gradient(slot) for slot in slots]
         if all(r is None for r in rows):
             return None
         zero = Expression.name("np.zeros(n)", batched=True)
         present = [zero if r is None else r for r in rows]
-        name = f"G{next(self.counter)}"
         if len(present) > 1 and all(_same(r, present[0]) for r in present):
-            # One gradient for every row (a sum's terms): the same row, len(slots) times.
-            shape = Expression.name(f"({len(slots)}, n)")
-            self.assign(name, call("np.broadcast_to", present[0], shape))
-            self.rows_in[name] = len(slots)
-            return Expression.name(name, batched=True)
+            row = present[0]
+            return Expression("{0}[None]", (row,), _INDEX), row
         m = self.matrix(slots, present)
         if not m.operands:
-            return m
-        G = self.stacked(name, m, len(slots))
-        return G
+            return m, None
+        return self.stacked(f"G{next(self.counter)}", m, len(slots)), None
 
     def step_backward(self, step: Step) -> None:
         g = self.gradient(step.out)
@@ -753,9 +765,10 @@ class _Writer:
                 self.contribute(slot, key, self.assign(f"c{step.out}_{index}", g * local))
 
     def group_backward(self, group: OpGroup) -> None:
-        G = self.gradient_matrix(group.outs)
-        if G is None:
+        gradients = self.gradient_matrix(group.outs)
+        if gradients is None:
             return
+        G, row = gradients
         *operands, out = self.kept[group]
         k = next(self.counter)
         for position, rule in group.backward:
@@ -764,19 +777,27 @@ class _Writer:
                 self.raise_at_runtime(local)
                 return
             m = len(group.outs)
+            members = zip(group.operands[position], group.outs, strict=True)
+            if _is_one(local) and row is not None:  # each member passes the one row on
+                for slot, member_out in members:
+                    self.contribute(slot, (-member_out, position), row)
+                continue
             C = G if _is_one(local) else self.into(f"C{k}_{position}", m, G * local)
             self.rows_in.setdefault(C.template, m)
-            members = zip(group.operands[position], group.outs, strict=True)
             for m, (slot, member_out) in enumerate(members):
                 self.contribute(slot, (-member_out, position), self.row(C.template, m))
 
     def dot_backward(self, group: DotGroup) -> None:
         """dL/dV (each vector's contributions from the sums, in the engine's order), dL/dW
         and dL/db summed over the batch."""
-        G = self.gradient_matrix(group.roots)
-        if G is None:
+        gradients = self.gradient_matrix(group.roots)
+        if gradients is None:
             return
+        G, row = gradients
         k = next(self.counter)
+        if row is not None:  # a matrix product needs every row
+            shape = Expression.name(f"({len(group.roots)}, n)")
+            G = self.assign(f"G{k}", call("np.broadcast_to", row, shape))
         W, V, *kept = self.kept[group]
         g = G.template
         terms, sums = group.weights.shape
@@ -870,7 +891,7 @@ class _Writer:
             check += " + gX.sum()"
         else:
             self.emit("gX = None")
-        self.emit(f"if not np.isfinite({check}):  # a gradient is not finite")
+        self.emit(f"if not isfinite({check}):  # a gradient is not finite")
         self.emit("return None", 2)
         self.emit("return out, gw, gX")
 
