@@ -658,7 +658,7 @@ class _Writer:
             else:  # sum |w| * max |v| + |b| <= (sum |w| + |b|) * max(max |v|, 1)
                 row = f"({aW}.sum(axis=0) + np.abs({B}))"
                 self.guard(Z, row, f"np.maximum({mV}, 1.0)", terms + 1, sums)
-            self.emit(f"{Z}[unsure] = in_order({W}, {V}, unsure, {B})", 2)
+            self.emit(f"in_order({W}, {V}, unsure, {B}, {Z})", 2)
             self.kept[group] = (W, V, aW, mV)
         self.rows_of(Z, group.roots)
         for slot in group.roots:
@@ -825,7 +825,7 @@ class _Writer:
                     self.guard(gV, f"{kept[0]}.sum(axis=1)", mG, sums, terms)
                     order = self.constant("O", np.array(group.order, dtype=np.intp))
                     ordered = f"{W}.T[{order}], {g}[{order}]"
-                    self.emit(f"{gV}[unsure] = in_order({ordered}, unsure, None)", 2)
+                    self.emit(f"in_order({ordered}, unsure, None, {gV})", 2)
             self.rows_in[gV] = terms
             for i in active:
                 self.contribute(group.vectors[i], (0, 0), self.row(gV, i))
@@ -941,17 +941,18 @@ def _describe(program: Traced) -> str:
 
 
 def in_order(
-    A: np.ndarray, B: np.ndarray, unsure: np.ndarray, last: np.ndarray | None
-) -> np.ndarray:
-    """The sums ``sum_k A[k, r] * B[k, c] (+ last[r])`` at the entries ``(r, c)`` marked
-    in ``unsure``, each added term by term in order k = 0, 1, ...: the engine's order.
+    A: np.ndarray, B: np.ndarray, unsure: np.ndarray, last: np.ndarray | None, result: np.ndarray
+) -> None:
+    """Set ``result[r, c]`` to ``sum_k A[k, r] * B[k, c] (+ last[r])`` at the entries
+    marked in ``unsure``, each added term by term in order k = 0, 1, ...: the engine's
+    order.
 
-    >>> A = np.array([[1e80], [1.0], [-1e80]]); B = np.ones((3, 1))
-    >>> in_order(A, B, np.array([[True]]), None)  # (1e80 + 1.0) - 1e80
-    array([0.])
+    >>> A = np.array([[1e80], [1.0], [-1e80]]); B = np.ones((3, 1)); result = np.ones((1, 1))
+    >>> in_order(A, B, np.array([[True]]), None, result); result  # (1e80 + 1.0) - 1e80
+    array([[0.]])
     """
     rows, columns = np.nonzero(unsure)
     # cumsum adds left to right by definition, each partial sum rounded: a + b + c as
     # (a + b) + c, whatever the shape.
     sums = np.cumsum(A[:, rows] * B[:, columns], axis=0)[-1]
-    return sums if last is None else sums + last[rows]
+    result[rows, columns] = sums if last is None else sums + last[rows]

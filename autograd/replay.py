@@ -28,7 +28,8 @@ replace numpy's. A float replay does the same.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -103,6 +104,7 @@ class BatchReplay:
         self.function = self.generated.function()
         self.source: str = self.generated.source
         self._constants = list(program.constants)
+        self._holding = False  # within threads(): BLAS's threads are set already
 
     def run(
         self, shared: np.ndarray, batched: np.ndarray, with_grad: bool
@@ -131,13 +133,27 @@ class BatchReplay:
         function = self.function
         try:
             with np.errstate(all="ignore"):
-                size = self.generated.product_size * batched.shape[1]
-                if not size:
+                if self._holding or not self.generated.product_size:
                     return function(shared, batched, s, with_grad)
-                with threads.for_matrix_products(size):
+                with self.threads(batched.shape[1]):
                     return function(shared, batched, s, with_grad)
         except (ArithmeticError, ValueError):  # on shared floats: the engine will say
             return None
+
+    @contextmanager
+    def threads(self, batch: int) -> Iterator[None]:
+        """BLAS's threads as :mod:`autograd.threads` chooses them for this replay's
+        matrix products on batches of ``batch`` samples, for the whole block: a loop of
+        replays (epochs) sets them once, not at every call."""
+        if self._holding:
+            yield
+            return
+        self._holding = True
+        try:
+            with threads.for_matrix_products(self.generated.product_size * batch):
+                yield
+        finally:
+            self._holding = False
 
 
 # Plans and generated code by the structure of their program: each call of nn.train

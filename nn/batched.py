@@ -11,6 +11,7 @@ rules from the same table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 import numpy as np
 
@@ -68,6 +69,11 @@ class BatchedLoss:
         batched = np.array([False] * len(self.params) + [True] * (len(xs) + len(ys)))
         self.replay: BatchReplay = batch_replay(self.sample_loss, batched)
         self._penalties: dict[str, Program] = {}
+
+    def threads(self) -> AbstractContextManager[None]:
+        """BLAS's threads for a run of calls on the whole data, set once (see
+        :meth:`autograd.replay.BatchReplay.threads`)."""
+        return self.replay.threads(self.columns.shape[1])
 
     @property
     def source(self) -> str:

@@ -13,6 +13,7 @@ says honestly why training stopped: weights that stop moving are not always a fi
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
@@ -421,10 +422,13 @@ def train(
         # The slope at the start: weights that stop while it is still this steep stopped
         # because the steps are too small, not because the slope flattened.
         start_slope = _steepest(loss_and_gradients(None, l2, l1)[1])
-        stopped = _descend(
-            model, loss_and_gradients, batches, history, len(inputs), l2, l1, max_epochs,
-            _Optimizer(optimizer, lr, len(params)), progress, callback, record_trajectories,
-        )  # fmt: skip
+        # The compiled path's BLAS threads, set once for all the epochs.
+        held = loss_and_gradients.threads() if isinstance(loss_and_gradients, BatchedLoss) else None
+        with held or contextlib.nullcontext():
+            stopped = _descend(
+                model, loss_and_gradients, batches, history, len(inputs), l2, l1, max_epochs,
+                _Optimizer(optimizer, lr, len(params)), progress, callback, record_trajectories,
+            )  # fmt: skip
         _explain_stop(
             model, inputs, targets, loss_and_gradients, history, stopped, start_slope, l2, l1
         )

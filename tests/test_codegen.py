@@ -212,10 +212,13 @@ def test_a_guarded_sum_is_recomputed_in_the_engines_order() -> None:
     B = np.array([[1.0 / 3.0], [1.0], [1.0 / 3.0]])
     unsure = np.array([[True], [True]])
     expected = [(A[0, r] * B[0, 0] + A[1, r] * B[1, 0]) + A[2, r] * B[2, 0] for r in range(2)]
-    assert in_order(A, B, unsure, None).tolist() == expected
-    assert in_order(A, B, unsure, np.array([0.5, 1.5])).tolist() == [
-        e + b for e, b in zip(expected, [0.5, 1.5], strict=True)
-    ]
+    result = np.zeros((2, 1))
+    in_order(A, B, unsure, None, result)
+    assert result[:, 0].tolist() == expected
+    in_order(A, B, unsure, np.array([0.5, 1.5]), result)
+    assert result[:, 0].tolist() == [e + b for e, b in zip(expected, [0.5, 1.5], strict=True)]
+    in_order(A, B, np.array([[False], [True]]), None, result)  # only where unsure
+    assert result[:, 0].tolist() == [expected[0] + 0.5, expected[1]]
 
 
 @pytest.mark.parametrize("terms", [2, 8, 64, 1000])
