@@ -86,12 +86,21 @@ class Value:
 
     @property
     def op(self) -> str:
-        """The name of the operation that made this Value, ``""`` for a leaf."""
+        """The name of the operation that made this Value, ``""`` for a leaf.
+
+        >>> a = Value(2.0); (a * a).op, a.op
+        ('*', '')
+        """
         return "" if self._op is None else self._op.name
 
     @property
     def parents(self) -> tuple[Value, ...]:
-        """The operands, in operand order, duplicates kept: ``(a * a).parents == (a, a)``."""
+        """The operands, in operand order, duplicates kept: ``(a * a).parents == (a, a)``.
+
+        >>> a = Value(2.0); b = a * 3.0
+        >>> b.parents[0] is a, b.parents[1].data, a.parents
+        (True, 3.0, ())
+        """
         if self._first is None:
             return ()
         if self._second is None:
@@ -184,38 +193,78 @@ class Value:
         return _binary(_POW, base, self)
 
     def exp(self) -> Value:
-        """e ** self."""
+        """e ** self.
+
+        >>> x = Value(1.0); y = x.exp(); y.backward()
+        >>> round(y.data, 6), round(x.grad, 6)  # d/dx e^x = e^x
+        (2.718282, 2.718282)
+        """
         return _unary(OPS["exp"], self)
 
     def log(self) -> Value:
-        """Natural logarithm; ValueError for data <= 0."""
+        """Natural logarithm; ValueError for data <= 0.
+
+        >>> x = Value(2.0); y = x.log(); y.backward()
+        >>> round(y.data, 6), x.grad  # d/dx log x = 1/x
+        (0.693147, 0.5)
+        """
         return _unary(OPS["log"], self)
 
     def tanh(self) -> Value:
-        """Hyperbolic tangent."""
+        """Hyperbolic tangent.
+
+        >>> x = Value(0.5); y = x.tanh(); y.backward()
+        >>> round(y.data, 6), round(x.grad, 6)  # d/dx tanh x = 1 - tanh(x)^2
+        (0.462117, 0.786448)
+        """
         return _unary(OPS["tanh"], self)
 
     def sigmoid(self) -> Value:
-        """Logistic function 1 / (1 + e ** -self)."""
+        """Logistic function 1 / (1 + e ** -self).
+
+        >>> x = Value(0.0); y = x.sigmoid(); y.backward()
+        >>> y.data, x.grad  # d/dx sigmoid x = sigmoid(x) * (1 - sigmoid(x))
+        (0.5, 0.25)
+        """
         return _unary(OPS["sigmoid"], self)
 
     def relu(self) -> Value:
-        """max(self, 0); the derivative at 0 is taken as 0."""
+        """max(self, 0); the derivative at 0 is taken as 0.
+
+        >>> x = Value(-2.0); y = x.relu(); y.backward()
+        >>> y.data, x.grad
+        (0.0, 0.0)
+        """
         return _unary(OPS["relu"], self)
 
     def __abs__(self) -> Value:
         return _unary(OPS["abs"], self)
 
     def abs(self) -> Value:
-        """|self|; the derivative at 0 is taken as 0."""
+        """|self|; the derivative at 0 is taken as 0.
+
+        >>> x = Value(-3.0); y = x.abs(); y.backward()
+        >>> y.data, x.grad
+        (3.0, -1.0)
+        """
         return _unary(OPS["abs"], self)
 
     def sin(self) -> Value:
-        """Sine."""
+        """Sine.
+
+        >>> x = Value(0.0); y = x.sin(); y.backward()
+        >>> y.data, x.grad  # d/dx sin x = cos x
+        (0.0, 1.0)
+        """
         return _unary(OPS["sin"], self)
 
     def cos(self) -> Value:
-        """Cosine."""
+        """Cosine.
+
+        >>> x = Value(0.5); y = x.cos(); y.backward()
+        >>> round(y.data, 6), round(x.grad, 6)  # d/dx cos x = -sin x
+        (0.877583, -0.479426)
+        """
         return _unary(OPS["cos"], self)
 
     # --- derived ops: composed from the primitives ---------------------------------------
@@ -229,7 +278,12 @@ class Value:
         return _subtract(other, self)
 
     def sqrt(self) -> Value:
-        """Square root; ValueError for data < 0."""
+        """Square root; ValueError for data < 0.
+
+        >>> x = Value(4.0); y = x.sqrt(); y.backward()
+        >>> y.data, x.grad  # d/dx x^0.5 = 0.5 x^-0.5
+        (2.0, 0.25)
+        """
         if self.data < 0.0:
             raise ValueError(f"sqrt is defined only for x >= 0, got x = {self.data!r}")
         return self**0.5

@@ -15,7 +15,13 @@ __all__ = ["grad", "gradcheck", "GradcheckError"]
 
 
 class GradcheckError(Exception):
-    """Backpropagation and finite differences disagree; the message lists each argument."""
+    """Backpropagation and finite differences disagree; the message lists each argument.
+
+    >>> gradcheck(lambda x: x.relu(), 0.0)  # relu's derivative at its kink is taken as 0
+    Traceback (most recent call last):
+    autograd.functional.GradcheckError: gradients disagree (eps=1e-06, rtol=1e-05, atol=1e-08):
+      argument 0 (= 0.0): backprop 0.0, finite differences 0.5, difference -0.5
+    """
 
 
 def grad(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:

@@ -89,7 +89,12 @@ class Function:
         return self.on_floats(*[_real(x, self.name) for x in operands])
 
     def latex_name(self) -> str:
-        r"""Its name in LaTeX: ``\tanh``, or ``\operatorname{relu}`` if the row gives none."""
+        r"""Its name in LaTeX: ``\tanh``, or ``\operatorname{relu}`` if the row gives none.
+
+        >>> from autograd.ops import relu, tanh
+        >>> tanh.latex_name(), relu.latex_name()
+        ('\\tanh', '\\operatorname{relu}')
+        """
         return self.latex or rf"\operatorname{{{self.name}}}"
 
 
@@ -124,7 +129,12 @@ class Op(Function):
 
     @property
     def precedence(self) -> int:
-        """How tightly an infix op binds (``+`` 1, ``*`` and ``/`` 2, ``**`` 3); 4 for a call."""
+        """How tightly an infix op binds (``+`` 1, ``*`` and ``/`` 2, ``**`` 3); 4 for a call.
+
+        >>> from autograd.ops import add, multiply, tanh
+        >>> add.precedence < multiply.precedence < tanh.precedence  # a + b * tanh(c)
+        True
+        """
         return _PRECEDENCE.get(self.infix, 4)
 
     def written(self, operands: Sequence[str]) -> str:

@@ -25,7 +25,7 @@ from autograd.engine import Value, topological_order
 from autograd.functions import op_named
 from autograd.plan import Instruction
 
-__all__ = ["Instruction", "Program", "trace"]
+__all__ = ["Instruction", "Program", "slot_numbers", "trace"]
 
 
 @dataclass(frozen=True)
@@ -136,21 +136,12 @@ def trace(output: Value, inputs: Sequence[Value], *, fuse: bool = True) -> Progr
     >>> trace(a * a, [a])([3.0])
     9.0
     """
-    if not isinstance(output, Value):
-        raise TypeError(f"trace needs a Value as output, got {type(output).__name__}")
-    slot_of: dict[Value, int] = {}
-    for i, v in enumerate(inputs):
-        if not isinstance(v, Value):
-            raise TypeError(f"trace inputs must be Values, got {type(v).__name__} at {i}")
-        if v in slot_of:
-            raise ValueError(f"input {i} is listed twice")
-        slot_of[v] = i
+    slot_of = slot_numbers(output, inputs)
     constants = []
     instructions = []
-    for node in topological_order(output):
-        if node in slot_of:
+    for node, slot in slot_of.items():  # the inputs, then the graph in topological order
+        if slot < len(inputs):
             continue
-        slot = slot_of[node] = len(slot_of)
         if not node.parents:
             constants.append((slot, node.data))
             continue
@@ -166,3 +157,29 @@ def trace(output: Value, inputs: Sequence[Value], *, fuse: bool = True) -> Progr
         input_requires_grad=tuple(v.requires_grad for v in inputs),
         fuse=fuse,
     )
+
+
+def slot_numbers(output: Value, inputs: Sequence[Value]) -> dict[Value, int]:
+    """The slot :func:`trace` gives each Value: the inputs first, in the order given, then
+    every other Value of ``output``'s graph in topological order.
+
+    What a reader of a :class:`Program` needs to find a Value's slot (its number in the
+    program's data), as the explorer page does for every labelled Value.
+
+    >>> a = Value(2.0); b = a * a
+    >>> slot_numbers(b, [a]) == {a: 0, b: 1}
+    True
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"trace needs a Value as output, got {type(output).__name__}")
+    slot_of: dict[Value, int] = {}
+    for i, v in enumerate(inputs):
+        if not isinstance(v, Value):
+            raise TypeError(f"trace inputs must be Values, got {type(v).__name__} at {i}")
+        if v in slot_of:
+            raise ValueError(f"input {i} is listed twice")
+        slot_of[v] = i
+    for node in topological_order(output):
+        if node not in slot_of:
+            slot_of[node] = len(slot_of)
+    return slot_of

@@ -26,6 +26,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -38,8 +39,12 @@ from autograd import Value, __version__
 from chainrule.digits import draw_digits
 from chainrule.examples import (
     DEFAULT_OUT,
+    DEMO_L2,
     DEMO_LAYERS,
+    DEMO_LR,
+    DEMO_MAX_EPOCHS,
     DEMO_SPECIES,
+    DEMO_TOL,
     NOTES_WEIGHTS,
     demo_sample_loss,
 )
@@ -50,15 +55,6 @@ from chainrule.options import Parser, layer_sizes, option, out_folder
 from chainrule.worksheets.commands import add_worksheet_commands
 from nn.checks import COUNT, NON_NEGATIVE, POSITIVE, few, shown
 from nn.labels import output_range
-
-# The demo's training settings, measured: on Iris (setosa vs the others, standardised)
-# the notes' network converges (largest weight change < tol) in about 300 epochs to 100%
-# accuracy.
-DEMO_LR = 0.01
-DEMO_L2 = 1e-3
-DEMO_TOL = 3e-4
-DEMO_MAX_EPOCHS = 3000
-
 
 # --- the demo's steps; each is small so more (graph images, ledgers) slot in between ---
 
@@ -105,8 +101,10 @@ def check_notes_gradients(
     loss = nn.total_loss(model, X, y, l2=l2)
     model.zero_grad()
     loss.backward()
-    print(f"One forward pass over the {len(X)} samples: L = {loss.data:.6f}")
-    print("One backward pass (the chain rule, summed over every path):")
+    print(f"One forward pass over the {len(X)} samples: L = sum (y - yhat)^2 + Reg = ", end="")
+    print(f"{loss.data:.6f},\n  Reg = lambda * sum w^2 with lambda = {l2:g}")
+    print("One backward pass (the chain rule, summed over every path): dL/dw of that L, Reg")
+    print("included, as gradient descent and the explorer page's update use it:")
     print(f"  {'':<14}{'backprop':>16}{'finite diff.':>16}{'rel. error':>12}")
     all_agree = True
     for kij in NOTES_WEIGHTS:
@@ -327,8 +325,9 @@ def run_demo(args: argparse.Namespace) -> int:
     explorer = out / EXPLORER_FILE
     if explorer in written:
         print(f"\nNext: open {explorer} in a browser (it needs no server and no network) to")
-        print("step through the backward pass yourself: pick any weight to see its paths from L,")
-        print("its chain-rule ledger and its update w_new = w_old - eta * dL/dw.")
+        print("step through the forward and backward pass yourself, pick any weight for its paths")
+        print("from L, its chain-rule ledger and its update w_new = w_old - eta * dL/dw, change")
+        print("any number and watch everything follow, and train it there (the initial weights).")
     if unrendered is not None:
         # The top-level names written: graph_loss.gv, ..., and the backward_frames folder.
         names = dict.fromkeys(p.relative_to(out).parts[0].removesuffix(".gv") for p in written)
@@ -486,16 +485,34 @@ def default_lr(rows: int, task: str = "classification") -> float:
     return (LR_PER_ROW_NUMBERS if task == "regression" else LR_PER_ROW) / rows
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """Train an MLP on the user's CSV file."""
-    data = nn.load_csv(args.csv, target=args.target)
+@dataclass
+class Training:
+    """A run of ``chainrule train`` prepared from its options: the data as the network
+    sees it (``X``, ``targets``), the network, the learning rate and what was decided."""
+
+    data: nn.Dataset
+    X: list[list[float]]
+    targets: list[Any]
+    model: nn.MLP
+    lr: float
+    task: str
+    network: str  # "4 -> 3 -> 2 -> 1"
+    standardization: tuple[list[float], list[float]] | None
+    target_scaling: tuple[float, float] | None
+
+
+def prepare_training(args: argparse.Namespace, csv: str) -> Training:
+    """Read ``csv`` and build the network the options of :func:`add_training_options`
+    describe, saying what was decided (the task, the scaling, the learning rate);
+    ``chainrule train`` trains it, ``chainrule explore --data`` shows it."""
+    data = nn.load_csv(csv, target=args.target)
     standardize = getattr(args, "standardize", True)
     standardization = None
     X = data.X
     if standardize:
         X, means, stds = nn.standardize(data.X)
         standardization = (means, stds)
-    print(f"{args.csv}: {len(data)} rows, features {', '.join(data.feature_names)}")
+    print(f"{csv}: {len(data)} rows, features {', '.join(data.feature_names)}")
     task, classes = choose_task(data, args.task, args.output_activation)
     output_activation = args.output_activation
     if output_activation == "auto":
@@ -535,6 +552,16 @@ def run_train(args: argparse.Namespace) -> int:
         kind = "numbers" if task == "regression" else "classes"
         print(f"Learning rate --lr {lr:g}: the default for {len(data)} rows of {kind} ", end="")
         print(f"({per_row:g} / rows, as the loss sums over the rows)")
+    return Training(data, X, targets, model, lr, task, network, standardization, target_scaling)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train an MLP on the user's CSV file."""
+    run = prepare_training(args, args.csv)
+    data, X, targets, model, lr, task = (
+        run.data, run.X, run.targets, run.model, run.lr, run.task
+    )  # fmt: skip
+    standardization, target_scaling, network = run.standardization, run.target_scaling, run.network
     print()
     history = fit(
         model,
@@ -703,7 +730,8 @@ def build_parser() -> argparse.ArgumentParser:
             "it writes the op graph, the network and the paths to w^1_11 (SVG and PNG), the "
             "backward pass frame by frame (backward_frames/, backward_frames_neuron/ and the "
             "animation backward_neuron.gif) and explorer.html, a page to open in a browser "
-            "that steps through the backward pass for any weight you pick. Then it trains "
+            "that computes: step through the forward and backward pass, pick any weight, "
+            "change any number and watch every value and gradient follow, train. Then it trains "
             "the network by gradient descent on Iris (setosa vs the others) until the "
             "weights stop changing, and plots the loss curve (loss.png). With --task digits "
             "a 64-16-10 network learns handwritten digits instead."
@@ -741,21 +769,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="the CSV file: a header row, then one row per sample; the features are numbers, "
         "the target numbers or class labels",
     )
+    add_training_options(train)
     train.add_argument(
-        "--target",
-        required=True,
-        default=argparse.SUPPRESS,
-        help="name of the column to predict: numbers, or class labels (text or whole "
-        "numbers); required",
+        "--out",
+        type=out_folder,
+        default=DEFAULT_OUT,
+        help="folder for parameters.json and loss.png",
     )
-    train.add_argument(
+    train.set_defaults(run=run_train)
+    add_predict_command(commands)
+    add_graph_commands(commands)
+    add_explore_command(commands, training_options=add_training_options, prepare=prepare_training)
+    add_export_command(commands)
+    add_worksheet_commands(commands, positive_int=option(COUNT))
+    return parser
+
+
+def add_training_options(command: argparse.ArgumentParser, *, target_required: bool = True) -> None:
+    """The options of ``chainrule train`` that say what to learn and how (every option but
+    the CSV file and ``--out``), read by :func:`prepare_training`; ``chainrule explore
+    --data`` takes the same."""
+    command.add_argument(
+        "--target",
+        required=target_required,
+        default=argparse.SUPPRESS if target_required else None,
+        help="name of the column to predict: numbers, or class labels (text or whole "
+        "numbers)" + ("; required" if target_required else ""),
+    )
+    command.add_argument(
         "--hidden",
         type=layer_sizes,
         default="3,2",
         help="hidden layer sizes, comma-separated ('' for none); the output layer has 1 "
         f"neuron (K for K > 2 classes); at most {MAX_PARAMETERS:,} parameters in all",
     )
-    train.add_argument(
+    command.add_argument(
         "--lr",
         type=option(POSITIVE),
         default=None,
@@ -763,38 +811,39 @@ def build_parser() -> argparse.ArgumentParser:
         f"rows for classes, {LR_PER_ROW_NUMBERS:g} / rows for numbers, as the loss sums over "
         "the rows: 0.001 for 150 rows of classes)",
     )
-    train.add_argument(
+    command.add_argument(
         "--l2", type=option(NON_NEGATIVE), default=0.0, help="lambda of the Reg term lambda*sum w^2"
     )
-    train.add_argument(
+    command.add_argument(
         "--init",
         choices=sorted(nn.INITIALIZERS),
         default="xavier",
         help="how the random initial weights are drawn",
     )
-    train.add_argument(
+    command.add_argument(
         "--tol",
         type=option(NON_NEGATIVE),
         default=1e-4,
         help="stop once no weight changes by this much in an epoch (w_new ~= w_old); 0 never "
         "stops early",
     )
-    train.add_argument(
+    command.add_argument(
         "--max-epochs", type=option(COUNT), default=1000, help="stop after this many epochs"
     )
-    train.add_argument("--seed", type=int, default=0, help="seed of the random initial weights")
-    train.add_argument(
+    command.add_argument("--seed", type=int, default=0, help="seed of the random initial weights")
+    command.add_argument(
         "--optimizer", choices=nn.OPTIMIZERS, default="gd", help="gd is the notes' rule"
     )
-    train.add_argument("--activation", choices=nn.ACTIVATIONS, default="tanh", help="hidden layers")
-    train.add_argument(
+    activations = nn.activation_names()  # the op table's, as it is when the parser is built
+    command.add_argument("--activation", choices=activations, default="tanh", help="hidden layers")
+    command.add_argument(
         "--output-activation",
-        choices=("auto", *nn.ACTIVATIONS),
+        choices=("auto", *activations),
         default="auto",
         help="auto: tanh for classes (-1/+1), linear for numbers",
     )
-    train.add_argument("--bias", action="store_true", help="give every neuron a bias b^k_j")
-    kind = train.add_mutually_exclusive_group()
+    command.add_argument("--bias", action="store_true", help="give every neuron a bias b^k_j")
+    kind = command.add_mutually_exclusive_group()
     kind.add_argument(
         "--classification",
         dest="task",
@@ -811,7 +860,7 @@ def build_parser() -> argparse.ArgumentParser:
         const="regression",
         help="fit the target's numbers, even whole numbers such as 0/1/2",
     )
-    train.add_argument(
+    command.add_argument(
         "--no-standardize",
         dest="standardize",
         action="store_false",
@@ -819,19 +868,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the features, and a target of numbers, as they are instead of scaling "
         "each to mean 0, std 1",
     )
-    train.add_argument(
-        "--out",
-        type=out_folder,
-        default=DEFAULT_OUT,
-        help="folder for parameters.json and loss.png",
-    )
-    train.set_defaults(run=run_train)
-    add_predict_command(commands)
-    add_graph_commands(commands)
-    add_explore_command(commands, eta=DEMO_LR, positive_float=option(POSITIVE))
-    add_export_command(commands)
-    add_worksheet_commands(commands, positive_int=option(COUNT))
-    return parser
 
 
 def add_predict_command(commands: Any) -> None:

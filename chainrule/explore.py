@@ -1,19 +1,31 @@
-"""``chainrule explore``: the backpropagation explorer page for the demo's network.
+"""``chainrule explore``: the live explorer page, for the demo's network or a teacher's data.
 
-:func:`write_explorer` writes ``explorer.html`` for the lecture notes' 4 -> 3 -> 2 -> 1
-network on one Iris sample, with the batch gradient over all samples beside it;
-:func:`add_explore_command` adds the command to an argparse subparsers object.
+:func:`write_explorer` writes ``explorer.html`` for a network on the demo's Iris task (the
+lecture notes' 4 -> 3 -> 2 -> 1 network, setosa against the others, standardised), with
+the demo's learning rate and Reg, so that the page's numbers are the ones the demo
+prints; ``chainrule explore --data CSV --target COLUMN`` does the same for a CSV file,
+with the options of ``chainrule train``. :func:`add_explore_command` adds the command
+to an argparse subparsers object.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nn
 import viz
-from chainrule.examples import DEFAULT_OUT, DEMO_LAYERS, DEMO_SPECIES, demo_sample_loss
+from chainrule.examples import (
+    DEFAULT_OUT,
+    DEMO_L2,
+    DEMO_LAYERS,
+    DEMO_LR,
+    DEMO_MAX_EPOCHS,
+    DEMO_SPECIES,
+    DEMO_TOL,
+)
 from chainrule.options import out_folder
 
 __all__ = ["add_explore_command", "write_explorer"]
@@ -22,22 +34,30 @@ EXPLORER_FILE = "explorer.html"
 
 
 def write_explorer(
-    model: nn.MLP, out_dir: str | Path, *, sample: int = 0, eta: float = 0.01, title: str = ""
+    model: nn.MLP,
+    out_dir: str | Path,
+    *,
+    sample: int = 0,
+    eta: float = DEMO_LR,
+    l2: float = DEMO_L2,
+    tol: float = DEMO_TOL,
+    epochs: int = DEMO_MAX_EPOCHS,
+    title: str = "",
 ) -> Path:
-    """Write ``out_dir``/explorer.html: one Iris sample's loss on ``model``, step by step.
-
-    The page's batch gradient is that of the loss summed over every Iris sample. No
-    ``.grad`` of ``model`` changes.
+    """Write ``out_dir``/explorer.html: ``model`` on the demo's Iris data (setosa against
+    the others, standardised), showing Iris sample ``sample``; Train runs the demo's
+    gradient descent on all 150 samples. ``model`` is not changed.
     """
     data = nn.iris_binary(DEMO_SPECIES)
-    loss = demo_sample_loss(model, sample)
-    batch = nn.total_loss(model, data.X, data.y)
     page = viz.explorer(
-        loss,
-        weights=model.parameters(),
-        batch=batch,
-        batch_size=len(data),
+        model,
+        data.X,
+        data.y,
+        sample=sample,
         eta=eta,
+        l2=l2,
+        tol=tol,
+        epochs=epochs,
         title=title or f"Backpropagation through L for Iris sample {sample}",
     )
     out = Path(out_dir)
@@ -116,56 +136,128 @@ def _numbers(values: list[float]) -> str:
     return ", ".join(f"{v:.3g}" for v in values)
 
 
-def run_explore(args: argparse.Namespace) -> int:
-    """Write the explorer page for the demo's network, initial or loaded weights."""
-    model = nn.MLP(4, list(DEMO_LAYERS), seed=args.seed)
+Prepare = Callable[[argparse.Namespace, str], Any]
+
+
+def run_explore(args: argparse.Namespace, prepare: Prepare) -> int:
+    """Write the page: for ``--data``, the network ``chainrule train`` would train on it
+    (``prepare``: its preparation); otherwise the demo's network on Iris."""
+    if args.optimizer != "gd":
+        raise ValueError(
+            f"--optimizer {args.optimizer}: the page trains by the lecture notes' gradient "
+            "descent, w_new = w_old - eta * dL/dw (--optimizer gd)"
+        )
+    if (args.data is None) != (args.target is None):
+        raise ValueError(
+            "--data CSV and --target COLUMN go together: the file, and what to predict"
+        )
+    if args.data is None:
+        return _explore_demo(args)
+    if args.weights is not None:
+        raise ValueError(
+            "--weights goes with the demo's network; with --data the page starts from the "
+            "initial weights that --seed draws"
+        )
+    run = prepare(args, args.data)
+    rows = len(run.X)
+    if not 0 <= args.sample < rows:
+        raise ValueError(f"--sample {args.sample}: {args.data} has rows 0 to {rows - 1}")
+    page = viz.explorer(
+        run.model,
+        run.X,
+        run.targets,
+        sample=args.sample,
+        eta=run.lr,
+        l2=0.0 if args.l2 is None else args.l2,
+        tol=1e-4 if args.tol is None else args.tol,
+        epochs=1000 if args.max_epochs is None else args.max_epochs,
+        task=run.task,
+        title=f"Backpropagation through L for row {args.sample} of {Path(args.data).name}"
+        + (" (standardised)" if run.standardization is not None else ""),
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = page.save(out / EXPLORER_FILE)
+    scaled = "standardised features" if run.standardization is not None else "features as given"
+    print(f"Wrote {path}: the {run.network} network on {rows} rows ({scaled}).")
+    print("Open it in a browser (it needs no network and no server) to step through")
+    print("backpropagation, change any number and watch it follow, and train.")
+    return 0
+
+
+def _explore_demo(args: argparse.Namespace) -> int:
+    """The demo's page: the notes' network on Iris, initial weights or a trained file's."""
+    if not 0 <= args.sample < len(nn.iris_binary(DEMO_SPECIES)):
+        raise ValueError(f"--sample {args.sample}: the Iris samples are 0 to 149")
+    model = nn.MLP(
+        4,
+        [*args.hidden, 1],
+        bias=args.bias,
+        activation=args.activation,
+        output_activation="tanh" if args.output_activation == "auto" else args.output_activation,
+        init=args.init,
+        seed=args.seed,
+    )
     weights = "initial weights, seed " + str(args.seed)
     if args.weights is not None:
         model = demo_model_from(args.weights)
         weights = f"weights from {args.weights}"
     title = f"Backpropagation through L for Iris sample {args.sample} ({weights})"
-    path = write_explorer(model, args.out, sample=args.sample, eta=args.eta, title=title)
+    path = write_explorer(
+        model,
+        args.out,
+        sample=args.sample,
+        eta=DEMO_LR if args.lr is None else args.lr,
+        l2=DEMO_L2 if args.l2 is None else args.l2,
+        tol=DEMO_TOL if args.tol is None else args.tol,
+        epochs=DEMO_MAX_EPOCHS if args.max_epochs is None else args.max_epochs,
+        title=title,
+    )
     print(f"Wrote {path}  (open it in a browser: it needs no network and no server)")
     return 0
 
 
-def add_explore_command(subparsers: Any, *, eta: float, positive_float: Any) -> None:
+def add_explore_command(
+    subparsers: Any,
+    *,
+    training_options: Callable[..., None],
+    prepare: Prepare,
+) -> None:
     """Add ``explore`` to an argparse subparsers object (``set_defaults(run=...)``).
 
-    ``eta`` is the learning rate the page starts with; ``positive_float`` parses ``--eta``.
+    ``training_options(parser, target_required=False)`` adds the options of ``chainrule
+    train``, which ``prepare(args, csv)`` reads into a network and its data.
     """
     command = subparsers.add_parser(
         "explore",
-        help="write an interactive page that steps through backpropagation",
+        help="write a live page: change any number and watch backpropagation follow",
         description=(
             "Write DIR/explorer.html: one self-contained page (open it in any browser, "
-            "offline) that steps through the backward pass of the lecture notes' "
-            "4 -> 3 -> 2 -> 1 network on one Iris sample, shows the chain-rule ledger and "
-            "the paths of any weight you pick, and its gradient-descent update for this "
-            "sample or the whole batch."
+            "offline) that computes. Step through the forward and the backward pass, pick "
+            "any Value for its paths, ledger and finite-difference check, edit the inputs, "
+            "the target, any weight or eta and watch every number follow, and train by "
+            "gradient descent with a loss curve. Without --data it shows the lecture "
+            "notes' 4 -> 3 -> 2 -> 1 network on Iris (setosa against the others, "
+            f"standardised) with the demo's settings (--lr {DEMO_LR:g} --l2 {DEMO_L2:g} "
+            f"--tol {DEMO_TOL:g} --max-epochs {DEMO_MAX_EPOCHS}); with --data CSV --target "
+            "COLUMN, the network 'chainrule train' would train on that file, with the "
+            "same options."
         ),
     )
     command.add_argument(
-        "--out",
-        type=out_folder,
-        default=DEFAULT_OUT,
-        help=f"folder for explorer.html (default: {DEFAULT_OUT})",
+        "--data", metavar="CSV", help="a CSV file with a header row (as for chainrule train)"
     )
-    command.add_argument(
-        "--sample", type=int, default=0, help="which Iris sample, 0 to 149 (default: 0)"
-    )
-    command.add_argument(
-        "--seed", type=int, default=0, help="seed of the random initial weights (default: 0)"
-    )
+    training_options(command, target_required=False)
+    # Unset, these take the demo's settings, or train's without --data.
+    command.set_defaults(l2=None, tol=None, max_epochs=None)
+    command.add_argument("--sample", type=int, default=0, help="the row the picture shows, from 0")
     command.add_argument(
         "--weights",
         metavar="FILE",
-        help="the parameters of a trained model (parameters.json from 'chainrule train')",
+        help="the parameters of a trained demo network (parameters.json from 'chainrule "
+        "train' on Iris, setosa against the others)",
     )
     command.add_argument(
-        "--eta",
-        type=positive_float,
-        default=eta,
-        help=f"the learning rate the page starts with (default: {eta:g}); editable there",
+        "--out", type=out_folder, default=DEFAULT_OUT, help="folder for explorer.html"
     )
-    command.set_defaults(run=run_explore)
+    command.set_defaults(run=lambda args: run_explore(args, prepare))

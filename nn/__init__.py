@@ -13,6 +13,7 @@ True
 """
 
 from autograd import __version__ as __version__
+from nn.activations import activation_names
 from nn.convert import from_torch, to_torch
 from nn.data import (
     Dataset,
@@ -29,7 +30,7 @@ from nn.evaluate import accuracy, layer_outputs, outputs, predict, saturated_sha
 from nn.init import INITIALIZERS, get_initializer
 from nn.labels import ClassEncoding, class_labels, looks_like_classes
 from nn.losses import l1, l2, mse, sse
-from nn.model import ACTIVATIONS, MLP, Layer, LayerMatrices, Neuron, parameter_count
+from nn.model import MLP, Layer, LayerMatrices, Neuron, parameter_count
 from nn.notation import (
     bias_label,
     input_label,
@@ -56,7 +57,7 @@ __all__ = [
     "Layer",
     "Neuron",
     "LayerMatrices",
-    "ACTIVATIONS",
+    "activation_names",
     "weight_label",
     "parse_weight_label",
     "bias_label",

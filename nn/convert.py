@@ -84,6 +84,10 @@ def to_torch(model: MLP) -> torch.nn.Sequential:
     Layer ``k`` becomes a ``Linear`` (with a bias when the model has biases) followed by
     the layer's activation module (none for ``"linear"``). The parameters are copies: the
     two networks are independent afterwards.
+
+    >>> model = MLP(2, [3, 1], bias=True, activation="relu", output_activation="linear")
+    >>> [type(module).__name__ for module in to_torch(model)]
+    ['Linear', 'ReLU', 'Linear']
     """
     if not isinstance(model, MLP):
         raise TypeError(f"model must be an nn.MLP, got {type(model).__name__}")
@@ -117,6 +121,14 @@ def from_torch(module: torch.nn.Module) -> MLP:
     layer. Parameters of any floating dtype are taken as float64: a float32 module's
     weights are represented exactly, but the chainrule model then computes in float64,
     so its outputs differ from the float32 module's by float32 rounding (about 1e-7).
+
+    >>> import torch
+    >>> with torch.random.fork_rng():  # torch's random weights; its global state kept
+    ...     layers = [torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)]
+    >>> module = torch.nn.Sequential(*layers)
+    >>> model = from_torch(module)
+    >>> model, model.weight(1, 2, 3).data == module[0].weight[2, 1].item()  # w^1_23
+    (MLP(2, [3, 1], bias=True, activation='tanh', output_activation='linear'), True)
     """
     torch = _import_torch("nn.from_torch")
     if not isinstance(module, torch.nn.Sequential):

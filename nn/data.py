@@ -46,6 +46,10 @@ class Dataset:
     ``classes`` names the classes when ``y`` holds class codes 0, 1, ... (empty otherwise).
     ``lines`` gives each row's line in the file it was read from (1-based, the header is
     line 1; empty when not read from a file).
+
+    >>> data = Dataset([[0.5, 1.0], [2.0, -1.0]], ["cat", "dog"], ("weight", "age"), "kind")
+    >>> len(data), data.X[1], data.y[1]
+    (2, [2.0, -1.0], 'dog')
     """
 
     X: list[list[float]]
@@ -66,6 +70,10 @@ def load_iris() -> Dataset:
     them): ``nn.train(nn.MLP(4, [5, 3]), X, iris.y)`` learns the three species one-hot.
 
     The CSV ships in the package (``nn/data/iris.csv``; provenance in its README).
+
+    >>> iris = load_iris()
+    >>> len(iris), iris.X[0], iris.y[0], iris.classes[iris.y[-1]]
+    (150, [5.1, 3.5, 1.4, 0.2], 0, 'virginica')
     """
     text = resources.files("nn").joinpath("data/iris.csv").read_text(encoding="utf-8")
     rows = list(csv.reader(text.splitlines()))
@@ -203,6 +211,15 @@ def load_csv(
     skipped; blank lines are skipped. A column name given twice, a ragged row or a
     feature that is not a number raises ValueError naming the line (1-based, the header
     is 1) and the column.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "pets.csv"
+    ...     _ = path.write_text("weight;age;kind\\n4.1;2;cat\\n30;5;dog\\n", encoding="utf-8")
+    ...     pets = load_csv(path, target="kind")
+    >>> pets.feature_names, pets.X, pets.y, pets.lines
+    (('weight', 'age'), [[4.1, 2.0], [30.0, 5.0]], ['cat', 'dog'], (2, 3))
     """
     rows = [(n, row) for n, row in enumerate(_reader(_read_text(path)), start=1) if row]
     if not rows:
@@ -244,7 +261,16 @@ def load_csv(
 
 
 def csv_header(path: str | os.PathLike[str]) -> list[str]:
-    """The column names of a CSV file, read as :func:`load_csv` reads them."""
+    """The column names of a CSV file, read as :func:`load_csv` reads them.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "pets.csv"
+    ...     _ = path.write_text("weight, age ,kind\\n4.1,2,cat\\n", encoding="utf-8")
+    ...     csv_header(path)
+    ['weight', 'age', 'kind']
+    """
     rows = [row for row in _reader(_read_text(path)) if row]
     return [name.strip() for name in rows[0]] if rows else []
 

@@ -237,7 +237,12 @@ def _neuron_program(layer: Layer) -> Program:
 
 
 def layer_outputs(model: MLP, X: Any, *, engine: str = "auto") -> list[np.ndarray]:
-    """The outputs ``O_kj`` of every layer k on every row: one (n, size of k) array each."""
+    """The outputs ``O_kj`` of every layer k on every row: one (n, size of k) array each.
+
+    >>> model = MLP(2, [3, 1], seed=0)
+    >>> [layer.shape for layer in layer_outputs(model, [[0.1, 0.2]] * 5)]
+    [(5, 3), (5, 1)]
+    """
     inputs = check_inputs(check_model(model), X)
     if _check_engine(engine) == "interpreted":
         rows: list[list[list[float]]] = [[] for _ in model.layers]
@@ -270,6 +275,11 @@ def outputs(model: MLP, X: Any, *, engine: str = "auto") -> np.ndarray:
 
     ``engine="auto"`` and ``"compiled"`` replay traced neurons with numpy;
     ``"interpreted"`` calls the model on each row. Both give the same numbers.
+
+    >>> model = MLP(1, [1], output_activation="linear", init="zeros")
+    >>> model.weight(1, 1, 1).data = 2.0
+    >>> outputs(model, [[1.0], [3.0]]).tolist()
+    [[2.0], [6.0]]
     """
     return layer_outputs(model, X, engine=engine)[-1]
 
@@ -339,6 +349,11 @@ def saturated_share(model: MLP, X: Any, *, threshold: float = 1e-4, engine: str 
     for sigmoid: the op table's rule) is below ``threshold`` times its value at 0, the
     largest: its output is pinned at the edge of its range and almost no gradient flows
     back through it. 0.0 when the model has no such units.
+
+    >>> model = MLP(1, [1], init="zeros")
+    >>> model.weight(1, 1, 1).data = 50.0
+    >>> saturated_share(model, [[1.0], [0.0]])  # tanh(50) is pinned at 1, tanh(0) is not
+    0.5
     """
     saturated, total = 0, 0
     below = check_inputs(check_model(model), X)

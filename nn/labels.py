@@ -67,7 +67,12 @@ def output_range(output_activation: str) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class ClassEncoding:
-    """The targets a model with ``outputs`` outputs learns for each class, and back."""
+    """The targets a model with ``outputs`` outputs learns for each class, and back.
+
+    >>> iris = ClassEncoding(("setosa", "versicolor", "virginica"), 3, "tanh")
+    >>> iris.encode("versicolor"), iris.decode([0.1, -0.2, 0.7])
+    ([-1.0, 1.0, -1.0], 'virginica')
+    """
 
     classes: tuple[Label, ...]
     outputs: int
@@ -91,7 +96,12 @@ class ClassEncoding:
             raise ValueError(f"y holds {len(self.classes)} classes ({names}); {advice}")
 
     def encode(self, label: Label) -> list[float]:
-        """The target values for ``label``: one number, or a one-hot row of K."""
+        """The target values for ``label``: one number, or a one-hot row of K.
+
+        >>> two = ClassEncoding(("no", "yes"), 1, "sigmoid")  # the ends of sigmoid's range
+        >>> two.encode("no"), two.encode("yes")
+        ([0.0], [1.0])
+        """
         low, high = output_range(self.output_activation)
         index = self.classes.index(label)
         if self.outputs == 1:
@@ -99,7 +109,12 @@ class ClassEncoding:
         return [high if k == index else low for k in range(self.outputs)]
 
     def decode(self, outputs: Sequence[float]) -> Label:
-        """The class whose target ``outputs`` is nearest (argmax for K outputs)."""
+        """The class whose target ``outputs`` is nearest (argmax for K outputs).
+
+        >>> two = ClassEncoding(("no", "yes"), 1, "tanh")  # targets -1 and 1: 0 between
+        >>> two.decode([0.3]), two.decode([-0.3])
+        ('yes', 'no')
+        """
         if self.outputs == 1:
             low, high = output_range(self.output_activation)
             return self.classes[1] if outputs[0] > (low + high) / 2 else self.classes[0]

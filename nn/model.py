@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd import OPS, Value, as_float, zero_grad
-from nn.activations import ACTIVATIONS, activation_op
+from nn.activations import activation_op
 from nn.checks import COUNT
 from nn.init import Initializer, get_initializer
 from nn.labels import Label
@@ -38,7 +38,6 @@ from nn.notation import (
 )
 
 __all__ = [
-    "ACTIVATIONS",
     "Neuron",
     "Layer",
     "MLP",
@@ -73,6 +72,10 @@ class LayerMatrices(NamedTuple):
     neuron ``i`` of layer ``k - 1``, one column per neuron ``j`` of layer ``k``, so the
     notes' ``w^1`` of the 4 -> 3 -> 2 -> 1 network is 4 x 3. ``b[j - 1]`` is ``b^k_j``, or
     ``b`` is None when the model has no biases. ``activation`` is the layer's activation.
+
+    >>> first = MLP(4, [3, 2, 1], bias=True).weight_matrices()[0]
+    >>> first.W.shape, first.b.shape, first.activation
+    ((4, 3), (3,), 'tanh')
     """
 
     W: np.ndarray
@@ -116,7 +119,14 @@ class Neuron:
         self.output: Value | None = None
 
     def __call__(self, inputs: Sequence[Value]) -> Value:
-        """This neuron's output on ``inputs`` (Values, one per weight), labelled ``O_kj``."""
+        """This neuron's output on ``inputs`` (Values, one per weight), labelled ``O_kj``.
+
+        >>> n = Neuron(2, k=1, j=1, activation="linear", rng=random.Random(0))
+        >>> n.weights[0].data, n.weights[1].data = 1.0, 2.0
+        >>> out = n([Value(3.0), Value(4.0)])  # 1 * 3 + 2 * 4
+        >>> out.label, out.data, n.output is out
+        ('O_11', 11.0, True)
+        """
         if len(inputs) != len(self.weights):
             raise ValueError(
                 f"neuron {output_label(self.k, self.j)} has {len(self.weights)} inputs, "
@@ -133,7 +143,12 @@ class Neuron:
         return out
 
     def parameters(self) -> list[Value]:
-        """The weights in order of ``i``, then the bias if there is one."""
+        """The weights in order of ``i``, then the bias if there is one.
+
+        >>> n = Neuron(2, k=1, j=3, bias=True, rng=random.Random(0))
+        >>> [p.label for p in n.parameters()]
+        ['w^1_13', 'w^1_23', 'b^1_3']
+        """
         return self.weights + ([self.bias] if self.bias is not None else [])
 
     def __repr__(self) -> str:
@@ -182,11 +197,21 @@ class Layer:
         ]
 
     def __call__(self, inputs: Sequence[Value]) -> list[Value]:
-        """The outputs ``O_k1 .. O_k(nout)``."""
+        """The outputs ``O_k1 .. O_k(nout)``.
+
+        >>> layer = Layer(1, 2, k=1, rng=random.Random(0))
+        >>> [out.label for out in layer([Value(0.5)])]
+        ['O_11', 'O_12']
+        """
         return [neuron(inputs) for neuron in self.neurons]
 
     def parameters(self) -> list[Value]:
-        """Neuron by neuron, each neuron's weights then its bias."""
+        """Neuron by neuron, each neuron's weights then its bias.
+
+        >>> layer = Layer(2, 2, k=1, bias=True, rng=random.Random(0))
+        >>> [p.label for p in layer.parameters()]
+        ['w^1_11', 'w^1_21', 'b^1_1', 'w^1_12', 'w^1_22', 'b^1_2']
+        """
         return [p for neuron in self.neurons for p in neuron.parameters()]
 
     def __repr__(self) -> str:
@@ -213,7 +238,9 @@ class MLP:
     """A multi-layer perceptron: ``MLP(4, [3, 2, 1])`` is the notes' 20-weight network.
 
     ``nouts`` lists the layer sizes; hidden layers use ``activation``, the last layer
-    ``output_activation`` (``"tanh"``, ``"relu"``, ``"sigmoid"`` or ``"linear"``).
+    ``output_activation``: ``"tanh"``, ``"relu"``, ``"sigmoid"``, ``"linear"`` or an op
+    defined with ``autograd.define_op(..., activation=(low, high))`` (see
+    :func:`nn.activation_names`).
     ``init`` names an initialiser from :mod:`nn.init` or is a callable
     ``(fan_in, fan_out, rng) -> float``; weights are drawn from ``random.Random(seed)``
     in :meth:`parameters` order, so a seed fixes them everywhere. Biases start at 0.
@@ -276,7 +303,13 @@ class MLP:
             )
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        """The network's output for one input vector ``x`` of length ``nin``."""
+        """The network's output for one input vector ``x`` of length ``nin``.
+
+        >>> MLP(2, [3, 1], seed=0)([0.5, -1.0]).label  # one output neuron: a Value
+        'O_21'
+        >>> [out.label for out in MLP(2, [3, 2], seed=0)([0.5, -1.0])]  # two: a list
+        ['O_21', 'O_22']
+        """
         if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
             raise TypeError(
                 f"the model takes a sequence of {self.sizes[0]} numbers or Values, "
@@ -389,16 +422,32 @@ class MLP:
 
         Layer by layer (k = 1, 2, ...), within a layer neuron by neuron (j = 1, 2, ...),
         for each neuron its weights (i = 1, 2, ...) then its bias.
+
+        >>> [p.label for p in MLP(2, [2, 1]).parameters()]
+        ['w^1_11', 'w^1_21', 'w^1_12', 'w^1_22', 'w^2_11', 'w^2_21']
         """
         return [p for layer in self.layers for p in layer.parameters()]
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
-        """``(label, Value)`` pairs in :meth:`parameters` order."""
+        """``(label, Value)`` pairs in :meth:`parameters` order.
+
+        >>> model = MLP(2, [1], seed=0)
+        >>> dict(model.named_parameters())["w^1_21"] is model.weight(1, 2, 1)
+        True
+        """
         for p in self.parameters():
             yield p.label, p
 
     def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0 (leaves add up gradients across passes)."""
+        """Set every parameter's ``.grad`` to 0 (leaves add up gradients across passes).
+
+        >>> model = MLP(2, [1], seed=0)
+        >>> model([1.0, 2.0]).backward(); model([1.0, 2.0]).backward()
+        >>> w = model.weight(1, 1, 1); twice = w.grad
+        >>> model.zero_grad(); model([1.0, 2.0]).backward()
+        >>> w.grad == twice / 2
+        True
+        """
         zero_grad(self.parameters())
 
     def __repr__(self) -> str:

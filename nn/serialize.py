@@ -11,12 +11,14 @@ parameters the file holds (so a few bytes cannot ask for a billion weights), and
 message names the file and the entry (``parameter w^2_31``, ``the standardization mean of
 feature 'x'``).
 
->>> import tempfile, pathlib
+>>> import tempfile
+>>> from pathlib import Path
 >>> from nn.model import MLP
->>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
->>> save_parameters(MLP(4, [3, 2, 1], seed=1), path)
->>> model = MLP(4, [3, 2, 1], seed=2)
->>> load_parameters(model, path)
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = Path(folder) / "model.json"
+...     save_parameters(MLP(4, [3, 2, 1], seed=1), path)
+...     model = MLP(4, [3, 2, 1], seed=2)
+...     load_parameters(model, path)
 >>> model.weight(1, 1, 1).data == MLP(4, [3, 2, 1], seed=1).weight(1, 1, 1).data
 True
 """
@@ -32,11 +34,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nn.activations import activation_op
 from nn.checks import COUNT, few, shown
 from nn.data import apply_standardization
 from nn.evaluate import predict
 from nn.labels import ClassEncoding, Label, is_label
-from nn.model import ACTIVATIONS, MLP, parameter_count
+from nn.model import MLP, parameter_count
 
 __all__ = ["save_parameters", "load_parameters", "load_model", "SavedModel", "FORMAT"]
 
@@ -71,6 +74,15 @@ def save_parameters(
 
     A parameter that is not a finite number (after a diverged run, say) is refused,
     named, and nothing is written: JSON has no NaN, and the file could not be loaded.
+
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "model.json"
+    ...     save_parameters(MLP(2, [1], seed=0), path, feature_names=["a", "b"])
+    ...     stored = json.loads(path.read_text(encoding="utf-8"))
+    >>> stored["sizes"], list(stored["parameters"]), stored["features"]
+    ([2, 1], ['w^1_11', 'w^1_21'], ['a', 'b'])
     """
     if not isinstance(model, MLP):
         raise TypeError(f"model must be an nn.MLP, got {type(model).__name__}")
@@ -112,6 +124,21 @@ def load_parameters(model: MLP, path: str | os.PathLike[str] | None = None) -> N
     architecture differs from ``model``'s, or a parameter is missing, extra or not a
     finite number. The model is changed only when the whole file is valid. To build the
     model a file describes, rather than fill one, use :func:`load_model`.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "model.json"
+    ...     save_parameters(MLP(2, [1], seed=1), path)
+    ...     model = MLP(2, [1], seed=2)
+    ...     load_parameters(model, path)
+    ...     try:
+    ...         load_parameters(MLP(3, [1]), path)
+    ...     except ValueError as error:
+    ...         print(str(error).split(": ", 1)[1])  # after the file's name
+    architecture mismatch: the file has sizes = [2, 1], the model has sizes = [3, 1]
+    >>> model.weight(1, 1, 1).data == MLP(2, [1], seed=1).weight(1, 1, 1).data
+    True
     """
     if path is None and isinstance(model, (str, os.PathLike)):
         raise TypeError(
@@ -233,6 +260,10 @@ class SavedModel:
     ``feature_names``, ``target_name``, ``means`` and ``stds`` (the features'), and
     ``target_mean`` and ``target_std`` (a numeric target's) are None when the file does
     not record them. :meth:`predict` applies them all.
+
+    >>> saved = SavedModel(MLP(1, [1]), ("x",), "y", [10.0], [2.0])
+    >>> saved.prepare([[12.0], [9.0]])  # (x - mean) / std, as the training data was
+    [[1.0], [-0.5]]
     """
 
     model: MLP
@@ -244,7 +275,11 @@ class SavedModel:
     target_std: float | None = None
 
     def prepare(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
-        """``X`` standardised with the training data's statistics (as is, without them)."""
+        """``X`` standardised with the training data's statistics (as is, without them).
+
+        >>> SavedModel(MLP(2, [1]), None, None, None, None).prepare([(1.0, 2.0)])
+        [[1.0, 2.0]]
+        """
         if self.means is None or self.stds is None:
             return [list(row) for row in X]
         return apply_standardization(X, self.means, self.stds)
@@ -254,6 +289,12 @@ class SavedModel:
 
         The rows are prepared (:meth:`prepare`); a class label comes back as itself, a
         number scaled back from the standardised target the model was trained on.
+
+        >>> model = MLP(1, [1], output_activation="linear", init="zeros")
+        >>> model.weight(1, 1, 1).data = 1.0  # predicts the standardised target as is
+        >>> saved = SavedModel(model, None, None, [0.0], [1.0], target_mean=100.0, target_std=10.0)
+        >>> saved.predict([[0.5], [-1.0]])  # 100 + 10 * output
+        [105.0, 90.0]
         """
         predictions = predict(self.model, self.prepare(X))
         if self.target_mean is None or self.target_std is None:
@@ -271,10 +312,12 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     The file's layer sizes must describe as many parameters as it holds; that is checked
     before anything is built.
 
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
-    >>> save_parameters(MLP(2, [3, 1], bias=True), path, feature_names=["a", "b"])
-    >>> saved = load_model(path)
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "model.json"
+    ...     save_parameters(MLP(2, [3, 1], bias=True), path, feature_names=["a", "b"])
+    ...     saved = load_model(path)
     >>> saved.model, saved.feature_names
     (MLP(2, [3, 1], bias=True, activation='tanh', output_activation='tanh'), ('a', 'b'))
     >>> len(saved.predict([[0.5, -1.0], [1.0, 2.0]]))
@@ -287,10 +330,13 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
             f'{path}: "sizes" must list at least two layer sizes (ints >= 1), got {shown(sizes)}'
         )
     for key in ("activation", "output_activation"):
-        if document.get(key) not in ACTIVATIONS:
-            raise ValueError(
-                f"{path}: {key} is {shown(document.get(key))}, not one of {ACTIVATIONS}"
-            )
+        name = document.get(key)
+        if not isinstance(name, str):
+            raise ValueError(f'{path}: "{key}" must name an activation, got {shown(name)}')
+        try:  # a user's activation loads once its op is defined, as the built-in ones do
+            activation_op(name, key)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
     bias = document.get("bias")
     if not isinstance(bias, bool):
         raise ValueError(f'{path}: "bias" must be true or false, got {shown(bias)}')

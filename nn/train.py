@@ -103,6 +103,15 @@ class TrainingDiverged(ArithmeticError):
 
     The model is as it was before ``train`` was called: its weights (and classes) are
     restored. ``history`` holds the epochs that ran; ``lr`` and ``epoch`` say where.
+
+    >>> from nn.model import MLP
+    >>> model = MLP(1, [1], output_activation="linear", seed=0)
+    >>> before = model.weight(1, 1, 1).data
+    >>> try:
+    ...     train(model, [[1.0]], [0.5], lr=1e308, progress=False)
+    ... except TrainingDiverged as error:
+    ...     print(error.epoch, error.lr, model.weight(1, 1, 1).data == before)
+    2 1e+308 True
     """
 
     def __init__(self, message: str, *, lr: float, epoch: int, history: History) -> None:
@@ -155,7 +164,11 @@ class History:
 
     @property
     def epochs(self) -> int:
-        """How many epochs ran."""
+        """How many epochs ran.
+
+        >>> History(lr=0.1, tol=1e-4, losses=[2.0, 1.5, 1.2]).epochs
+        3
+        """
         return len(self.losses)
 
     def __repr__(self) -> str:
@@ -397,6 +410,13 @@ def train(
     loss or a weight stops being a finite float. On that or any other error the model's
     weights and classes are restored to what they were before the call; an interrupt
     (Ctrl-C) keeps the weights reached so far.
+
+    >>> from nn.model import MLP
+    >>> X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]], [1.0, 1.0, -1.0, -1.0]
+    >>> model = MLP(2, [3, 1], seed=0)  # XOR, as -1 and 1
+    >>> history = train(model, X, y, lr=0.1, max_epochs=200, progress=False)
+    >>> history.stop_reason, history.losses[0] > history.final_loss
+    ('max_epochs', True)
     """
     inputs = check_inputs(check_model(model), X)
     targets, classes = encode_targets(model, y, len(inputs), task)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import nn
 
-CASES = list(itertools.product(nn.ACTIVATIONS, nn.ACTIVATIONS, (False, True)))
+CASES = list(itertools.product(nn.activation_names(), nn.activation_names(), (False, True)))
 
 
 @dataclass

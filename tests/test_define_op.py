@@ -250,3 +250,31 @@ def test_the_guide_in_ops_py_is_true() -> None:
     finally:
         OPS.clear()
         OPS.update(saved)
+
+
+def test_a_user_activation_is_offered_saved_and_loaded_like_the_built_in_ones(
+    ops: tuple[Op, Op], tmp_path: Any
+) -> None:
+    from chainrule.cli import build_parser
+
+    assert "rational" in nn.activation_names() and "hypot" not in nn.activation_names()
+    train = "train data.csv --target y --activation rational --output-activation rational"
+    args = build_parser().parse_args(train.split())
+    assert (args.activation, args.output_activation) == ("rational", "rational")
+    model = nn.MLP(2, [3, 1], activation="rational", output_activation="linear", seed=1)
+    path = tmp_path / "model.json"
+    nn.save_parameters(model, path)
+    loaded = nn.load_model(path).model
+    assert repr(loaded) == repr(model)
+    assert loaded([0.3, -0.2]).data == model([0.3, -0.2]).data
+    rational = OPS.pop("rational")  # a session that has not defined the op yet
+    try:
+        assert "rational" not in nn.activation_names()
+        with pytest.raises(
+            ValueError,
+            match=r"model\.json: unknown activation 'rational': .*"
+            r"define it first with autograd\.define_op\('rational'",
+        ):
+            nn.load_model(path)
+    finally:
+        OPS["rational"] = rational

@@ -304,7 +304,8 @@ def test_the_notebooks_show_their_stored_outputs(site: Path, browser: Any, path:
 def test_the_explorer_runs_inside_its_page(site: Path, browser: Any) -> None:
     with Opened(browser, (site / "explorer.html").as_uri()) as opened:
         frame = opened.page.frame_locator("iframe.explorer").first
-        assert frame.locator("#counter").inner_text() == "step 0 of 7"
+        assert frame.locator("#counter").inner_text() == "backward step 7 of 7: all computed"
+        frame.locator("#home").click()
         frame.locator("#next").click()
-        assert frame.locator("#counter").inner_text() == "step 1 of 7"
+        assert frame.locator("#counter").inner_text() == "forward step 1 of 7"
         assert opened.errors == []

@@ -1,29 +1,40 @@
-"""The explorer page in a real browser: headless Chromium over file://, offline.
+"""The live explorer in a real browser: headless Chromium over file://, offline.
 
-Every number the page shows is compared with one computed here from the engine:
-``backward()``'s grads, ``autograd.local_derivatives`` and, for the batch, a loop over
-the samples one at a time.
+Every number the page computes is compared with the engine's: the op table's generated
+JavaScript row by row against the rows run on floats, then whole pages (random networks
+and random expressions, before and after random edits through the visible inputs)
+against ``autograd.gradients``, and Train against ``nn.train``. One browser serves the
+module; each page must log no console error and request nothing but itself.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import random
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import chromium
+from op_cases import case_for, random_graph
+from random_models import CASES, random_case
 
 import nn
 import viz
-from autograd import Value, local_derivatives, topological_order
-from chainrule.examples import DEMO_SPECIES, demo_sample_loss, notes_example
-from chainrule.explore import write_explorer
+from autograd import OPS, Value, define_op, gradient_edges, gradients, topological_order
+from autograd.ops import exp, log, relu
+from chainrule.examples import DEMO_SPECIES, notes_example
+from viz._js import ops_javascript
 
-SAMPLE = 3
+# Same to the last bits but for the elementary functions' rounding (Math.tanh against
+# C's tanh), which the chain rule may amplify a little.
+VALUES = 1e-12
+# Train sums the batch in another order than nn.train's matrix products, for N epochs.
+TRAINED = 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -32,315 +43,557 @@ def browser() -> Iterator[Any]:
         yield launched
 
 
-@pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("explorer")
-    viz.explorer(notes_example()).save(out / "h.html")
-    write_explorer(nn.MLP(4, [3, 2, 1], seed=0), out, sample=SAMPLE)
-    return {"h": out / "h.html", "mlp": out / "explorer.html"}
-
-
-class Page:
+class Opened:
     """One page opened from file://, recording console errors and every request."""
 
-    def __init__(self, browser: Any, path: Path, size: tuple[int, int] = (1280, 720)) -> None:
+    def __init__(self, browser: Any, path: Path, size: tuple[int, int]) -> None:
         self.url = path.resolve().as_uri()
         self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-        self.page.set_default_timeout(5000)
+        self.page.set_default_timeout(20_000)
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(self.url)
-        self.data = json.loads(self.page.text_content("#data") or "")
-        self.ids = {name: node_id for node_id, name in self.data["names"].items()}
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.page.evaluate("() => chainrule.snapshot()")
+
+    def edit(self, label: str, value: float | str) -> None:
+        """Type into the input named ``label`` (its accessible name) and press Enter."""
+        box = self.page.get_by_label(label, exact=True)
+        box.fill(str(value))
+        box.press("Enter")
 
     def text(self, selector: str) -> str:
         return (self.page.text_content(selector) or "").strip()
 
-    def grad(self, name: str) -> str:
-        return self.text(f"#t_g{self.ids[name]}")
-
-    def counter(self) -> tuple[int, int]:
-        match = re.fullmatch(r"step (\d+) of (\d+)", self.text("#counter"))
-        assert match, self.text("#counter")
-        return int(match.group(1)), int(match.group(2))
-
-    def close(self) -> None:
-        self.page.close()
-
 
 @pytest.fixture
-def open_page(browser: Any) -> Iterator[Any]:
-    opened: list[Page] = []
+def open_page(browser: Any, tmp_path: Path) -> Iterator[Any]:
+    opened: list[Opened] = []
 
-    def opener(path: Path, size: tuple[int, int] = (1280, 720)) -> Page:
-        opened.append(Page(browser, path, size))
+    def opener(page: viz.Explorer, size: tuple[int, int] = (1280, 720)) -> Opened:
+        path = page.save(tmp_path / f"page{len(opened)}.html")
+        opened.append(Opened(browser, path, size))
         return opened[-1]
 
     yield opener
     for page in opened:
-        assert page.errors == [], page.errors  # no console error in any test
+        assert page.errors == [], page.errors  # no console error in any page
         assert set(page.requests) == {page.url}, page.requests  # nothing but the file
-        page.close()
+        page.page.close()
 
 
-def shown_number(text: str) -> float:
-    """The number in a grad text such as ``-0.1506 so far``."""
-    return float(text.split()[0].replace("\u2212", "-"))
+def close(a: float, b: float, rel: float = VALUES) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-300)
 
 
-def close_to(text: str, expected: float, digits: int = 4) -> bool:
-    return math.isclose(shown_number(text), expected, rel_tol=10 ** (1 - digits), abs_tol=1e-12)
+def assert_same(shown: dict[str, float], expected: dict[str, float], what: str) -> None:
+    assert shown.keys() == expected.keys(), (what, sorted(shown), sorted(expected))
+    wrong = {k: (shown[k], v) for k, v in expected.items() if not close(shown[k], v)}
+    assert not wrong, (what, wrong)
 
 
-def expected_grad(node: Value, root: Value, done: list[Value]) -> float | None:
-    """``node``'s grad once the nodes in ``done`` have sent theirs: engine grads times
-    local derivatives, summed over the edges already carried (None: nothing yet)."""
-    if node is root:
-        return 1.0
-    arrived = [
-        child.grad * d
-        for child in done
-        for parent, d in zip(child.parents, local_derivatives(child), strict=True)
-        if parent is node and d is not None
+def engine_numbers(root: Value) -> tuple[dict[str, float], dict[str, float]]:
+    """Every labelled Value's value, and d(root)/d(it) where a gradient reaches it."""
+    grads = gradients(root)
+    labelled = [n for n in topological_order(root) if n.label]
+    values = {n.label: n.data for n in labelled}
+    return values, {n.label: grads[n] for n in labelled if n in grads}
+
+
+def sample_loss(model: nn.MLP, x: list[float], targets: list[float]) -> Value:
+    """The graph the page draws: one row's loss, the inputs and targets labelled."""
+    xs = [Value(v, label=nn.input_label(i), requires_grad=False) for i, v in enumerate(x, 1)]
+    several = len(targets) > 1
+    ys = [
+        Value(t, label=nn.target_label(j if several else None), requires_grad=False)
+        for j, t in enumerate(targets, start=1)
     ]
-    return sum(arrived) if arrived else None
+    out = model(xs)
+    loss = nn.sse(out if isinstance(out, list) else [out], ys)
+    loss.label = "L"
+    return loss
 
 
-def consumers(node: Value, order: list[Value]) -> list[Value]:
-    return [c for c in order for p in c.parents if p is node and c.requires_grad]
+def assert_network(page: Opened, model: nn.MLP, X: Any, Y: Any, sample: int, l2: float) -> None:
+    """The page's snapshot is the engine's: the row's graph, and the batch's objective."""
+    shot = page.snapshot()
+    values, grads = engine_numbers(sample_loss(model, X[sample], Y[sample]))
+    assert_same(shot["values"], values, "values")
+    assert_same(shot["grads"], grads, "grads")
+    assert close(shot["loss"], values["L"])
+    total = nn.total_loss(model, X, Y, l2=l2)
+    batch = gradients(total)
+    expected = {label: batch[p] for label, p in model.named_parameters()}
+    # The batch is summed row by row here, by the graph's sweep there: the same terms
+    # added in another order.
+    scale = max(1.0, *(abs(g) for g in expected.values()))
+    assert close(shot["batch"]["loss"], total.data)
+    for label, g in expected.items():
+        assert abs(shot["batch"]["grads"][label] - g) <= VALUES * scale, label
 
 
-def test_stepping_shows_the_engines_grads_at_every_step(open_page: Any, pages: Any) -> None:
-    h = notes_example()  # h = x*x*tanh(x) + 1 at x = 3
-    h.backward()
-    order = topological_order(h)
-    # The engine processes nodes in reversed topological order; leaves send nothing.
-    senders = [n for n in reversed(order) if n.parents and n.requires_grad]
-    page = open_page(pages["h"])
-    assert page.counter() == (0, len(senders))
-    ids = {node: f"n{i}" for i, node in enumerate(order)}  # op level: topological order
-    for k in range(len(senders) + 1):
-        assert page.counter() == (k, len(senders))
-        done = senders[:k]
-        for node in order:
-            if not node.requires_grad:
-                continue
-            shown = page.text(f"#t_g{ids[node]}")
-            expected = expected_grad(node, h, done)
-            if expected is None:
-                assert shown == "?", (k, node.label, shown)
-                continue
-            assert close_to(shown, expected), (k, node.label, shown, expected)
-            waiting = any(c not in done for c in consumers(node, order))
-            assert ("so far" in shown) == waiting, (k, node.label, shown)
-        if k:  # the node just processed is marked, and each edge it sent along says how much
-            current = page.page.get_attribute(f"#node_{ids[senders[k - 1]]}", "class")
-            assert "current" in (current or "")
-            sent = [
-                float(t) for t in page.page.locator("g.edge.sending text.sent").all_text_contents()
-            ]
-            node = senders[k - 1]
-            want = [node.grad * d for d in local_derivatives(node) if d is not None]
-            assert sorted(round(v, 3) for v in sent) == sorted(round(v, 3) for v in want)
-        if k < len(senders):
-            page.page.click("#next")
-    assert page.page.is_disabled("#next")
-    x = next(node for node in order if node.label == "x")
-    assert close_to(page.grad("x"), x.grad)  # 6.059, the notes' dh/dx
+# --- one source of calculus ------------------------------------------------------------
 
 
-def test_the_networks_sweep_ends_at_backwards_grads(open_page: Any, pages: Any) -> None:
-    model = nn.MLP(4, [3, 2, 1], seed=0)
-    loss = demo_sample_loss(model, SAMPLE)
-    loss.backward()
-    page = open_page(pages["mlp"])
-    neurons = [n.output for layer in model.layers for n in layer.neurons]
-    _, last = page.counter()
-    assert last == 1 + len(neurons)  # L, then every neuron O_kj sends once
-    for k in range(1, last + 1):
-        page.page.keyboard.press("ArrowRight")
-        assert page.counter() == (k, last)
-        # the node processed in this step is complete: its grad is backward()'s
-        current = page.page.locator("g.node.current").get_attribute("id") or ""
-        name = page.data["names"][current.removeprefix("node_")]
-        value = loss if name == "L" else next(o for o in neurons if o and o.label == name)
-        assert close_to(page.grad(name), value.grad)
-    for label, w in model.named_parameters():
-        assert close_to(page.grad(label), w.grad), label
-        assert "so far" not in page.grad(label)
+@pytest.fixture
+def user_op() -> Iterator[Any]:
+    """An op the package does not define, added as a user would, then removed."""
+    op = define_op(
+        "softplus_test",
+        lambda x: relu(x) + log(1.0 + exp(-abs(x))),
+        [lambda x, out: 1.0 / (1.0 + exp(-x))],
+        activation=(0.0, math.inf),
+    )
+    yield op
+    del OPS["softplus_test"]
 
 
-def test_keyboard_steps_and_jumps(open_page: Any, pages: Any) -> None:
-    page = open_page(pages["mlp"])
-    _, last = page.counter()
-    keys = page.page.keyboard
-    keys.press("End")
-    assert page.counter() == (last, last)
-    keys.press("ArrowRight")  # past the end stays at the end
-    assert page.counter() == (last, last)
-    keys.press("Home")
-    assert page.counter() == (0, last)
-    assert page.page.is_disabled("#prev")
-    keys.press("ArrowRight")
-    keys.press("ArrowRight")
-    assert page.counter() == (2, last)
-    keys.press("ArrowLeft")
-    assert page.counter() == (1, last)
-    # the layout does not move between steps: the picture keeps its box
-    box = page.page.locator("#picture svg").bounding_box()
-    keys.press("End")
-    assert page.page.locator("#picture svg").bounding_box() == box
-
-
-def picked_weight() -> tuple[Value, Value]:
-    model = nn.MLP(4, [3, 2, 1], seed=0)
-    loss = demo_sample_loss(model, SAMPLE)
-    loss.backward()
-    return loss, model.weight(1, 1, 1)
-
-
-# The ledger's sub- and superscripts that reach past their table row's line, in CSS pixels.
-SCRIPTS_OUTSIDE_THEIR_LINE = """() => {
-  const out = [];
-  for (const row of document.querySelectorAll("#ledger tr")) {
-    const line = row.getBoundingClientRect();
-    for (const script of row.querySelectorAll("sub, sup")) {
-      const r = script.getBoundingClientRect();
-      if (r.top < line.top - 0.5 || r.bottom > line.bottom + 0.5) {
-        out.push([script.textContent, r.top, r.bottom, line.top, line.bottom]);
-      }
-    }
-  }
-  return out;
-}"""
-
-
-def test_picking_w1_11_shows_its_two_paths_and_backwards_value(open_page: Any, pages: Any) -> None:
-    _, w = picked_weight()
-    page = open_page(pages["mlp"])
-    page.page.select_option("#weight", label="w^1_11")
-    ledger = page.page.inner_text("#ledger-text")  # as shown: a tab between cells
-    assert "(sum over 2 paths)" in ledger
-    backward = re.search(r"(\S+)\s+from backward\(\): agrees", ledger)
-    assert backward and close_to(backward.group(1), w.grad, digits=6)
-    # real subscripts and superscripts, no "O_31" or "w^1_11" in the ledger as shown
-    assert page.page.locator("#ledger-text sub").count() > 0
-    assert page.page.locator("#ledger-text sup").count() > 0
-    assert "_" not in ledger and "^" not in ledger
-    assert "where" in page.page.inner_text("#ledger-where")
-    # each line's scripts stay within its line, clear of the lines above and below
-    assert page.page.evaluate(SCRIPTS_OUTSIDE_THEIR_LINE) == []
-    assert "2 paths" in page.text("#step-title")
-    # L -> O_31, O_31 -> O_21 and O_22, both -> O_11, O_11 -> w^1_11: the notes' picture
-    assert page.page.locator("g.edge.onpath").count() == 6
-    on_path = {page.data["names"][i] for i in page.data["weights"][0]["nodes"]}
-    assert on_path == {"L", "O_31", "O_21", "O_22", "O_11", "w^1_11"}
-    # picking by clicking the weight in the picture does the same
-    page.page.keyboard.press("Home")
-    assert page.page.input_value("#weight") == ""
-    page.page.click(f"#node_{page.ids['w^1_21']}")
-    assert page.page.locator("#weight option:checked").inner_text() == "w^1_21"
-    assert "(sum over 2 paths)" in page.text("#ledger-text")
-
-
-def test_eta_edits_update_w_new(open_page: Any, pages: Any) -> None:
-    _, w = picked_weight()
-    page = open_page(pages["mlp"])
-    page.page.select_option("#weight", label="w^1_11")
-    assert close_to(page.text("#u-old"), w.data, digits=6)
-    assert close_to(page.text("#u-grad"), w.grad, digits=6)
-    for eta in (0.01, 0.5, 2.0):
-        page.page.fill("#eta", str(eta))
-        assert close_to(page.text("#u-new"), w.data - eta * w.grad, digits=6), eta
-    page.page.fill("#eta", "-1")
-    assert page.text("#u-new") == "\u2014"
-    assert "positive" in page.text("#u-line")
-
-
-def test_batch_switch_shows_the_sum_over_samples(open_page: Any, pages: Any) -> None:
-    model = nn.MLP(4, [3, 2, 1], seed=0)
-    data = nn.iris_binary(DEMO_SPECIES)
-    w = model.weight(1, 1, 1)
-    batch_grad = 0.0
-    for x, y in zip(data.X, data.y, strict=True):  # one sample at a time, summed here
-        model.zero_grad()
-        nn.total_loss(model, [x], [y]).backward()
-        batch_grad += w.grad
-    page = open_page(pages["mlp"])
-    page.page.select_option("#weight", label="w^1_11")
-    sample_grad = shown_number(page.text("#u-grad"))
-    page.page.check("#source-batch")
-    assert close_to(page.text("#u-grad"), batch_grad, digits=6)
-    assert not close_to(page.text("#u-grad"), sample_grad, digits=3)
-    page.page.fill("#eta", "0.01")
-    assert close_to(page.text("#u-new"), w.data - 0.01 * batch_grad, digits=6)
-    page.page.check("#source-sample")
-    assert close_to(page.text("#u-grad"), sample_grad, digits=6)
-
-
-# Where things are drawn on the screen, in CSS pixels: the picture's box and the graph
-# in it, the size of the nodes' type, and for w^1_11 its name's scripts, its box and the
-# "grad" below its name.
-GEOMETRY = """(id) => {
-  const rect = (el) => {
-    const r = el.getBoundingClientRect();
-    return [r.left, r.top, r.right, r.bottom];
-  };
-  const node = document.getElementById("node_" + id);
-  const texts = [...node.querySelectorAll("text")];
-  const name = texts.find((t) => t.querySelector("tspan"));
-  const scripts = [...name.querySelectorAll("tspan")];
-  return {
-    box: rect(document.getElementById("picture")),
-    graph: rect(document.querySelector("#picture svg > g")),
-    type: name.getBoundingClientRect().height,
-    node: rect(node.querySelector("polygon")),
-    sup: rect(scripts[0]),
-    sub: rect(scripts[1]),
-    below: rect(texts.find((t) => t.textContent === "grad")),
-  };
-}"""
-
-
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
-def test_the_picture_fills_its_box_and_reads_from_the_back(
-    open_page: Any, pages: Any, size: tuple[int, int]
+def test_every_row_computes_in_the_browser_what_it_computes_in_python(
+    browser: Any, user_op: Any
 ) -> None:
-    page = open_page(pages["mlp"], size)
-    page.page.select_option("#weight", label="w^1_11")
-    g = page.page.evaluate(GEOMETRY, page.ids["w^1_11"])
-    box_width, box_height = g["box"][2] - g["box"][0], g["box"][3] - g["box"][1]
-    width, height = g["graph"][2] - g["graph"][0], g["graph"][3] - g["graph"][1]
-    # scaled to its box: as wide or as tall as the box allows (its border and padding aside)
-    assert width > 0.93 * box_width or height > 0.93 * box_height, (g, size)
-    # the picture has most of the screen, and its type grows with it
-    assert box_width * box_height > 0.4 * size[0] * size[1], (g, size)
-    assert g["type"] > 13 * size[1] / 720, (g, size)
-    # w^1_11: the 1 above and the 11 below stay inside the box, clear of its border, and
-    # clear of "grad" (these are the font's boxes: a digit's ink starts a fifth of its box
-    # below the top and ends above its bottom)
-    assert g["sup"][1] >= g["node"][1] and g["sub"][3] <= g["below"][1], g
-    assert g["sup"][3] > g["sub"][1] - 1 and g["sup"][2] <= g["sub"][0] + 0.5, g  # side by side
+    rows = list(OPS.values())
+    cases = {op.name: case_for(op.name).points() if op is not user_op else [] for op in rows}
+    rng = random.Random(0)
+    cases[user_op.name] = [(rng.uniform(-30.0, 30.0),) for _ in range(15)]
+    page = browser.new_page()
+    try:
+        page.set_content("<!DOCTYPE html><title>ops</title>")
+        shown = page.evaluate(
+            """([source, cases]) => {
+              const ops = eval(source);
+              return ops.map((op) => cases[op.name].map((point) => {
+                const out = op.forward(...point);
+                return [out, ...op.derivatives.map((rule) => rule(...point, out))];
+              }));
+            }""",
+            [ops_javascript(rows), cases],
+        )
+    finally:
+        page.close()
+    for op, results in zip(rows, shown, strict=True):
+        assert len(results) == len(cases[op.name]) > 0, op.name
+        for point, (out, *locals_) in zip(cases[op.name], results, strict=True):
+            expected = op(*point)
+            assert close(out, expected), (op.name, point, out, expected)
+            for i, rule in enumerate(op.derivatives):
+                want = rule(*point, expected)
+                assert close(locals_[i], want), (op.name, point, i, locals_[i], want)
 
 
-def test_labels_show_as_written_in_every_state(open_page: Any, tmp_path: Path) -> None:
-    a = Value(2.0, label="</script><b>{data}")
-    b = Value(3.0, label="back\\slash & w^1_2")
-    c = a * b
-    c.label = "<i>c</i>"
-    viz.explorer(c).save(tmp_path / "labels.html")
-    page = open_page(tmp_path / "labels.html")
-    shown = []
-    for _ in range(page.counter()[1] + 1):  # every step, then each weight picked
-        shown.append(page.page.inner_text("body"))
+def test_a_users_op_works_in_the_page_with_no_javascript_written(
+    open_page: Any, user_op: Any
+) -> None:
+    a = Value(0.7, label="a")
+    b = Value(-1.3, label="b")
+    f = user_op(a * b) + user_op(a) * b
+    f.label = "f"
+    page = open_page(viz.explorer(f))
+    values, grads = engine_numbers(f)
+    assert_same(page.snapshot()["values"], values, "values")
+    assert_same(page.snapshot()["grads"], grads, "grads")
+    page.edit("a", -2.5)
+    a.data = -2.5
+    f = user_op(a * b) + user_op(a) * b
+    f.label = "f"
+    values, grads = engine_numbers(f)
+    assert_same(page.snapshot()["values"], values, "values after an edit")
+    assert_same(page.snapshot()["grads"], grads, "grads after an edit")
+    # ... and as a network's activation
+    rng = random.Random(1)
+    model = nn.MLP(2, [2, 1], activation=user_op.name, bias=True, seed=1)
+    X = [[rng.gauss(0, 1), rng.gauss(0, 1)] for _ in range(5)]
+    Y = [[rng.uniform(-1, 1)] for _ in range(5)]
+    page = open_page(viz.explorer(model, X, Y, sample=2))
+    assert_network(page, model, X, Y, 2, 0.0)
+
+
+# --- whole pages against the engine ------------------------------------------------------
+
+
+def random_edits(
+    page: Opened, rng: random.Random, labels: list[str], count: int
+) -> list[tuple[str, float]]:
+    edits = [
+        (rng.choice(labels), round(rng.uniform(-2.0, 2.0), rng.randint(1, 6))) for _ in range(count)
+    ]
+    for label, value in edits:
+        page.edit(label, value)
+    return edits
+
+
+def test_random_networks_and_edits_equal_the_engine(open_page: Any) -> None:
+    rng = random.Random(18)
+    # Every hidden activation and every output activation, with and without biases.
+    for seed in range(0, len(CASES), 5):
+        case = random_case(seed)
+        model, X, Y = case.model, case.X, case.Y
+        sample = rng.randrange(len(X))
+        l2 = rng.choice([0.0, 0.01])
+        page = open_page(viz.explorer(model, X, Y, sample=sample, l2=l2))
+        assert_network(page, model, X, Y, sample, l2)
+        labels = viz.explorer(model, X, Y, sample=sample).editable
+        for label, value in random_edits(page, rng, labels, 3):
+            if label.startswith("x_"):
+                X[sample][int(label[2:]) - 1] = value
+            elif label.startswith("y"):
+                Y[sample][int(label[2:]) - 1 if "_" in label else 0] = value
+            else:
+                dict(model.named_parameters())[label].data = value
+        assert_network(page, model, X, Y, sample, l2)
+
+
+def test_random_expressions_and_edits_equal_the_engine(open_page: Any) -> None:
+    rng = random.Random(22)
+    for size in (6, 14, 25):
+        leaves = [Value(rng.uniform(-2, 2), label=f"a_{i}") for i in range(1, 4)]
+        leaves.append(Value(rng.uniform(-2, 2), label="c", requires_grad=False))
+        root = random_graph(rng, leaves, size)
+        root.label = "f"
+        built = viz.explorer(root, level="op")
+        page = open_page(built)
+        values, grads = engine_numbers(root)
+        assert_same(page.snapshot()["values"], values, f"values, size {size}")
+        assert_same(page.snapshot()["grads"], grads, f"grads, size {size}")
+        for label, value in random_edits(page, rng, built.editable, 3):
+            next(v for v in leaves if v.label == label).data = value
+        # the same graph recomputed from the edited leaves
+        values, grads = engine_numbers(_recomputed(root))
+        assert_same(page.snapshot()["values"], values, f"edited values, size {size}")
+        assert_same(page.snapshot()["grads"], grads, f"edited grads, size {size}")
+
+
+def _recomputed(root: Value) -> Value:
+    """A copy of ``root``'s graph computed afresh from its leaves' current data."""
+    made: dict[Value, Value] = {}
+    for node in topological_order(root):
+        if not node.parents:
+            made[node] = node
+            continue
+        copy = OPS[node.op](*(made[p] for p in node.parents))
+        copy.label = node.label
+        made[node] = copy
+    return made[root]
+
+
+def test_local_derivatives_on_every_edge_equal_the_engines(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y, sample=7))
+    loss = sample_loss(model, iris.X[7], [iris.y[7]])
+    steps = viz.backward_steps(loss, level="neuron")[0].edges
+    expected = {
+        (e.child.label, e.parent.label): e.derivative for edges in steps.values() for e in edges
+    }
+    shown = {(e["child"], e["parent"]): e["value"] for e in page.page.evaluate("chainrule.edges()")}
+    for key, value in expected.items():
+        assert close(shown[key], value), key
+
+
+def test_the_ledger_and_the_finite_differences_follow_an_edit(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3))
+    page.page.select_option("#pick", label="w^1_11")
+    box = page.page.get_by_label("w^2_11")  # as a teacher's script writes it: one box
+    box.fill("1.25")
+    box.press("Enter")
+    model.weight(2, 1, 1).data = 1.25
+    loss = sample_loss(model, iris.X[0], [iris.y[0]])
+    rule = viz.explain(loss, model.weight(1, 1, 1), level="neuron")
+    ledger = page.page.inner_text("#ledger-text")
+    total = re.search(r"=\s*(\S+)\s+\(sum over 2 paths\)", ledger)
+    assert total and float(total.group(1).replace("\u2212", "-")) == float(f"{rule.total:.6g}")
+    assert "from backward(): agrees" in ledger
+    node = page.text("#node-body")
+    fd = re.search(r"Check: .*? is (\S+) \(backprop (\S+)\)", node)
+    assert fd and math.isclose(float(fd.group(1).replace("\u2212", "-")), rule.grad, rel_tol=1e-5)
+    # the update is the batch's, with Reg, as the demo prints it
+    total_loss = nn.total_loss(model, iris.X, iris.y, l2=1e-3)
+    batch = gradients(total_loss)[model.weight(1, 1, 1)]
+    assert f"{batch:.6g}".replace("-", "\u2212") in node
+
+
+# --- training ----------------------------------------------------------------------------
+
+
+def train_in_page(page: Opened, epochs: int) -> dict[str, Any]:
+    page.edit("epochs", epochs)
+    page.page.get_by_role("button", name="Train", exact=True).click()
+    page.page.wait_for_function(
+        "() => chainrule.model.run !== null && !chainrule.model.run.running"
+    )
+    return page.snapshot()
+
+
+def test_train_equals_nn_train(open_page: Any) -> None:
+    # The lecture notes' network on Iris with the demo's settings: it stops by the
+    # notes' rule, w_new ~= w_old, at the same epoch as nn.train.
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    settings = {"eta": 0.01, "l2": 1e-3, "tol": 3e-4}
+    page = open_page(viz.explorer(model, iris.X, iris.y, **settings))
+    shot = train_in_page(page, 3000)
+    history = nn.train(
+        model, iris.X, iris.y, lr=0.01, l2=1e-3, tol=3e-4, max_epochs=3000,
+        optimizer="gd", progress=False,
+    )  # fmt: skip
+    assert history.converged and shot["batch"]["stopped"] == "converged"
+    assert shot["batch"]["epochs"] == history.epochs
+    for shown, loss in zip(shot["batch"]["losses"], history.losses, strict=True):
+        assert close(shown, loss, TRAINED)
+    for label, w in model.named_parameters():
+        assert close(shot["values"][label], w.data, TRAINED), label
+    assert "w_new \u2248 w_old" in page.text("#train-status")
+    # A random network with biases, a fixed number of epochs through Step and Train.
+    case = random_case(7)
+    model, X, Y = case.model, case.X, case.Y
+    page = open_page(viz.explorer(model, X, Y, eta=0.05, l2=0.01, tol=0.0))
+    page.page.get_by_role("button", name="Step", exact=True).click()
+    page.page.wait_for_function("() => chainrule.snapshot().batch.epochs === 1")
+    shot = train_in_page(page, 40)
+    nn.train(model, X, Y, lr=0.05, l2=0.01, tol=0.0, max_epochs=41, optimizer="gd", progress=False)
+    assert shot["batch"]["epochs"] == 41
+    for label, w in model.named_parameters():
+        assert close(shot["values"][label], w.data, TRAINED), label
+
+
+def test_reset_pause_and_a_run_that_diverges(open_page: Any) -> None:
+    case = random_case(3)
+    page = open_page(viz.explorer(case.model, case.X, case.Y, eta=0.01, tol=0.0))
+    before = page.snapshot()["values"]
+    train_in_page(page, 5)
+    assert page.snapshot()["values"] != before
+    page.page.get_by_role("button", name="Reset").click()
+    assert page.snapshot()["values"] == before and page.snapshot()["batch"]["epochs"] == 0
+    # far too large a step: the run stops, says so, and the weights are as before it
+    page.edit("eta", 1e6)
+    shot = train_in_page(page, 50)
+    assert shot["batch"]["stopped"] == "diverged"
+    assert "diverged" in page.text("#train-status")
+    assert shot["values"] == before
+
+
+def test_a_thousand_epochs_of_the_notes_network(open_page: Any, record_property: Any) -> None:
+    """Measured and reported (the issue asks for under a second on this machine), not
+    asserted: timings on a shared machine are noisy."""
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3, tol=0.0))
+    seconds = page.page.evaluate(
+        """async () => {
+          const start = performance.now();
+          await chainrule.train(1000);
+          return (performance.now() - start) / 1000;
+        }"""
+    )
+    assert page.snapshot()["batch"]["epochs"] == 1000
+    record_property("seconds_for_1000_epochs", seconds)
+    print(f"\n1,000 epochs of the notes' network on 150 rows in the page: {seconds:.2f} s")
+
+
+def test_a_64_16_10_network_opens_and_trains_without_freezing(
+    open_page: Any, record_property: Any
+) -> None:
+    digits = nn.load_digits()
+    model = nn.MLP(64, [16, 10], bias=True, seed=0)
+    start = time.perf_counter()
+    built = viz.explorer(model, digits.X, digits.y, eta=1e-4)
+    seconds = time.perf_counter() - start
+    record_property("seconds_to_build_64_16_10", seconds)
+    size = len(built.html.encode("utf-8"))
+    print(f"\n64-16-10 page on {len(digits)} digits: built in {seconds:.1f} s, {size:,} bytes")
+    page = open_page(built)
+    X, Y = digits.X, nn.evaluate.encode_targets(model, digits.y, len(digits))[0]
+    values, grads = engine_numbers(sample_loss(model, X[0], Y[0]))
+    assert_same(page.snapshot()["values"], values, "values")
+    assert_same(page.snapshot()["grads"], grads, "grads")
+    # The page answers while it trains: Pause, clicked during the run, stops it early.
+    page.page.evaluate("() => { chainrule.train(1000); }")
+    page.page.wait_for_function(
+        "() => chainrule.model.run.trainer.row > 0 || chainrule.model.run.trainer.epochs > 0"
+    )
+    page.page.get_by_role("button", name="Pause").click()
+    shot = page.snapshot()
+    assert not page.page.evaluate("chainrule.model.run.running")
+    assert shot["batch"]["epochs"] < 1000
+
+
+# --- what the learner sees and does ---------------------------------------------------------
+
+
+def counter(page: Opened) -> str:
+    return page.text("#counter")
+
+
+def test_stepping_the_forward_and_the_backward_pass(open_page: Any) -> None:
+    h = notes_example()  # h = x*x*tanh(x) + 1 at x = 3
+    order = topological_order(h)
+    computed = [n for n in order if n.parents]
+    grads = gradients(h)
+    page = open_page(viz.explorer(h))
+    page.page.keyboard.press("Home")
+    assert counter(page) == "start"
+
+    def shown_values() -> list[str]:
+        return page.page.locator("text.value").all_text_contents()
+
+    assert "= ?" in shown_values()
+    for k, node in enumerate(computed, start=1):
+        page.page.click("#next")
+        assert counter(page) == f"forward step {k} of {len(computed)}"
+        # the Value just computed, from what enters it, as the engine computed it
+        assert page.text("#step-body .formula b") == f"{node.data:.4g}".replace("-", "\u2212")
+        assert shown_values().count("= ?") == len(computed) - k
+    senders = [n for n in reversed(order) if n.parents and n.requires_grad]
+    for k, node in enumerate(senders, start=1):
         page.page.keyboard.press("ArrowRight")
-    for label in ("</script><b>{data}", "back\\slash & w^1_2"):
-        page.page.select_option("#weight", label=label)
-        shown.append(page.page.inner_text("body"))
-        assert page.page.locator("b, i").count() == 0  # labels are text, never markup
-    text = "\n".join(shown)
-    assert "</script><b>{data}" in text and "<i>c</i>" in text
-    assert "back\\slash" in text and "back\\\\slash" not in text  # dot's doubling undone
+        assert counter(page).startswith(f"backward step {k} of {len(senders)}")
+        if node is not h:  # its grad is complete now: the engine's
+            shown = page.text("#step-body b").replace("\u2212", "-")
+            assert shown == f"{grads[node]:.4g}", (k, node.label)
+        # what it sends down each edge: its grad times the local derivative
+        sent = [float(t) for t in page.page.locator("g.edge.sending text.sent").all_text_contents()]
+        want = [grads[node] * d for _, parent, d in gradient_edges(node)]
+        assert sorted(f"{v:.4g}" for v in sent) == sorted(f"{v:.4g}" for v in want)
+    assert page.page.is_disabled("#next")
+    page.page.keyboard.press("Home")
+    page.page.keyboard.press("End")
+    assert counter(page).endswith("all computed")
+
+
+def test_picking_a_weight_keeps_the_learners_step(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    page.page.keyboard.press("Home")
+    page.page.keyboard.press("ArrowRight")
+    assert counter(page) == "forward step 1 of 7"
+    page.page.select_option("#pick", label="w^1_43")
+    assert counter(page) == "forward step 1 of 7"
+    page.page.keyboard.press("ArrowLeft")
+    assert counter(page) == "start"
+    # clicking a Value in the picture picks it too, and it can be any Value
+    page.page.click("#node_" + _node_id(page, "O_12"))
+    assert page.page.input_value("#pick") != ""
+    assert "O<sub>12</sub>" in page.page.inner_html("#node-title")
+    assert counter(page) == "start"
+
+
+def _node_id(page: Opened, name: str) -> str:
+    nodes = json.loads(page.text("#data"))["nodes"]
+    return next(n["id"] for n in nodes if n["name"] == name)
+
+
+def test_inspecting_a_neuron_shows_its_grad_as_a_sum_over_its_edges(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    page.page.select_option("#pick", label="O_11")
+    loss = sample_loss(model, iris.X[0], [iris.y[0]])
+    grads = gradients(loss)
+    o11 = next(n for n in topological_order(loss) if n.label == "O_11")
+    body = page.text("#node-body")
+    assert "the sum over its 2 edges out" in body  # to O_21 and O_22
+    assert f"{grads[o11]:.6g}".replace("-", "\u2212") in body
+
+
+def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    page.page.select_option("#pick", label="w^1_11")
+    page.page.click("#practice")
+    question = page.text("#node-body")
+    match = re.search(r"What is d(\S+)/d(\S+)\?", question)
+    assert match, question
+    edges = {(e["child"], e["parent"]): e["value"] for e in page.page.evaluate("chainrule.edges()")}
+    html_name = lambda n: re.sub(r"<[^>]+>", "", n)
+    child, parent = (re.sub(r"\s", "", m) for m in match.groups())
+    value = next(
+        v
+        for (c, p), v in edges.items()
+        if html_name(c).replace("_", "").replace("^", "") == child
+        and html_name(p).replace("_", "").replace("^", "") == parent
+    )
+    answer = page.page.get_by_label("your answer", exact=True)
+    answer.fill(f"{value * 1.2:.4g}")
+    answer.press("Enter")
+    assert page.text("#verdict").startswith("Not right: the factor")
+    answer.fill(f"{value:.4g}")
+    answer.press("Enter")
+    assert page.text("#verdict").startswith("Right")
+    # the other kind of question: every path's product, then the sum
+    for _ in range(10):
+        page.page.click("#another")
+        if page.page.get_by_label("path 1", exact=True).count():
+            break
+    loss = sample_loss(model, iris.X[0], [iris.y[0]])
+    rule = viz.explain(loss, model.weight(1, 1, 1), level="neuron")
+    for i, path in enumerate(rule.paths, start=1):
+        page.page.get_by_label(f"path {i}", exact=True).fill(f"{path.product:.4g}")
+    total = page.page.get_by_label("your answer", exact=True)
+    total.fill(f"{rule.grad * 2:.4g}")
+    total.press("Enter")
+    assert "their sum is not" in page.text("#verdict")
+    total.fill(f"{rule.grad:.4g}")
+    total.press("Enter")
+    assert page.text("#verdict").startswith("Right")
+
+
+def test_a_refused_edit_says_why_and_changes_nothing(open_page: Any) -> None:
+    x = Value(2.0, label="x")
+    f = (x - 1.0).log()
+    f.label = "f"
+    page = open_page(viz.explorer(f))
+    before = page.snapshot()
+    page.edit("x", 0.5)  # log of a negative number
+    message = page.text("#message")
+    assert "x = 0.5 is refused" in message and "log(" in message, message
+    assert page.snapshot() == before
+    assert page.page.input_value("input[aria-label='x']") == "2"
+    page.errors.clear()  # the refusal is the page's message, not a script error
+
+
+# --- the layout, at the sizes a class sees it ---------------------------------------------
+
+# The ledger's cells that the panel does not show whole, to the right or below.
+CUT_OFF = """() => {
+  const box = document.getElementById("ledger").getBoundingClientRect();
+  const cells = [...document.querySelectorAll("#ledger td")];
+  const out = cells.filter((td) => {
+    const cell = td.getBoundingClientRect();
+    return cell.right > box.right + 0.5 || cell.bottom > box.bottom + 0.5;
+  });
+  return out.map((td) => td.textContent);
+}"""
+
+LAST_WORD_HIDDEN = """() => {
+  const panel = document.getElementById("step");
+  const scrolls = panel.scrollHeight > panel.clientHeight + 1;
+  return scrolls || panel.getBoundingClientRect().bottom > innerHeight;
+}"""
+
+# The height of the picture's text, in CSS pixels (about 1.15 times its font size).
+TEXT_HEIGHT = "() => document.querySelector('#picture text.value').getBoundingClientRect().height"
+
+
+@pytest.mark.parametrize("size", [(800, 600), (1280, 720)])
+def test_readable_at_800x600_and_on_a_projector(open_page: Any, size: tuple[int, int]) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3), size)
+    page.page.select_option("#pick", label="w^1_11")
+    assert page.page.evaluate(CUT_OFF) == []
+    train_in_page(page, 100)  # smaller numbers, written longer (2.655e-09)
+    assert page.page.evaluate(CUT_OFF) == []
+    assert page.page.evaluate(TEXT_HEIGHT) >= 10
+    if size[0] < 1000:
+        return  # below the picture, the panels are reached by scrolling
+    page.page.keyboard.press("Home")
+    for _ in range(15):
+        assert not page.page.evaluate(LAST_WORD_HIDDEN), counter(page)
+        page.page.keyboard.press("ArrowRight")

@@ -114,7 +114,7 @@ def test_the_random_cases_cover_what_the_tests_claim() -> None:
         for c in cases
         if len(c.model.layers) > 1
     }
-    assert len(combinations) == len(CASES) == 2 * len(nn.ACTIVATIONS) ** 2
+    assert len(combinations) == len(CASES) == 2 * len(nn.activation_names()) ** 2
     assert {len(c.model.layers) for c in cases} == {1, 2, 3}
     assert {c.model.sizes[-1] > 1 for c in cases} == {False, True}
     assert {len(c.X) > 1 for c in cases} == {False, True}

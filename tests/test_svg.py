@@ -54,13 +54,20 @@ def is_readable(svg: str) -> bool:
     return "baseline-shift" not in svg and "<title>" not in svg
 
 
+# A base drawn in the width Graphviz gave it: its words in a <tspan> of that length.
+FITTED = re.compile(r'<tspan textLength="([^"]*)" lengthAdjust="spacingAndGlyphs">([^<]*)</tspan>')
+
+
 def runs(svg: str) -> list[tuple[str, str, str]]:
     """Every run of text in ``svg``: ``("text", attributes, words)`` for a ``<text>``'s own
-    words, then ``("tspan", attributes, words)`` for each ``<tspan>`` in it."""
+    words (a base's, fitted or not), then ``("tspan", attributes, words)`` for each script
+    in it."""
     found = []
     for attrs, inner in re.findall(r"<text ([^>]*)>(.*?)</text>", svg):
-        found.append(("text", attrs, inner.split("<", 1)[0]))
-        found += [("tspan", *span) for span in re.findall(r"<tspan ([^>]*)>([^<]*)</tspan>", inner)]
+        fitted = FITTED.match(inner)
+        found.append(("text", attrs, fitted[2] if fitted else inner.split("<", 1)[0]))
+        rest = inner[fitted.end() :] if fitted else inner
+        found += [("tspan", *span) for span in re.findall(r"<tspan ([^>]*)>([^<]*)</tspan>", rest)]
     return found
 
 
@@ -70,16 +77,28 @@ def test_a_script_becomes_a_smaller_tspan_raised_or_lowered_after_its_base(dot: 
     kinds = [attr(attrs, "baseline-shift") for attrs, _ in written]
     assert kinds.count("sub") == 5 and kinds.count("super") == 4  # Graphviz still does it
     assert [words for _, _, words in drawn] == [words for _, words in written]
+    fitted = iter(float(width) for width, _ in FITTED.findall(readable_svg(raw)))
+    base_x, first = 0.0, False
     for kind, (old, _), (element, new, _) in zip(kinds, written, drawn, strict=True):
         if kind is None:  # a base, or the run after the scripts: as Graphviz placed it
             assert element == "text" and new.removesuffix(' xml:space="preserve"') == old
+            base_x, first = float(attr(old, "x") or 0), True
             continue
-        # follows its base as drawn, at its own baseline and size
-        assert element == "tspan" and attr(new, "x") is None
+        # the first script where Graphviz put it, its base drawn in the width up to there;
+        # a second script right after the first, as the browser draws it
+        if first:
+            assert attr(new, "x") == attr(old, "x")
+            width = float(attr(old, "x") or 0) - base_x
+            assert next(fitted) == pytest.approx(width, abs=0.01)
+        else:
+            assert attr(new, "x") is None
+        first = False
+        assert element == "tspan"
         size, y = float(attr(old, "font-size") or 0), float(attr(old, "y") or 0)
         assert float(attr(new, "font-size") or 0) == pytest.approx(SCRIPT_SIZE * size, abs=0.01)
         shift = float(attr(new, "y") or 0) - y  # SVG's y grows downwards
         assert shift == pytest.approx(DROP * size if kind == "sub" else -RAISE * size, abs=0.01)
+    assert next(fitted, None) is None  # every fitted base is one that has scripts
 
 
 def test_a_script_looks_as_written_and_one_without_a_base_stays_in_place(dot: str) -> None:

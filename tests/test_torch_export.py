@@ -76,7 +76,9 @@ def test_load_model_rebuilds_the_saved_network(tmp_path: Path) -> None:
     [
         ({"sizes": [4]}, '"sizes" must list at least two layer sizes'),
         ({"sizes": [4, 0, 1]}, '"sizes" must list at least two layer sizes'),
-        ({"activation": "swish"}, "activation is 'swish', not one of"),
+        ({"activation": "swish"}, "unknown activation 'swish': choose one of tanh, relu"),
+        ({"activation": "exp"}, "the op 'exp' has no output range"),
+        ({"output_activation": ["tanh"]}, '"output_activation" must name an activation'),
         ({"bias": None}, '"bias" must be true or false, got None'),
         ({"w^1_11": None}, r"with biases\) describe 26 parameters, but it holds 25"),
     ],

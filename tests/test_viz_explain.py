@@ -7,6 +7,7 @@ import random
 import re
 
 import pytest
+from op_cases import random_graph
 
 import nn
 import viz
@@ -14,6 +15,7 @@ from autograd import Value, topological_order
 from chainrule.examples import demo_sample_loss
 from viz import explain
 from viz._labels import number
+from viz.explain import backward_gradients
 
 SEED_LEDGER = (
     "dL/dw^1_11 = dL/dO_31 * (dO_31/dO_21 * dO_21/dO_11 + dO_31/dO_22 * dO_22/dO_11)"
@@ -306,3 +308,35 @@ def test_a_neurons_sum_is_z_kj_in_the_picture_and_in_the_ledger() -> None:
     s11 = _named(a * 2.0, "z_11")
     named = viz.to_text(_named(o13 + s11, "L"))
     assert "z_11 " in named and "z_13" not in named
+
+
+def _zeroed_backward(root: Value, values: list[Value]) -> list[float]:
+    """The reference: root.backward() on zeroed gradients, read off .grad."""
+    for node in topological_order(root):
+        node.grad = 0.0
+    root.backward()
+    return [value.grad for value in values]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_backward_gradients_are_backwards_numbers_bit_for_bit(seed: int) -> None:
+    rng = random.Random(seed)
+    leaves = [Value(rng.uniform(-1.5, 1.5), label=f"x{i}") for i in range(4)]
+    leaves[2].requires_grad = False  # a constant: no gradient reaches it
+    root = random_graph(rng, leaves, rng.randrange(5, 60))
+    nodes = topological_order(root)
+    before = [node.grad for node in nodes]
+    found = backward_gradients(root, nodes)
+    assert [node.grad for node in nodes] == before  # no .grad read or written
+    expected = _zeroed_backward(root, nodes)
+    assert [math.copysign(1, g) for g in found] == [math.copysign(1, g) for g in expected]
+    assert found == expected  # every bit, the sign of a zero included (checked above)
+
+
+def test_backward_gradients_of_the_demo_loss_are_backwards() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    weights = model.parameters()
+    found = backward_gradients(loss, weights)
+    assert all(w.grad == 0.0 for w in weights)
+    assert found == _zeroed_backward(loss, weights)

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from determinism import outputs_across_processes
 
+import nn
 import viz
 from autograd import Value, topological_order
+from chainrule.examples import demo_sample_loss, notes_example
+from viz._drawing import FONT
 
 HOSTILE = 'q" \\ \\N a\\ <b> <i>x</i> | { } & :\nsecond line'
 
@@ -346,3 +349,59 @@ def test_op_paths_draw_the_paths_and_the_operands_their_derivatives_read() -> No
     assert f'\t{t_id} [label=<<FONT COLOR="#b0b7c3">' in source  # grey
     with pytest.raises(ValueError, match="max_nodes"):
         viz.draw_paths(y, a, max_nodes=3)  # five Values are drawn
+
+
+def test_every_picture_is_drawn_in_the_one_font() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    loss.backward()
+    w = model.weight(1, 1, 1)
+    pictures = [
+        viz.draw_graph(loss, cluster_neurons=True),
+        viz.draw_paths(loss, w),
+        viz.draw_paths(loss, w, level="neuron"),
+        viz.draw_network(model, title="one sample"),
+        viz.backward_frames(loss, level="neuron")[1],
+        viz.backward_frames(notes_example())[1],
+    ]
+    for picture in pictures:
+        fonts = re.findall(r'fontname=(?:"([^"]*)"|(\w+))', picture.source)
+        assert {quoted or plain for quoted, plain in fonts} == {FONT}
+
+
+def test_a_graph_can_leave_out_every_answer_of_the_forward_and_backward_pass() -> None:
+    x = Value(0.7, label="x")
+    F = x * x
+    g = (x * 3.0).tanh()
+    h = F * g + 2.0
+    F.label, g.label, h.label = "F", "g", "h"
+    h.backward()
+    blank = viz.draw_graph(h, show_data=False, show_grad=False)
+    answers = [n for n in topological_order(h) if n.requires_grad]
+    for node in answers:
+        for shown in {f"{node.data:.4g}", f"{node.grad:.4g}"} - {"1"}:  # 1: v_1's subscript
+            assert f">{shown}<" not in blank.source, (node.label, shown)
+            assert shown not in blank.text.split(), (node.label, shown)
+    assert ">data<" not in blank.source and ">grad<" not in blank.source
+    assert blank.text.splitlines()[0].split() == ["x", "=", "leaf"]
+    assert "label=<3>" in blank.source and "label=<2>" in blank.source  # written in formulas
+    assert "a Value to learn (a leaf): name<" in blank.source
+    full = viz.draw_graph(h)
+    assert all(f">{n.data:.4g}<" in full.source for n in answers)
+    assert "a Value to learn (a leaf): name, data, grad<" in full.source
+
+
+def test_a_long_op_level_path_steps_down_to_fit_a_slide(dot: str) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    loss.backward()
+    paths = viz.draw_paths(loss, model.weight(1, 1, 1))  # 15 operations from L to w^1_11
+    ops = re.findall(r"^\t(n\d+)op \[", paths.source, re.M)
+    stacked = re.findall(r"\{\s*rank=same\s+(n\d+)op\s+(n\d+)\s*\}", paths.source)
+    assert sorted(stacked) == sorted((op, op) for op in ops)  # each op beside its result
+    png = paths.pipe(format="png")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width / height < 2.5  # a slide is 16:9; drawn in one row it was 3.7 : 1
+    h = notes_example()
+    x = next(v for v in topological_order(h) if v.label == "x")
+    assert "rank=same" not in viz.draw_paths(h, x).source  # 3 operations: one row

@@ -189,8 +189,11 @@ def test_the_picture_carries_its_own_legend() -> None:
     from viz import draw_network
 
     model = nn.MLP(4, [3, 2, 1], seed=0)
-    assert "\u2207: no backward() yet" in draw_network(model).source
+    fresh = draw_network(model).source
+    assert "\u2207: no backward() yet" in fresh
+    assert "the neurons O_kj (no forward pass yet)" in fresh and "last forward" not in fresh
     out = model([0.1, 0.2, 0.3, 0.4])
+    assert "the outputs O_kj of the last forward pass" in draw_network(model).source
     out.backward()
     source = draw_network(model).source
     assert "sign of the weight w (blue +, orange \u2212)" in source

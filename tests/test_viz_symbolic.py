@@ -45,7 +45,7 @@ def activation(name: str, z: sympy.Expr) -> sympy.Expr:
 
 
 @pytest.mark.parametrize("bias", [False, True])
-@pytest.mark.parametrize("name", sorted(nn.ACTIVATIONS))
+@pytest.mark.parametrize("name", sorted(nn.activation_names()))
 def test_neuron_formulas_are_the_derivatives_sympy_finds(name: str, bias: bool) -> None:
     """dO_kj/d(operand), with O_kj written back as act(z), is sympy's d act(z)/d operand."""
     model, edges = neuron_edges(name, bias)

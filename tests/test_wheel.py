@@ -101,6 +101,9 @@ def test_the_metadata_says_what_chainrule_is(wheel: Path) -> None:
     requires = metadata.get_all("Requires-Dist")
     assert 'torch>=2.0; extra == "torch"' in requires
     assert not [r for r in requires if r.startswith("torch") and "extra" not in r]
+    # ... and pip install chainrule[jupyter] the notebook widget's anywidget, never required.
+    assert 'anywidget>=0.9; extra == "jupyter"' in requires
+    assert not [r for r in requires if r.startswith("anywidget") and "extra" not in r]
     # The README is the long description, as on a package index.
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert "## A short tour" in metadata.get_payload()
@@ -152,3 +155,36 @@ def test_the_readmes_examples_run_on_the_installed_wheel(
     assert "from backward(): agrees" in result.stdout
     for name in ("graph.svg", "paths.png", "network.png", "iris-mlp.json"):
         assert (tmp_path / name).stat().st_size > 0, name
+
+
+WIDGET = """
+import nn, viz
+data = nn.iris_binary("setosa")
+model = nn.MLP(4, [3, 2, 1], seed=0)
+try:
+    w = viz.widget(model, data.X, data.y)
+except ModuleNotFoundError as error:
+    print(error)
+else:
+    model.weight(1, 1, 1).data = 0.5
+    w.sync()
+    print(type(w).__name__, w.weights[0], len(w._page) > 0)
+"""
+
+
+def test_the_widget_says_how_to_get_it_and_works_with_the_jupyter_extra(
+    venv: Path, wheel: Path, tmp_path: Path, dot: str
+) -> None:
+    # The plain wheel: import viz works, the widget says in one line what to install.
+    plain = run(venv / "python", "-c", WIDGET, cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.count("\n") == 1 and "pip install chainrule[jupyter]" in plain.stdout
+    # With the extra (as pip install chainrule[jupyter] does), the widget and its asset.
+    extra = run(
+        venv / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        f"{wheel}[jupyter]", cwd=tmp_path,
+    )  # fmt: skip
+    assert extra.returncode == 0, extra.stderr
+    bound = run(venv / "python", "-c", WIDGET, cwd=tmp_path)
+    assert bound.returncode == 0, bound.stderr
+    assert bound.stdout.split() == ["ExplorerWidget", "0.5", "True"]

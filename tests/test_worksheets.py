@@ -27,6 +27,7 @@ from chainrule.worksheets import (
 )
 from chainrule.worksheets.exercises import draw_expression_sheet, draw_network_sheet
 from chainrule.worksheets.moodle import plain_number
+from chainrule.worksheets.pages import answer_text
 
 SEED = 2024
 STEP = 1e-6
@@ -129,6 +130,9 @@ def _check_expression_key(sheet: ExpressionSheet) -> None:
     x = sheet.x
     F, g = f["F"](x), f["g"](x)
     expected = {
+        "F": F,
+        "g": g,
+        "h": f["h"](F, g, x),
         "dF/dx": _central(f["F"], x),
         "dg/dx": _central(f["g"], x),
         "dh/dF": _central(lambda t: f["h"](t, g, x), F),
@@ -203,7 +207,7 @@ def test_question_ids_are_the_notes_names_and_the_same_for_every_student() -> No
         "O_11", "O_12", "O_13", "O_21", "O_22", "O_31", "L",
         "dL/dO_31", "dO_31/dO_21", "dO_21/dO_11", "dO_31/dO_22", "dO_22/dO_11",
         "dO_11/dw^1_11", "dO_21/dw^2_21", "dL/dw^2_21", "dL/dw^1_11", "w^1_11 new",
-        "dh/dF", "dF/dx", "dh/dg", "dg/dx", "dh/dx",
+        "F", "g", "h", "dh/dF", "dF/dx", "dh/dg", "dg/dx", "dh/dx",
     ]  # fmt: skip
     assert all([q.id for q in s.questions] == ids for s in ws.students)
     rows = ws.key()
@@ -285,3 +289,25 @@ def test_plain_number_keeps_every_digit_moodle_reads() -> None:
     for x in (0.1, -0.123456789012345, 1.5e-05, 12.0):
         assert float(plain_number(x)) == pytest.approx(x, abs=1e-15)
         assert "e" not in plain_number(x)
+
+
+def test_no_sheet_and_no_quiz_question_shows_an_answer_it_asks_for(dot: str) -> None:
+    ws = make_worksheets(4, SEED)
+    root = ET.fromstring(ws.moodle_xml())
+    texts = {
+        question.findtext("name/text"): question.findtext("questiontext/text") or ""
+        for question in root
+        if question.get("type") == "numerical"
+    }
+    for student in ws.students:
+        # what a student reads: the text of the page and its pictures, not the markup
+        page = re.sub(r"<[^>]*>", " ", "".join(ws.sheet_pages(student)))
+        for q in student.questions:
+            # as the pictures (4 digits), the boxes (4 decimals) or the ledgers (6) print it
+            shown = {f"{q.value:.4g}", answer_text(q.value), f"{q.value:.6g}"}
+            shown = {number for number in shown if len(number.lstrip("-")) > 3}  # not 0.5
+            quiz = re.sub(r"<[^>]*>", " ", texts[f"Student {student.student:02d}: {q.id}"])
+            for number in shown:
+                alone = rf"(?<![\d.]){re.escape(number)}(?!\d)"
+                assert not re.search(alone, page), (student.student, q.id, number)
+                assert not re.search(alone, quiz), (student.student, q.id, number)

@@ -178,7 +178,7 @@ def test_semicolons_and_decimal_commas_as_spreadsheets_write_them(
             "row 2 (student 1), column 'L': '0,5' is not a number (write a decimal point: 0.5)",
         ),
         ("twice", "rows 2 and 3 both hold student 1"),
-        ("ragged", "row 4 has 3 cells, but the header has 24"),
+        ("ragged", "row 4 has 3 cells, but the header has 27"),
     ],
 )
 def test_bad_answers_name_the_row_and_the_column_and_write_no_marks(

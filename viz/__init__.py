@@ -9,6 +9,7 @@
   :func:`write_gif`.
 - :func:`backward_steps`: the same steps as data (what each node sends, grads so far).
 - :func:`explorer`: those steps, the paths and the update of each weight, as one web page.
+- :func:`widget`: that page in a notebook, bound to the model in the kernel both ways.
 
 Every ledger (text, LaTeX, Markdown, a picture's caption, the page's tables) is written by
 :mod:`viz.ledger`; the lecture notes' names are read and written by :mod:`nn.notation`.
@@ -36,6 +37,7 @@ from viz.frames import Frames, backward_frames, write_frames, write_gif
 from viz.graph import draw_graph, draw_paths, to_text
 from viz.network import draw_network
 from viz.steps import BackwardStep, Contribution, Step, backward_steps
+from viz.widget import widget
 
 __all__ = [
     "BackwardStep",
@@ -56,6 +58,7 @@ __all__ = [
     "explorer",
     "install_hint",
     "to_text",
+    "widget",
     "write_frames",
     "write_gif",
 ]

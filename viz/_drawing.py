@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from autograd import Value, gradient_edges
@@ -22,6 +22,7 @@ from viz.steps import BackwardStep, Step
 
 __all__ = [
     "FILL",
+    "FONT",
     "GREY",
     "MERGE",
     "PATH",
@@ -30,6 +31,7 @@ __all__ = [
     "GradState",
     "check_rankdir",
     "check_size",
+    "constant_partners",
     "constants_read",
     "draw_constants",
     "edge_key",
@@ -41,6 +43,15 @@ __all__ = [
     "value_box",
 ]
 
+# The pictures' typeface. Graphviz measures text in it and a browser draws an SVG's text in
+# it, so the two must find the same font. "Helvetica" is one of Graphviz's PostScript names,
+# which it resolves through a table of its own (on Linux often to DejaVu Sans, wider than
+# the Liberation Sans a browser draws for it): sub- and superscripts then stand apart from
+# their bases. "Arial" is not such a name, so Graphviz asks fontconfig (or the system) for
+# it as a browser does (Liberation Sans or Arimo on Linux, Arial on macOS and Windows); it
+# is also one of the names a Graphviz without Pango has metrics for, and a list of names
+# such as "Helvetica,Arial,sans-serif" is not (it would measure in Times, with a warning).
+FONT = "Arial"
 GREY = "#b0b7c3"
 MERGE = "#d97706"  # where gradients from several edges add up
 PATH = "#dc2626"
@@ -172,7 +183,7 @@ class Film:
     every frame: the same positions and the same canvas.
     """
 
-    _POINTS_PER_CHAR = 0.6  # Helvetica's digits are 0.556 em wide; a little to spare
+    _POINTS_PER_CHAR = 0.6  # Arial's digits are 0.556 em wide; a little to spare
 
     def __init__(self) -> None:
         self.measuring = True
@@ -200,8 +211,11 @@ def value_box(
     dim: bool,
     film: Film | None = None,
     key: str = "",
+    *,
+    show_data: bool = True,
 ) -> str:
-    """The box of one Value: name, data, grad and (where several edges meet) their sum.
+    """The box of one Value: name, data, grad and (where several edges meet) their sum;
+    without ``show_data`` or ``show_grad`` the box leaves that row out.
 
     In a ``film`` (see :class:`Film`) the grad and sum cells have fixed sizes, named
     after ``key``, and a Value fed by several edges always shows its sum row.
@@ -216,7 +230,9 @@ def value_box(
     title = html_symbol(name)
     title = f"<B>{title}</B>" if node.label else f'<FONT COLOR="#6b7280">{title}</FONT>'
     rows = [f'<TR><TD COLSPAN="2">{title}</TD></TR>']
-    rows.append(f'<TR><TD ALIGN="LEFT">data</TD><TD ALIGN="RIGHT">{number(node.data)}</TD></TR>')
+    if show_data:
+        data = number(node.data)
+        rows.append(f'<TR><TD ALIGN="LEFT">data</TD><TD ALIGN="RIGHT">{data}</TD></TR>')
     if show_grad and kind != "const":
         grad = state.grads[node]
         if grad is None:
@@ -401,23 +417,43 @@ def draw_constants(
     edge to each Value that reads it, as the target ``y`` to ``L``. A constant keeps its id
     in ``drawn`` if it has one there (else ``c0``, ``c1``, ...); returns their ids.
     """
-    users: dict[Value, list[Value]] = {}
-    for node in order:
-        for parent in node.parents:
-            users.setdefault(parent, []).append(node)
+    partners = constant_partners(constants, order, drawn)
     placed = {}
     for i, (constant, readers) in enumerate(constants.items()):
         node_id = placed[constant] = drawn.get(constant, f"c{i}")
         label = value_box(constant, names[constant], "const", True, state, False, film, node_id)
         graph.node(node_id, label=label, shape="plain")
-        partners = [
-            other
-            for user in users.get(constant, [])
-            for other in user.parents
-            if other is not constant and other in drawn
-        ]
-        for partner in dict.fromkeys(partners):
+        for partner in partners[constant]:
             graph.edge(node_id, drawn[partner], style="dashed", color=GREY, dir="none")
-        for reader in [] if partners else readers:
+        for reader in [] if partners[constant] else readers:
             graph.edge(node_id, drawn[reader], style="dashed", color=GREY)
     return placed
+
+
+def constant_partners(
+    constants: Mapping[Value, list[Value]], order: list[Value], drawn: Collection[Value]
+) -> dict[Value, list[Value]]:
+    """For each of ``constants``, the ``drawn`` Values it is computed with (an input
+    ``x_i`` with the weights ``w^1_ij`` it multiplies), each once: what a picture joins
+    it to with a dashed line, or, when there are none, to the Values that read it.
+
+    >>> x = Value(0.5, label="x_1", requires_grad=False); w = Value(2.0, label="w")
+    >>> o = (w * x).tanh()
+    >>> [p.label for p in constant_partners({x: [o]}, [x, w, o.parents[0], o], {w, o})[x]]
+    ['w']
+    """
+    users: dict[Value, list[Value]] = {}
+    for node in order:
+        for parent in node.parents:
+            users.setdefault(parent, []).append(node)
+    return {
+        constant: list(
+            dict.fromkeys(
+                other
+                for user in users.get(constant, [])
+                for other in user.parents
+                if other is not constant and other in drawn
+            )
+        )
+        for constant in constants
+    }

@@ -88,6 +88,11 @@ class DotNotFoundError(RuntimeError):
     """Rendering needs the Graphviz ``dot`` program and it is not installed.
 
     The message is :func:`install_hint`; ``command`` is :func:`install_command`.
+
+    >>> error = DotNotFoundError()
+    >>> str(error).startswith("The Graphviz program `dot` was not found"), error.command
+    ... # doctest: +ELLIPSIS
+    (True, '...')
     """
 
     def __init__(self) -> None:
@@ -112,15 +117,30 @@ class ChainGraph(graphviz.Digraph):
     # Every builder adds its nodes, edges and captions through these three, so this is the
     # one place where a label too long for dot is shortened (see viz._labels.fit_label).
     def node(self, name: str, label: str | None = None, **attrs: Any) -> None:
-        """As :meth:`graphviz.Digraph.node`; a label too long for ``dot`` is shortened."""
+        """As :meth:`graphviz.Digraph.node`; a label too long for ``dot`` is shortened.
+
+        >>> g = ChainGraph(); g.node("a", label="x" * 20_000)  # dot refuses 16,384 or more
+        >>> len(g.source) < 16_384, "tooltip=" in g.source  # the full text on hover
+        (True, True)
+        """
         super().node(name, **_fitted(label, attrs))
 
     def edge(self, tail_name: str, head_name: str, label: str | None = None, **attrs: Any) -> None:
-        """As :meth:`graphviz.Digraph.edge`; a label too long for ``dot`` is shortened."""
+        """As :meth:`graphviz.Digraph.edge`; a label too long for ``dot`` is shortened.
+
+        >>> g = ChainGraph(); g.edge("a", "b", label="<w<SUB>1</SUB>>")
+        >>> g.source.splitlines()[1].strip()
+        'a -> b [label=<w<SUB>1</SUB>>]'
+        """
         super().edge(tail_name, head_name, **_fitted(label, attrs))
 
     def attr(self, kw: str | None = None, **attrs: Any) -> None:
-        """As :meth:`graphviz.Digraph.attr`; a label too long for ``dot`` is shortened."""
+        """As :meth:`graphviz.Digraph.attr`; a label too long for ``dot`` is shortened.
+
+        >>> g = ChainGraph(); g.attr(rankdir="LR", label="y" * 20_000)
+        >>> len(g.source) < 16_384, "rankdir=LR" in g.source
+        (True, True)
+        """
         super().attr(kw, **_fitted(attrs.pop("label", None), attrs))
 
     def render(
@@ -136,6 +156,14 @@ class ChainGraph(graphviz.Digraph):
         Unlike graphviz's default, the DOT file written on the way is removed afterwards
         (``.source`` has it); pass ``cleanup=False`` to keep it. An SVG is written as
         :func:`viz._svg.readable_svg` makes it, before a viewer opens it.
+
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> g = ChainGraph(); g.edge("a", "b")
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     written = Path(g.render(Path(folder) / "ab", format="svg"))
+        ...     sorted(path.name for path in Path(folder).iterdir())  # no DOT file left
+        ['ab.svg']
         """
         try:
             rendered = super().render(*args, cleanup=cleanup, **kwargs)
@@ -150,7 +178,13 @@ class ChainGraph(graphviz.Digraph):
 
     def pipe(self, format: str | None = None, *args: Any, **kwargs: Any) -> Any:
         """As :meth:`graphviz.Digraph.pipe`; :class:`DotNotFoundError` without ``dot``.
-        An SVG comes as :func:`viz._svg.readable_svg` makes it."""
+        An SVG comes as :func:`viz._svg.readable_svg` makes it.
+
+        >>> g = ChainGraph(); g.edge("a", "b")
+        >>> png = g.pipe(format="png")
+        >>> png[:4], "<title>" in g.pipe(format="svg", encoding="utf-8")  # no DOT ids to hover
+        (b'\x89PNG', False)
+        """
         try:
             output = super().pipe(format, *args, **kwargs)
         except graphviz.ExecutableNotFound:

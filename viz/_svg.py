@@ -12,10 +12,12 @@ Three things Graphviz writes that a browser does not draw as Graphviz meant:
 - every node, edge and cluster has a ``<title>`` holding its DOT name (``n25``,
   ``n0->n25``), which a browser shows as the tooltip on hover.
 
-A script becomes a smaller ``<tspan>`` of its base's ``<text>``, so that it follows the
-base as the browser draws it: Graphviz measures text in the font it finds for the name
-(on Linux often a wider one than the browser's), so at the place Graphviz gave it a
-script can stand apart from its base. The run after the scripts keeps its place.
+A script becomes a smaller ``<tspan>`` of its base's ``<text>``. Graphviz lays text out
+with each glyph's advance rounded to whole pixels, so a browser draws a run a few percent
+wider or narrower than Graphviz measured it: the base is drawn in the width Graphviz gave
+it (``textLength``), its first script where Graphviz put it, a second script right after
+the first. Drawn smaller than Graphviz measured them, the scripts end before the run that
+Graphviz placed after them, which keeps its place.
 """
 
 from __future__ import annotations
@@ -50,13 +52,16 @@ _TITLE = re.compile(r"<title>[^<]*</title>\n?")
 
 def readable_svg(svg: str) -> str:
     """``svg`` as Graphviz wrote it, drawn in a browser as Graphviz meant it: each sub- and
-    superscript smaller, raised or lowered, right after its base; the spaces of every
-    text kept; no tooltips naming DOT ids. Ids, classes and every other element stay as
-    they are, and a second pass changes nothing.
+    superscript smaller, raised or lowered, right after its base (drawn in the width
+    Graphviz gave it); the spaces of every text kept; no tooltips naming DOT ids. Ids,
+    classes and every other element stay as they are, and a second pass changes nothing.
 
     >>> print(readable_svg('<text x="1" y="-20" font-size="12.00">w</text>\\n'
     ...                    '<text x="9" y="-20" baseline-shift="sub" font-size="12.00">11</text>'))
-    <text x="1" y="-20" font-size="12.00">w<tspan y="-17.36" font-size="9.00">11</tspan></text>
+    ... # doctest: +NORMALIZE_WHITESPACE
+    <text x="1" y="-20" font-size="12.00"><tspan textLength="8.00"
+      lengthAdjust="spacingAndGlyphs">w</tspan><tspan x="9" y="-17.36"
+      font-size="9.00">11</tspan></text>
     >>> readable_svg('<text x="19" y="-20" font-size="12.00"> = 0.5</text>')
     '<text x="19" y="-20" font-size="12.00" xml:space="preserve"> = 0.5</text>'
     >>> readable_svg('<g id="node1" class="node">\\n<title>n25</title>\\n</g>')
@@ -72,15 +77,27 @@ def _run(match: re.Match[str]) -> str:
     if "baseline-shift" in attrs:  # a script with no base before it: where Graphviz put it
         attrs.update(_moved(attrs))
         del attrs["baseline-shift"]
-    body = words + "".join(
-        f"<tspan {_written({**_moved(script), **_unlike(script, attrs)})}>{text}</tspan>"
-        for script, text in scripts
-    )
     # SVG drops these spaces unless told to keep them; a root's xml:space does not reach
     # into a <text> in Chromium, so each text that needs it says so.
     if any(re.search(r"^ | $|  ", text) for text in [words, *(text for _, text in scripts)]):
         attrs.setdefault("xml:space", "preserve")
+    looks = [{**_moved(script), **_unlike(script, attrs)} for script, _ in scripts]
+    width = _width(attrs, scripts[0][0]) if scripts and words else None
+    if width is not None:  # a browser's base would push its scripts off Graphviz's places
+        words = f'<tspan textLength="{width:.2f}" lengthAdjust="spacingAndGlyphs">{words}</tspan>'
+        looks[0] = {"x": scripts[0][0]["x"], **looks[0]}
+    spans = zip(looks, (text for _, text in scripts), strict=True)
+    body = words + "".join(f"<tspan {_written(look)}>{text}</tspan>" for look, text in spans)
     return f"<text {_written(attrs)}>{body}</text>"
+
+
+def _width(base: dict[str, str], script: dict[str, str]) -> float | None:
+    """The width Graphviz gave a base: up to where it put the first script after it
+    (None for a base not written from its left end)."""
+    if base.get("text-anchor", "start") != "start":
+        return None
+    width = float(script["x"]) - float(base["x"])
+    return width if width > 0 else None
 
 
 def _moved(script: dict[str, str]) -> dict[str, str]:

@@ -14,7 +14,7 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from autograd import Value, topological_order
+from autograd import Value, gradients, topological_order
 from viz import ledger
 from viz._labels import counted, node_names
 from viz.ledger import Expr, Path, Product, Sum
@@ -147,22 +147,15 @@ def _reaching(order: list[Value], wrt: Value, edges: Edges) -> set[Value]:
 
 def backward_gradients(root: Value, values: Sequence[Value]) -> list[float]:
     """What one ``root.backward()`` on zeroed gradients puts in each of ``values``'
-    ``.grad``, leaving every ``.grad`` of the graph as it was.
+    ``.grad`` (0.0 where no gradient reaches), found by the engine's one reverse sweep
+    (:func:`autograd.gradients`): no ``.grad`` is read or written.
 
     >>> x = Value(3.0, label="x"); y = x * x; x.grad = 5.0
     >>> backward_gradients(y, [x]), x.grad
     ([6.0], 5.0)
     """
-    order = topological_order(root)
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0
-        root.backward()
-        return [value.grad for value in values]
-    finally:
-        for node, grad in zip(order, saved, strict=True):
-            node.grad = grad
+    found = gradients(root)
+    return [found.get(value, 0.0) for value in values]
 
 
 def _too_many_paths(how_many: int, steps: int, max_paths: int, wrt: Value, level: Level) -> str:
@@ -197,6 +190,12 @@ class ChainRule:
     their products; ``grad`` is what ``root.backward()`` computes for ``wrt``; ``agrees``
     says whether the two match. ``str()``, :meth:`to_latex` and :meth:`to_markdown` give
     the ledger in the notes' form (see :mod:`viz.ledger`).
+
+    >>> x = Value(3.0, label="x"); F = x * x; F.label = "F"
+    >>> g = x.tanh(); g.label = "g"; h = F * g; h.label = "h"
+    >>> rule = explain(h, x, level="neuron")
+    >>> [rule.describe_path(p) for p in rule.paths], round(rule.total, 6)
+    (['h -> F -> x', 'h -> g -> x'], 6.059123)
     """
 
     def __init__(
@@ -222,7 +221,13 @@ class ChainRule:
 
     @property
     def agrees(self) -> bool:
-        """Whether the sum over paths equals the gradient from backward (to rounding)."""
+        """Whether the sum over paths equals the gradient from backward (to rounding).
+
+        >>> x = Value(3.0, label="x"); h = x * x + x.tanh()
+        >>> rule = explain(h, x)
+        >>> rule.agrees, rule.total == rule.grad
+        (True, True)
+        """
         return math.isclose(self.total, self.grad, rel_tol=1e-9, abs_tol=1e-12)
 
     def factors(self) -> list[Step]:

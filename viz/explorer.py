@@ -1,61 +1,78 @@
-"""``explorer``: the backward pass as one self-contained web page, step by step.
+"""``explorer``: a live web page in which a learner changes a number and watches the chain
+rule follow.
 
-The page holds one SVG laid out by Graphviz, its CSS and a little plain JavaScript; no
-external file, no server. Every number in it is computed here, by the engine, and
-embedded as JSON: the script only switches between states (classes and texts) that this
-module prepared. The one exception is the update ``w_new = w_old - eta * dL/dw``, which
-the page recomputes when the learner edits ``eta``.
+One self-contained HTML file (Graphviz's SVG, CSS and plain JavaScript inline; no server,
+no network) that computes: every value, gradient and local derivative, the ledgers, the
+loss and gradient-descent training are recomputed in the page whenever the learner edits
+an input ``x_i``, the target ``y``, a weight or ``eta``. Its calculus is the op table's:
+the page's JavaScript for each op is generated from the op's row (:mod:`viz._js`), and one
+small interpreter runs the traced program (:func:`autograd.trace`) forward and backward.
+The tests drive the page in Chromium and compare every number with the engine's.
 
-Views: the backward sweep (Previous/Next, the arrow keys, Home, End), one state per step
-of :func:`viz.backward_steps`; and a picked weight (click it, or choose it in the list): its paths
-from the root light up, with the ledger of :func:`viz.explain` and its update.
+What the learner can do: step the forward pass and the backward pass (Previous/Next, the
+arrow keys, Home, End), pick any Value (click it, or choose it in the list) to see its
+grad as a sum over its edges, its local derivatives, its ledger, a finite-difference
+check and its update ``w_new = w_old - eta * dL/dw``; try "Your turn", which hides a
+factor of the ledger; and, for a network, Train: ``nn.train``'s gradient descent on the
+embedded batch, with a loss curve, until ``w_new ~= w_old``.
+
+Scripts read and drive it through ``window.chainrule`` (see the README):
+``snapshot()`` gives ``{values, grads, loss}`` by label, ``set(label, number)`` edits a
+number as its input does (``setNumbers({label: number, ...})`` several at once),
+``train(epochs)`` trains, and ``addEventListener("change", ...)`` hears every change.
+:func:`viz.widget` drives it so, in a notebook.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 from autograd import Value, topological_order
-from nn.notation import is_output_label
-from viz import ledger
-from viz._drawing import FILL, check_size, node_kind, pin_notes_order
-from viz._labels import (
-    browser_html,
-    html_symbol,
-    html_text,
-    is_inline_constant,
-    node_formula,
-    node_names,
-    number,
-)
+from nn.evaluate import check_inputs, check_model, encode_targets
+from nn.losses import sse
+from nn.model import MLP
+from nn.notation import input_label, is_output_label, loss_label, target_label
+from viz._drawing import FILL, FONT, GREY, check_size, node_kind, pin_notes_order
+from viz._explorer_data import Batch, PageData, page_data
+from viz._labels import counted, html_symbol, html_text, is_inline_constant, node_names, number
 from viz._render import ChainGraph
-from viz.explain import backward_gradients, explain
-from viz.steps import BackwardStep, Level, Step, backward_steps
+from viz.steps import Level
 
 __all__ = ["Explorer", "explorer"]
 
-_FONT = 14  # points in the SVG; the page scales the picture to its width
-_CHAR = 0.62  # a digit's width in em, a little over Helvetica's so that no text overflows
+_FONT = 14  # points in the SVG; the page scales the picture to its box
+_CHAR = 0.58  # a digit's width in em (Arial's are 0.556, its minus 0.584)
 _ROW = _FONT + 4  # a fixed-size cell holds one line of text and its padding
-_LEDGER_WRAP = 60  # characters per line of the page's ledger: it sits beside its "where"
+_NUMBER_CHARS = 8  # "-0.01234": a value or grad at 4 digits (the page shortens longer ones)
+_EDGE_CHARS = 10  # "x -0.01234": an edge's local derivative, or what it carries
+_EDGE_FONT = _FONT - 3
 _SCRIPT_ROOM = 2  # points of padding around a name, for its scripts (cells have 1)
 _TOKEN = "#{}#"  # stands for a text the page fills in; becomes an element id
+# Past this many drawn Values, the picture shows a network's layers, not its Values.
+SUMMARY_NODES = 120
 
 
 class Explorer:
     """The explorer page: ``.html`` (the whole document), ``.save(path)``, notebook display.
 
-    Build it with :func:`explorer`.
+    Build it with :func:`explorer`. ``editable`` lists the labels of the numbers the
+    learner can change, ``samples`` the rows of a network's batch (0 for an expression),
+    ``batch`` a network's data, parameters and training settings as the page starts from
+    them (None for an expression).
     """
 
-    def __init__(self, page: str, steps: int, weights: list[str]) -> None:
+    def __init__(
+        self, page: str, editable: list[str], samples: int, batch: Batch | None = None
+    ) -> None:
         self.html = page
-        self.steps = steps
-        self.weights = weights
+        self.editable = editable
+        self.samples = samples
+        self.batch = batch
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (UTF-8) and return the path."""
@@ -64,271 +81,190 @@ class Explorer:
         return target
 
     def _repr_html_(self) -> str:
-        """The page in an iframe, so that its script and ids stay apart from the notebook's."""
+        """The page in an iframe, so that its script and ids stay apart from the notebook's.
+
+        In a single-quoted attribute only ``&`` and ``'`` need escaping, and the page
+        writes few ``'`` (its HTML and JSON quote with ``"``): the stored notebook is an
+        eighth lighter than in double quotes, and lighter still than with ``<`` and ``>``
+        escaped too."""
+        document = self.html.replace("&", "&amp;").replace("'", "&#39;")
         return (
-            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+            f"<iframe srcdoc='{document}' "
             'style="width:100%;height:820px;border:1px solid #d1d5db"></iframe>'
         )
 
     def __repr__(self) -> str:
-        return (
-            f"<Explorer: {self.steps} steps, {len(self.weights)} weights, {len(self.html)} bytes>"
-        )
-
-
-def _width(chars: int, size: float = _FONT) -> int:
-    """Points needed for ``chars`` characters at ``size``."""
-    return int(chars * _CHAR * size) + 14  # with the cell's padding
-
-
-def _bracketed(text: str) -> str:
-    """A negative number in brackets, as a factor after a times sign."""
-    return f"({text})" if text.startswith("-") else text
-
-
-def _sum_text(step: BackwardStep, node: Value) -> str:
-    """``= a + b + ?``: the contributions that arrived, a ``?`` for each still to come."""
-    arrived = [number(c.value) for c in step.received[node]]
-    return "= " + " + ".join(arrived + ["?"] * len(step.to_come[node]))
+        batch = f", {self.samples} samples" if self.samples else ""
+        return f"<Explorer: {counted(len(self.editable), 'number')} to edit{batch}>"
 
 
 def explorer(
-    root: Value,
+    subject: Value | MLP,
+    X: Any = None,
+    y: Any = None,
     *,
-    level: Level | Literal["auto"] = "auto",
-    weights: list[Value] | None = None,
-    batch: Value | None = None,
-    batch_size: int | None = None,
+    sample: int = 0,
     eta: float = 0.01,
+    l2: float = 0.0,
+    tol: float = 1e-4,
+    epochs: int = 100,
+    task: str = "auto",
+    level: Level | Literal["auto"] = "auto",
     title: str = "",
     max_nodes: int | None = 200,
 ) -> Explorer:
-    """An interactive page that steps through ``root.backward()`` and explains each weight.
+    """A live page for a network on its data, or for any expression.
 
-    ``level="auto"`` works between neurons (``L``, ``O_kj``, ``w^k_ij``) when the graph
-    has neuron outputs named as in the lecture notes, between operations otherwise.
-    ``weights`` are the Values the learner can pick (default: every labelled leaf that
-    needs a gradient). ``batch``, a loss over several samples built from the same
-    weights (``batch_size`` of them), adds the batch gradient beside this one's.
-    ``eta`` is the learning rate the page starts with. No ``.grad`` is changed.
+    ``explorer(model, X, y)`` shows the loss ``L = sum_j (y_j - yhat_j)^2`` of row
+    ``sample`` of ``(X, y)`` (as given: no scaling) on an ``nn.MLP``, neuron by neuron,
+    and trains on all rows exactly as ``nn.train(model, X, y, lr=eta, l2=l2, tol=tol,
+    optimizer="gd")`` does: the objective ``sum_n (y_n - yhat_n)^2 + l2 * sum w^2``, one
+    step ``w_new = w_old - eta * dL/dw`` per epoch, until no weight moves by ``tol``
+    (``epochs`` is how many epochs Train runs at most; ``task`` reads ``y`` as in
+    ``nn.train``). The page is built from the model's current weights; the model itself
+    is not changed.
+
+    ``explorer(root)`` shows a Value's graph, every labelled leaf editable:
+    ``level="auto"`` works between neurons (``O_kj``) when the graph names them, between
+    operations otherwise; ``max_nodes`` bounds the picture (None: no bound).
 
     >>> from autograd import Value
     >>> x = Value(3.0, label="x"); h = x * x * x.tanh() + 1; h.label = "h"
     >>> page = explorer(h)
-    >>> page.steps, page.weights, page.html.startswith("<!DOCTYPE html>")
-    (4, ['x'], True)
+    >>> page.editable, page.html.startswith("<!DOCTYPE html>")
+    (['x'], True)
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"explorer: root must be a Value, got {type(root).__name__}")
+    if isinstance(eta, bool) or not isinstance(eta, int | float) or not 0 < eta < math.inf:
+        raise ValueError(f"explorer: eta must be a positive number, got {eta!r}")
+    if isinstance(subject, MLP):
+        if X is None or y is None:
+            raise TypeError("explorer: a model needs its data: explorer(model, X, y)")
+        return _network_page(subject, X, y, sample, eta, l2, tol, epochs, task, title)
+    if not isinstance(subject, Value):
+        raise TypeError(
+            f"explorer: expected an nn.MLP (with X and y) or a Value, got {type(subject).__name__}"
+        )
+    if X is not None or y is not None:
+        raise TypeError("explorer: X and y go with a model, explorer(model, X, y), not a Value")
+    return _expression_page(subject, eta, level, title, max_nodes)
+
+
+def _expression_page(
+    root: Value, eta: float, level: Level | Literal["auto"], title: str, max_nodes: int | None
+) -> Explorer:
     if not root.requires_grad:
         raise ValueError("explorer: root is a constant (no gradient flows from it)")
     if level not in ("auto", "op", "neuron"):
         raise ValueError(f"explorer: level must be 'auto', 'op' or 'neuron', got {level!r}")
-    if isinstance(eta, bool) or not isinstance(eta, int | float) or not eta > 0:
-        raise ValueError(f"explorer: eta must be a positive number, got {eta!r}")
     order = topological_order(root)
     check_size(order, max_nodes)
     names = node_names(order)
     if level == "auto":
         level = "neuron" if any(is_output_label(names[n]) for n in order) else "op"
-    if weights is None:
-        weights = [n for n in order if n.label and not n.parents and n.requires_grad]
-    for w in weights:
-        if not isinstance(w, Value) or w not in names:
-            label = w.label if isinstance(w, Value) else repr(w)
-            raise ValueError(f"explorer: weight {label} is not part of the graph of {names[root]}")
-    if not weights:
-        raise ValueError(f"explorer: no labelled leaf of {names[root]} to pick; pass weights=")
-    batch_grads = _batch_gradients(batch, batch_size, weights)
-    steps = backward_steps(root, level)
-    page = _Page(root, names, level, steps)
-    picks = [
-        page.pick(w, None if batch_grads is None else batch_grads[i]) for i, w in enumerate(weights)
-    ]
-    data = {
-        "root": names[root],
-        "rootHtml": page._html(root),
-        "names": {page.ids[node]: names[node] for node in page.nodes},
-        "steps": page.states,
-        "weights": picks,
-        "eta": eta,
-        "batchSize": batch_size,
-    }
-    svg = page.svg()
-    document = _document(title or f"Backpropagation through {names[root]}", svg, data, picks)
-    return Explorer(document, len(steps) - 1, [p["label"] for p in picks])
-
-
-def _batch_gradients(
-    batch: Value | None, batch_size: int | None, weights: list[Value]
-) -> list[float] | None:
-    """dBatch/dw for each weight, by ``batch.backward()`` (every ``.grad`` restored)."""
-    if batch is None:
-        if batch_size is not None:
-            raise ValueError("explorer: batch_size is given without a batch loss")
-        return None
-    if not isinstance(batch, Value):
-        raise TypeError(f"explorer: batch must be a Value, got {type(batch).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"explorer: batch_size must be a positive int, got {batch_size!r}")
-    order = topological_order(batch)
-    inside = set(order)
-    for w in weights:
-        if w not in inside:
-            raise ValueError(f"explorer: weight {w.label} is not part of the batch loss")
-    return backward_gradients(batch, weights)
-
-
-class _Page:
-    """The page's graph and its states, with element ids ``n<i>`` (nodes), ``e<i>`` (edges)."""
-
-    def __init__(
-        self, root: Value, names: dict[Value, str], level: Level, steps: list[BackwardStep]
-    ) -> None:
-        self.root = root
-        self.names = names
-        self.level = level
-        self.steps = steps
-        first = steps[0]
-        self.edges: list[Step] = [e for node in first.nodes for e in first.edges.get(node, [])]
-        # At the neuron level only Values on gradient edges are drawn: constants such as
-        # the inputs x_i have none there.
-        self.nodes = [n for n in first.nodes if level == "op" or n is root or first.to_come[n]]
-        self.ids = {node: f"n{i}" for i, node in enumerate(self.nodes)}
-        # explain's steps find their edge by (child, parent, slot)
-        self.edge_ids = {(e.child, e.parent, e.slot): f"e{i}" for i, e in enumerate(self.edges)}
-        # the step in which each node sends its grad down its edges
-        self.sent_at = {step.node: step.index for step in steps if step.node is not None}
-        self.states = [self.state(step) for step in steps]
-
-    # --- states ------------------------------------------------------------------------
-    def state(self, step: BackwardStep) -> dict[str, Any]:
-        """One step as JSON: texts and classes per node and edge, and the caption."""
-        first = self.steps[0]
-        nodes: dict[str, list[str]] = {}
-        for node in self.nodes:
-            if not node.requires_grad:
-                continue
-            grad = step.grads[node]
-            complete = step.complete(node)
-            state = "unseen" if grad is None else "done" if complete else "partial"
-            if node is step.node:
-                state += " current"
-            text = [state, "?" if grad is None else number(grad) + ("" if complete else " so far")]
-            if len(first.to_come[node]) > 1:
-                text.append(_sum_text(step, node))
-            nodes[self.ids[node]] = text
-        sent = {self.edge_ids[c.edge.child, c.edge.parent, c.edge.slot]: c for c in step.sent}
-        edges: dict[str, list[str]] = {}
-        for i, edge in enumerate(self.edges):
-            edge_id = f"e{i}"
-            sent_at = self.sent_at.get(edge.child, len(self.steps))
-            if edge_id in sent:
-                c = sent[edge_id]
-                edges[edge_id] = ["sending", number(c.value)]
-            elif sent_at < step.index:
-                carried = (step.grads[edge.child] or 0.0) * edge.derivative
-                edges[edge_id] = ["carried", number(carried)]
-            else:
-                edges[edge_id] = ["waiting", ""]
-        return {
-            "processed": None if step.node is None else self.ids[step.node],
-            "caption": self.caption(step),
-            "nodes": nodes,
-            "edges": edges,
-        }
-
-    def caption(self, step: BackwardStep) -> dict[str, Any]:
-        """What the step does, in words (HTML), and a row per edge: to, grad x derivative,
-        sent."""
-        root = self._html(self.root)
-        last = len(self.steps) - 1
-        if step.node is None:
-            return {
-                "head": f"backward() starts from d{root}/d{root} = 1. Every other grad is "
-                f"still unknown (?). Next or \u2192 runs the backward pass, {last} steps.",
-                "sender": None,
-                "rows": [],
-            }
-        name = self._html(step.node)
-        grad = number(step.grads[step.node] or 0.0)
-        how = ""
-        if self.level == "op":
-            how = " = " + browser_html(node_formula(step.node, self.names, html_symbol))
-        head = (
-            f"{name}{how} is complete: d{root}/d{name} = {grad}. It sends its grad times the "
-            "local derivative down each edge (below)."
+    leaves = [n for n in order if not n.parents and not is_inline_constant(n)]
+    editable = [n for n in leaves if n.label]
+    if not editable:
+        raise ValueError(
+            f"explorer: {names[root]} has no labelled leaf for the learner to change; "
+            "give the inputs labels, as Value(3.0, label='x')"
         )
-        if step.index == last:
-            head += " (the last step: every grad is now complete)"
-        rows = [
-            [
-                self._html(c.edge.parent),
-                f"{number(c.grad)} \u00d7 {_bracketed(number(c.edge.derivative))}",
-                number(c.value),
-            ]
-            for c in step.sent
-        ]
-        return {"head": head, "sender": name, "rows": rows}
+    data = page_data(root, leaves, level, editable, eta, None, templates=True)
+    heading = title or f"Backpropagation through {names[root]}"
+    return Explorer(_document(heading, data, root), [v.label for v in editable], 0)
 
-    def _html(self, node: Value) -> str:
-        """``node``'s name as browser HTML, with real sub- and superscripts."""
-        return browser_html(html_symbol(self.names[node]))
 
-    # --- a picked weight -------------------------------------------------------------------
-    def pick(self, w: Value, batch_grad: float | None) -> dict[str, Any]:
-        """A weight as JSON: its paths, its ledger, its gradients for the update."""
-        rule = explain(self.root, w, level=self.level)
-        on_path = {node for path in rule.paths for node in path.nodes}
-        steps = {(s.child, s.parent, s.slot): s for path in rule.paths for s in path.steps}
-        # The ledger as the pictures' captions write it (real sub- and superscripts, in
-        # aligned columns): the sum over paths, and its "where" block to put beside it.
-        written = ledger.browser(rule, skip_ones=self.level == "op", width=_LEDGER_WRAP)
-        pick: dict[str, Any] = {
-            "label": w.label or self.names[w],
-            "id": self.ids[w],
-            "labelHtml": self._html(w),
-            "ledger": str(rule),  # the same ledger as plain text
-            "ledgerHtml": written.sum_html,
-            "whereHtml": written.where_html,
-            "ledgerLines": max(written.sum_rows + 1, written.where_rows),  # + 1: its title
-            "paths": len(rule.paths),
-            "nodes": sorted(self.ids[n] for n in on_path if n in self.ids),
-            "edges": {self.edge_ids[key]: number(s.derivative) for key, s in steps.items()},
-            "old": w.data,
-            "oldText": number(w.data, 6),
-            "grad": rule.grad,
-            "gradText": number(rule.grad, 6),
-        }
-        if batch_grad is not None:
-            pick["batch"] = batch_grad
-            pick["batchText"] = number(batch_grad, 6)
-        return pick
+def _network_page(
+    model: MLP,
+    X: Any,
+    y: Any,
+    sample: int,
+    eta: float,
+    l2: float,
+    tol: float,
+    epochs: int,
+    task: str,
+    title: str,
+) -> Explorer:
+    rows = check_inputs(check_model(model), X).tolist()
+    targets, _ = encode_targets(model, y, len(rows), task)
+    for value, name in ((l2, "l2"), (tol, "tol")):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value < math.inf
+        ):
+            raise ValueError(f"explorer: {name} must be a finite number >= 0, got {value!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"explorer: epochs must be an int >= 1, got {epochs!r}")
+    if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < len(rows):
+        raise ValueError(
+            f"explorer: sample must be a row of X, 0 to {len(rows) - 1}; got {sample!r}"
+        )
+    xs = [
+        Value(v, label=input_label(i), requires_grad=False)
+        for i, v in enumerate(rows[sample], start=1)
+    ]
+    several = len(targets[sample]) > 1
+    ys = [
+        Value(t, label=target_label(j if several else None), requires_grad=False)
+        for j, t in enumerate(targets[sample], start=1)
+    ]
+    out = model(xs)
+    loss = sse(out if isinstance(out, list) else [out], ys)
+    loss.label = loss_label()
+    params = model.parameters()
+    batch = Batch(rows, targets, xs, ys, params, sample, float(l2), float(tol), epochs)
+    drawn = len(params) + sum(model.sizes) + len(ys) + 1
+    summary = drawn > SUMMARY_NODES
+    data = page_data(
+        loss, [*params, *xs, *ys], "neuron", [*xs, *ys, *params], eta, batch, templates=not summary
+    )
+    heading = title or f"Backpropagation through L for row {sample} of {len(rows)}"
+    page = _document(heading, data, loss, model if summary else None)
+    return Explorer(page, [v.label for v in (*xs, *ys, *params)], len(rows), batch)
 
-    # --- the picture ---------------------------------------------------------------------
+
+# --- the picture -----------------------------------------------------------------------
+
+
+def _width(chars: int, size: float = _FONT) -> int:
+    """Points needed for ``chars`` characters at ``size``."""
+    return int(chars * _CHAR * size) + 10  # with the cell's padding
+
+
+class _Picture:
+    """The page's one SVG, laid out by Graphviz once: ids ``node_n<i>`` and ``edge_e<i>``,
+    and an empty ``<text>`` for each number the page writes (``t_v``: value, ``t_g``:
+    grad, ``t_s``: the sum where several edges meet, ``t_e``: an edge's label)."""
+
+    def __init__(self, data: PageData, root: Value) -> None:
+        self.data = data
+        self.root = root
+        self.level = data.data["level"]
+        self.meets = {node: 0 for node in data.nodes}
+        for edge in data.edges:
+            self.meets[edge.parent] = self.meets.get(edge.parent, 0) + 1
+
     def svg(self) -> str:
-        """The one SVG of every state, laid out left to right or bottom up, whichever
-        draws it larger in the page's picture box; its texts are left to the script."""
-        widths = self._text_widths()
-        drawings = [self._layout(rankdir, widths) for rankdir in ("LR", "BT")]
+        """Left to right or bottom up, whichever draws it larger in the page's box."""
+        drawings = [self._layout(rankdir) for rankdir in ("LR", "BT")]
         return max(drawings, key=_scale)
 
-    def _layout(self, rankdir: str, widths: dict[str, int]) -> str:
+    def _layout(self, rankdir: str) -> str:
         graph = ChainGraph(name="explorer")
-        graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.06", ranksep="0.3")
-        graph.attr("node", fontname="Helvetica", fontsize=str(_FONT))
-        graph.attr("edge", fontname="Helvetica", fontsize=str(_FONT - 2), arrowsize="0.7")
-        for node in self.nodes:
-            node_id = self.ids[node]
+        graph.attr(rankdir=rankdir, bgcolor="transparent", nodesep="0.05", ranksep="0.2")
+        graph.attr("node", fontname=FONT, fontsize=str(_FONT))
+        graph.attr("edge", fontname=FONT, fontsize=str(_EDGE_FONT), arrowsize="0.7")
+        ids = self.data.ids
+        names = self.data.names
+        tokens: set[str] = set()
+        for node in self.data.nodes:
+            node_id = ids[node]
             if is_inline_constant(node):
                 graph.node(node_id, label=f"<{number(node.data)}>", shape="plaintext")
                 continue
             graph.node(
-                node_id,
-                id=f"node_{node_id}",
-                label=self._label(node, widths),
-                shape="plain",
-                **({"class": "pick"} if not node.parents and node.requires_grad else {}),
+                node_id, id=f"node_{node_id}", label=self._label(node, tokens), shape="plain"
             )
             if self.level == "op" and node.parents:
                 graph.node(
@@ -342,82 +278,123 @@ class _Page:
                     margin="0.02",
                 )
                 graph.edge(f"{node_id}op", node_id, id=f"edge_{node_id}op")
+        for a, b in self.data.links:
+            graph.edge(a, b, style="dashed", color=GREY, dir="none", id=f"link_{a}_{b}")
         if self.level == "neuron":
-            pin_notes_order(graph, {self.ids[node]: self.names[node] for node in self.nodes})
-            for i, edge in enumerate(self.edges):
-                graph.edge(self.ids[edge.parent], self.ids[edge.child], **self._edge(i, widths))
+            pin_notes_order(graph, {ids[node]: names[node] for node in self.data.nodes})
+            for i, edge in enumerate(self.data.edges):
+                graph.edge(ids[edge.parent], ids[edge.child], **self._edge(i, tokens))
         else:  # one edge per operand slot, constants' dashed as in draw_graph
-            slots = {(e.child, e.slot): i for i, e in enumerate(self.edges)}
-            for node in self.nodes:
+            slots = {(e.child, e.slot): i for i, e in enumerate(self.data.edges)}
+            for node in self.data.nodes:
                 for slot, parent in enumerate(node.parents):
                     index = slots.get((node, slot))
-                    attrs = {"style": "dashed"} if index is None else self._edge(index, widths)
-                    graph.edge(self.ids[parent], f"{self.ids[node]}op", **attrs)
+                    attrs = {"style": "dashed"} if index is None else self._edge(index, tokens)
+                    graph.edge(ids[parent], f"{ids[node]}op", **attrs)
         svg = graph.pipe(format="svg").decode("utf-8")
-        return _fill_tokens(svg, set(widths))
+        return _fill_tokens(svg, tokens)
 
-    def _edge(self, i: int, widths: dict[str, int]) -> dict[str, str]:
-        cell = (
-            f'<TD FIXEDSIZE="TRUE" WIDTH="{widths[f"e{i}"]}" HEIGHT="{_FONT + 4}" '
-            f'ALIGN="LEFT">{_TOKEN.format(f"e{i}")}</TD>'
+    def _cell(
+        self, key: str, chars: int, tokens: set[str], size: int = _FONT, extra: str = ""
+    ) -> str:
+        tokens.add(key)
+        return (
+            f'<TD FIXEDSIZE="TRUE" WIDTH="{_width(chars, size)}" HEIGHT="{_ROW}" '
+            f'ALIGN="LEFT"{extra}>{_TOKEN.format(key)}</TD>'
         )
+
+    def _edge(self, i: int, tokens: set[str]) -> dict[str, str]:
+        cell = self._cell(f"ee{i}", _EDGE_CHARS, tokens, _EDGE_FONT)
         return {
             "id": f"edge_e{i}",
             "label": f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>{cell}</TR></TABLE>>',
         }
 
-    def _text_widths(self) -> dict[str, int]:
-        """For every text the page switches, the width of its longest version."""
-        longest: dict[str, int] = {}
-        for state in self.states:
-            for node_id, (_, grad, *sums) in state["nodes"].items():
-                longest[f"g{node_id}"] = max(longest.get(f"g{node_id}", 1), len(grad))
-                if sums:
-                    longest[f"s{node_id}"] = max(longest.get(f"s{node_id}", 1), len(sums[0]))
-            for edge_id, (_, text) in state["edges"].items():
-                longest[edge_id] = max(longest.get(edge_id, 1), len(text))
-        # The cell must also hold its token, which Graphviz measures in the text's place
-        # (and measures wider than a browser draws digits).
-        return {
-            key: _width(
-                max(n, round(1.3 * len(_TOKEN.format(key)))), _FONT - 2 if key[0] == "e" else _FONT
-            )
-            for key, n in longest.items()
-        }
-
-    def _label(self, node: Value, widths: dict[str, int]) -> str:
-        node_id = self.ids[node]
+    def _label(self, node: Value, tokens: set[str]) -> str:
+        node_id = self.data.ids[node]
         kind = node_kind(node, self.root)
-        name = html_symbol(self.names[node])
+        name = html_symbol(self.data.names[node])
         title = f"<B>{name}</B>" if node.label else f'<FONT COLOR="#6b7280">{name}</FONT>'
-        # Two rows, "name = data" and "grad ...", each no taller than its text: compact,
-        # as the picture must fit a screen, and the network's twelve weights stand in a
-        # column as tall as the picture.
-        # The name's row has room above and below for its superscript and subscript,
-        # which viz._svg.readable_svg raises and lowers: clear of the border and
-        # of the grad row.
+        # The name's row has room above and below for its superscript and subscript.
         pad = f'ALIGN="LEFT" CELLPADDING="{_SCRIPT_ROOM}"'
-        rows = [f"<TR><TD {pad}>{title}</TD><TD {pad}>= {number(node.data)}</TD></TR>"]
+        value = self._cell(f"v{node_id}", _NUMBER_CHARS + 2, tokens)  # "= " first
+        rows = [f"<TR><TD {pad}>{title}</TD>{value}</TR>"]
         if node.requires_grad:
-            cell = (
-                f'<TD FIXEDSIZE="TRUE" WIDTH="{widths[f"g{node_id}"]}" HEIGHT="{_ROW}" '
-                f'ALIGN="LEFT">{_TOKEN.format(f"g{node_id}")}</TD>'
-            )
-            rows.append(f'<TR><TD ALIGN="LEFT">grad</TD>{cell}</TR>')
-        if len(self.steps[0].to_come[node]) > 1:
-            width = max(widths[f"s{node_id}"], widths[f"g{node_id}"] + _width(4))
-            rows.append(
-                f'<TR><TD COLSPAN="2" FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{_ROW}" '
-                f'ALIGN="LEFT" BGCOLOR="#ffedd5">{_TOKEN.format(f"s{node_id}")}</TD></TR>'
-            )
+            grad = self._cell(f"g{node_id}", _NUMBER_CHARS, tokens)
+            rows.append(f'<TR><TD ALIGN="LEFT">grad</TD>{grad}</TR>')
+        if self.meets.get(node, 0) > 1:
+            chars = 2 + (_NUMBER_CHARS + 3) * self.meets[node]
+            span = ' COLSPAN="2" BGCOLOR="#ffedd5"'
+            cell = self._cell(f"s{node_id}", chars, tokens, _EDGE_FONT, span)
+            rows.append(f"<TR>{cell}</TR>")
         return (
             f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" '
             f'BGCOLOR="{FILL[kind]}">' + "".join(rows) + "</TABLE>>"
         )
 
 
+class _Summary:
+    """A network too large to draw Value by Value: one box per layer, left to right, each
+    with a line the page fills in (``t_l<k>``: the largest |w| and |dL/dw| of the layer)."""
+
+    def __init__(self, model: MLP) -> None:
+        self.model = model
+
+    def svg(self) -> str:
+        graph = ChainGraph(name="explorer")
+        graph.attr(rankdir="LR", bgcolor="transparent", nodesep="0.3", ranksep="0.5")
+        graph.attr("node", fontname=FONT, fontsize=str(_FONT), shape="plain")
+        sizes = self.model.sizes
+        tokens: set[str] = set()
+        inputs = f"{html_symbol(input_label(1))} &#8230; {html_symbol(input_label(sizes[0]))}"
+        graph.node(
+            "layer0",
+            id="node_layer0",
+            label=self._box(
+                f"<B>{inputs}</B>", [f"{sizes[0]} inputs"], None, FILL["const"], tokens
+            ),
+        )
+        for k, layer in enumerate(self.model.layers, start=1):
+            count = sum(len(n.parameters()) for n in layer.neurons)
+            neurons = f"O<SUB>{k}j</SUB>: {len(layer.neurons)} neurons"
+            lines = [
+                f"{count:,} parameters w<SUP>{k}</SUP><SUB>ij</SUB>",
+                f"activation {layer.neurons[0].activation}",
+            ]
+            graph.node(
+                f"layer{k}",
+                id=f"node_layer{k}",
+                label=self._box(f"<B>{neurons}</B>", lines, f"l{k}", FILL["param"], tokens),
+            )
+            graph.edge(f"layer{k - 1}", f"layer{k}")
+        graph.node(
+            "loss",
+            id="node_loss",
+            label=self._box("<B>L</B>", ["sum (y - yhat)<SUP>2</SUP>"], "lL", FILL["root"], tokens),
+        )
+        graph.edge(f"layer{len(sizes) - 1}", "loss")
+        return _fill_tokens(graph.pipe(format="svg").decode("utf-8"), tokens)
+
+    def _box(
+        self, head: str, lines: list[str], token: str | None, fill: str, tokens: set[str]
+    ) -> str:
+        rows = [f'<TR><TD ALIGN="LEFT">{head}</TD></TR>']
+        rows += [f'<TR><TD ALIGN="LEFT">{line}</TD></TR>' for line in lines]
+        if token is not None:
+            tokens.add(token)
+            rows.append(
+                f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{_width(26)}" HEIGHT="{_ROW + 8}" ALIGN="LEFT">'
+                f"{_TOKEN.format(token)}</TD></TR>"
+            )
+        return (
+            f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" BGCOLOR="{fill}">'
+            + "".join(rows)
+            + "</TABLE>>"
+        )
+
+
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
-_BOX_ASPECT = 2.0  # width over height of the picture's box on a 16:9 screen (measured)
+_BOX_ASPECT = 1.8  # width over height of the picture's box on a 16:9 screen (measured)
 
 
 def _scale(svg: str) -> float:
@@ -429,8 +406,8 @@ def _scale(svg: str) -> float:
     return min(_BOX_ASPECT / width, 1 / height)
 
 
-_TOKEN_TEXT = re.compile(r"<text ([^>]*)>#([gse])(n?\d+)#</text>")
-_TEXT_CLASS = {"g": "grad", "s": "sum", "e": "sent"}
+_TOKEN_TEXT = re.compile(r"<text ([^>]*)>#(ee|v|g|s|l)(n\d+|\d+|L)#</text>")
+_TEXT_CLASS = {"v": "value", "g": "grad", "s": "sum", "ee": "sent", "l": "layer"}
 
 
 def _fill_tokens(svg: str, tokens: set[str]) -> str:
@@ -451,26 +428,48 @@ def _fill_tokens(svg: str, tokens: set[str]) -> str:
     return svg
 
 
-def _document(title: str, svg: str, data: dict[str, Any], picks: list[dict[str, Any]]) -> str:
-    options = "".join(
-        f'<option value="{i}">{html.escape(p["label"])}</option>' for i, p in enumerate(picks)
-    )
-    # No "<" inside the script element, so no label can end it early.
-    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
+# --- the document ------------------------------------------------------------------------
+
+
+def _document(title: str, data: PageData, root: Value, summary: MLP | None = None) -> str:
+    svg = _Summary(summary).svg() if summary is not None else _Picture(data, root).svg()
+    page = data.data
+    page["title"] = title
+    page["summary"] = None if summary is None else _layer_slots(summary, page)
+    # Nothing inside the script element can end it early: "</" is written "<\/" (the
+    # same string in JSON) and "<!--" with an escaped "<".
+    payload = json.dumps(page, separators=(",", ":"), allow_nan=False)
+    payload = payload.replace("</", "<\\/").replace("<!--", "\\u003c!--")
     parts = {
         "title": html.escape(title),
-        "options": options,
         "svg": svg[svg.index("<svg") :],  # the XML prolog and doctype stay out of HTML
         "css": _CSS,
+        "ops": data.ops_js.replace("</", "<\\/"),
+        "engine": _ENGINE,
         "script": _SCRIPT,
         "data": payload,
     }
     # One pass over the template: text put in is never searched for placeholders again.
-    return re.sub(r"\{(title|options|svg|css|script|data)\}", lambda m: parts[m[1]], _TEMPLATE)
+    return re.sub(r"\{(title|svg|css|ops|engine|script|data)\}", lambda m: parts[m[1]], _TEMPLATE)
+
+
+def _layer_slots(model: MLP, page: dict[str, Any]) -> list[list[int]]:
+    """For a summary picture: each layer's parameter slots (the page knows them in
+    ``parameters()`` order, layer by layer)."""
+    slots = page["batch"]["params"]
+    groups = []
+    start = 0
+    for layer in model.layers:
+        count = len(layer.parameters())
+        groups.append(slots[start : start + count])
+        start += count
+    return groups
 
 
 def _asset(name: str) -> str:
     return (Path(__file__).parent / "explorer_assets" / name).read_text(encoding="utf-8")
 
 
-_TEMPLATE, _CSS, _SCRIPT = (_asset(n) for n in ("explorer.html", "explorer.css", "explorer.js"))
+_TEMPLATE, _CSS, _ENGINE, _SCRIPT = (
+    _asset(n) for n in ("explorer.html", "explorer.css", "engine.js", "explorer.js")
+)

@@ -21,6 +21,7 @@ from pathlib import Path
 from autograd import Value, topological_order
 from viz import ledger
 from viz._drawing import (
+    FONT,
     GREY,
     PATH,
     Film,
@@ -100,6 +101,12 @@ class Frames(list[ChainGraph]):
     """The frames of one backward pass: a list of graphs, all drawn at the same size.
 
     In a notebook it shows as a strip of pictures, one per step, side by side.
+
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a"); b = a * a; b.label = "b"
+    >>> frames = backward_frames(b)
+    >>> len(frames), frames._repr_html_().count("<svg")  # the start, then the *
+    (2, 2)
     """
 
     def _repr_html_(self) -> str:
@@ -201,9 +208,9 @@ def _draw_neuron_step(
     ids = {node: f"n{i}" for i, node in enumerate(step.nodes)}
     graph = ChainGraph(name="chainrule")
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.15", ranksep="0.8")
-    graph.attr("node", fontname="Helvetica", fontsize="11")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
-    graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    graph.attr("node", fontname=FONT, fontsize="11")
+    graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.6")
+    graph.attr(label=caption, labelloc="b", labeljust="l", fontname=FONT, fontsize="12")
     rows = []
     for node in step.nodes:
         kind = node_kind(node, order[-1])  # the last in topological order: the root
@@ -242,6 +249,13 @@ def write_frames(
 
     Returns the files written, in order. Raises :class:`viz.DotNotFoundError` without
     Graphviz.
+
+    >>> import tempfile
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a"); b = a * a + a; b.label = "b"
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [path.name for path in write_frames(backward_frames(b), folder, format="svg")]
+    ['frame_00.svg', 'frame_01.svg', 'frame_02.svg']
     """
     if isinstance(frames, ChainGraph) or not all(isinstance(f, ChainGraph) for f in frames):
         raise TypeError("write_frames expects a list of graphs, as backward_frames returns")
@@ -266,6 +280,17 @@ def write_gif(
     Uses Pillow, which matplotlib brings. Frames of unequal size are centred on a white
     canvas of the largest (those of :func:`backward_frames` are all the same size).
     Raises :class:`viz.DotNotFoundError` without Graphviz.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a"); b = a * a + a; b.label = "b"
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     gif = write_gif(backward_frames(b), Path(folder) / "backward.gif")
+    ...     with Image.open(gif) as picture:
+    ...         print(picture.format, picture.n_frames)
+    GIF 3
     """
     from PIL import Image  # Pillow: only needed here, and slow to import
 

@@ -16,6 +16,7 @@ from nn.notation import is_output_label
 from viz import ledger
 from viz._drawing import (
     FILL,
+    FONT,
     GREY,
     MERGE,
     PATH,
@@ -44,6 +45,10 @@ from viz._render import ChainGraph
 from viz.explain import ChainRule, Level, explain
 
 __all__ = ["GradState", "draw_graph", "draw_paths", "draw_state", "to_text"]
+
+# Operations along a path, one rank each, that a slide holds side by side; a longer path
+# is drawn with each operation in its result's rank.
+_LONG_PATH = 8
 
 
 def _neuron_clusters(order: list[Value], names: dict[Value, str]) -> dict[Value, Value]:
@@ -77,6 +82,8 @@ def _draw(
     max_nodes: int | None,
     cluster_neurons: bool = False,
     shown: set[Value] | None = None,
+    show_data: bool = True,
+    stack_ops: bool = False,
 ) -> ChainGraph:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
@@ -95,6 +102,8 @@ def _draw(
         caption=caption,
         cluster_neurons=cluster_neurons,
         shown=shown,
+        show_data=show_data,
+        stack_ops=stack_ops,
     )
 
 
@@ -111,6 +120,8 @@ def draw_state(
     cluster_neurons: bool,
     film: Film | None = None,
     shown: set[Value] | None = None,
+    show_data: bool = True,
+    stack_ops: bool = False,
 ) -> ChainGraph:
     """The picture of ``order`` (ids ``n0, n1, ...`` by position) in gradient ``state``:
     what :func:`draw_graph` draws, and each op-level frame of :func:`viz.backward_frames`.
@@ -118,6 +129,10 @@ def draw_state(
     ``emphasis`` (None: everything) is drawn in full, the rest in grey; only the Values
     in ``shown`` are drawn (None: all), an operation only where some of its operands
     are. In a ``film`` every variable cell has the size it has in every frame of the pass.
+    ``show_data`` and ``show_grad`` say whether boxes (and the text form) give each
+    Value's data and grad. ``stack_ops`` draws each operation in its result's rank, right
+    above or below it: a long chain of operations (one path through a network) then takes
+    half the width and steps down like a staircase.
 
     >>> from autograd import Value, topological_order
     >>> a = Value(3.0, label="a"); b = a * a; b.backward()
@@ -132,14 +147,14 @@ def draw_state(
     names = node_names(order)
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     graph = ChainGraph(name="chainrule")
-    graph.text = _text(order, names, state)
+    graph.text = _text(order, names, state, show_data=show_data, show_grad=show_grad)
     # Close ranks: a network's graph is a long chain of operations, and a picture that
     # wide is read on a screen or a slide only if it is no wider than it needs to be.
-    graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.2", ranksep="0.2")
-    graph.attr("node", fontname="Helvetica", fontsize="11")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.6")
+    graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.1", ranksep="0.1")
+    graph.attr("node", fontname=FONT, fontsize="11")
+    graph.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.6")
     if caption:
-        graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+        graph.attr(label=caption, labelloc="b", labeljust="l", fontname=FONT, fontsize="12")
     owner = _neuron_clusters(order, names) if cluster_neurons else {}
     clusters: dict[Value, ChainGraph] = {}
     for neuron in dict.fromkeys(owner.values()):
@@ -148,7 +163,7 @@ def draw_state(
             label=f"<{html_symbol(names[neuron])}>",
             style="rounded,dashed",
             color="#6b7280",
-            fontname="Helvetica",
+            fontname=FONT,
             fontcolor="#374151",
         )
         clusters[neuron] = cluster
@@ -173,15 +188,19 @@ def draw_state(
         node_id = ids[node]
         home = clusters[owner[node]] if node in owner else graph
         if is_inline_constant(node):
-            home.node(
+            home.node(  # as small as its number, so that its dashed edge starts at it
                 node_id,
                 label=f"<{number(node.data)}>",
                 shape="plaintext",
                 fontcolor=GREY if dim(node) else "#374151",
+                width="0",
+                height="0",
+                margin="0.02",
             )
             continue
+        kind = node_kind(node, root)
         label = value_box(
-            node, names[node], node_kind(node, root), show_grad, state, dim(node), film, node_id
+            node, names[node], kind, show_grad, state, dim(node), film, node_id, show_data=show_data
         )
         home.node(node_id, label=label, shape="plain")
         if not node.parents or (shown is not None and not shown.intersection(node.parents)):
@@ -199,6 +218,12 @@ def draw_state(
             width="0.3",
             margin="0.02",
         )
+        if stack_ops:
+            stack = ChainGraph(name=f"stack_{node_id}")
+            stack.attr(rank="same")
+            stack.node(f"{node_id}op")
+            stack.node(node_id)
+            home.subgraph(stack)
         on_path = emphasis is not None and not dim(node)
         waiting = state.carried is not None and not any(
             (node, parent, slot) in state.carried for slot, parent in enumerate(node.parents)
@@ -234,6 +259,7 @@ def draw_graph(
     root: Value,
     *,
     rankdir: str = "LR",
+    show_data: bool = True,
     show_grad: bool = True,
     edge_derivatives: bool = False,
     highlight: Iterable[Value] | None = None,
@@ -243,19 +269,23 @@ def draw_graph(
 ) -> ChainGraph:
     """The operation graph of ``root``: Values, operations, one edge per operand slot.
 
-    ``edge_derivatives`` writes d(out)/d(operand) on each edge; ``highlight`` emphasises
-    the given Values (and the edges between them) and greys out the rest;
-    ``cluster_neurons`` boxes the operations that compute each neuron output ``O_kj``
-    (found by label) under that name; ``legend`` explains shapes and colours below the
-    picture. Past ``max_nodes`` Values it raises a ValueError
-    rather than draw an unreadable picture. Building needs no ``dot``; ``.render()`` and
-    ``.pipe()`` do.
+    ``show_data=False`` and ``show_grad=False`` leave out each Value's data and grad rows
+    (names, operations and the numbers written into formulas stay): a forward pass to
+    work out by hand. ``edge_derivatives`` writes d(out)/d(operand) on each edge;
+    ``highlight`` emphasises the given Values (and the edges between them) and greys out
+    the rest; ``cluster_neurons`` boxes the operations that compute each neuron output
+    ``O_kj`` (found by label) under that name; ``legend`` explains shapes and colours
+    below the picture. Past ``max_nodes`` Values it raises a ValueError rather than draw
+    an unreadable picture. Building needs no ``dot``; ``.render()`` and ``.pipe()`` do.
 
     >>> from autograd import Value
     >>> a = Value(3.0, label="a"); b = a * a; b.backward()
     >>> g = draw_graph(b)
     >>> g.source.count("n0 -> n1op")  # a * a: two edges from a into the * node
     2
+    >>> print(draw_graph(b, show_data=False, show_grad=False).text)  # nothing to give away
+    a   = leaf
+    v_1 = a * a
     """
     emphasis = None if highlight is None else set(highlight)
     return _draw(
@@ -264,14 +294,16 @@ def draw_graph(
         show_grad=show_grad,
         edge_derivatives=edge_derivatives,
         emphasis=emphasis,
-        caption=_legend(show_grad) if legend else "",
+        caption=_legend(show_data, show_grad) if legend else "",
         max_nodes=max_nodes,
         cluster_neurons=cluster_neurons,
+        show_data=show_data,
     )
 
 
-def _legend(show_grad: bool) -> str:
+def _legend(show_data: bool, show_grad: bool) -> str:
     """What the shapes, colours and lines of :func:`draw_graph` mean, as a caption."""
+    rows = ", ".join(["name", *(["data"] if show_data else []), *(["grad"] if show_grad else [])])
 
     def swatch(fill: str, border: str = "#111827", width: int = 1) -> str:
         return (
@@ -279,12 +311,15 @@ def _legend(show_grad: bool) -> str:
         )
 
     items = [
-        (swatch(FILL["param"]), "a Value to learn (a leaf): name, data, grad"),
+        (swatch(FILL["param"]), f"a Value to learn (a leaf): {rows}"),
         (
             swatch(FILL["inner"]),
             "a Value computed from others (unnamed: z_kj, a neuron's sum, or v_1, v_2, ...)",
         ),
-        (swatch(FILL["root"]), "the root, where backward() starts (grad 1)"),
+        (
+            swatch(FILL["root"]),
+            "the root, where backward() starts" + (" (grad 1)" if show_grad else ""),
+        ),
         (swatch(FILL["const"]), "a named constant, such as the target y (no grad)"),
         ("<TD>&#9711;</TD>", "an operation; one arrow per operand, into the op"),
         (
@@ -320,7 +355,9 @@ def draw_paths(
 
     At ``level="op"`` the operations on the paths are drawn with all their operands, the
     ones off the paths in grey (a local derivative such as d(a * b)/da reads b); the rest
-    of the graph is left out (:func:`draw_graph` draws it all). At ``level="neuron"`` the
+    of the graph is left out (:func:`draw_graph` draws it all). On a path of more than
+    8 operations each operation stands right above (or below) its result, so that the
+    picture fits a slide. At ``level="neuron"`` the
     labelled Values on the paths are drawn (``L``, ``O_kj``, ``w^k_ij``), each edge with
     the neuron-level derivative such as dO_31/dO_21, as in the notes' formula, and the
     named constants those derivatives read (``x_i``, ``y``) with dashed edges. The
@@ -348,6 +385,7 @@ def draw_paths(
         caption=caption,
         max_nodes=max_nodes,
         shown=on_paths | operands,
+        stack_ops=max((len(path.steps) for path in rule.paths), default=0) > _LONG_PATH,
     )
 
 
@@ -365,9 +403,9 @@ def _draw_neuron_paths(rule: ChainRule, *, rankdir: str, caption: str) -> ChainG
     graph = ChainGraph(name="chainrule")
     graph.text = str(rule)
     graph.attr(rankdir=rankdir, bgcolor="white", nodesep="0.3", ranksep="1.1")
-    graph.attr("node", fontname="Helvetica", fontsize="11")
-    graph.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.6")
-    graph.attr(label=caption, labelloc="b", labeljust="l", fontname="Helvetica", fontsize="12")
+    graph.attr("node", fontname=FONT, fontsize="11")
+    graph.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.6")
+    graph.attr(label=caption, labelloc="b", labeljust="l", fontname=FONT, fontsize="12")
     for node in order:
         if node in on_paths:
             kind = node_kind(node, rule.root)
@@ -414,14 +452,22 @@ def to_text(root: Value, state: GradState | None = None) -> str:
     return _text(order, node_names(order), state)
 
 
-def _text(order: list[Value], names: dict[Value, str], state: GradState | None) -> str:
-    """:func:`to_text` of a graph already in topological order and named."""
+def _text(
+    order: list[Value],
+    names: dict[Value, str],
+    state: GradState | None,
+    *,
+    show_data: bool = True,
+    show_grad: bool = True,
+) -> str:
+    """:func:`to_text` of a graph already in topological order and named, leaving out the
+    data or the grad unless ``show_data`` or ``show_grad``."""
     rows = []
     for node in order:
         if is_inline_constant(node):
             continue  # it appears in its users' formulas, as a number
         grad = ""
-        if node.requires_grad:
+        if node.requires_grad and show_grad:
             grad = f"grad {number(node.grad)}"
             if state is not None:
                 so_far = state.grads[node]
@@ -432,7 +478,8 @@ def _text(order: list[Value], names: dict[Value, str], state: GradState | None) 
                     if state.partial(node):
                         got, want = len(state.received[node]), state.expected[node]
                         grad += f" so far ({got} of {want} contributions)"
-        rows.append((names[node], node_formula(node, names), f"data {number(node.data)}", grad))
+        data = f"data {number(node.data)}" if show_data else ""
+        rows.append((names[node], node_formula(node, names), data, grad))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(
         f"{n.ljust(widths[0])} = {f.ljust(widths[1])}  {d.ljust(widths[2])}  {g}".rstrip()

@@ -44,11 +44,14 @@ from viz.symbolic import Digits, Formula, NodeFormulas, digits_to_show
 __all__ = [
     "BrowserLedger",
     "Expr",
+    "Holes",
     "Path",
     "Product",
     "Rule",
     "Sum",
     "browser",
+    "browser_template",
+    "formula_template",
     "graphviz",
     "latex",
     "markdown",
@@ -62,18 +65,37 @@ _WRAP = 110  # characters per line of a picture's ledger
 
 @dataclass(frozen=True)
 class Path:
-    """A path from the root down to ``wrt``; its contribution is :attr:`product`."""
+    """A path from the root down to ``wrt``; its contribution is :attr:`product`.
+
+    >>> import viz
+    >>> x = Value(3.0, label="x"); F = x * x; F.label = "F"; h = F * 2.0; h.label = "h"
+    >>> (path,) = viz.explain(h, x, level="neuron").paths
+    >>> [s.derivative for s in path.steps], path.product  # dh/dF * dF/dx
+    ([2.0, 6.0], 12.0)
+    """
 
     steps: tuple[Step, ...]
 
     @property
     def nodes(self) -> tuple[Value, ...]:
-        """The Values along the path, root first."""
+        """The Values along the path, root first.
+
+        >>> import viz
+        >>> x = Value(3.0, label="x"); F = x * x; F.label = "F"; h = F * 2.0; h.label = "h"
+        >>> [node.label for node in viz.explain(h, x, level="neuron").paths[0].nodes]
+        ['h', 'F', 'x']
+        """
         return (self.steps[0].child, *(s.parent for s in self.steps))
 
     @property
     def product(self) -> float:
-        """The product of the local derivatives along the path."""
+        """The product of the local derivatives along the path.
+
+        >>> import viz
+        >>> x = Value(0.5, label="x"); h = (x * 4.0).tanh()
+        >>> round(viz.explain(h, x).paths[0].product, 6)  # 4 * (1 - tanh(2)^2)
+        0.282603
+        """
         return math.prod(s.derivative for s in self.steps)
 
 
@@ -399,34 +421,49 @@ def markdown(rule: Rule) -> str:
 Row = tuple[str, ...]  # the cells of one row of a table, in Graphviz's HTML-like labels
 
 
-def _html_rows(rule: Rule, skip_ones: bool, width: int) -> tuple[list[Row], list[Row]]:
+def _html_rows(
+    rule: Rule, skip_ones: bool, width: int, holes: Holes | None = None
+) -> tuple[list[Row], list[Row]]:
     """The ledger as rows of HTML cells (Graphviz's HTML-like subset, which a browser
     also reads): the sum over paths, its lines wrapped at ``width`` characters, then its
     ``where`` block (no rows if none). ``skip_ones`` leaves out the factors that are
-    exactly 1 (the local derivatives of ``+``), and a line says so."""
+    exactly 1 (the local derivatives of ``+``), and a line says so. With ``holes``, every
+    number that depends on the values is a hole (see :func:`browser_template`)."""
     head = _HTML.d(rule.names, rule.root, rule.wrt)
+    symbol, value = _leaves(rule, _HTML)
+    total, grad, verdict = (
+        html_number(rule.total, DIGITS),
+        html_number(rule.grad, DIGITS),
+        _verdict(rule),
+    )
+    if holes is not None:
+        total, grad, verdict = holes.total, holes.grad, holes.verdict
+
+        def value(step: Step) -> Token:
+            return holes.derivative(step), _HOLE_PLAIN
+
     rows: list[Row] = []
     expr = rule.expression
     if expr is None:
         rows.append((head, "=", "0  (no path leads to it)"))
     else:
-        for n, leaf in enumerate(_leaves(rule, _HTML)):
+        for n, leaf in enumerate((symbol, value)):
             for i, line in enumerate(_wrap(_tokens(expr, leaf, _HTML, skip_ones), width)):
                 rows.append((head if n == i == 0 else "", "" if i else "=", line))
         paths = counted(len(rule.paths), "path")
-        rows.append(("", "=", f"{html_number(rule.total, DIGITS)}  (sum over {paths})"))
-    rows.append(("", "", f"{html_number(rule.grad, DIGITS)}  from backward(): {_verdict(rule)}"))
+        rows.append(("", "=", f"{total}  (sum over {paths})"))
+    rows.append(("", "", f"{grad}  from backward(): {verdict}"))
     if (
         skip_ones
         and expr is not None
         and any(s.derivative == 1.0 for p in rule.paths for s in p.steps)
     ):
         rows.append(("", "", '<FONT COLOR="#6b7280">factors equal to 1 (from +) left out</FONT>'))
-    cells = _where_cells(rule, _HTML)
+    cells = _where_cells(rule, _HTML) if holes is None else _where_holes(rule, holes)
     where_rows: list[Row] = [("where",)] if cells else []
-    for symbol, formula, values, result in cells:
+    for symbol_html, formula, values, result in cells:
         put_in = ("=", values) if values else ()
-        where_rows.append((symbol, "=", formula, *put_in, "=", result))
+        where_rows.append((symbol_html, "=", formula, *put_in, "=", result))
     return rows, where_rows
 
 
@@ -494,6 +531,91 @@ def browser(rule: Rule, *, skip_ones: bool, width: int) -> BrowserLedger:
     return BrowserLedger(
         _browser_table(rows), _browser_table(where_rows), len(rows), len(where_rows)
     )
+
+
+@dataclass(frozen=True)
+class Holes:
+    """How :func:`browser_template` writes the numbers a live page fills in: each is an
+    HTML element (such as ``<span data-h="...">``) that the page's script finds.
+
+    ``derivative(step)`` stands for a local derivative's value as a factor (bracketed if
+    negative), ``result(step)`` for the same standing alone, ``symbol(name)`` for the
+    value of a formula's symbol (a factor); ``total``, ``grad`` and ``verdict`` for the
+    sum over paths, the gradient from backward and whether the two agree.
+    """
+
+    derivative: Callable[[Step], str]
+    result: Callable[[Step], str]
+    symbol: Callable[[str], str]
+    total: str
+    grad: str
+    verdict: str
+
+
+# What a number left to the page counts as when lines are wrapped
+_HOLE_PLAIN = "(-0.12345)"  # not starting with "-": the page brackets a negative value
+
+
+def formula_template(formula: Formula, hole: Callable[[str], str]) -> str:
+    """``formula`` in HTML with each symbol replaced by ``hole(its name)``: the formula with
+    its values put in, the values left to a page (a negative one is bracketed there).
+
+    >>> o = Formula.symbol("O_11", 0.5)
+    >>> formula_template(1.0 - o * o, lambda name: f"[{name}]")
+    '1 &#8722; [O_11]<SUP>2</SUP>'
+    """
+    names: list[str] = []
+
+    def renamed(f: Formula) -> Formula:
+        if f.kind == "symbol":
+            names.append(f.name)
+            return Formula("symbol", f.data, name=f"\u27e6{len(names) - 1}\u27e7")
+        return Formula(f.kind, f.data, f.name, tuple(renamed(a) for a in f.args), f.function)
+
+    written = renamed(formula).html()
+    for i, name in enumerate(names):
+        written = written.replace(f"\u27e6{i}\u27e7", hole(name))
+    return written
+
+
+def browser_template(rule: Rule, *, skip_ones: bool, width: int, holes: Holes) -> BrowserLedger:
+    """:func:`browser`'s tables with every number that depends on the values left to a
+    page, which computes them itself: the sum over paths in symbols (as :func:`browser`
+    writes it), the same with a hole for each local derivative, the total, what backward
+    gives and the verdict, then the ``where`` block, each formula also with holes for its
+    symbols' values.
+
+    >>> import viz
+    >>> from autograd import Value
+    >>> x = Value(3.0, label="x"); h = x * x; h.label = "h"
+    >>> slot = lambda s: f"[d{s.slot}]"
+    >>> holes = Holes(slot, slot, lambda name: f"[{name}]", "[t]", "[g]", "[v]")
+    >>> page = browser_template(viz.explain(h, x), skip_ones=False, width=60, holes=holes)
+    >>> "<td>=</td><td colspan=\\"1\\">[d0] + [d1]</td>" in page.sum_html
+    True
+    """
+    rows, where_rows = _html_rows(rule, skip_ones, width, holes)
+    return BrowserLedger(
+        _browser_table(rows), _browser_table(where_rows), len(rows), len(where_rows)
+    )
+
+
+def _where_holes(rule: Rule, holes: Holes) -> list[tuple[str, str, str, str]]:
+    """:func:`_where_cells` with holes: each formula's values and result left to a page."""
+    cells = (
+        (
+            _HTML.d(rule.names, step.child, step.parent),
+            formula.html(),
+            "" if formula.kind == "symbol" else formula_template(formula, holes.symbol),
+            holes.result(step),
+        )
+        for step, formula in _where(rule)
+    )
+    # dF/dx of F = x * x, once per operand, is one line: the same name and formula
+    lines: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+    for cell in cells:
+        lines.setdefault(cell[:2], cell)
+    return list(lines.values())
 
 
 def sent_lines(step: BackwardStep, names: Mapping[Value, str]) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from typing import Literal
 from autograd import Value, topological_order
 from nn import MLP
 from nn.notation import input_label, output_label, parse_label
+from viz._drawing import FONT
 from viz._labels import DOT_STRING_LIMIT, SHOWN_LINE_CHARS, html_symbol, html_text, number
 from viz._render import ChainGraph
 
@@ -133,8 +134,8 @@ def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGr
     # neato keeps the pinned positions; edges drawn first so the labels sit on top.
     # layout=neato too, so that the DOT source alone (the demo writes it without dot) keeps them.
     graph.attr(bgcolor="white", splines="line", outputorder="edgesfirst", pad="0.2", layout="neato")
-    graph.attr("node", fontname="Helvetica", fontsize="12", shape="circle", style="filled")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", arrowhead="none")
+    graph.attr("node", fontname=FONT, fontsize="12", shape="circle", style="filled")
+    graph.attr("edge", fontname=FONT, fontsize="9", arrowhead="none")
     lines = []
 
     inputs = _inputs(model)
@@ -208,8 +209,10 @@ def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGr
             pos=_pos(column_x / 2, top),
         )
         lines.insert(0, title)
-    graph.attr(label=_legend(show, has_grad), labelloc="b", fontsize="10", fontcolor="#374151")
-    graph.attr(fontname="Helvetica")
+    ran = any(neuron.output is not None for layer in model.layers for neuron in layer.neurons)
+    legend = _legend(show, has_grad, ran)
+    graph.attr(label=legend, labelloc="b", fontsize="10", fontcolor="#374151")
+    graph.attr(fontname=FONT)
     graph.text = "\n".join(lines)
     return graph
 
@@ -223,7 +226,7 @@ def _circle_label(name: str, lines: list[str]) -> str:
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
 
 
-def _legend(show: Show, has_grad: bool) -> str:
+def _legend(show: Show, has_grad: bool, ran: bool) -> str:
     """What the colours, widths and numbers mean, so the picture explains itself."""
     by = "gradient dL/dw" if show == "grad" else "weight w"
     parts = [f"edge colour: sign of the {by} (blue +, orange \u2212)", f"width: |{by}|"]
@@ -231,5 +234,8 @@ def _legend(show: Show, has_grad: bool) -> str:
         parts.append(
             "\u2207: dL/dw from the last backward()" if has_grad else "\u2207: no backward() yet"
         )
-    parts.append("circles: the outputs O_kj of the last forward pass")
+    if ran:
+        parts.append("circles: the outputs O_kj of the last forward pass")
+    else:
+        parts.append("circles: the neurons O_kj (no forward pass yet)")
     return "   \u00b7   ".join(parts)

@@ -32,6 +32,7 @@ __all__ = [
     "backward_steps",
     "contract",
     "level_edges",
+    "neuron_level",
     "op_edges",
 ]
 
@@ -46,6 +47,10 @@ class Step:
     (where one edge may stand for several operation paths, summed). At the neuron level
     ``formula`` is the derivative as a formula over the named Values, from the op table's
     rules, e.g. ``(1 - O_21^2) * w^2_11`` for dO_21/dO_11 (None at the operation level).
+
+    >>> a = Value(3.0, label="a"); b = a * a; b.label = "b"
+    >>> [(e.parent.label, e.slot, e.derivative) for e in op_edges([a, b])[b]]  # d(a*a)/da
+    [('a', 0, 3.0), ('a', 1, 3.0)]
     """
 
     child: Value
@@ -60,14 +65,25 @@ Edges = dict[Value, list[Step]]
 
 @dataclass(frozen=True)
 class Contribution:
-    """What one edge carries: the child's ``grad`` times the edge's local derivative."""
+    """What one edge carries: the child's ``grad`` times the edge's local derivative.
+
+    >>> a = Value(3.0, label="a"); b = a * a; b.label = "b"
+    >>> first = backward_steps(b)[1].sent[0]  # b sends grad 1 times d(a*a)/da along slot 0
+    >>> first.edge.parent.label, first.grad, first.edge.derivative
+    ('a', 1.0, 3.0)
+    """
 
     edge: Step
     grad: float
 
     @property
     def value(self) -> float:
-        """``grad * edge.derivative``, the amount added to the parent's grad."""
+        """``grad * edge.derivative``, the amount added to the parent's grad.
+
+        >>> a = Value(3.0); b = a * a
+        >>> [c.value for c in backward_steps(b)[1].sent]  # one per operand slot: 3 + 3
+        [3.0, 3.0]
+        """
         return self.grad * self.edge.derivative
 
 
@@ -80,6 +96,11 @@ class BackwardStep:
     ``received`` the contributions that arrived, in order, and ``to_come`` the edges that
     will still bring some. ``nodes`` (in topological order) and ``edges`` (per child) are
     the graph at this pass's level, the same objects in every step of one pass.
+
+    >>> a = Value(3.0, label="a"); b = a * a; b.label = "b"
+    >>> start, first = backward_steps(b)
+    >>> start.node, start.grads[a], first.node is b, first.grads[a]
+    (None, None, True, 6.0)
     """
 
     index: int
@@ -92,7 +113,12 @@ class BackwardStep:
     edges: Mapping[Value, list[Step]]
 
     def complete(self, node: Value) -> bool:
-        """Whether every contribution to ``node``'s grad has arrived."""
+        """Whether every contribution to ``node``'s grad has arrived.
+
+        >>> a = Value(3.0); b = a * a
+        >>> [step.complete(a) for step in backward_steps(b)]  # both arrive in step 1
+        [False, True]
+        """
         return not self.to_come[node]
 
 
@@ -169,12 +195,20 @@ def level_edges(root: Value, level: Level) -> tuple[list[Value], Edges]:
     edges = op_edges(order)
     if level == "op":
         return order, edges
-
-    def is_stop(node: Value) -> bool:
-        return bool(node.label) or node is root or not node.parents
-
+    is_stop = neuron_level(root)
     contracted = contract(order, edges, is_stop)
     return [node for node in order if is_stop(node) and node.requires_grad], contracted
+
+
+def neuron_level(root: Value) -> Callable[[Value], bool]:
+    """Whether a Value of ``root``'s graph stands at the neuron level: labelled (``L``,
+    ``O_kj``, ``w^k_ij``, ``x_i``), the root itself, or a leaf.
+
+    >>> x = Value(2.0, label="x"); y = (x * x).tanh()
+    >>> stands = neuron_level(y); stands(x), stands(y.parents[0]), stands(y)
+    (True, False, True)
+    """
+    return lambda node: bool(node.label) or node is root or not node.parents
 
 
 def backward_steps(root: Value, level: Level = "op") -> list[BackwardStep]:

@@ -3,7 +3,8 @@
 :func:`make_worksheets` draws, for each student, the lecture notes' network with short
 numbers (sheet A: the forward pass, the local derivatives along each path of two weights,
 ``dL/dw`` for a weight with one path and one with two, one gradient-descent update) and a
-small expression with several paths drawn as its graph (sheet B); every answer comes
+small expression with several paths drawn as its graph (sheet B: its forward pass, the
+local derivatives, the sum over the paths); every answer comes
 from the engine and the ledgers of :func:`viz.explain`. The same seed and student give
 the same sheet, byte for byte, whatever the size of the class.
 :meth:`Worksheets.write` writes the printable pages, the PDFs, the key (``answers.json``)
@@ -11,11 +12,11 @@ and a Moodle XML quiz; :func:`grade` marks a CSV of the students' answers agains
 
 >>> ws = make_worksheets(students=3, seed=2024)
 >>> ws.question_ids()[:4], len(ws.question_ids())
-(['O_11', 'O_12', 'O_13', 'O_21'], 22)
+(['O_11', 'O_12', 'O_13', 'O_21'], 25)
 >>> row = ws.key()[0]
 >>> row["student"], row["question"], row["tolerance"]
 (1, 'O_11', 0.0027)
->>> make_worksheets(students=30, seed=2024).key()[:22] == ws.key()[:22]  # student 1's
+>>> make_worksheets(students=30, seed=2024).key()[:25] == ws.key()[:25]  # student 1's
 True
 """
 

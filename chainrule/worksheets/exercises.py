@@ -26,6 +26,7 @@ from autograd import Value, topological_order
 __all__ = [
     "ABS_TOLERANCE",
     "EXPRESSION",
+    "FORWARD",
     "NETWORK",
     "REL_TOLERANCE",
     "SHEETS",
@@ -45,6 +46,7 @@ __all__ = [
 NETWORK = "network"
 EXPRESSION = "expression"
 SHEETS = (NETWORK, EXPRESSION)
+FORWARD = ("F", "g", "h")  # the expression sheet's forward pass, in the order it is asked
 
 # Answers are asked to 4 decimal places, computed from earlier answers rounded the same
 # way. Rounding the inputs of a product of four factors (each about 0.1 to 1) to 4
@@ -643,7 +645,7 @@ def draw_expression_sheet(seed: int, student: int) -> ExpressionSheet:
 
     >>> sheet = draw_expression_sheet(2024, 7)
     >>> [q.id for q in sheet.questions]
-    ['dh/dF', 'dF/dx', 'dh/dg', 'dg/dx', 'dh/dx']
+    ['F', 'g', 'h', 'dh/dF', 'dF/dx', 'dh/dg', 'dg/dx', 'dh/dx']
     """
     rng = random.Random(f"chainrule worksheet {seed} {EXPRESSION} {student}")
 
@@ -658,11 +660,16 @@ def draw_expression_sheet(seed: int, student: int) -> ExpressionSheet:
 
 def _expression_questions(sheet: ExpressionSheet) -> list[Question] | None:
     h, x = sheet.build()
-    g = next(node for node in topological_order(h) if node.label == "g")
+    named = {node.label: node for node in topological_order(h) if node.label in FORWARD}
+    g = named["g"]
     if not _OUTPUT_RANGE[0] <= abs(g.data) <= _OUTPUT_RANGE[1]:  # tanh or sigmoid saturated
         return None
     rule = viz.explain(h, x, level="neuron")
     questions = [
+        _question(name, EXPRESSION, named[name].data, _forward_slips(named[name]))
+        for name in FORWARD
+    ]
+    questions += [
         _question(derivative_id(step), EXPRESSION, step.derivative, _factor_slips(step))
         for step in rule.factors()
     ]

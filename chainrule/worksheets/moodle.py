@@ -15,9 +15,14 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from autograd import topological_order
-from chainrule.worksheets.exercises import ExpressionSheet, NetworkSheet, Question, derivative_id
-from chainrule.worksheets.pages import forward_pass_text
+from chainrule.worksheets.exercises import (
+    FORWARD,
+    ExpressionSheet,
+    NetworkSheet,
+    Question,
+    derivative_id,
+)
+from chainrule.worksheets.pages import expression_forward_text, forward_pass_text
 from nn.notation import input_label, is_output_label, loss_label
 
 __all__ = ["category_path", "moodle_xml", "plain_number"]
@@ -63,12 +68,9 @@ def _network_givens(sheet: NetworkSheet) -> str:
 
 
 def _expression_givens(sheet: ExpressionSheet) -> str:
-    h, _ = sheet.build()
-    values = {node.label: node.data for node in topological_order(h) if node.label}
-    shown = ", ".join(f"{name} = {values[name]:.4g}" for name in ("F", "g", "h"))
+    # No forward values: F, g and h are the sheet's first questions.
     return (
-        f"<p>At x = {sheet.x:g}: {'; '.join(sheet.definitions)}. "
-        f"The forward pass gives {shown}.</p>"
+        f"<p>At x = {sheet.x:g}: {'; '.join(sheet.definitions)}.</p>"
         "<p>When x reaches h along several paths, the contributions of the paths add up.</p>"
     )
 
@@ -111,8 +113,8 @@ def _explanations(sheet: NetworkSheet | ExpressionSheet) -> dict[str, str]:
     """Per question id, the key's worked step that gives it (shown after an attempt): the
     forward pass, or the ledger that holds the derivative."""
     if isinstance(sheet, ExpressionSheet):
-        ledger = _pre(str(sheet.ledger()))
-        return {q.id: ledger for q in sheet.questions}
+        ledger, forward = _pre(str(sheet.ledger())), _pre(expression_forward_text(sheet))
+        return {q.id: forward if q.id in FORWARD else ledger for q in sheet.questions}
     forward = _pre(forward_pass_text(sheet))
     found: dict[str, str] = {}
     for weight in (sheet.one_path, sheet.two_path):  # the two-path ledger wins a shared factor

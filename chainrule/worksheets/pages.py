@@ -15,9 +15,10 @@ from importlib import resources
 
 import nn
 import viz
-from autograd import __version__
+from autograd import __version__, topological_order
 from chainrule.worksheets.exercises import (
     DECIMALS,
+    FORWARD,
     ExpressionSheet,
     NetworkSheet,
     Question,
@@ -166,24 +167,29 @@ def network_page(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
 def expression_page(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
     """Sheet B of one student: an expression with several paths, drawn as its graph."""
     h, _ = sheet.build()
-    picture = _svg(viz.draw_graph(h, show_grad=False, legend=False))
+    # no data and no grad in the picture: the forward pass is the first question
+    picture = _svg(viz.draw_graph(h, show_data=False, show_grad=False, legend=False))
     definitions = "".join(f"<li><code>{_esc(d)}</code></li>" for d in sheet.definitions)
     rule = sheet.ledger()
     formula = _esc(str(rule).splitlines()[0])
-    local, total = list(sheet.questions[:-1]), sheet.questions[-1]
+    forward = [q for q in sheet.questions if q.id in FORWARD]
+    local = [q for q in sheet.questions[:-1] if q not in forward]
+    total = sheet.questions[-1]
     return (
         "<section class='page sheet'>"
         + _head("Backpropagation by hand: several paths", sheet.student, name, seed, "Sheet B")
         + f"<p class='intro'>At <b>x = {sheet.x:g}</b>:</p>"
         f"<ul class='definitions'>{definitions}</ul>"
-        "<p class='intro'>The graph shows every operation, one arrow per operand, and the "
-        "value of each node in the forward pass. x reaches h along several paths; as the "
-        "lecture notes write it, the contributions of the paths add up:</p>"
+        "<p class='intro'>The graph shows every operation, one arrow per operand. x reaches "
+        "h along several paths; as the lecture notes write it, the contributions of the "
+        "paths add up:</p>"
         f"<p class='rule'><code>{formula}</code></p>"
         f"<figure class='expression'>{picture}</figure>"
-        "<h2>1. The local derivatives</h2>"
+        "<h2>1. The forward pass</h2>"
+        + _boxes(forward)
+        + "<h2>2. The local derivatives</h2>"
         + _boxes(local)
-        + "<h2>2. The sum over the paths</h2>"
+        + "<h2>3. The sum over the paths</h2>"
         + _boxes([total], {total.id: f"the sum over the {len(rule.paths)} paths"})
         + "</section>"
     )
@@ -233,6 +239,24 @@ def forward_pass_text(sheet: NetworkSheet) -> str:
     difference = f"{_worked(sheet.target)} - {_worked(values[last])}"
     lines.append(f"L = (y - {last})^2 = ({difference})^2 = {_worked(loss.data)}")
     return "\n".join(lines)
+
+
+def expression_forward_text(sheet: ExpressionSheet) -> str:
+    """The expression's forward pass, one line per name: ``F = x*x = 0.49``.
+
+    >>> from chainrule.worksheets.exercises import draw_expression_sheet
+    >>> print(expression_forward_text(draw_expression_sheet(2024, 7)))
+    F = x*x*x   = 1.728
+    g = tanh(x) = 0.833655
+    h = F*g + 1 = 2.44056
+    """
+    h, _ = sheet.build()
+    values = {node.label: node.data for node in topological_order(h) if node.label in FORWARD}
+    width = max(len(definition) for definition in sheet.definitions)
+    return "\n".join(
+        f"{definition.ljust(width)} = {_worked(values[name])}"
+        for name, definition in zip(FORWARD, sheet.definitions, strict=True)
+    )
 
 
 def network_key(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
@@ -285,7 +309,8 @@ def expression_key(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
         + f"<p class='intro'>At x = {sheet.x:g}: <code>{_esc(definitions)}</code></p>"
         + "<div class='key-columns'>"
         + _key_table(sheet.questions)
-        + "<div><h2>The chain rule, path by path (the ledger)</h2>"
+        + f"<div><h2>Forward pass</h2><pre>{_esc(expression_forward_text(sheet))}</pre>"
+        + "<h2>The chain rule, path by path (the ledger)</h2>"
         + f"<pre>{_esc(str(rule))}</pre></div>"
         + "</div>"
         + "<h2>Every path from h to x, at the level of operations</h2>"

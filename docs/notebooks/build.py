@@ -8,8 +8,9 @@ pictures, and notebook 5 needs PyTorch); a failing cell stops the build with tha
 error and leaves that notebook as it was. The stored notebook keeps its outputs, so that
 it reads on a code-hosting site without running, and no text that changes from run to
 run: no timings (notebook 5 shows its timings in pictures), no interpreter version, no
-``<... at 0x...>`` text beside a picture. ``tests/test_notebooks.py`` runs them the same
-way and checks that the stored text outputs are the current ones.
+``<... at 0x...>`` text beside a picture, no widget's view of a kernel that is gone (its
+HTML view stays). ``tests/test_notebooks.py`` runs them the same way and checks that
+the stored text outputs are the current ones.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ METADATA = {
     "language_info": {"name": "python"},
 }
 IMAGE_TYPES = ("image/svg+xml", "image/png")
+# A widget's view names an object in the kernel, gone once the notebook is stored (Jupyter
+# would say "model not found"): the stored output keeps the widget's HTML view instead.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def execute(path: Path) -> Any:
@@ -73,8 +77,9 @@ def execute(path: Path) -> Any:
 
 
 def _normalised(outputs: list[Any]) -> list[Any]:
-    """One output per run of printed text (the kernel splits it where timing says), and
-    pictures without the ``text/plain`` beside them (an object's repr, with its address)."""
+    """One output per run of printed text (the kernel splits it where timing says),
+    pictures without the ``text/plain`` beside them (an object's repr, with its address)
+    and widgets as their HTML view (see :data:`WIDGET_VIEW`)."""
     kept: list[Any] = []
     for output in outputs:
         last = kept[-1] if kept else None
@@ -89,6 +94,7 @@ def _normalised(outputs: list[Any]) -> list[Any]:
         data = output.get("data", {})
         if any(kind in data for kind in IMAGE_TYPES):
             data.pop("text/plain", None)
+        data.pop(WIDGET_VIEW, None)
         kept.append(output)
     return kept
 

@@ -1,29 +1,42 @@
-// The explorer's script. It computes nothing but w_new for an edited eta: every other
-// number on the page was computed by chainrule and sits in the JSON above. Each state
-// sets classes and texts on the one SVG, so the layout never moves. The JSON's "...Html"
-// and caption strings are HTML that chainrule escaped; every other text is set as text.
+// The explorer's page: the picture, the panels and the controls around one
+// ChainruleEngine.Model, which computes every number. Each view reads the model and
+// the step the learner is at; nothing here computes a derivative. Templates from
+// Python (ledgers, formulas) carry holes, <span data-h="...">, that
+// fill() writes: dN a local derivative (edge N) as a factor, rN the same as a result,
+// vN a value (slot N), total, grad and verdict a ledger's sum, backward's gradient and
+// whether they agree.
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("data").textContent);
-  const last = data.steps.length - 1;
   const $ = (id) => document.getElementById(id);
   const svg = document.querySelector("#picture svg");
-  const select = $("weight");
-  const eta = $("eta");
-  let step = 0;
-  let picked = null; // index into data.weights, or null
-  let source = "sample";
+  const message = $("message");
+  let model;
+  try {
+    model = new ChainruleEngine.Model(data, CHAINRULE_OPS);
+  } catch (error) {
+    message.hidden = false;
+    message.textContent = "This page cannot compute its graph: " + error.message;
+    return;
+  }
+  const program = model.program;
+  const nodes = data.nodes;
+  const bySlot = new Map(nodes.map((n) => [n.slot, n]));
+  const drawnEdges = data.edges.map((e, i) => ({ ...e, index: i })).filter((e) => e.drawn);
+  const summary = data.summary !== null;
+  // On a narrow screen the picture scrolls rather than shrink its text below 10 px (it
+  // is 14 points of the SVG's units): the style sheet applies these there.
+  const box = svg.viewBox.baseVal;
+  svg.style.setProperty("--readable-width", `${(box.width * 10) / 14}px`);
+  svg.style.setProperty("--readable-height", `${(box.height * 10) / 14}px`);
+  document.body.classList.toggle("expression", data.batch === null);
+  document.body.classList.toggle("summary", summary);
 
-  // Graphviz's own classes ("node", "edge", "node pick"), kept under the state classes.
-  const base = new Map();
-  for (const el of svg.querySelectorAll("g.node, g.edge")) base.set(el, el.getAttribute("class"));
-  const setState = (el, cls) => el && el.setAttribute("class", base.get(el) + (cls ? " " + cls : ""));
-  const setText = (id, text) => { const el = $(id); if (el) el.textContent = text; };
-
-  // %g with `digits` significant digits, as Python writes numbers everywhere else on the page.
-  function fmt(x, digits) {
+  // --- numbers as Python writes them -------------------------------------------------
+  // %g with `digits` significant digits (viz._labels.number).
+  function fmt(x, digits = 4) {
     if (x === 0) return "0";
-    if (!isFinite(x)) return String(x);
+    if (!ChainruleEngine.finite(x)) return String(x);
     const exponent = Number(x.toExponential(digits - 1).split("e")[1]);
     const trim = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
     if (exponent < -4 || exponent >= digits) {
@@ -33,168 +46,640 @@
     }
     return trim(x.toFixed(Math.max(0, digits - 1 - exponent)));
   }
-  const paren = (text) => (text.startsWith("-") ? "(" + text + ")" : text);
+  // In the picture's fixed cells: 4 digits, fewer if that is too wide (1.2e-05).
+  function short(x) {
+    let text = fmt(x, 4);
+    for (let digits = 3; text.length > 8 && digits >= 2; digits--) text = fmt(x, digits);
+    return text;
+  }
+  // As the ledgers write a number: a true minus sign, a negative one bracketed.
+  const minus = (text) => text.replace(/-/g, "\u2212");
+  const factor = (x, digits) => (x < 0 ? "(" + minus(fmt(x, digits)) + ")" : minus(fmt(x, digits)));
 
-  function showStep(state) {
-    for (const el of base.keys()) setState(el, "");
-    for (const [id, [cls, grad, sum]] of Object.entries(state.nodes)) {
-      setState($("node_" + id), cls);
-      setText("t_g" + id, grad);
-      if (sum !== undefined) setText("t_s" + id, sum);
+  function fill(root) {
+    for (const hole of root.querySelectorAll("[data-h]")) {
+      const key = hole.dataset.h;
+      const kind = key[0];
+      if (key in holeValues) hole.textContent = holeValues[key];
+      else if (kind === "d") hole.textContent = factor(model.edgeValues[Number(key.slice(1))], 4);
+      else if (kind === "r") hole.textContent = minus(fmt(model.edgeValues[Number(key.slice(1))], 4));
+      else if (kind === "v") hole.textContent = factor(model.values[Number(key.slice(1))], 4);
     }
-    if (state.processed) {
-      setState($("node_" + state.processed + "op"), "current");
-      setState($("edge_" + state.processed + "op"), "sending");
+  }
+  let holeValues = {};
+
+  // --- the steps: the forward pass Value by Value, then the backward pass -------------
+  const computed = nodes.filter((n) => program.madeAt[n.slot] >= 0).sort((a, b) => a.slot - b.slot);
+  const sendersOf = new Map();
+  for (const edge of drawnEdges) {
+    if (!sendersOf.has(edge.child)) sendersOf.set(edge.child, []);
+    sendersOf.get(edge.child).push(edge);
+  }
+  const senders = [...sendersOf.keys()].sort((a, b) => b - a);
+  const incoming = new Map();
+  for (const edge of drawnEdges) incoming.set(edge.parent, (incoming.get(edge.parent) || 0) + 1);
+  const F = computed.length;
+  const T = F + senders.length;
+  let t = T; // everything computed
+  let picked = null; // a drawn node, or an editable slot of a summary
+  let practice = null; // {edge or "sum", answer element}
+
+  // The backward pass up to its step j: each node's grad so far and what arrived.
+  function backwardUpTo(j) {
+    const received = new Map();
+    const grads = new Map([[data.root, 1]]);
+    const sent = new Map(); // edge index -> contribution
+    let sending = [];
+    for (let k = 0; k < j; k++) {
+      const node = senders[k];
+      const g = node === data.root ? 1 : (received.get(node) || []).reduce((a, c) => a + c, 0);
+      grads.set(node, g);
+      sending = [];
+      for (const edge of sendersOf.get(node)) {
+        const c = g * model.edgeValues[edge.index];
+        sent.set(edge.index, c);
+        sending.push(edge.index);
+        if (!received.has(edge.parent)) received.set(edge.parent, []);
+        received.get(edge.parent).push(c);
+      }
     }
-    for (const [id, [cls, text]] of Object.entries(state.edges)) {
-      setState($("edge_" + id), cls);
-      setText("t_" + id, text);
+    for (const [slot, list] of received) if (!grads.has(slot)) grads.set(slot, list.reduce((a, c) => a + c, 0));
+    return { received, grads, sent, sending, sender: j > 0 ? senders[j - 1] : null };
+  }
+
+  // --- the picture -------------------------------------------------------------------
+  const base = new Map();
+  for (const el of svg.querySelectorAll("g.node, g.edge")) base.set(el, el.getAttribute("class"));
+  const setClass = (el, cls) => el && el.setAttribute("class", base.get(el) + (cls ? " " + cls : ""));
+  const setText = (id, text) => {
+    const el = $(id);
+    if (el && el.textContent !== text) el.textContent = text;
+  };
+
+  function drawPicture() {
+    if (summary) return drawSummary();
+    const forwardDone = Math.min(t, F);
+    const known = new Set(computed.slice(0, forwardDone).map((n) => n.slot));
+    const back = t > F ? backwardUpTo(t - F) : null;
+    const final = t === T;
+    const path = picked === null ? null : pathOf(picked);
+    for (const el of base.keys()) setClass(el, "");
+    for (const node of nodes) {
+      const valueKnown = program.madeAt[node.slot] < 0 || known.has(node.slot);
+      setText("t_vn" + node.id.slice(1), valueKnown ? "= " + short(model.values[node.slot]) : "= ?");
+      const el = $("node_" + node.id);
+      const classes = [];
+      if (program.needsGrad[node.slot]) {
+        const expected = incoming.get(node.slot) || 0;
+        const arrived = back === null ? 0 : (back.received.get(node.slot) || []).length;
+        const has = back !== null && back.grads.has(node.slot);
+        const complete = has && arrived >= expected;
+        const g = final ? model.grads[node.slot] : has ? back.grads.get(node.slot) : null;
+        setText("t_gn" + node.id.slice(1), g === null ? "?" : short(g));
+        classes.push(g === null ? "nograd" : complete ? "done" : "partial");
+        if (expected > 1) {
+          const parts = back === null ? [] : (back.received.get(node.slot) || []).map(short);
+          while (parts.length < expected) parts.push("?");
+          setText("t_sn" + node.id.slice(1), "= " + parts.join(" + "));
+        }
+      }
+      if (!valueKnown) classes.push("novalue");
+      if (back !== null && back.sender === node.slot) classes.push("current");
+      if (t > 0 && t <= F && computed[t - 1] === node) classes.push("current");
+      if (path !== null && path.nodes.has(node.slot)) classes.push("onpath");
+      if (picked === node) classes.push("picked");
+      setClass(el, classes.join(" "));
+      if (data.level === "op" && program.madeAt[node.slot] >= 0) {
+        const current = classes.includes("current");
+        setClass($("node_" + node.id + "op"), current ? "current" : path !== null && path.nodes.has(node.slot) ? "onpath" : "");
+        setClass($("edge_" + node.id + "op"), current ? "sending" : path !== null && path.nodes.has(node.slot) ? "onpath" : "");
+      }
+    }
+    for (const edge of drawnEdges) {
+      const id = "e" + edge.index;
+      let cls = "";
+      let text = "";
+      if (back !== null && back.sent.has(edge.index)) {
+        cls = back.sending.includes(edge.index) ? "sending" : "carried";
+        text = short(back.sent.get(edge.index));
+      } else if (t > F) cls = "waiting";
+      if (path !== null && path.edges.has(edge.index)) {
+        cls += " onpath";
+        text = "\u00d7 " + short(model.edgeValues[edge.index]);
+      }
+      setClass($("edge_" + id), cls.trim());
+      setText("t_ee" + edge.index, text);
+    }
+    svg.classList.toggle("picking", path !== null);
+    shadeWeights();
+  }
+
+  // The weights' boxes tinted by sign and size, as the network's picture colours them:
+  // training shows in the picture as the colours change.
+  function shadeWeights() {
+    if (data.batch === null) return;
+    let largest = 0;
+    for (const slot of data.batch.params) largest = Math.max(largest, Math.abs(model.values[slot]));
+    for (const slot of data.batch.params) {
+      const node = bySlot.get(slot);
+      const box = node && $("node_" + node.id)?.querySelector("polygon");
+      if (!box) continue;
+      const w = model.values[slot];
+      const share = largest === 0 ? 0 : Math.abs(w) / largest;
+      const hue = w >= 0 ? "37, 99, 235" : "234, 88, 12";
+      box.style.fill = `rgba(${hue}, ${(0.08 + 0.5 * share).toFixed(3)})`;
     }
   }
 
-  function showPick(w) {
-    // The end of the backward pass, every grad complete, with w's paths in red.
-    const final = data.steps[last];
-    for (const el of base.keys()) setState(el, "");
-    for (const [id, [cls, grad, sum]] of Object.entries(final.nodes)) {
-      const onPath = w.nodes.includes(id);
-      setState($("node_" + id), cls.replace(" current", "") + (onPath ? " onpath" : "") + (id === w.id ? " picked" : ""));
-      setText("t_g" + id, grad);
-      if (sum !== undefined) setText("t_s" + id, sum);
-      if (onPath) { setState($("node_" + id + "op"), "onpath"); setState($("edge_" + id + "op"), "onpath"); }
-    }
-    for (const id of Object.keys(final.edges)) {
-      const d = w.edges[id];
-      setState($("edge_" + id), d === undefined ? "carried" : "carried onpath");
-      setText("t_" + id, d === undefined ? "" : "\u00d7 " + d);
-    }
+  function drawSummary() {
+    data.summary.forEach((slots, k) => {
+      let w = 0;
+      let g = 0;
+      for (const slot of slots) {
+        w = Math.max(w, Math.abs(model.values[slot]));
+        g = Math.max(g, Math.abs(model.batchGrads[model.paramIndex.get(slot)]));
+      }
+      setText("t_l" + (k + 1), `|w| \u2264 ${fmt(w, 3)}, |dL/dw| \u2264 ${fmt(g, 3)}`);
+    });
+    setText("t_lL", "L = " + fmt(batchLoss(), 6) + " (batch)");
   }
 
-  function showCaption() {
-    const rows = $("step-rows");
-    rows.replaceChildren();
-    if (picked !== null) {
-      const w = data.weights[picked];
-      $("step-title").innerHTML = "d" + data.rootHtml + "/d" + w.labelHtml + ": " + w.paths + (w.paths === 1 ? " path" : " paths");
-      $("step-head").innerHTML = "In red: every path from " + data.rootHtml + " down to " + w.labelHtml
-        + ", each edge with its local derivative. Multiply along each path, add the paths: the ledger below. "
-        + "Next or \u2192 returns to the backward pass.";
+  // The paths from the root down to the picked node: their nodes and edges.
+  function pathOf(node) {
+    const ledger = data.ledgers[node.id];
+    const result = { nodes: new Set([node.slot]), edges: new Set() };
+    if (!ledger) return result;
+    for (const path of ledger.paths) {
+      for (const e of path) {
+        result.edges.add(e);
+        result.nodes.add(data.edges[e].child);
+        result.nodes.add(data.edges[e].parent);
+      }
+    }
+    return result;
+  }
+
+  // --- the step panel ----------------------------------------------------------------
+  const nameHtml = (slot) => (bySlot.get(slot) || { html: model.describe(slot) }).html;
+  const d = (top, bottom) => "d" + nameHtml(top) + "/d" + nameHtml(bottom);
+  const rootHtml = data.rootHtml;
+
+  function drawStep() {
+    const title = $("step-title");
+    const body = $("step-body");
+    if (summary) {
+      title.textContent = `A network of ${model.batch.params.length.toLocaleString("en")} parameters`;
+      body.innerHTML = "<p>Too many Values to draw one by one: each box is a layer. Pick a weight in the list "
+        + "(or edit it under Numbers) for its gradient, its finite-difference check and its update; Train runs "
+        + "gradient descent on the whole batch.</p>";
       return;
     }
-    const caption = data.steps[step].caption;
-    $("step-title").textContent = step === 0 ? "Start" : "Step " + step;
-    $("step-head").innerHTML = caption.head;
-    for (const [to, product, sent] of caption.rows) {
-      const tr = rows.insertRow();
-      tr.insertCell().innerHTML = "\u2192 " + to;
-      tr.insertCell().textContent = product;
-      const cell = tr.insertCell(); cell.textContent = "= " + sent; cell.className = "sent";
-    }
-  }
-
-  // The wide panel below the picture: in the backward pass, what the step sends down
-  // each edge; for a picked weight, its ledger.
-  function showLedger() {
-    if (picked === null) {
-      const sender = data.steps[step].caption.sender;
-      $("ledger-title").innerHTML = sender === null ? "The chain rule, weight by weight"
-        : "What " + sender + " sends down each edge: its grad \u00d7 the edge\u2019s local derivative";
-      $("ledger-text").innerHTML = sender === null ? "<p>Each step, one node whose grad is complete sends it "
-        + "down its edges, times each edge's local derivative. Pick a weight to see d" + data.rootHtml
-        + "/dw as a sum over paths, symbol by symbol and in numbers, checked against backward().</p>" : "";
-      $("ledger-where").replaceChildren();
+    if (t === 0) {
+      title.textContent = "Start";
+      body.innerHTML = `<p>The inputs and the weights are given; nothing is computed yet. Next (\u2192) runs the forward pass, `
+        + `${F} step${F === 1 ? "" : "s"}, then the backward pass, ${senders.length} step${senders.length === 1 ? "" : "s"}.</p>`;
       return;
     }
-    const w = data.weights[picked];
-    $("ledger-title").innerHTML = "The ledger of " + w.labelHtml + (data.batchSize === null ? "" : " (this sample)");
-    $("ledger-text").innerHTML = w.ledgerHtml;
-    $("ledger-where").innerHTML = w.whereHtml;
-  }
-
-  function showUpdate() {
-    const none = picked === null;
-    $("update-body").classList.toggle("gone", none);
-    $("update-none").classList.toggle("gone", !none);
-    if (none) return;
-    const w = data.weights[picked];
-    const batch = source === "batch" && w.batch !== undefined;
-    const grad = batch ? w.batch : w.grad;
-    const gradText = batch ? w.batchText : w.gradText;
-    setText("u-old", w.oldText);
-    setText("u-grad", gradText);
-    const rate = Number(eta.value);
-    const ok = eta.value.trim() !== "" && isFinite(rate) && rate > 0;
-    eta.classList.toggle("bad", !ok);
-    if (!ok) {
-      setText("u-new", "\u2014");
-      setText("u-line", "\u03b7 must be a positive number.");
+    if (t <= F) {
+      const node = computed[t - 1];
+      title.textContent = `Forward step ${t} of ${F}`;
+      const def = node.definition;
+      let line = node.html + " = " + (def ? def.symbols : "");
+      if (def && def.values) line += " = " + def.values;
+      line += " = <b>" + minus(fmt(model.values[node.slot])) + "</b>";
+      body.innerHTML = `<p class="formula">${line}</p><p>${node.html} is computed from what enters it.`
+        + (t === F ? " The forward pass is done: Next starts the backward pass." : "") + "</p>";
+      fill(body);
       return;
     }
-    const updated = w.old - rate * grad;
-    setText("u-new", fmt(updated, 6));
-    setText("u-line", "= " + w.oldText + " \u2212 " + fmt(rate, 6) + " \u00d7 " + paren(gradText) + " = " + fmt(updated, 6));
+    const j = t - F;
+    const back = backwardUpTo(j);
+    const node = back.sender;
+    title.textContent = `Backward step ${j} of ${senders.length}`;
+    const g = back.grads.get(node);
+    let text = node === data.root
+      ? `backward() starts at ${rootHtml}: d${rootHtml}/d${rootHtml} = 1.`
+      : `${nameHtml(node)}'s grad is complete: d${rootHtml}/d${nameHtml(node)} = <b>${minus(fmt(g))}</b>.`;
+    text += " It sends grad \u00d7 local derivative down each of its edges (below).";
+    if (j === senders.length) text += " The last step: every grad is complete.";
+    body.innerHTML = `<p>${text}</p>`;
   }
 
+  // --- the panel below the picture: what a step sends, or the picked Value -----------
+  function drawDetail() {
+    const title = $("ledger-title");
+    const text = $("ledger-text");
+    const where = $("ledger-where");
+    where.replaceChildren();
+    $("node").hidden = picked === null;
+    if (picked !== null) return drawPicked(title, text, where);
+    if (t > F && !summary) {
+      const back = backwardUpTo(t - F);
+      const node = back.sender;
+      const g = back.grads.get(node);
+      title.innerHTML = `What ${nameHtml(node)} sends down each edge: its grad \u00d7 the edge's local derivative`;
+      const rows = sendersOf.get(node).map((edge) => {
+        const f = edge.formula;
+        const how = f === null ? "" : ` = ${f.symbols}` + (f.values ? ` = ${f.values}` : "");
+        return `<tr><td>\u2192 ${nameHtml(edge.parent)}</td><td>${d(data.root, node)} \u00b7 ${d(node, edge.parent)}${how}</td>`
+          + `<td>= ${factor(g, 4)} \u00d7 ${factor(model.edgeValues[edge.index], 4)}</td>`
+          + `<td class="sent">= ${minus(fmt(g * model.edgeValues[edge.index]))}</td></tr>`;
+      });
+      text.innerHTML = `<table class="sends">${rows.join("")}</table>`;
+      fill(text);
+      return;
+    }
+    title.textContent = "The chain rule, Value by Value";
+    text.innerHTML = summary
+      ? "<p>Edit any number under Numbers and every layer's numbers follow. Pick a weight in the list for "
+        + "its gradient, checked by finite differences, and its update; Train runs gradient descent on "
+        + "the whole batch, as nn.train does.</p>"
+      : "<p>Edit any number under Numbers and everything follows. Step with Next and Back; "
+        + `pick a Value (click it, or choose it in the list) to see d${rootHtml}/d(it) as a sum over paths, `
+        + "checked against finite differences, and its gradient-descent update.</p>";
+  }
+
+  function drawPicked(title, text, where) {
+    const node = picked;
+    const ledger = data.ledgers[node.id];
+    const g = model.grads[node.slot];
+    const card = [];
+    let head = `<b>${node.html}</b> = ${minus(fmt(model.values[node.slot], 6))}`;
+    if (!program.needsGrad[node.slot]) head += ": data, no gradient flows into it";
+    else head += `, d${rootHtml}/d${node.html} = <b>${minus(fmt(g, 6))}</b>`;
+    const out = drawnEdges.filter((e) => e.parent === node.slot);
+    if (out.length > 0) {
+      const terms = out.map((e) => `${d(data.root, e.child)} \u00b7 ${d(e.child, node.slot)}`).join(" + ");
+      const numbers = out.map((e) => `${factor(model.grads[e.child], 4)} \u00d7 ${factor(model.edgeValues[e.index], 4)}`).join(" + ");
+      head += `: the sum over its ${out.length === 1 ? "edge" : out.length + " edges"} out, ${terms} = ${numbers}`;
+    }
+    card.push(`<p>${head}</p>`);
+    const inEdges = sendersOf.get(node.slot) || [];
+    if (inEdges.length > 0) {
+      const locals = inEdges.map((e) => `${d(node.slot, e.parent)} = ${factor(model.edgeValues[e.index], 4)}`).join(", ");
+      card.push(`<p>Its local derivatives: ${locals}</p>`);
+    }
+    if (program.needsGrad[node.slot] && program.madeAt[node.slot] < 0) card.push(checkAndUpdate(node.slot));
+    $("node").hidden = false;
+    $("node-title").innerHTML = `${node.html} <span class="hint">picked</span>`;
+    $("node-body").innerHTML = card.join("");
+    if (!ledger) {
+      title.innerHTML = `${node.html}: no ledger (the picture summarises the network)`;
+      text.replaceChildren();
+      return;
+    }
+    const paths = ledger.paths.length;
+    title.innerHTML = `d${rootHtml}/d${node.html}: ${paths} path${paths === 1 ? "" : "s"}`;
+    const total = ledger.paths.reduce((sum, path) => sum + path.reduce((p, e) => p * model.edgeValues[e], 1), 0);
+    const agrees = Math.abs(total - g) <= 1e-9 * Math.max(Math.abs(total), Math.abs(g)) + 1e-12;
+    holeValues = { total: minus(fmt(total, 6)), grad: minus(fmt(g, 6)), verdict: agrees ? "agrees" : "DIFFERS" };
+    text.innerHTML = ledger.sum;
+    where.innerHTML = ledger.where;
+    fill(text);
+    fill(where);
+    if (practice !== null) hideForPractice(text, where, ledger);
+  }
+
+  // Finite differences beside backprop, and the update w_new = w_old - eta * dL/dw.
+  function checkAndUpdate(slot) {
+    const h = 1e-6;
+    const fd = model.finiteDifference(slot, h);
+    const w = model.values[slot];
+    const lines = [`<p>Check: (${rootHtml}(w + h) \u2212 ${rootHtml}(w \u2212 h)) / 2h with h = 10<sup>\u22126</sup> is `
+      + `${minus(fmt(fd.root, 6))} (backprop ${minus(fmt(model.grads[slot], 6))}).</p>`];
+    let grad = model.grads[slot];
+    if (fd.batch !== undefined) {
+      grad = model.batchGrads[model.paramIndex.get(slot)];
+      lines.push(`<p>The batch's L (${model.objective.X.length} rows, Reg included): dL/dw = ${minus(fmt(grad, 6))}, `
+        + `by finite differences ${minus(fmt(fd.batch, 6))}.</p>`);
+    }
+    lines.push(`<p class="update">w<sub>new</sub> = w<sub>old</sub> \u2212 \u03b7 \u00b7 dL/dw = ${minus(fmt(w, 6))} \u2212 `
+      + `${fmt(model.eta, 6)} \u00d7 ${factor(grad, 6)} = <b>${minus(fmt(w - model.eta * grad, 6))}</b></p>`);
+    return lines.join("");
+  }
+
+  // --- "Your turn": one factor of the ledger, or every path's product and their sum, is
+  // hidden; the question and the verdict take the picked Value's panel, whose numbers
+  // would give the answer away.
+  let practiceCount = 0;
+  function hideForPractice(text, where, ledger) {
+    // The factors the ledger writes (at the op level it leaves out the 1s of +).
+    const factors = ledger.factors.filter((e) => ledger.sum.includes(`data-h="d${e}"`));
+    const question = practice.question % (factors.length + 1);
+    const box = (label) => `<input class="answer" type="text" inputmode="decimal" aria-label="${label}">`;
+    const verdict = `<p id="verdict" aria-live="polite">${practice.verdict || ""}</p>`;
+    const another = '<button id="another" type="button">Another question</button>';
+    let ask;
+    if (question < factors.length) {
+      const e = factors[question];
+      practice.edge = e;
+      for (const hole of text.querySelectorAll(`[data-h="d${e}"]`)) hole.outerHTML = box("your answer");
+      for (const hole of where.querySelectorAll(`[data-h="r${e}"]`)) hole.textContent = "?";
+      const edge = data.edges[e];
+      ask = `<p>What is ${d(edge.child, edge.parent)}? Work it out from its formula (under where) and type it `
+        + "into the ledger, 4 significant digits, then press Enter.</p>";
+    } else {
+      practice.edge = null;
+      for (const hole of text.querySelectorAll('[data-h="total"], [data-h="grad"], [data-h="verdict"]')) hole.textContent = "?";
+      const rows = ledger.paths.map((path, i) => `<tr><td>path ${i + 1}</td><td>${path.map((e) => factor(model.edgeValues[e], 4)).join(" \u00d7 ")}</td><td>= ${box("path " + (i + 1))}</td></tr>`);
+      ask = "<p>Multiply along each path, then add the paths (4 significant digits; Enter checks).</p>"
+        + `<table class="paths">${rows.join("")}<tr><td>sum</td><td>d${rootHtml}/d${picked.html}</td><td>= ${box("your answer")}</td></tr></table>`;
+    }
+    $("node-title").innerHTML = `Your turn: ${picked.html}`;
+    $("node-body").innerHTML = ask + verdict + another;
+    $("another").addEventListener("click", () => {
+      practice = { question: practiceCount++, focus: true };
+      render();
+    });
+    for (const input of document.querySelectorAll("input.answer")) {
+      input.addEventListener("keydown", (e) => { if (e.key === "Enter") check(ledger); });
+    }
+    const first = document.querySelector("input.answer");
+    if (first && practice.focus) first.focus();
+    practice.focus = false;
+  }
+
+  // Right to the shown precision: the same 4 significant digits as the true value.
+  const same = (typed, truth) => {
+    const x = Number(String(typed).trim().replace(/\u2212/g, "-"));
+    if (String(typed).trim() === "" || !ChainruleEngine.finite(x)) return false;
+    const digits = (v) => Number(v.toPrecision(4));
+    return digits(x) === digits(truth) || Math.abs(x - truth) <= 5e-4 * Math.abs(truth);
+  };
+
+  function check(ledger) {
+    const inputs = [...document.querySelectorAll("input.answer")];
+    const g = model.grads[picked.slot];
+    let verdict;
+    if (practice.edge !== null) {
+      const e = practice.edge;
+      const edge = data.edges[e];
+      const truth = model.edgeValues[e];
+      if (same(inputs[0].value, truth)) verdict = `Right: ${d(edge.child, edge.parent)} = ${minus(fmt(truth, 6))}.`;
+      else {
+        const onPaths = ledger.paths.map((p, i) => (p.includes(e) ? i + 1 : 0)).filter((i) => i > 0);
+        const f = edge.formula;
+        verdict = `Not right: the factor ${d(edge.child, edge.parent)} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).`
+          + (f ? ` It is ${f.symbols}.` : "");
+      }
+    } else {
+      const products = ledger.paths.map((p) => p.reduce((acc, e) => acc * model.edgeValues[e], 1));
+      const wrong = products.map((p, i) => (same(inputs[i].value, p) ? 0 : i + 1)).filter((i) => i > 0);
+      const sumRight = same(inputs[inputs.length - 1].value, g);
+      if (wrong.length === 0 && sumRight) verdict = `Right: d${rootHtml}/d${picked.html} = ${minus(fmt(g, 6))}.`;
+      else if (wrong.length > 0) verdict = `Not right: path ${wrong.join(" and path ")} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again.`;
+      else verdict = "Not right: each path is right, their sum is not: add the paths again.";
+    }
+    practice.verdict = verdict;
+    const el = $("verdict");
+    if (el) el.innerHTML = verdict;
+    model.dispatchEvent(new CustomEvent("practice", { detail: { verdict: el ? el.textContent : verdict } }));
+  }
+
+  // --- the numbers the learner can change ----------------------------------------------
+  const numberInputs = new Map(); // name -> input
+  function buildNumbers() {
+    const list = $("number-list");
+    const groups = [];
+    const batch = data.batch;
+    const html = (slot) => (bySlot.get(slot) ? bySlot.get(slot).html : model.describe(slot));
+    const row = (name, label) => `<label><span class="name">${label}</span><input type="text" inputmode="decimal" aria-label="${name}" data-name="${name}"></label>`;
+    if (batch !== null) {
+      const data_ = [...batch.inputs, ...batch.targets].map((s) => row(model.nameOf.get(s), html(s)));
+      groups.push(`<fieldset><legend>row <input type="text" inputmode="numeric" aria-label="sample" data-name="sample" size="4"> of the batch</legend>${data_.join("")}</fieldset>`);
+      groups.push(`<fieldset><legend>weights</legend>${batch.params.map((s) => row(model.nameOf.get(s), html(s))).join("")}</fieldset>`);
+      groups.push(`<fieldset><legend>training</legend>${row("eta", "\u03b7")}${row("lambda", "\u03bb")}${row("tol", "tol")}</fieldset>`);
+    } else {
+      groups.push(`<fieldset><legend>leaves</legend>${data.editable.map((s) => row(model.nameOf.get(s), html(s))).join("")}</fieldset>`);
+      groups.push(`<fieldset><legend>update</legend>${row("eta", "\u03b7")}</fieldset>`);
+    }
+    list.innerHTML = groups.join("");
+    for (const input of [...list.querySelectorAll("input"), $("epochs")]) {
+      const name = input.dataset.name || input.getAttribute("aria-label");
+      numberInputs.set(name, input);
+      input.addEventListener("change", () => commit(input, name));
+      input.addEventListener("keydown", (e) => { if (e.key === "Enter") commit(input, name); });
+    }
+  }
+
+  function commit(input, name) {
+    const shown = input.dataset.shown;
+    if (input.value === shown) return;
+    try {
+      model.set(name, input.value);
+      input.classList.remove("bad");
+      message.hidden = true;
+    } catch (error) {
+      input.classList.add("bad");
+      message.hidden = false;
+      message.textContent = error.message;
+      input.value = shown;
+    }
+  }
+
+  function drawNumbers() {
+    for (const [name, input] of numberInputs) {
+      if (document.activeElement === input && input.classList.contains("editing")) continue;
+      const value = model.get(name);
+      const text = Number.isInteger(value) && ["epochs", "sample"].includes(name) ? String(value) : fmt(value, 6);
+      if (input.value !== text) input.value = text;
+      input.dataset.shown = text;
+    }
+  }
+
+  // --- training ------------------------------------------------------------------------
+  // The batch's L: while a run goes on, its latest epoch's (at that epoch's start; the
+  // model computes L at the weights when the run stops).
+  function batchLoss() {
+    const run = model.run;
+    return run !== null && run.running && run.trainer.epochs > 0 ? run.trainer.losses.at(-1) : model.batchLoss;
+  }
+
+  function drawTrain() {
+    if (data.batch === null) return;
+    const run = model.run;
+    const rows = model.objective.X.length;
+    $("objective").innerHTML = `L = \u03a3<sub>n</sub> (y<sub>n</sub> \u2212 \u0177<sub>n</sub>)<sup>2</sup> + \u03bb \u03a3 w<sup>2</sup> over ${rows} rows`
+      + `, \u03bb = ${fmt(model.l2, 6)}`;
+    const losses = run ? run.trainer.losses : [];
+    let status = `L = ${fmt(model.batchLoss, 6)} at these weights.`;
+    if (run) {
+      const trainer = run.trainer;
+      const n = trainer.epochs;
+      const step = trainer.largest[n - 1] ?? 0;
+      const loss = batchLoss();
+      status = `${n} epoch${n === 1 ? "" : "s"}: L = ${fmt(loss, 6)}, the last step's largest |w_new \u2212 w_old| = ${fmt(step, 3)}`;
+      if (trainer.stopped === "converged") status += ` < tol = ${fmt(model.tol, 3)}: stopped, w_new \u2248 w_old.`;
+      else if (trainer.stopped === "diverged") status = trainer.message + "; the weights are back where the run started.";
+      else if (run.running) status += " \u2026";
+      else status += n >= run.target ? "." : " (paused).";
+    }
+    $("train-status").textContent = status;
+    $("train-pause").disabled = !(run && run.running);
+    $("train-reset").disabled = run === null;
+    drawCurve(losses);
+  }
+
+  const SVG = "http://www.w3.org/2000/svg";
+  function drawCurve(losses) {
+    const curve = $("curve");
+    if (losses.length < 2) {
+      curve.innerHTML = "";
+      return;
+    }
+    const logs = losses.map((l) => Math.log10(Math.max(l, 1e-300)));
+    const low = Math.min(...logs);
+    const high = Math.max(...logs);
+    const span = high - low || 1;
+    const step = Math.max(1, Math.floor(losses.length / 300));
+    const points = [];
+    for (let i = 0; i < losses.length; i += step) {
+      points.push(`${((300 * i) / (losses.length - 1)).toFixed(1)},${(95 - (90 * (logs[i] - low)) / span).toFixed(1)}`);
+    }
+    points.push(`300,${(95 - (90 * (logs[logs.length - 1] - low)) / span).toFixed(1)}`);
+    // Made here, not in the page's HTML: the page holds one SVG, Graphviz's picture.
+    const line = document.createElementNS(SVG, "svg");
+    line.setAttribute("viewBox", "0 0 300 100");
+    line.setAttribute("preserveAspectRatio", "none");
+    const path = document.createElementNS(SVG, "polyline");
+    path.setAttribute("points", points.join(" "));
+    line.append(path);
+    const caption = document.createElement("p");
+    caption.textContent = `L at the start of each epoch: ${fmt(losses[0], 4)} to ${fmt(losses[losses.length - 1], 4)} in ${losses.length} (a logarithmic scale)`;
+    curve.replaceChildren(line, caption);
+  }
+
+  // --- putting it together ------------------------------------------------------------
   function render() {
-    if (picked === null) showStep(data.steps[step]); else showPick(data.weights[picked]);
-    svg.classList.toggle("picking", picked !== null);
-    const shown = picked === null ? step : last;
-    $("counter").textContent = "step " + shown + " of " + last;
-    $("prev").disabled = shown === 0;
-    $("next").disabled = shown === last && picked === null;
-    select.value = picked === null ? "" : String(picked);
-    showCaption();
-    showLedger();
-    showUpdate();
+    drawPicture();
+    drawStep();
+    drawDetail();
+    drawNumbers();
+    drawTrain();
+    const counter = t === 0 ? "start" : t <= F ? `forward step ${t} of ${F}`
+      : `backward step ${t - F} of ${senders.length}` + (t === T ? ": all computed" : "");
+    $("counter").textContent = summary ? "" : counter;
+    for (const id of ["home", "prev"]) $(id).disabled = summary || t === 0;
+    for (const id of ["next", "end"]) $(id).disabled = summary || t === T;
+    $("pick").value = picked === null ? "" : String(picked.slot);
+    $("practice").setAttribute("aria-pressed", String(practice !== null));
+    $("practice").disabled = picked === null || !data.ledgers[picked.id];
+  }
+
+  let scheduled = false;
+  function renderSoon() {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      render();
+    });
   }
 
   function go(k) {
-    picked = null;
-    step = Math.max(0, Math.min(last, k));
+    t = Math.max(0, Math.min(T, k));
     render();
   }
 
-  function pick(index) {
-    picked = index;
+  function pick(node) {
+    picked = node;
+    practice = null;
     render();
+    // Its box under Numbers, if it has one, comes into view, marked: ready to edit.
+    for (const label of document.querySelectorAll("#number-list label.picked")) label.classList.remove("picked");
+    const input = node === null ? undefined : numberInputs.get(node.name);
+    if (input) {
+      input.closest("label").classList.add("picked");
+      // Scroll the panel only, not the page (on a narrow screen the panel is far below).
+      const panel = $("numbers");
+      const box = input.getBoundingClientRect();
+      const view = panel.getBoundingClientRect();
+      if (box.top < view.top || box.bottom > view.bottom) panel.scrollTop += box.top - view.top - view.height / 2;
+    }
   }
 
-  const current = () => (picked === null ? step : last);
-  $("prev").addEventListener("click", () => go(current() - 1));
-  $("next").addEventListener("click", () => go(current() + 1));
-  select.addEventListener("change", () => (select.value === "" ? go(step) : pick(Number(select.value))));
-  eta.value = String(data.eta);
-  eta.addEventListener("input", showUpdate);
-  for (const el of document.querySelectorAll(".d-root")) el.innerHTML = "d" + data.rootHtml;
-  // The panel below the picture is as tall as its longest content (a title, then a ledger
-  // or a step's table under its header), whichever weight or step is shown.
-  const lines = [...data.weights.map((w) => w.ledgerLines), ...data.steps.map((s) => s.caption.rows.length + 1)];
-  $("ledger").style.setProperty("--ledger-lines", Math.max(...lines));
-  if (data.batchSize === null) {
-    document.querySelector(".source").classList.add("gone");
-  } else {
-    $("batch-name").textContent = "the batch: " + data.batchSize + " samples, summed";
+  const pickable = summary
+    ? data.batch.params.map((slot) => ({ slot, id: "p" + slot, html: model.nameOf.get(slot), name: model.nameOf.get(slot) }))
+    : nodes.filter((n) => $("node_" + n.id) !== null);
+  const pickSelect = $("pick");
+  for (const node of pickable) {
+    const option = document.createElement("option");
+    option.value = String(node.slot);
+    option.textContent = node.name;
+    pickSelect.append(option);
   }
-  for (const input of document.querySelectorAll('input[name="source"]')) {
-    input.addEventListener("change", () => { source = input.value; showUpdate(); });
+  pickSelect.addEventListener("change", () => pick(pickable.find((n) => String(n.slot) === pickSelect.value) || null));
+  for (const node of summary ? [] : pickable) {
+    const el = $("node_" + node.id);
+    if (!el) continue;
+    el.setAttribute("tabindex", "0");
+    el.setAttribute("role", "button");
+    // Its accessible name is its text (name, value, grad): an aria-label naming it would
+    // make get_by_label("w^1_11") find it beside the number box of that name.
+    el.classList.add("pick");
+    base.set(el, base.get(el) + " pick");
+    el.addEventListener("click", () => pick(node));
+    el.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        pick(node);
+      }
+    });
   }
-  data.weights.forEach((w, index) => {
-    const node = $("node_" + w.id);
-    if (!node) return;
-    node.setAttribute("tabindex", "0");
-    node.setAttribute("role", "button");
-    node.setAttribute("aria-label", "pick " + w.label);
-    node.addEventListener("click", () => pick(index));
-    node.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(index); } });
+  // A node's label shows on hover, not Graphviz's n25 or n0->n25.
+  for (const title of svg.querySelectorAll("g > title")) title.remove();
+  $("home").addEventListener("click", () => go(0));
+  $("prev").addEventListener("click", () => go(t - 1));
+  $("next").addEventListener("click", () => go(t + 1));
+  $("end").addEventListener("click", () => go(T));
+  $("practice").addEventListener("click", () => {
+    practice = practice === null ? { question: practiceCount++, focus: true } : null;
+    render();
   });
   document.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest("input, select, textarea")) return;
     const moves = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
-    if (e.key in moves) go(current() + moves[e.key]);
+    if (e.key in moves) go(t + moves[e.key]);
     else if (e.key === "Home") go(0);
-    else if (e.key === "End") go(last);
+    else if (e.key === "End") go(T);
     else return;
     e.preventDefault();
   });
+  if (data.batch !== null) {
+    $("train-run").addEventListener("click", () => model.train());
+    $("train-pause").addEventListener("click", () => model.pause());
+    $("train-step").addEventListener("click", () => model.step());
+    $("train-reset").addEventListener("click", () => model.reset());
+  }
+  model.addEventListener("change", (e) => {
+    if (e.detail.what === "edit" && practice !== null) practice.verdict = "";
+    if (e.detail.what === "train") renderSoon();
+    else render();
+  });
+  buildNumbers();
+  // The panel below the picture is as tall as its longest ledger.
+  const lines = Object.values(data.ledgers).map((l) => l.lines);
+  $("ledger").style.setProperty("--ledger-lines", Math.max(6, ...lines));
   render();
+
+  // For scripts (teachers' demonstrations, tests, a notebook widget): the model's own
+  // methods, and the page's step and pick.
+  window.chainrule = {
+    snapshot: () => model.snapshot(),
+    get: (name) => model.get(name),
+    set: (name, value) => model.set(name, value),
+    setNumbers: (numbers) => model.setNumbers(numbers),
+    train: (epochs) => model.train(epochs),
+    pause: () => model.pause(),
+    step: () => model.step(),
+    reset: () => model.reset(),
+    finiteDifference: (name, h = 1e-6) => model.finiteDifference(model.slotOf.get(name), h),
+    edges: () => data.edges.map((e, i) => ({ child: model.nameOf.get(e.child) ?? e.child, parent: model.nameOf.get(e.parent) ?? e.parent, value: model.edgeValues[i] })),
+    goTo: (k) => go(k),
+    position: () => ({ step: t, forward: F, backward: senders.length }),
+    pick: (name) => pick(pickable.find((n) => n.name === name) || null),
+    addEventListener: (type, listener) => model.addEventListener(type, listener),
+    removeEventListener: (type, listener) => model.removeEventListener(type, listener),
+    model,
+  };
 })();
