@@ -198,20 +198,28 @@ class Expression:
         )
 
 
+def _uses(e: Expression) -> tuple[list[Expression], dict[int, int]]:
+    """The sub-expressions of ``e``, each once, operands before the expressions using
+    them, and how many times each is used (by ``id``)."""
+    uses: dict[int, int] = {}
+    order: list[Expression] = []
+    stack: list[tuple[Expression, bool]] = [(e, False)]
+    while stack:
+        x, operands_done = stack.pop()
+        if operands_done:
+            order.append(x)
+            continue
+        uses[id(x)] = uses.get(id(x), 0) + 1
+        if uses[id(x)] == 1:
+            stack.append((x, True))
+            stack.extend((operand, False) for operand in reversed(x.operands))
+    return order, uses
+
+
 def _shared_subexpressions(e: Expression) -> list[Expression]:
     """The batched sub-expressions of ``e`` used more than once (sigmoid's ``exp(-|x|)``),
     operands before the expressions using them."""
-    uses: dict[int, int] = {}
-    order: list[Expression] = []
-
-    def count(x: Expression) -> None:
-        uses[id(x)] = uses.get(id(x), 0) + 1
-        if uses[id(x)] == 1:
-            for operand in x.operands:
-                count(operand)
-            order.append(x)
-
-    count(e)
+    order, uses = _uses(e)
     return [x for x in order if x is not e and x.batched and x.operands and uses[id(x)] > 1]
 
 
@@ -338,7 +346,8 @@ class Generated:
         """A new ``replay`` function, with buffers of its own."""
         namespace: dict[str, Any] = {"np": np, "memory": Memory(self.buffers), **self.constants}
         exec(self.code, namespace)
-        function: Callable[..., Any] = namespace["replay"]
+        # Taken out of its own globals, so that it and they form no reference cycle.
+        function: Callable[..., Any] = namespace.pop("replay")
         return function
 
 
@@ -389,17 +398,7 @@ class _Writer:
         """``name = expression``, sub-expressions used twice assigned first."""
         e = Expression.of(expression)
         names: dict[int, str] = {}
-        uses: dict[int, int] = {}
-        order: list[Expression] = []
-
-        def count(x: Expression) -> None:
-            uses[id(x)] = uses.get(id(x), 0) + 1
-            if uses[id(x)] == 1:
-                for operand in x.operands:
-                    count(operand)
-                order.append(x)
-
-        count(e)
+        order, uses = _uses(e)
         for x in order:
             if x is not e and x.operands and uses[id(x)] > 1:
                 temp = f"t{next(self.counter)}"

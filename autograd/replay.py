@@ -89,7 +89,8 @@ class BatchReplay:
     """
 
     def __init__(self, program: Traced, batched_inputs: np.ndarray) -> None:
-        self.program = program
+        # The slot count, not the program: the program keeps its replays (a cycle).
+        self._n_slots = program.n_slots
         shape = _structure(program, batched_inputs)
         made = _GENERATED.pop(shape, None)
         if made is None:
@@ -118,7 +119,7 @@ class BatchReplay:
         """
         s = np.zeros(0)
         if self.plan.shared:
-            slots: list[Any] = [None] * self.program.n_slots
+            slots: list[Any] = [None] * self._n_slots
             for i, x in zip(
                 np.flatnonzero(~self.plan.batched_inputs), shared.tolist(), strict=True
             ):

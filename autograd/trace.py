@@ -95,7 +95,7 @@ class Program:
         A layer's sums of products over the same values read as one matrix line.
 
         >>> x = Value(1.0, "x", requires_grad=False); w = Value(0.5, "w")
-        >>> print(trace((w * x).tanh(), [w, x]).source().splitlines()[5])
+        >>> print(trace((w * x).tanh(), [w, x]).source().splitlines()[6])
             v3 = np.tanh(v2)
         """
         mask = np.array(
