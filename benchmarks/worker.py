@@ -213,27 +213,35 @@ _net_problems: dict[str, NetProblem] = {}
 # nn.train's mean epoch is a difference of two runs from this many epochs on; shorter
 # runs (smoke mode's 2 epochs) would lose it in the noise, and are timed by a callback.
 DIFFERENCE_EPOCHS = 5
+# The two runs differ by epochs that take at least this long (or by MAX_EXTRA_EPOCHS): the
+# set-up both runs pay (tracing, milliseconds) varies from run to run by more than 20
+# epochs of a small network take, so a difference over 19 epochs measured mostly noise.
+EPOCHS_SPAN_NS = 50_000_000
+MAX_EXTRA_EPOCHS = 20_480
 
 
 def net_by_difference(engine: Any, problem: NetProblem, epochs: int) -> dict[str, Any]:
-    """nn.train for ``epochs`` epochs and for one, timed whole; the mean epoch is their
-    difference over ``epochs - 1``."""
-    clock = time.perf_counter_ns
-    gc.collect()
-    start = clock()
-    weights = engine.net_train(problem, epochs, None)
-    total = clock() - start
-    one = total
-    if epochs > 1:
+    """nn.train for ``epochs`` epochs, timed whole (the end to end), and again for more
+    epochs, as many more as take EPOCHS_SPAN_NS; the mean epoch is the difference of
+    the two runs over the extra epochs."""
+
+    def timed(n: int) -> tuple[int, list[float]]:
         gc.collect()
-        start = clock()
-        engine.net_train(problem, 1, None)
-        one = clock() - start
-    epoch = (total - one) / (epochs - 1) if epochs > 1 else None
+        start = time.perf_counter_ns()
+        weights = engine.net_train(problem, n, None)
+        return time.perf_counter_ns() - start, weights
+
+    total, weights = timed(epochs)
+    extra = epochs
+    longer, _ = timed(epochs + extra)
+    while longer - total < EPOCHS_SPAN_NS and extra < MAX_EXTRA_EPOCHS:
+        extra *= 4
+        longer, _ = timed(epochs + extra)
+    epoch = (longer - total) / extra
     return {
         "total_ns": total,
         "epoch_ns": epoch,
-        "outside_epochs_ns": None if epoch is None else total - epochs * epoch,
+        "outside_epochs_ns": total - epochs * epoch,
         "epochs": epochs,
         "samples": len(problem.X),
         "checksum": checksum(weights),
@@ -272,7 +280,8 @@ def net(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
 
     Times the whole call (the end-to-end time). The mean epoch leaves out set-up
     (tracing) and the first epoch's warm-up: for nn.train's contenders it is the
-    difference of this run and a run of one epoch, each without a callback (a callback
+    difference of this run and a longer one (:func:`net_by_difference`), each without a
+    callback (a callback
     makes nn.train write the weights into the model every epoch, which a call without
     one never pays), when there are at least DIFFERENCE_EPOCHS epochs; for the others,
     and shorter runs, from the end of the first epoch to the end of the last.
