@@ -121,10 +121,10 @@ class Rule(Protocol):
     """What a ledger is written from: :class:`viz.ChainRule` is one.
 
     d(``root``)/d(``wrt``) is the sum over ``paths``, written as ``expression`` (common
-    factors pulled out); ``total`` is that sum, ``grad`` what
-    ``backward()`` computed and ``agrees`` whether the two match. ``factors()`` lists
-    each local derivative once; with ``formulas`` on, those that carry a formula make
-    the ``where`` block. ``names`` names every Value.
+    factors pulled out); ``total`` is that sum, ``grad`` what ``backward()`` computed and
+    ``agrees`` whether the two match. ``factors()`` lists each local derivative once;
+    with ``formulas`` on, those that carry a formula make the ``where`` block. ``names``
+    names every Value.
     """
 
     root: Value
@@ -377,8 +377,8 @@ def text(rule: Rule) -> str:
         f"{head} = {_line(rule.expression, symbol, _TEXT)}",
         f"{pad} = {_line(rule.expression, value, _TEXT)}",
         f"{pad} = {number(rule.total, DIGITS)}  (sum over {counted(len(rule.paths), 'path')})",
+        f"{pad}   {number(rule.grad, DIGITS)}  from backward(): {_verdict(rule)}",
     ]
-    lines.append(f"{pad}   {number(rule.grad, DIGITS)}  from backward(): {_verdict(rule)}")
     rows = _where_cells(rule, _TEXT)
     if rows:
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
