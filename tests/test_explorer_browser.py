@@ -321,12 +321,17 @@ def test_the_ledger_and_the_finite_differences_follow_an_edit(open_page: Any) ->
 
 
 def train_in_page(page: Opened, epochs: int) -> dict[str, Any]:
+    """Type ``epochs`` into its box, press Train and wait for the run's end (the page's
+    promise of it): the page's state, not a time, says when each step is done."""
     page.edit("epochs", epochs)
+    assert page.page.evaluate("() => chainrule.get('epochs')") == epochs
     page.page.get_by_role("button", name="Train", exact=True).click()
-    page.page.wait_for_function(
-        "() => chainrule.model.run !== null && !chainrule.model.run.running"
-    )
+    page.page.evaluate("() => chainrule.model.run.done")
     return page.snapshot()
+
+
+# Resolves once the page has drawn twice more: any redraw already asked for is done.
+TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 def test_train_equals_nn_train(open_page: Any) -> None:
@@ -359,6 +364,30 @@ def test_train_equals_nn_train(open_page: Any) -> None:
     assert shot["batch"]["epochs"] == 41
     for label, w in model.named_parameters():
         assert close(shot["values"][label], w.data, TRAINED), label
+
+
+def test_what_is_typed_while_train_runs_is_kept(open_page: Any) -> None:
+    # The page redraws after every slice of a run: a box being typed in keeps its text
+    # until Enter, and Enter then applies it.
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y, tol=0.0, epochs=1_000_000))
+    page.page.get_by_role("button", name="Train", exact=True).click()
+    box = page.page.get_by_label("eta", exact=True)
+    box.fill("0.005")
+    started = page.page.evaluate("() => chainrule.model.run.trainer.epochs")
+    page.page.wait_for_function(f"() => chainrule.model.run.trainer.epochs > {started + 2}")
+    page.page.evaluate(TWO_FRAMES)
+    assert box.input_value() == "0.005"
+    box.press("Enter")
+    assert page.page.evaluate("() => chainrule.get('eta')") == 0.005
+    page.page.get_by_role("button", name="Pause").click()
+    page.page.evaluate(TWO_FRAMES)
+    assert box.input_value() == "0.005"  # the model's number, written as the box shows it
+    # Escape gives up what was typed: the box shows the model's number again.
+    box.fill("7")
+    box.press("Escape")
+    assert box.input_value() == "0.005" and page.page.evaluate("chainrule.get('eta')") == 0.005
 
 
 def test_reset_pause_and_a_run_that_diverges(open_page: Any) -> None:

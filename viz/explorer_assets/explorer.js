@@ -457,14 +457,27 @@
     for (const input of [...list.querySelectorAll("input"), $("epochs")]) {
       const name = input.dataset.name || input.getAttribute("aria-label");
       numberInputs.set(name, input);
+      // What the learner types stays in the box, through every redraw (a run redraws
+      // after each slice), until Enter or leaving the box applies it, or Escape drops it.
+      input.addEventListener("input", () => input.classList.add("editing"));
       input.addEventListener("change", () => commit(input, name));
-      input.addEventListener("keydown", (e) => { if (e.key === "Enter") commit(input, name); });
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") commit(input, name);
+        else if (e.key === "Escape") giveUp(input);
+      });
+      input.addEventListener("blur", () => giveUp(input));
     }
   }
 
+  function giveUp(input) {
+    input.classList.remove("editing");
+    drawNumbers();
+  }
+
   function commit(input, name) {
+    input.classList.remove("editing");
     const shown = input.dataset.shown;
-    if (input.value === shown) return;
+    if (input.value === shown) return drawNumbers();
     try {
       model.set(name, input.value);
       input.classList.remove("bad");
@@ -479,7 +492,7 @@
 
   function drawNumbers() {
     for (const [name, input] of numberInputs) {
-      if (document.activeElement === input && input.classList.contains("editing")) continue;
+      if (input.classList.contains("editing")) continue; // being typed in
       const value = model.get(name);
       const text = Number.isInteger(value) && ["epochs", "sample"].includes(name) ? String(value) : fmt(value, 6);
       if (input.value !== text) input.value = text;
