@@ -28,6 +28,8 @@ import viz
 from autograd import OPS, Value, define_op, gradient_edges, gradients, topological_order
 from autograd.ops import exp, log, relu
 from chainrule.examples import DEMO_SPECIES, notes_example
+from chainrule.worksheets.exercises import Question
+from chainrule.worksheets.grading import read_answers
 from viz._js import ops_javascript
 
 # Same to the last bits but for the elementary functions' rounding (Math.tanh against
@@ -571,6 +573,88 @@ def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any
     total.fill(f"{rule.grad:.4g}")
     total.press("Enter")
     assert page.text("#verdict").startswith("Right")
+
+
+def _picture_and_panels(page: Opened) -> str:
+    """What the learner reads: the picture's texts and the panels (not the page's data)."""
+    return page.page.evaluate("() => document.querySelector('main').textContent")
+
+
+def graded(typed: str, folder: Path) -> float | None:
+    """``typed`` as chainrule grade reads it from a spreadsheet's cell, decimal comma and
+    all (a ValueError says why it is no number)."""
+    answers = folder / "answers.csv"
+    answers.write_text(f"student;q\n1;{typed}\n", encoding="utf-8")
+    key = {1: {"q": Question(id="q", sheet="A", value=0.0, tolerance=1.0)}}
+    return read_answers(answers, key)[0][1]["q"]
+
+
+def test_your_turn_reads_answers_as_grading_does_and_hides_the_answer(
+    open_page: Any, tmp_path: Path
+) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    page.page.select_option("#pick", label="w^1_11")
+    page.page.click("#practice")
+    # The first question is the first factor of every path: dL/dO_31, O_31's grad too.
+    assert "What is dL/dO31?" in page.text("#node-body")
+    edges = page.page.evaluate("chainrule.edges()")
+    index = next(i for i, e in enumerate(edges) if (e["child"], e["parent"]) == ("L", "O_31"))
+    truth = edges[index]["value"]
+    shown = f"{abs(truth):.4g}"
+    o31 = _node_id(page, "O_31")[1:]
+    # Neither the edge's label nor O_31's grad gives it away while the question is open.
+    assert page.text(f"#t_ee{index}") == "\u00d7 ?"
+    assert page.text(f"#t_gn{o31}") == "?"
+    assert shown not in _picture_and_panels(page)
+    answer = page.page.get_by_label("your answer", exact=True)
+
+    def verdict(typed: str) -> str:
+        answer.fill(typed)
+        answer.press("Enter")
+        return page.text("#verdict")
+
+    assert verdict("") == "Your answer is blank: type a number, then press Enter."
+    assert verdict("abc") == "Your answer: 'abc' is not a number; type a number, then press Enter."
+    assert verdict(f"{-truth:.4g}").startswith("Not right: the sign is flipped.")
+    assert verdict(f"{truth * 1.2:.4g}").startswith("Not right: the factor dL/dO31 differs")
+    assert shown not in _picture_and_panels(page)
+    # What chainrule grade reads as a number (a decimal comma, a true minus, Python's
+    # digit groups) the page reads as the same number; what it refuses, the page refuses.
+    written = f"{truth:.4g}"
+    accepted = [written.replace(".", ","), written.replace("-", "\u2212"), f" {written} "]
+    refused = ["1,2,3", "--3", "3.8.2", "inf", "nan", "1e999", "0x10", "1__0", "_1", "3 8", "."]
+    for typed in ["1_000,5", "+.5", "1.e2", *refused, *accepted]:
+        said = verdict(typed)
+        try:
+            number = graded(typed, tmp_path)
+        except ValueError:
+            assert "not a" in said and "type a number" in said, (typed, said)
+            continue
+        assert number is not None and "type a number" not in said, (typed, said)
+        assert said.startswith("Right") == (typed in accepted), (typed, said)
+    # Answered: the picture shows the factor again.
+    assert page.text(f"#t_ee{index}") == "\u00d7 " + written
+    assert page.text(f"#t_gn{o31}") == written
+    # The sum over the paths: a sign slip of the sum is named as one.
+    for _ in range(10):
+        page.page.click("#another")
+        if page.page.get_by_label("path 1", exact=True).count():
+            break
+    grad = f"{abs(page.snapshot()['grads']['w^1_11']):.4g}"
+    assert page.text("#t_gn" + _node_id(page, "w^1_11")[1:]) == "?"
+    loss = sample_loss(model, iris.X[0], [iris.y[0]])
+    rule = viz.explain(loss, model.weight(1, 1, 1), level="neuron")
+    for i, path in enumerate(rule.paths, start=1):
+        page.page.get_by_label(f"path {i}", exact=True).fill(f"{path.product:.4g}")
+    assert grad not in _picture_and_panels(page)
+    total = page.page.get_by_label("your answer", exact=True)
+    total.fill(f"{-rule.grad:.4g}")
+    total.press("Enter")
+    assert page.text("#verdict") == (
+        "Not right: each path is right; the sign of their sum is flipped."
+    )
 
 
 def test_a_refused_edit_says_why_and_changes_nothing(open_page: Any) -> None:

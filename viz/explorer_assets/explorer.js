@@ -82,7 +82,7 @@
   const T = F + senders.length;
   let t = T; // everything computed
   let picked = null; // a drawn node, or an editable slot of a summary
-  let practice = null; // {edge or "sum", answer element}
+  let practice = null; // "Your turn"'s question: {edge (null: the sum over paths), verdict, solved, focus}
 
   // The backward pass up to its step j: each node's grad so far and what arrived.
   function backwardUpTo(j) {
@@ -123,6 +123,7 @@
     const back = t > F ? backwardUpTo(t - F) : null;
     const final = t === T;
     const path = picked === null ? null : pathOf(picked);
+    const secret = secrets();
     for (const el of base.keys()) setClass(el, "");
     for (const node of nodes) {
       const valueKnown = program.madeAt[node.slot] < 0 || known.has(node.slot);
@@ -134,11 +135,12 @@
         const arrived = back === null ? 0 : (back.received.get(node.slot) || []).length;
         const has = back !== null && back.grads.has(node.slot);
         const complete = has && arrived >= expected;
-        const g = final ? model.grads[node.slot] : has ? back.grads.get(node.slot) : null;
+        const hidden = node.slot === secret.grad;
+        const g = hidden ? null : final ? model.grads[node.slot] : has ? back.grads.get(node.slot) : null;
         setText("t_gn" + node.id.slice(1), g === null ? "?" : short(g));
         classes.push(g === null ? "nograd" : complete ? "done" : "partial");
         if (expected > 1) {
-          const parts = back === null ? [] : (back.received.get(node.slot) || []).map(short);
+          const parts = back === null || hidden ? [] : (back.received.get(node.slot) || []).map(short);
           while (parts.length < expected) parts.push("?");
           setText("t_sn" + node.id.slice(1), "= " + parts.join(" + "));
         }
@@ -165,7 +167,7 @@
       } else if (t > F) cls = "waiting";
       if (path !== null && path.edges.has(edge.index)) {
         cls += " onpath";
-        text = "\u00d7 " + short(model.edgeValues[edge.index]);
+        text = "\u00d7 " + (edge.index === secret.edge ? "?" : short(model.edgeValues[edge.index]));
       }
       setClass($("edge_" + id), cls.trim());
       setText("t_ee" + edge.index, text);
@@ -256,10 +258,10 @@
     const back = backwardUpTo(j);
     const node = back.sender;
     title.textContent = `Backward step ${j} of ${senders.length}`;
-    const g = back.grads.get(node);
+    const g = node === secrets().grad ? "?" : minus(fmt(back.grads.get(node)));
     let text = node === data.root
       ? `backward() starts at ${rootHtml}: d${rootHtml}/d${rootHtml} = 1.`
-      : `${nameHtml(node)}'s grad is complete: d${rootHtml}/d${nameHtml(node)} = <b>${minus(fmt(g))}</b>.`;
+      : `${nameHtml(node)}'s grad is complete: d${rootHtml}/d${nameHtml(node)} = <b>${g}</b>.`;
     text += " It sends grad \u00d7 local derivative down each of its edges (below).";
     if (j === senders.length) text += " The last step: every grad is complete.";
     body.innerHTML = `<p>${text}</p>`;
@@ -360,35 +362,49 @@
 
   // --- "Your turn": one factor of the ledger, or every path's product and their sum, is
   // hidden; the question and the verdict take the picked Value's panel, whose numbers
-  // would give the answer away.
+  // would give the answer away, and the picture hides what would show it (secrets()).
   let practiceCount = 0;
-  function hideForPractice(text, where, ledger) {
+  function newQuestion() {
+    const ledger = data.ledgers[picked.id];
     // The factors the ledger writes (at the op level it leaves out the 1s of +).
     const factors = ledger.factors.filter((e) => ledger.sum.includes(`data-h="d${e}"`));
-    const question = practice.question % (factors.length + 1);
+    const k = practiceCount++ % (factors.length + 1);
+    return { edge: k < factors.length ? factors[k] : null, verdict: "", solved: false, focus: true };
+  }
+
+  // What the picture must not show while a question is open: the hidden factor's edge
+  // label, and a grad that equals the answer (the picked Value's for the sum; for a
+  // factor dL/dv of the root L, v's grad). -1: nothing.
+  function secrets() {
+    if (practice === null || practice.solved) return { edge: -1, grad: -1 };
+    if (practice.edge === null) return { edge: -1, grad: picked.slot };
+    const edge = data.edges[practice.edge];
+    return { edge: practice.edge, grad: edge.child === data.root ? edge.parent : -1 };
+  }
+
+  function hideForPractice(text, where, ledger) {
     const box = (label) => `<input class="answer" type="text" inputmode="decimal" aria-label="${label}">`;
-    const verdict = `<p id="verdict" aria-live="polite">${practice.verdict || ""}</p>`;
+    const verdict = `<p id="verdict" aria-live="polite">${practice.verdict}</p>`;
     const another = '<button id="another" type="button">Another question</button>';
+    const how = "4 significant digits (a decimal comma is read as a point), then press Enter";
     let ask;
-    if (question < factors.length) {
-      const e = factors[question];
-      practice.edge = e;
+    if (practice.edge !== null) {
+      const e = practice.edge;
       for (const hole of text.querySelectorAll(`[data-h="d${e}"]`)) hole.outerHTML = box("your answer");
       for (const hole of where.querySelectorAll(`[data-h="r${e}"]`)) hole.textContent = "?";
       const edge = data.edges[e];
       ask = `<p>What is ${d(edge.child, edge.parent)}? Work it out from its formula (under where) and type it `
-        + "into the ledger, 4 significant digits, then press Enter.</p>";
+        + `into the ledger: ${how}.</p>`;
     } else {
-      practice.edge = null;
       for (const hole of text.querySelectorAll('[data-h="total"], [data-h="grad"], [data-h="verdict"]')) hole.textContent = "?";
       const rows = ledger.paths.map((path, i) => `<tr><td>path ${i + 1}</td><td>${path.map((e) => factor(model.edgeValues[e], 4)).join(" \u00d7 ")}</td><td>= ${box("path " + (i + 1))}</td></tr>`);
-      ask = "<p>Multiply along each path, then add the paths (4 significant digits; Enter checks).</p>"
+      ask = `<p>Multiply along each path, then add the paths: ${how}.</p>`
         + `<table class="paths">${rows.join("")}<tr><td>sum</td><td>d${rootHtml}/d${picked.html}</td><td>= ${box("your answer")}</td></tr></table>`;
     }
     $("node-title").innerHTML = `Your turn: ${picked.html}`;
     $("node-body").innerHTML = ask + verdict + another;
     $("another").addEventListener("click", () => {
-      practice = { question: practiceCount++, focus: true };
+      practice = newQuestion();
       render();
     });
     for (const input of document.querySelectorAll("input.answer")) {
@@ -399,40 +415,75 @@
     practice.focus = false;
   }
 
+  // An answer read as chainrule grade reads a cell (Python's float, after a true minus
+  // became a minus and a decimal comma a point, as spreadsheets write them in many
+  // countries): a blank (problem "") or anything else is no answer, {problem} says why.
+  const DIGITS = "\\d(?:_?\\d)*"; // Python's digits: 1_000 is a thousand
+  const DECIMAL = new RegExp(`^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`);
+  function readAnswer(typed) {
+    const text = typed.trim().replace(/\u2212/g, "-");
+    if (text === "") return { problem: "" };
+    const plain = text.replace(/,/g, ".");
+    const quoted = escape(`'${text}'`);
+    if (!DECIMAL.test(plain)) return { problem: `${quoted} is not a number` };
+    const value = Number(plain.replace(/_/g, ""));
+    return ChainruleEngine.finite(value) ? { value } : { problem: `${quoted} is not a finite number` };
+  }
+  const escape = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
   // Right to the shown precision: the same 4 significant digits as the true value.
-  const same = (typed, truth) => {
-    const x = Number(String(typed).trim().replace(/\u2212/g, "-"));
-    if (String(typed).trim() === "" || !ChainruleEngine.finite(x)) return false;
+  const same = (x, truth) => {
     const digits = (v) => Number(v.toPrecision(4));
     return digits(x) === digits(truth) || Math.abs(x - truth) <= 5e-4 * Math.abs(truth);
   };
+  // A sign slip, as chainrule grade names it: right but for the sign.
+  const flipped = (x, truth) => truth !== 0 && same(-x, truth);
 
   function check(ledger) {
     const inputs = [...document.querySelectorAll("input.answer")];
+    const answers = inputs.map((input) => readAnswer(input.value));
     const g = model.grads[picked.slot];
     let verdict;
-    if (practice.edge !== null) {
+    const unread = answers.findIndex((a) => a.problem !== undefined);
+    if (unread >= 0) {
+      const label = inputs[unread].getAttribute("aria-label");
+      const which = inputs.length === 1 ? "Your answer" : label === "your answer" ? "The sum" : "P" + label.slice(1);
+      const problem = answers[unread].problem;
+      verdict = problem === "" ? `${which} is blank: type a number, then press Enter.`
+        : `${which}: ${problem}; type a number, then press Enter.`;
+    } else if (practice.edge !== null) {
       const e = practice.edge;
       const edge = data.edges[e];
       const truth = model.edgeValues[e];
-      if (same(inputs[0].value, truth)) verdict = `Right: ${d(edge.child, edge.parent)} = ${minus(fmt(truth, 6))}.`;
+      const x = answers[0].value;
+      const f = edge.formula;
+      const it = f ? ` It is ${f.symbols}.` : "";
+      if (same(x, truth)) verdict = `Right: ${d(edge.child, edge.parent)} = ${minus(fmt(truth, 6))}.`;
+      else if (flipped(x, truth)) verdict = `Not right: the sign is flipped.${it}`;
       else {
         const onPaths = ledger.paths.map((p, i) => (p.includes(e) ? i + 1 : 0)).filter((i) => i > 0);
-        const f = edge.formula;
-        verdict = `Not right: the factor ${d(edge.child, edge.parent)} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).`
-          + (f ? ` It is ${f.symbols}.` : "");
+        verdict = `Not right: the factor ${d(edge.child, edge.parent)} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).${it}`;
       }
     } else {
       const products = ledger.paths.map((p) => p.reduce((acc, e) => acc * model.edgeValues[e], 1));
-      const wrong = products.map((p, i) => (same(inputs[i].value, p) ? 0 : i + 1)).filter((i) => i > 0);
-      const sumRight = same(inputs[inputs.length - 1].value, g);
-      if (wrong.length === 0 && sumRight) verdict = `Right: d${rootHtml}/d${picked.html} = ${minus(fmt(g, 6))}.`;
-      else if (wrong.length > 0) verdict = `Not right: path ${wrong.join(" and path ")} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again.`;
+      const wrong = products.map((p, i) => (same(answers[i].value, p) ? 0 : i + 1)).filter((i) => i > 0);
+      const signs = wrong.every((i) => flipped(answers[i - 1].value, products[i - 1]));
+      const sum = answers[answers.length - 1].value;
+      const paths = `path ${wrong.join(" and path ")}`;
+      if (wrong.length === 0 && same(sum, g)) verdict = `Right: d${rootHtml}/d${picked.html} = ${minus(fmt(g, 6))}.`;
+      else if (wrong.length > 0 && signs) verdict = `Not right: the sign of ${paths} is flipped: count its negative factors again.`;
+      else if (wrong.length > 0) verdict = `Not right: ${paths} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again.`;
+      else if (flipped(sum, g)) verdict = "Not right: each path is right; the sign of their sum is flipped.";
       else verdict = "Not right: each path is right, their sum is not: add the paths again.";
     }
     practice.verdict = verdict;
+    practice.solved = verdict.startsWith("Right");
     const el = $("verdict");
     if (el) el.innerHTML = verdict;
+    if (practice.solved) { // nothing is secret any more
+      drawPicture();
+      drawStep();
+    }
     model.dispatchEvent(new CustomEvent("practice", { detail: { verdict: el ? el.textContent : verdict } }));
   }
 
@@ -646,7 +697,7 @@
   $("next").addEventListener("click", () => go(t + 1));
   $("end").addEventListener("click", () => go(T));
   $("practice").addEventListener("click", () => {
-    practice = practice === null ? { question: practiceCount++, focus: true } : null;
+    practice = practice === null ? newQuestion() : null;
     render();
   });
   document.addEventListener("keydown", (e) => {
@@ -665,7 +716,7 @@
     $("train-reset").addEventListener("click", () => model.reset());
   }
   model.addEventListener("change", (e) => {
-    if (e.detail.what === "edit" && practice !== null) practice.verdict = "";
+    if (e.detail.what === "edit" && practice !== null) Object.assign(practice, { verdict: "", solved: false });
     if (e.detail.what === "train") renderSoon();
     else render();
   });
