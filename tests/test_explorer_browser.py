@@ -657,6 +657,23 @@ def test_your_turn_reads_answers_as_grading_does_and_hides_the_answer(
     )
 
 
+def test_the_loss_and_the_targets_of_several_outputs_say_what_they_are(open_page: Any) -> None:
+    iris = nn.load_iris()
+    species = [iris.classes[c] for c in iris.y]
+    page = open_page(viz.explorer(nn.MLP(4, [3, 3], seed=0), iris.X, species))
+    # The sum runs over the rows n and each row's outputs j, as nn.sse adds them up.
+    objective = page.text("#objective")
+    assert objective.startswith("L = \u03a3n \u03a3j (ynj \u2212 \u0177nj)2 + \u03bb \u03a3 w2"), (
+        objective
+    )
+    targets = [page.text(f"label:has(input[aria-label='y_{j}'])") for j in (1, 2, 3)]
+    assert targets == ["y1 setosa", "y2 versicolor", "y3 virginica"]
+    two = [s for s in species if s != "virginica"]
+    page = open_page(viz.explorer(nn.MLP(4, [3, 1], seed=0), iris.X[:100], two))
+    assert page.text("#objective").startswith("L = \u03a3n (yn \u2212 \u0177n)2 + \u03bb")
+    assert page.text("label:has(input[aria-label='y'])") == "y +1 versicolor, -1 setosa"
+
+
 def test_a_refused_edit_says_why_and_changes_nothing(open_page: Any) -> None:
     x = Value(2.0, label="x")
     f = (x - 1.0).log()

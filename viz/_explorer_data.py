@@ -57,6 +57,7 @@ class Batch:
     l2: float
     tol: float
     epochs: int
+    meanings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -337,5 +338,6 @@ def _batch(
         "l2": batch.l2,
         "tol": batch.tol,
         "epochs": batch.epochs,
+        "meanings": list(batch.meanings),
         "penalty": _program(program, ops, order, penalty_slots),
     }

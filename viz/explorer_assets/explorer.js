@@ -424,12 +424,12 @@
     const text = typed.trim().replace(/\u2212/g, "-");
     if (text === "") return { problem: "" };
     const plain = text.replace(/,/g, ".");
-    const quoted = escape(`'${text}'`);
+    const quoted = escapeHtml(`'${text}'`);
     if (!DECIMAL.test(plain)) return { problem: `${quoted} is not a number` };
     const value = Number(plain.replace(/_/g, ""));
     return ChainruleEngine.finite(value) ? { value } : { problem: `${quoted} is not a finite number` };
   }
-  const escape = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
   // Right to the shown precision: the same 4 significant digits as the true value.
   const same = (x, truth) => {
@@ -494,9 +494,13 @@
     const groups = [];
     const batch = data.batch;
     const html = (slot) => (bySlot.get(slot) ? bySlot.get(slot).html : model.describe(slot));
-    const row = (name, label) => `<label><span class="name">${label}</span><input type="text" inputmode="decimal" aria-label="${name}" data-name="${name}"></label>`;
+    const row = (name, label, wide = false) => `<label${wide ? ' class="wide"' : ""}><span class="name">${label}</span><input type="text" inputmode="decimal" aria-label="${name}" data-name="${name}"></label>`;
     if (batch !== null) {
-      const data_ = [...batch.inputs, ...batch.targets].map((s) => row(model.nameOf.get(s), html(s)));
+      // A class's target says which class it stands for: y_1 is setosa's.
+      const target = (s, j) => batch.meanings.length === 0 ? html(s)
+        : `${html(s)} <span class="meaning">${escapeHtml(batch.meanings[j])}</span>`;
+      const data_ = [...batch.inputs.map((s) => row(model.nameOf.get(s), html(s))),
+        ...batch.targets.map((s, j) => row(model.nameOf.get(s), target(s, j), batch.meanings.length > 0))];
       groups.push(`<fieldset><legend>row <input type="text" inputmode="numeric" aria-label="sample" data-name="sample" size="4"> of the batch</legend>${data_.join("")}</fieldset>`);
       groups.push(`<fieldset><legend>weights</legend>${batch.params.map((s) => row(model.nameOf.get(s), html(s))).join("")}</fieldset>`);
       groups.push(`<fieldset><legend>training</legend>${row("eta", "\u03b7")}${row("lambda", "\u03bb")}${row("tol", "tol")}</fieldset>`);
@@ -563,7 +567,9 @@
     if (data.batch === null) return;
     const run = model.run;
     const rows = model.objective.X.length;
-    $("objective").innerHTML = `L = \u03a3<sub>n</sub> (y<sub>n</sub> \u2212 \u0177<sub>n</sub>)<sup>2</sup> + \u03bb \u03a3 w<sup>2</sup> over ${rows} rows`
+    // With several outputs, the sum runs over each row's outputs j too (as nn.sse does).
+    const [j, sumJ] = data.batch.targets.length > 1 ? ["j", "\u03a3<sub>j</sub> "] : ["", ""];
+    $("objective").innerHTML = `L = \u03a3<sub>n</sub> ${sumJ}(y<sub>n${j}</sub> \u2212 \u0177<sub>n${j}</sub>)<sup>2</sup> + \u03bb \u03a3 w<sup>2</sup> over ${rows} rows`
       + `, \u03bb = ${fmt(model.l2, 6)}`;
     const losses = run ? run.trainer.losses : [];
     let status = `L = ${fmt(model.batchLoss, 6)} at these weights.`;
