@@ -215,9 +215,7 @@ def _network_page(
     loss.label = loss_label()
     params = model.parameters()
     meanings = () if classes is None else _meanings(classes, len(ys), model.output_activation)
-    batch = Batch(
-        rows, targets, xs, ys, params, sample, float(l2), float(tol), epochs, meanings
-    )
+    batch = Batch(rows, targets, xs, ys, params, sample, float(l2), float(tol), epochs, meanings)
     drawn = len(params) + sum(model.sizes) + len(ys) + 1
     summary = drawn > SUMMARY_NODES
     data = page_data(
