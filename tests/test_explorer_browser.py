@@ -322,6 +322,10 @@ def test_the_ledger_and_the_finite_differences_follow_an_edit(open_page: Any) ->
 # --- training ----------------------------------------------------------------------------
 
 
+# Resolves once the page has drawn twice more: any redraw already asked for is done.
+TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 def train_in_page(page: Opened, epochs: int) -> dict[str, Any]:
     """Type ``epochs`` into its box, press Train and wait for the run's end (the page's
     promise of it): the page's state, not a time, says when each step is done."""
@@ -329,11 +333,8 @@ def train_in_page(page: Opened, epochs: int) -> dict[str, Any]:
     assert page.page.evaluate("() => chainrule.get('epochs')") == epochs
     page.page.get_by_role("button", name="Train", exact=True).click()
     page.page.evaluate("() => chainrule.model.run.done")
+    page.page.evaluate(TWO_FRAMES)  # the run's last redraw too
     return page.snapshot()
-
-
-# Resolves once the page has drawn twice more: any redraw already asked for is done.
-TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 def test_train_equals_nn_train(open_page: Any) -> None:
@@ -512,6 +513,47 @@ def test_picking_a_weight_keeps_the_learners_step(open_page: Any) -> None:
     assert page.page.input_value("#pick") != ""
     assert "O<sub>12</sub>" in page.page.inner_html("#node-title")
     assert counter(page) == "start"
+
+
+def test_a_weight_picked_mid_pass_shows_only_what_that_step_has_computed(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    loss = sample_loss(model, iris.X[0], [iris.y[0]])
+    values, grads = engine_numbers(loss)
+    local = {(c.label, p.label): d for c, p, d in _neuron_edges(loss)}
+
+    def shows(x: float, text: str) -> bool:  # as the picture, a ledger or a card writes it
+        return any(f"{abs(x):.{digits}g}" in text for digits in (4, 6))
+
+    page.page.keyboard.press("Home")
+    for _ in range(3):  # O_11, O_12, O_13: the first layer
+        page.page.keyboard.press("ArrowRight")
+    assert counter(page) == "forward step 3 of 7"
+    page.page.select_option("#pick", label="w^1_11")
+    shown = _picture_and_panels(page)
+    later = {
+        "O_21": values["O_21"],
+        "O_31": values["O_31"],
+        "L": values["L"],
+        "dL/dO_31": local[("L", "O_31")],
+        "dO_21/dO_11": local[("O_21", "O_11")],
+        "dL/dw^1_11": grads["w^1_11"],
+        "the batch's dL/dw^1_11": page.snapshot()["batch"]["grads"]["w^1_11"],
+    }
+    assert [name for name, x in later.items() if shows(x, shown)] == []
+    assert shows(local[("O_11", "w^1_11")], shown)  # O_11 is computed: its factor is known
+    assert "once the backward pass has computed its grad" in page.text("#node-body")
+    # The backward pass reaches w^1_11 at its last step: then its grad is there.
+    page.page.keyboard.press("End")
+    shown = _picture_and_panels(page)
+    assert [name for name, x in later.items() if not shows(x, shown)] == []
+
+
+def _neuron_edges(loss: Value) -> list[tuple[Value, Value, float]]:
+    """(child, parent, local derivative) of every edge the neuron-level picture draws."""
+    edges = viz.backward_steps(loss, level="neuron")[-1].edges
+    return [(e.child, e.parent, e.derivative) for steps in edges.values() for e in steps]
 
 
 def _node_id(page: Opened, name: str) -> str:

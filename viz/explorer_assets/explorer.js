@@ -60,10 +60,11 @@
     for (const hole of root.querySelectorAll("[data-h]")) {
       const key = hole.dataset.h;
       const kind = key[0];
+      const n = Number(key.slice(1));
       if (key in holeValues) hole.textContent = holeValues[key];
-      else if (kind === "d") hole.textContent = factor(model.edgeValues[Number(key.slice(1))], 4);
-      else if (kind === "r") hole.textContent = minus(fmt(model.edgeValues[Number(key.slice(1))], 4));
-      else if (kind === "v") hole.textContent = factor(model.values[Number(key.slice(1))], 4);
+      else if (kind === "d") hole.textContent = known.local(n) ? factor(model.edgeValues[n], 4) : "?";
+      else if (kind === "r") hole.textContent = known.local(n) ? minus(fmt(model.edgeValues[n], 4)) : "?";
+      else if (kind === "v") hole.textContent = known.value(n) ? factor(model.values[n], 4) : "?";
     }
   }
   let holeValues = {};
@@ -84,6 +85,23 @@
   let picked = null; // a drawn node, or an editable slot of a summary
   let practice = null; // "Your turn"'s question: {edge (null: the sum over paths), verdict, solved, focus}
 
+  // What step t has computed: values (the forward pass so far), local derivatives (an
+  // edge's, once its child's value is), grads (complete once all their edges' have
+  // arrived) and the backward pass so far (null before it starts). Nothing shown of the
+  // picked Value or in a ledger goes beyond it.
+  function knownAt() {
+    const made = new Set(computed.slice(0, Math.min(t, F)).map((n) => n.slot));
+    const back = t > F ? backwardUpTo(t - F) : null;
+    const value = (slot) => t >= F || program.madeAt[slot] < 0 || made.has(slot);
+    const arrived = (slot) => (back === null ? 0 : (back.received.get(slot) || []).length);
+    return {
+      back,
+      value,
+      local: (e) => value(data.edges[e].child),
+      grad: (slot) => t === T || (back !== null && back.grads.has(slot) && arrived(slot) >= (incoming.get(slot) || 0)),
+    };
+  }
+  let known = knownAt();
   // The backward pass up to its step j: each node's grad so far and what arrived.
   function backwardUpTo(j) {
     const received = new Map();
@@ -118,23 +136,20 @@
 
   function drawPicture() {
     if (summary) return drawSummary();
-    const forwardDone = Math.min(t, F);
-    const known = new Set(computed.slice(0, forwardDone).map((n) => n.slot));
-    const back = t > F ? backwardUpTo(t - F) : null;
+    const back = known.back;
     const final = t === T;
     const path = picked === null ? null : pathOf(picked);
     const secret = secrets();
     for (const el of base.keys()) setClass(el, "");
     for (const node of nodes) {
-      const valueKnown = program.madeAt[node.slot] < 0 || known.has(node.slot);
+      const valueKnown = known.value(node.slot);
       setText("t_vn" + node.id.slice(1), valueKnown ? "= " + short(model.values[node.slot]) : "= ?");
       const el = $("node_" + node.id);
       const classes = [];
       if (program.needsGrad[node.slot]) {
         const expected = incoming.get(node.slot) || 0;
-        const arrived = back === null ? 0 : (back.received.get(node.slot) || []).length;
         const has = back !== null && back.grads.has(node.slot);
-        const complete = has && arrived >= expected;
+        const complete = known.grad(node.slot);
         const hidden = node.slot === secret.grad;
         const g = hidden ? null : final ? model.grads[node.slot] : has ? back.grads.get(node.slot) : null;
         setText("t_gn" + node.id.slice(1), g === null ? "?" : short(g));
@@ -167,7 +182,8 @@
       } else if (t > F) cls = "waiting";
       if (path !== null && path.edges.has(edge.index)) {
         cls += " onpath";
-        text = "\u00d7 " + (edge.index === secret.edge ? "?" : short(model.edgeValues[edge.index]));
+        const hide = edge.index === secret.edge || !known.local(edge.index);
+        text = "\u00d7 " + (hide ? "?" : short(model.edgeValues[edge.index]));
       }
       setClass($("edge_" + id), cls.trim());
       setText("t_ee" + edge.index, text);
@@ -305,23 +321,30 @@
     const node = picked;
     const ledger = data.ledgers[node.id];
     const g = model.grads[node.slot];
+    // A number the learner's step has not computed yet is a "?".
+    const value = (slot, digits) => (known.value(slot) ? minus(fmt(model.values[slot], digits)) : "?");
+    const grad = (slot, digits) => (known.grad(slot) ? factor(model.grads[slot], digits) : "?");
+    const local = (e) => (known.local(e) ? factor(model.edgeValues[e], 4) : "?");
     const card = [];
-    let head = `<b>${node.html}</b> = ${minus(fmt(model.values[node.slot], 6))}`;
+    let head = `<b>${node.html}</b> = ${value(node.slot, 6)}`;
     if (!program.needsGrad[node.slot]) head += ": data, no gradient flows into it";
-    else head += `, d${rootHtml}/d${node.html} = <b>${minus(fmt(g, 6))}</b>`;
+    else head += `, d${rootHtml}/d${node.html} = <b>${known.grad(node.slot) ? minus(fmt(g, 6)) : "?"}</b>`;
     const out = drawnEdges.filter((e) => e.parent === node.slot);
     if (out.length > 0) {
       const terms = out.map((e) => `${d(data.root, e.child)} \u00b7 ${d(e.child, node.slot)}`).join(" + ");
-      const numbers = out.map((e) => `${factor(model.grads[e.child], 4)} \u00d7 ${factor(model.edgeValues[e.index], 4)}`).join(" + ");
+      const numbers = out.map((e) => `${grad(e.child, 4)} \u00d7 ${local(e.index)}`).join(" + ");
       head += `: the sum over its ${out.length === 1 ? "edge" : out.length + " edges"} out, ${terms} = ${numbers}`;
     }
     card.push(`<p>${head}</p>`);
     const inEdges = sendersOf.get(node.slot) || [];
     if (inEdges.length > 0) {
-      const locals = inEdges.map((e) => `${d(node.slot, e.parent)} = ${factor(model.edgeValues[e.index], 4)}`).join(", ");
+      const locals = inEdges.map((e) => `${d(node.slot, e.parent)} = ${local(e.index)}`).join(", ");
       card.push(`<p>Its local derivatives: ${locals}</p>`);
     }
-    if (program.needsGrad[node.slot] && program.madeAt[node.slot] < 0) card.push(checkAndUpdate(node.slot));
+    if (program.needsGrad[node.slot] && program.madeAt[node.slot] < 0) {
+      card.push(known.grad(node.slot) ? checkAndUpdate(node.slot)
+        : "<p>Its finite-difference check and its update follow once the backward pass has computed its grad.</p>");
+    }
     $("node").hidden = false;
     $("node-title").innerHTML = `${node.html} <span class="hint">picked</span>`;
     $("node-body").innerHTML = card.join("");
@@ -334,7 +357,13 @@
     title.innerHTML = `d${rootHtml}/d${node.html}: ${paths} path${paths === 1 ? "" : "s"}`;
     const total = ledger.paths.reduce((sum, path) => sum + path.reduce((p, e) => p * model.edgeValues[e], 1), 0);
     const agrees = Math.abs(total - g) <= 1e-9 * Math.max(Math.abs(total), Math.abs(g)) + 1e-12;
-    holeValues = { total: minus(fmt(total, 6)), grad: minus(fmt(g, 6)), verdict: agrees ? "agrees" : "DIFFERS" };
+    const allFactors = ledger.paths.every((path) => path.every(known.local));
+    const gradKnown = known.grad(node.slot);
+    holeValues = {
+      total: allFactors ? minus(fmt(total, 6)) : "?",
+      grad: gradKnown ? minus(fmt(g, 6)) : "?",
+      verdict: !allFactors || !gradKnown ? "?" : agrees ? "agrees" : "DIFFERS",
+    };
     text.innerHTML = ledger.sum;
     where.innerHTML = ledger.where;
     fill(text);
@@ -621,6 +650,7 @@
 
   // --- putting it together ------------------------------------------------------------
   function render() {
+    known = knownAt();
     drawPicture();
     drawStep();
     drawDetail();
@@ -704,6 +734,8 @@
   $("end").addEventListener("click", () => go(T));
   $("practice").addEventListener("click", () => {
     practice = practice === null ? newQuestion() : null;
+    // A question is about the whole pass's numbers: it shows them all.
+    if (practice !== null) t = T;
     render();
   });
   document.addEventListener("keydown", (e) => {
