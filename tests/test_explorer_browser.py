@@ -30,6 +30,7 @@ from autograd.ops import exp, log, relu
 from chainrule.examples import DEMO_SPECIES, notes_example
 from chainrule.worksheets.exercises import Question
 from chainrule.worksheets.grading import read_answers
+from viz._explorer_data import plain_symbol
 from viz._js import ops_javascript
 
 # Same to the last bits but for the elementary functions' rounding (Math.tanh against
@@ -299,7 +300,7 @@ def test_the_ledger_and_the_finite_differences_follow_an_edit(open_page: Any) ->
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3))
-    page.page.select_option("#pick", label="w^1_11")
+    pick(page, "w^1_11")
     box = page.page.get_by_label("w^2_11")  # as a teacher's script writes it: one box
     box.fill("1.25")
     box.press("Enter")
@@ -504,7 +505,7 @@ def test_picking_a_weight_keeps_the_learners_step(open_page: Any) -> None:
     page.page.keyboard.press("Home")
     page.page.keyboard.press("ArrowRight")
     assert counter(page) == "forward step 1 of 7"
-    page.page.select_option("#pick", label="w^1_43")
+    pick(page, "w^1_43")
     assert counter(page) == "forward step 1 of 7"
     page.page.keyboard.press("ArrowLeft")
     assert counter(page) == "start"
@@ -530,7 +531,7 @@ def test_a_weight_picked_mid_pass_shows_only_what_that_step_has_computed(open_pa
     for _ in range(3):  # O_11, O_12, O_13: the first layer
         page.page.keyboard.press("ArrowRight")
     assert counter(page) == "forward step 3 of 7"
-    page.page.select_option("#pick", label="w^1_11")
+    pick(page, "w^1_11")
     shown = _picture_and_panels(page)
     later = {
         "O_21": values["O_21"],
@@ -556,6 +557,58 @@ def _neuron_edges(loss: Value) -> list[tuple[Value, Value, float]]:
     return [(e.child, e.parent, e.derivative) for steps in edges.values() for e in steps]
 
 
+# The Pick list's groups and options, as the learner reads them.
+PICK_LIST = """() => [...document.querySelectorAll('#pick > optgroup')].map(
+  (g) => [g.label, [...g.querySelectorAll('option')].map((o) => o.textContent)])"""
+
+
+def test_the_pick_list_and_the_weights_read_as_the_notes_do(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    sub = str.maketrans(
+        "0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089"
+    )
+    sup = str.maketrans("123", "\u00b9\u00b2\u00b3")
+    w = lambda k, i, j: f"w{str(k).translate(sup)}{f'{i}{j}'.translate(sub)}"
+    o = lambda k, j: f"O{f'{k}{j}'.translate(sub)}"
+    # Layer by layer: into each neuron j its weights, i within j, then its output.
+    layer = lambda k, n, m: [
+        x for j in range(1, m + 1) for x in [*(w(k, i, j) for i in range(1, n + 1)), o(k, j)]
+    ]
+    assert page.page.evaluate(PICK_LIST) == [
+        ["inputs", ["x\u2081", "x\u2082", "x\u2083", "x\u2084"]],
+        ["layer 1", layer(1, 4, 3)],
+        ["layer 2", layer(2, 3, 2)],
+        ["layer 3", layer(3, 2, 1)],
+        ["loss", ["y", "L"]],
+    ]
+    # The weight boxes: each neuron's under its output, in the notes' order (i within j).
+    boxes = page.page.evaluate(
+        "() => [...document.querySelectorAll('#number-list fieldset')[1]"
+        ".querySelectorAll('.into, label')]"
+        ".map((e) => e.matches('.into') ? e.textContent : e.querySelector('input').dataset.name)"
+    )
+    expected = []
+    for k, (n, m) in enumerate([(4, 3), (3, 2), (2, 1)], start=1):
+        for j in range(1, m + 1):
+            expected += [f"into O{k}{j}", *(f"w^{k}_{i}{j}" for i in range(1, n + 1))]
+    assert boxes == expected
+    # An expression keeps its own order, in no groups.
+    x = Value(3.0, label="x")
+    h = x * x.tanh()
+    h.label = "h"
+    page = open_page(viz.explorer(h))
+    assert page.page.evaluate(PICK_LIST) == []
+    options = page.page.locator("#pick > option").all_text_contents()
+    assert options[0] == "(none)" and {"x", "h"} <= set(options)
+
+
+def pick(page: Opened, name: str) -> None:
+    """Choose the Value named ``name`` in the Pick list, which shows it typeset."""
+    page.page.select_option("#pick", label=plain_symbol(name))
+
+
 def _node_id(page: Opened, name: str) -> str:
     nodes = json.loads(page.text("#data"))["nodes"]
     return next(n["id"] for n in nodes if n["name"] == name)
@@ -565,7 +618,7 @@ def test_inspecting_a_neuron_shows_its_grad_as_a_sum_over_its_edges(open_page: A
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y))
-    page.page.select_option("#pick", label="O_11")
+    pick(page, "O_11")
     loss = sample_loss(model, iris.X[0], [iris.y[0]])
     grads = gradients(loss)
     o11 = next(n for n in topological_order(loss) if n.label == "O_11")
@@ -578,7 +631,7 @@ def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y))
-    page.page.select_option("#pick", label="w^1_11")
+    pick(page, "w^1_11")
     page.page.click("#practice")
     question = page.text("#node-body")
     match = re.search(r"What is d(\S+)/d(\S+)\?", question)
@@ -637,7 +690,7 @@ def test_your_turn_reads_answers_as_grading_does_and_hides_the_answer(
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y))
-    page.page.select_option("#pick", label="w^1_11")
+    pick(page, "w^1_11")
     page.page.click("#practice")
     # The first question is the first factor of every path: dL/dO_31, O_31's grad too.
     assert "What is dL/dO31?" in page.text("#node-body")
@@ -758,7 +811,7 @@ def test_readable_at_800x600_and_on_a_projector(open_page: Any, size: tuple[int,
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3), size)
-    page.page.select_option("#pick", label="w^1_11")
+    pick(page, "w^1_11")
     assert page.page.evaluate(CUT_OFF) == []
     train_in_page(page, 100)  # smaller numbers, written longer (2.655e-09)
     assert page.page.evaluate(CUT_OFF) == []

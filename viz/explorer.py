@@ -37,7 +37,7 @@ from nn.evaluate import check_inputs, check_model, encode_targets
 from nn.labels import output_range
 from nn.losses import sse
 from nn.model import MLP
-from nn.notation import input_label, is_output_label, loss_label, target_label
+from nn.notation import input_label, is_output_label, loss_label, output_label, target_label
 from viz._drawing import FILL, FONT, GREY, check_size, node_kind, pin_notes_order
 from viz._explorer_data import Batch, PageData, page_data
 from viz._labels import counted, html_symbol, html_text, is_inline_constant, node_names, number
@@ -215,7 +215,14 @@ def _network_page(
     loss.label = loss_label()
     params = model.parameters()
     meanings = () if classes is None else _meanings(classes, len(ys), model.output_activation)
-    batch = Batch(rows, targets, xs, ys, params, sample, float(l2), float(tol), epochs, meanings)
+    neurons = tuple(
+        (output_label(k, j), tuple(neuron.parameters()))
+        for k, layer in enumerate(model.layers, start=1)
+        for j, neuron in enumerate(layer.neurons, start=1)
+    )
+    batch = Batch(
+        rows, targets, xs, ys, params, sample, float(l2), float(tol), epochs, meanings, neurons
+    )
     drawn = len(params) + sum(model.sizes) + len(ys) + 1
     summary = drawn > SUMMARY_NODES
     data = page_data(

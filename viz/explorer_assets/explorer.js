@@ -531,7 +531,10 @@
       const data_ = [...batch.inputs.map((s) => row(model.nameOf.get(s), html(s))),
         ...batch.targets.map((s, j) => row(model.nameOf.get(s), target(s, j), batch.meanings.length > 0))];
       groups.push(`<fieldset><legend>row <input type="text" inputmode="numeric" aria-label="sample" data-name="sample" size="4"> of the batch</legend>${data_.join("")}</fieldset>`);
-      groups.push(`<fieldset><legend>weights</legend>${batch.params.map((s) => row(model.nameOf.get(s), html(s))).join("")}</fieldset>`);
+      // Each neuron's weights together, i within j as the notes list them, under its output.
+      const weights = batch.neurons.map(({ output, params }) => `<span class="into">into ${output}</span>`
+        + params.map((s) => row(model.nameOf.get(s), html(s))).join(""));
+      groups.push(`<fieldset><legend>weights</legend>${weights.join("")}</fieldset>`);
       groups.push(`<fieldset><legend>training</legend>${row("eta", "\u03b7")}${row("lambda", "\u03bb")}${row("tol", "tol")}</fieldset>`);
     } else {
       groups.push(`<fieldset><legend>leaves</legend>${data.editable.map((s) => row(model.nameOf.get(s), html(s))).join("")}</fieldset>`);
@@ -698,15 +701,25 @@
     }
   }
 
-  const pickable = summary
-    ? data.batch.params.map((slot) => ({ slot, id: "p" + slot, html: model.nameOf.get(slot), name: model.nameOf.get(slot) }))
-    : nodes.filter((n) => $("node_" + n.id) !== null);
+  // The list reads as the notes do (data.pick: layer by layer), each name typeset.
   const pickSelect = $("pick");
-  for (const node of pickable) {
-    const option = document.createElement("option");
-    option.value = String(node.slot);
-    option.textContent = node.name;
-    pickSelect.append(option);
+  const pickable = [];
+  for (const { group, slots } of data.pick) {
+    const list = group === "" ? pickSelect : document.createElement("optgroup");
+    if (group !== "") {
+      list.label = group;
+      pickSelect.append(list);
+    }
+    for (const slot of slots) {
+      const name = model.nameOf.get(slot);
+      const node = summary ? { slot, id: "p" + slot, html: data.texts[slot], name } : bySlot.get(slot);
+      if (!summary && $("node_" + node.id) === null) continue;
+      pickable.push(node);
+      const option = document.createElement("option");
+      option.value = String(slot);
+      option.textContent = data.texts[slot] ?? node.name;
+      list.append(option);
+    }
   }
   pickSelect.addEventListener("change", () => pick(pickable.find((n) => String(n.slot) === pickSelect.value) || null));
   for (const node of summary ? [] : pickable) {
