@@ -806,16 +806,48 @@ LAST_WORD_HIDDEN = """() => {
 TEXT_HEIGHT = "() => document.querySelector('#picture text.value').getBoundingClientRect().height"
 
 
+# L's box and the picture's: L is seen whole without scrolling the picture.
+L_SEEN = """() => {
+  const nodes = JSON.parse(document.getElementById("data").textContent).nodes;
+  const id = nodes.find((n) => n.name === "L").id;
+  const box = document.getElementById("node_" + id).getBoundingClientRect();
+  const view = document.getElementById("picture").getBoundingClientRect();
+  return box.left >= view.left && box.right <= view.right && box.bottom <= view.bottom;
+}"""
+
+# How many rows of number boxes the Numbers panel shows whole, and whether η and the Train
+# button are in the window.
+NUMBERS_SEEN = """() => {
+  const panel = document.getElementById("numbers").getBoundingClientRect();
+  const whole = [...document.querySelectorAll("#number-list input")].filter((input) => {
+    const box = input.getBoundingClientRect();
+    return box.top >= panel.top && box.bottom <= panel.bottom;
+  });
+  const inWindow = (el) => el.getBoundingClientRect().bottom <= innerHeight;
+  const rows = new Set(whole.map((input) => Math.round(input.getBoundingClientRect().top)));
+  return [rows.size, inWindow(document.querySelector("input[aria-label='eta']")),
+    inWindow(document.getElementById("train-run"))];
+}"""
+
+
 @pytest.mark.parametrize("size", [(800, 600), (1280, 720)])
 def test_readable_at_800x600_and_on_a_projector(open_page: Any, size: tuple[int, int]) -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3), size)
+    assert page.page.evaluate(L_SEEN)
     pick(page, "w^1_11")
     assert page.page.evaluate(CUT_OFF) == []
     train_in_page(page, 100)  # smaller numbers, written longer (2.655e-09)
     assert page.page.evaluate(CUT_OFF) == []
     assert page.page.evaluate(TEXT_HEIGHT) >= 10
+    assert page.page.evaluate(L_SEEN)
+    # A weight picked and a run's curve drawn, Numbers still shows three rows of boxes,
+    # and on a wide screen η and Train are in view without scrolling.
+    rows, eta, train = page.page.evaluate(NUMBERS_SEEN)
+    assert rows >= 3
+    if size[0] >= 1000:
+        assert eta and train
     if size[0] < 1000:
         return  # below the picture, the panels are reached by scrolling
     page.page.keyboard.press("Home")

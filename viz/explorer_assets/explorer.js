@@ -24,11 +24,11 @@
   const bySlot = new Map(nodes.map((n) => [n.slot, n]));
   const drawnEdges = data.edges.map((e, i) => ({ ...e, index: i })).filter((e) => e.drawn);
   const summary = data.summary !== null;
-  // On a narrow screen the picture scrolls rather than shrink its text below 10 px (it
-  // is 14 points of the SVG's units): the style sheet applies these there.
+  // On a narrow screen the picture scrolls rather than shrink its text below 9 px (it
+  // is 14 points of the SVG's units): the style sheet applies this there. At 800 px the
+  // notes' network just fits, L and all.
   const box = svg.viewBox.baseVal;
-  svg.style.setProperty("--readable-width", `${(box.width * 10) / 14}px`);
-  svg.style.setProperty("--readable-height", `${(box.height * 10) / 14}px`);
+  svg.style.setProperty("--readable-width", `${(box.width * 9) / 14}px`);
   document.body.classList.toggle("expression", data.batch === null);
   document.body.classList.toggle("summary", summary);
 
@@ -535,13 +535,14 @@
       const weights = batch.neurons.map(({ output, params }) => `<span class="into">into ${output}</span>`
         + params.map((s) => row(model.nameOf.get(s), html(s))).join(""));
       groups.push(`<fieldset><legend>weights</legend>${weights.join("")}</fieldset>`);
-      groups.push(`<fieldset><legend>training</legend>${row("eta", "\u03b7")}${row("lambda", "\u03bb")}${row("tol", "tol")}</fieldset>`);
+      // The run's settings sit in the Train panel, in view beside the button that uses them.
+      $("train-settings").innerHTML = row("eta", "\u03b7") + row("lambda", "\u03bb") + row("tol", "tol");
     } else {
       groups.push(`<fieldset><legend>leaves</legend>${data.editable.map((s) => row(model.nameOf.get(s), html(s))).join("")}</fieldset>`);
       groups.push(`<fieldset><legend>update</legend>${row("eta", "\u03b7")}</fieldset>`);
     }
     list.innerHTML = groups.join("");
-    for (const input of [...list.querySelectorAll("input"), $("epochs")]) {
+    for (const input of [...list.querySelectorAll("input"), ...$("train-settings").querySelectorAll("input"), $("epochs")]) {
       const name = input.dataset.name || input.getAttribute("aria-label");
       numberInputs.set(name, input);
       // What the learner types stays in the box, through every redraw (a run redraws
@@ -601,8 +602,7 @@
     const rows = model.objective.X.length;
     // With several outputs, the sum runs over each row's outputs j too (as nn.sse does).
     const [j, sumJ] = data.batch.targets.length > 1 ? ["j", "\u03a3<sub>j</sub> "] : ["", ""];
-    $("objective").innerHTML = `L = \u03a3<sub>n</sub> ${sumJ}(y<sub>n${j}</sub> \u2212 \u0177<sub>n${j}</sub>)<sup>2</sup> + \u03bb \u03a3 w<sup>2</sup> over ${rows} rows`
-      + `, \u03bb = ${fmt(model.l2, 6)}`;
+    $("objective").innerHTML = `L = \u03a3<sub>n</sub> ${sumJ}(y<sub>n${j}</sub> \u2212 \u0177<sub>n${j}</sub>)<sup>2</sup> + \u03bb \u03a3 w<sup>2</sup> over ${rows} rows`;
     const losses = run ? run.trainer.losses : [];
     let status = `L = ${fmt(model.batchLoss, 6)} at these weights.`;
     if (run) {
