@@ -545,6 +545,11 @@ def test_a_weight_picked_mid_pass_shows_only_what_that_step_has_computed(open_pa
     assert [name for name, x in later.items() if shows(x, shown)] == []
     assert shows(local[("O_11", "w^1_11")], shown)  # O_11 is computed: its factor is known
     assert "once the backward pass has computed its grad" in page.text("#node-body")
+    # Your turn asks about the whole pass, so it shows it all.
+    page.page.click("#practice")
+    assert counter(page).endswith("all computed")
+    page.page.click("#practice")
+    page.page.keyboard.press("Home")
     # The backward pass reaches w^1_11 at its last step: then its grad is there.
     page.page.keyboard.press("End")
     shown = _picture_and_panels(page)
