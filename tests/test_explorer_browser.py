@@ -811,13 +811,20 @@ LAST_WORD_HIDDEN = """() => {
 TEXT_HEIGHT = "() => document.querySelector('#picture text.value').getBoundingClientRect().height"
 
 
-# L's box and the picture's: L is seen whole without scrolling the picture.
-L_SEEN = """() => {
-  const nodes = JSON.parse(document.getElementById("data").textContent).nodes;
-  const id = nodes.find((n) => n.name === "L").id;
+# The root's box (L, h) is seen whole in the window without scrolling the picture.
+ROOT_SEEN = """() => {
+  const data = JSON.parse(document.getElementById("data").textContent);
+  const id = data.nodes.find((n) => n.slot === data.root).id;
   const box = document.getElementById("node_" + id).getBoundingClientRect();
   const view = document.getElementById("picture").getBoundingClientRect();
-  return box.left >= view.left && box.right <= view.right && box.bottom <= view.bottom;
+  return box.left >= view.left && box.right <= view.right && box.top >= view.top
+    && box.bottom <= Math.min(view.bottom, innerHeight);
+}"""
+
+PICTURE_SEEN = """() => {
+  const svg = document.querySelector("#picture svg").getBoundingClientRect();
+  const view = document.getElementById("picture").getBoundingClientRect();
+  return svg.right <= view.right && svg.bottom <= Math.min(view.bottom, innerHeight);
 }"""
 
 # How many rows of number boxes the Numbers panel shows whole, and whether η and the Train
@@ -840,19 +847,23 @@ def test_readable_at_800x600_and_on_a_projector(open_page: Any, size: tuple[int,
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3), size)
-    assert page.page.evaluate(L_SEEN)
+    assert page.page.evaluate(ROOT_SEEN)
     pick(page, "w^1_11")
     assert page.page.evaluate(CUT_OFF) == []
     train_in_page(page, 100)  # smaller numbers, written longer (2.655e-09)
     assert page.page.evaluate(CUT_OFF) == []
     assert page.page.evaluate(TEXT_HEIGHT) >= 10
-    assert page.page.evaluate(L_SEEN)
+    assert page.page.evaluate(ROOT_SEEN)
     # A weight picked and a run's curve drawn, Numbers still shows three rows of boxes,
     # and on a wide screen η and Train are in view without scrolling.
     rows, eta, train = page.page.evaluate(NUMBERS_SEEN)
     assert rows >= 3
     if size[0] >= 1000:
         assert eta and train
+    # A small expression, drawn bottom up: its whole picture fits the window.
+    page = open_page(viz.explorer(notes_example()), size)
+    assert page.page.evaluate(PICTURE_SEEN)
+    assert page.page.evaluate(TEXT_HEIGHT) >= 10
     if size[0] < 1000:
         return  # below the picture, the panels are reached by scrolling
     page.page.keyboard.press("Home")
