@@ -76,12 +76,7 @@ def demo_model_from(path: str | Path) -> nn.MLP:
     saved = nn.load_model(path)
     model = saved.model
     demo = nn.MLP(4, list(DEMO_LAYERS))
-    if (model.sizes, model.has_bias, model.activation, model.output_activation) != (
-        demo.sizes,
-        demo.has_bias,
-        demo.activation,
-        demo.output_activation,
-    ):
+    if _architecture(model) != _architecture(demo):
         raise ValueError(
             f"{path}: holds a {_network(model)}; the explorer shows the lecture notes' "
             f"{_network(demo)}. Train such a network with 'chainrule train "
@@ -122,7 +117,7 @@ def demo_model_from(path: str | Path) -> nn.MLP:
     return model
 
 
-def trained_for(path: str | Path, network: nn.MLP, data: nn.Dataset, csv: str) -> nn.SavedModel:
+def _trained_for(path: str | Path, network: nn.MLP, data: nn.Dataset, csv: str) -> nn.SavedModel:
     """The model of a parameters file, if it is ``network`` (the one ``chainrule train``
     builds on ``data`` with the same options) trained on such data.
 
@@ -131,12 +126,7 @@ def trained_for(path: str | Path, network: nn.MLP, data: nn.Dataset, csv: str) -
     """
     saved = nn.load_model(path)
     model = saved.model
-    if (model.sizes, model.has_bias, model.activation, model.output_activation) != (
-        network.sizes,
-        network.has_bias,
-        network.activation,
-        network.output_activation,
-    ):
+    if _architecture(model) != _architecture(network):
         raise ValueError(
             f"{path}: holds a {_network(model)}; {csv} with these options makes a "
             f"{_network(network)}. Give explore the options the file was trained with "
@@ -163,18 +153,23 @@ def trained_for(path: str | Path, network: nn.MLP, data: nn.Dataset, csv: str) -
 
 def _prepared_as_trained(
     saved: nn.SavedModel, run: Any
-) -> tuple[nn.MLP, list[list[float]], list[Any], object]:
+) -> tuple[nn.MLP, list[list[float]], list[Any], bool]:
     """The model, the rows, the targets and whether the features are standardised, as
     the file's model was trained on them: its own statistics where it records them (as
     ``chainrule predict`` applies them), else as ``run`` prepared them."""
     if saved.feature_names is None:  # the file does not say how: as the options say
-        return saved.model, run.X, run.targets, run.standardization
+        return saved.model, run.X, run.targets, run.standardization is not None
     X = saved.prepare(run.data.X)
     targets = run.data.y
     if saved.target_mean is not None and saved.target_std is not None:
         mean, std = saved.target_mean, saved.target_std
         targets = [(float(t) - mean) / std for t in targets]
-    return saved.model, X, targets, saved.means
+    return saved.model, X, targets, saved.means is not None
+
+
+def _architecture(model: nn.MLP) -> tuple[object, ...]:
+    """What makes two networks the same network, their weights aside."""
+    return (model.sizes, model.has_bias, model.activation, model.output_activation)
 
 
 def _network(model: nn.MLP) -> str:
@@ -212,9 +207,10 @@ def run_explore(args: argparse.Namespace, prepare: Prepare) -> int:
     rows = len(run.X)
     if not 0 <= args.sample < rows:
         raise ValueError(f"--sample {args.sample}: {args.data} has rows 0 to {rows - 1}")
-    model, X, targets, standardised = run.model, run.X, run.targets, run.standardization
+    model, X, targets = run.model, run.X, run.targets
+    standardised = run.standardization is not None
     if args.weights is not None:
-        saved = trained_for(args.weights, run.model, run.data, args.data)
+        saved = _trained_for(args.weights, run.model, run.data, args.data)
         model, X, targets, standardised = _prepared_as_trained(saved, run)
     page = viz.explorer(
         model,
@@ -227,12 +223,12 @@ def run_explore(args: argparse.Namespace, prepare: Prepare) -> int:
         epochs=1000 if args.max_epochs is None else args.max_epochs,
         task=run.task,
         title=f"Backpropagation through L for row {args.sample} of {Path(args.data).name}"
-        + (" (standardised)" if standardised is not None else ""),
+        + (" (standardised)" if standardised else ""),
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = page.save(out / EXPLORER_FILE)
-    scaled = "standardised features" if standardised is not None else "features as given"
+    scaled = "standardised features" if standardised else "features as given"
     weights = "" if args.weights is None else f" with the weights from {args.weights}"
     print(f"Wrote {path}: the {run.network} network{weights} on {rows} rows ({scaled}).")
     print("Open it in a browser (it needs no network and no server) to step through")
