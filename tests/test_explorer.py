@@ -342,9 +342,12 @@ def test_cli_explores_a_csv_from_the_weights_train_saved_for_it(tmp_path: Path) 
     # Weights of another network, or trained on other columns: refused, saying what differs.
     other = tmp_path / "other.csv"
     other.write_text(csv.read_text().replace("sepal_length", "sepal_len", 1))
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(csv.read_text().replace(",setosa", ",Iris-setosa"))
     for data_file, extra, message in (
         (csv, (), "holds a 4 -> 4 -> 3 network (with biases, tanh, output tanh); "),
-        (other, ("--hidden", "4"), "was not trained on data like " + str(other)),
+        (other, ("--hidden", "4"), "its features are sepal_length, sepal_width, petal_"),
+        (renamed, ("--hidden", "4"), "it knows the classes setosa, versicolor, virginica, not "),
     ):
         args = ("--data", str(data_file), "--target", "species", "--bias", *extra)
         result = run_cli("explore", *args, "--weights", str(weights), "--out", str(out))
