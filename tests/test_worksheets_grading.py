@@ -266,3 +266,30 @@ def test_grade_refuses_to_overwrite_its_own_input(
                                    "--out", str(answers))  # fmt: skip
     assert status == 2 and "is the answers file" in err
     assert answers.read_text() == before
+
+
+@pytest.mark.parametrize(
+    ("which", "remedy"),
+    [
+        ("answers", "save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"),
+        ("key", "the key is the answers.json that 'chainrule worksheet' writes"),
+        ("names", "save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"),
+    ],
+)
+def test_a_file_that_is_not_utf8_is_named_with_what_to_do(
+    which: str, remedy: str, key_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Latin-1, as Windows editors and spreadsheets often save: É is the byte 0xc9.
+    bad = tmp_path / f"{which}-latin1.txt"
+    bad.write_bytes("student,name\n1,JOSÉ\n".encode("latin-1"))
+    answers = _write_csv(tmp_path / "a.csv", _right_answers(key_file))
+    out = tmp_path / "out"
+    if which == "names":
+        argv = ["worksheet", "--seed", "1", "--names", str(bad), "--out", str(out)]
+    else:
+        given = {"answers": (bad, key_file), "key": (answers, bad)}[which]
+        argv = ["grade", str(given[0]), "--key", str(given[1]), "--out", str(out)]
+    status, _, err = main_captured(capsys, *argv)
+    assert status == 2 and "Traceback" not in err and "codec" not in err
+    assert f"{bad}: not UTF-8 text (byte 0xc9 at position 18); {remedy}\n" in err
+    assert not out.exists()

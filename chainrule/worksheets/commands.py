@@ -26,6 +26,7 @@ from chainrule.worksheets import (
     make_worksheets,
     write_marks,
 )
+from nn.data import read_text
 
 __all__ = ["add_worksheet_commands", "run_grade", "run_worksheet"]
 
@@ -56,7 +57,7 @@ def _names(path: str | None, students: int | None) -> tuple[int, list[str] | Non
         if students is None:
             raise ValueError("--students N is needed (or --names FILE, one name per line)")
         return students, None
-    names = [line.strip() for line in Path(path).read_text(encoding="utf-8-sig").splitlines()]
+    names = [line.strip() for line in read_text(path).splitlines()]
     names = [name for name in names if name]
     if not names:
         raise ValueError(f"--names {path}: the file holds no names (one per line)")

@@ -21,11 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.worksheets.exercises import DECIMALS, Follows, Question, Slip
+from nn.data import read_text
 
 __all__ = ["Key", "Marks", "grade", "judge", "load_key", "read_answers", "write_marks"]
 
 _CLOSE = 10  # within this many tolerances, a wrong answer is called close
 
+
+_NOT_A_KEY = "the key is the answers.json that 'chainrule worksheet' writes"
 
 # answers.json read back: per student, the questions in the file's order.
 Key = dict[int, dict[str, Question]]
@@ -56,13 +59,13 @@ def load_key(path: str | Path) -> Key:
     Raises a ValueError naming the file and the entry when it is not such a key.
     """
     try:
-        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows = json.loads(read_text(path, remedy=_NOT_A_KEY))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not a JSON file ({error})") from None
     if not isinstance(rows, list) or not rows:
         raise ValueError(
-            f"{path}: expected a list of objects with student, question, value and tolerance "
-            "(the answers.json that 'chainrule worksheet' writes)"
+            f"{path}: expected a list of objects with student, question, value and tolerance: "
+            f"{_NOT_A_KEY}"
         )
     key: Key = {}
     for number, row in enumerate(rows, start=1):
@@ -131,7 +134,7 @@ def read_answers(path: str | Path, key: Key) -> list[tuple[int, dict[str, float 
     spreadsheet counts them: the header is row 1. Any problem raises a ValueError naming
     the row and the column.
     """
-    text = Path(path).read_text(encoding="utf-8-sig")
+    text = read_text(path)
     first = text.splitlines()[0] if text.strip() else ""
     if not first:
         raise ValueError(f"{path}: the file is empty; it needs a header row (student, ...)")
