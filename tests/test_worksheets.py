@@ -311,3 +311,15 @@ def test_no_sheet_and_no_quiz_question_shows_an_answer_it_asks_for(dot: str) -> 
                 alone = rf"(?<![\d.]){re.escape(number)}(?!\d)"
                 assert not re.search(alone, page), (student.student, q.id, number)
                 assert not re.search(alone, quiz), (student.student, q.id, number)
+
+
+def test_the_seed_is_on_the_keys_only_never_on_a_students_sheet(dot: str, tmp_path) -> None:
+    # Whoever knows the seed can make every student's key: it must not reach the students.
+    ws = make_worksheets(2, SEED, names=["Ada", "Alan"])
+    for student in ws.students:
+        assert "seed" not in "".join(ws.sheet_pages(student)).lower()
+        assert all(f"seed {SEED}" in page for page in ws.key_pages(student))
+    ws.write(tmp_path, pdf=False)
+    for name in ("worksheets.html", "worksheet-01.html", "worksheet-02.html"):
+        assert "seed" not in (tmp_path / name).read_text(encoding="utf-8").lower(), name
+    assert f"seed {SEED}" in (tmp_path / "answer-keys.html").read_text(encoding="utf-8")

@@ -97,7 +97,9 @@ def test_the_class_pdfs_have_one_page_per_sheet_and_the_student_on_every_page(
             student = (page + 1) // 2
             text = _page_text(written / pdf, page)
             assert f"Student {student}" in text and names[student - 1] in text, (pdf, page)
-            assert f"seed {SEED}" in text
+            # The seed gives every student's key: on the keys only.
+            assert (f"seed {SEED}" in text) == (pdf == "answer-keys.pdf"), (pdf, page)
+    assert "seed" not in _pdfinfo(written / "worksheets.pdf").get("Title", "").lower()
 
 
 def test_the_first_worksheet_page_holds_the_questions_by_their_ids(written: Path) -> None:

@@ -156,24 +156,26 @@ class Worksheets:
         return moodle_xml(self.seed, [(s.student, s.network, s.expression) for s in self.students])
 
     def sheet_pages(self, student: StudentSheets) -> list[str]:
-        """The student's worksheet pages as HTML sections (runs Graphviz's ``dot``)."""
+        """The student's worksheet pages as HTML sections (runs Graphviz's ``dot``); they
+        do not name the seed, which with this tool gives every student's key."""
         return self._pages(student, network_page, expression_page)
 
     def key_pages(self, student: StudentSheets) -> list[str]:
-        """The student's answer-key pages as HTML sections (runs ``dot``)."""
-        return self._pages(student, network_key, expression_key)
+        """The student's answer-key pages as HTML sections (runs ``dot``), with the seed."""
+        return self._pages(student, network_key, expression_key, seed=self.seed)
 
     def _pages(
         self,
         student: StudentSheets,
         network: Callable[..., str],
         expression: Callable[..., str],
+        **seed: int,
     ) -> list[str]:
         pages = []
         if student.network is not None:
-            pages.append(network(student.network, seed=self.seed, name=student.name))
+            pages.append(network(student.network, name=student.name, **seed))
         if student.expression is not None:
-            pages.append(expression(student.expression, seed=self.seed, name=student.name))
+            pages.append(expression(student.expression, name=student.name, **seed))
         return pages
 
     def write(self, out: str | Path, *, paper: str = "a4", pdf: bool = True) -> Written:
@@ -204,7 +206,7 @@ class Worksheets:
             )
         everyone = [page for s in self.students for page in sheets[s.student]]
         all_keys = [page for s in self.students for page in keys[s.student]]
-        texts["worksheets.html"] = document(f"Worksheets, seed {self.seed}", everyone, paper=paper)
+        texts["worksheets.html"] = document("Worksheets", everyone, paper=paper)
         texts["answer-keys.html"] = document(
             f"Answer keys, seed {self.seed}", all_keys, paper=paper
         )

@@ -58,16 +58,19 @@ def _svg(graph: viz.ChainGraph) -> str:
     return svg[svg.index("<svg") :].strip()
 
 
-def _head(title: str, student: int, name: str, seed: int, what: str, *, key: bool = False) -> str:
-    """A page's head: the title, which sheet, the seed, and whose it is (a line to write
-    the name on, unless it is known or the page is a key)."""
+def _head(title: str, student: int, name: str, what: str, *, seed: int | None = None) -> str:
+    """A page's head: the title, which sheet, and whose it is (a line to write the name
+    on, unless it is known or the page is a key). A key also names its ``seed``; a
+    student's sheet never does, since the seed and the tool make every key."""
+    key = seed is not None
     if name:
         line = f"<div class='name'>{_esc(name)}</div>"
     else:
         line = "" if key else "<div>Name: <span class='blank-name'></span></div>"
+    meta = f"{what} · seed {seed}" if key else what
     return (
         "<header class='head'>"
-        f"<div><h1>{_esc(title)}</h1><div class='meta'>{_esc(what)} · seed {seed}</div></div>"
+        f"<div><h1>{_esc(title)}</h1><div class='meta'>{_esc(meta)}</div></div>"
         f"<div class='who'><div class='number'>Student {student}</div>{line}</div>"
         "</header>"
     )
@@ -124,7 +127,7 @@ def _sections(
     return forward, local, gradients, update
 
 
-def network_page(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
+def network_page(sheet: NetworkSheet, *, name: str = "") -> str:
     """Sheet A of one student: the network, its numbers and the answer boxes."""
     forward, local, gradients, update = _sections(sheet)
     model = sheet.model()  # no forward pass yet: the picture shows no answers
@@ -143,7 +146,7 @@ def network_page(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
     }
     return (
         "<section class='page sheet'>"
-        + _head("Backpropagation by hand: the network", sheet.student, name, seed, "Sheet A")
+        + _head("Backpropagation by hand: the network", sheet.student, name, "Sheet A")
         + "<p class='intro'>The network of the lecture notes: neuron j of layer k outputs "
         "<code>O_kj = tanh(sum_i w^k_ij * O_(k-1)i)</code>, the inputs are "
         f"<code>O_0i = x_i</code>; for this one sample the loss is "
@@ -164,7 +167,7 @@ def network_page(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
     )
 
 
-def expression_page(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
+def expression_page(sheet: ExpressionSheet, *, name: str = "") -> str:
     """Sheet B of one student: an expression with several paths, drawn as its graph."""
     h, _ = sheet.build()
     # no data and no grad in the picture: the forward pass is the first question
@@ -177,7 +180,7 @@ def expression_page(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str
     total = sheet.questions[-1]
     return (
         "<section class='page sheet'>"
-        + _head("Backpropagation by hand: several paths", sheet.student, name, seed, "Sheet B")
+        + _head("Backpropagation by hand: several paths", sheet.student, name, "Sheet B")
         + f"<p class='intro'>At <b>x = {sheet.x:g}</b>:</p>"
         f"<ul class='definitions'>{definitions}</ul>"
         "<p class='intro'>The graph shows every operation, one arrow per operand. x reaches "
@@ -272,7 +275,7 @@ def network_key(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
     gradients = [q for q in sheet.questions if q.id.startswith("dL/dw")]
     return (
         "<section class='page key-page'>"
-        + _head("Answer key: the network", sheet.student, name, seed, "Sheet A", key=True)
+        + _head("Answer key: the network", sheet.student, name, "Sheet A", seed=seed)
         + "<div class='key-columns'>"
         + _key_table(sheet.questions)
         + f"<div><h2>Forward pass</h2><pre>{_esc(forward_pass_text(sheet))}</pre>"
@@ -305,7 +308,7 @@ def expression_key(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
     definitions = "; ".join(sheet.definitions)
     return (
         "<section class='page key-page'>"
-        + _head("Answer key: several paths", sheet.student, name, seed, "Sheet B", key=True)
+        + _head("Answer key: several paths", sheet.student, name, "Sheet B", seed=seed)
         + f"<p class='intro'>At x = {sheet.x:g}: <code>{_esc(definitions)}</code></p>"
         + "<div class='key-columns'>"
         + _key_table(sheet.questions)
