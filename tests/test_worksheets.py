@@ -10,6 +10,7 @@ expression sheet's references evaluate the definitions printed on the sheet.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -27,7 +28,12 @@ from chainrule.worksheets import (
 )
 from chainrule.worksheets.exercises import draw_expression_sheet, draw_network_sheet
 from chainrule.worksheets.moodle import plain_number
-from chainrule.worksheets.pages import answer_text
+from chainrule.worksheets.pages import (
+    answer_text,
+    expression_forward_text,
+    forward_pass_text,
+    gradient_step_text,
+)
 
 SEED = 2024
 STEP = 1e-6
@@ -323,3 +329,32 @@ def test_the_seed_is_on_the_keys_only_never_on_a_students_sheet(dot: str, tmp_pa
     for name in ("worksheets.html", "worksheet-01.html", "worksheet-02.html"):
         assert "seed" not in (tmp_path / name).read_text(encoding="utf-8").lower(), name
     assert f"seed {SEED}" in (tmp_path / "answer-keys.html").read_text(encoding="utf-8")
+
+
+NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?"
+
+
+def test_the_keys_worked_lines_bracket_a_negative_number_only_after_an_operator() -> None:
+    # As the ledgers write it: (-0.3) * 0.5 and 0.5 - (-0.59), but tanh(-0.35) and
+    # = -0.336, never tanh((-0.35)) or = (-0.336).
+    text = "\n".join(
+        "\n".join([forward_pass_text(network), gradient_step_text(network),
+                   expression_forward_text(draw_expression_sheet(1, student))])  # fmt: skip
+        for student in range(1, 9)
+        for network in [draw_network_sheet(1, student)]
+    )
+    assert re.search(rf"tanh\(-{NUMBER}\) = -{NUMBER}$", text, re.MULTILINE)  # the review's case
+    assert not re.search(rf"\(\(-?{NUMBER}\)\)", text), text
+    assert not re.search(rf"= \(-{NUMBER}\)$", text, re.MULTILINE), text  # a result is bare
+    assert not re.search(r"[-+*/^] -\d", text), text  # after an operator: bracketed
+    # Each line of numbers, redone as written, gives its result (to the digits shown).
+    redone_lines = 0
+    for line in text.splitlines():
+        sides = [side.strip() for side in line.split("=")]
+        for left, right in itertools.pairwise(sides[1:]):
+            symbols = re.sub(r"tanh|(?<=\d)e(?=[-+]\d)", "", left)
+            if re.fullmatch(NUMBER, right) and not re.search(r"[a-zA-Z_]", symbols):
+                redone = eval(left.replace("^", "**"), {"tanh": math.tanh})  # noqa: S307
+                assert redone == pytest.approx(float(right), rel=2e-5, abs=2e-6), line
+                redone_lines += 1
+    assert redone_lines >= 8 * 8  # each student's 6 neurons, the loss and the step

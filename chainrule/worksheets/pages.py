@@ -38,8 +38,14 @@ def _esc(text: str) -> str:
 
 
 def _worked(x: float) -> str:
-    """A number in a worked line of the key; negative numbers in brackets, as in ledgers."""
-    text = f"{x:.{_WORKED_DIGITS}g}"
+    """A number in a worked line of the key, as the ledgers print it: ``-0.336376``."""
+    return f"{x:.{_WORKED_DIGITS}g}"
+
+
+def _operand(x: float) -> str:
+    """:func:`_worked` for a number in a product or after a minus: a negative one in
+    brackets, as the ledgers write ``(-0.3) * 0.5``, so that no sign follows an operator."""
+    text = _worked(x)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -223,7 +229,7 @@ def forward_pass_text(sheet: NetworkSheet) -> str:
             ]
             symbols = " + ".join(f"{w.label} * {b}" for w, b in zip(n.weights, below, strict=True))
             numbers = " + ".join(
-                f"{_worked(w.data)} * {_worked(values[b])}"
+                f"{_operand(w.data)} * {_operand(values[b])}"
                 for w, b in zip(n.weights, below, strict=True)
             )
             out = n.output
@@ -239,9 +245,20 @@ def forward_pass_text(sheet: NetworkSheet) -> str:
             ]
             values[name] = out.data
     last = nn.output_label(len(sheet.sizes) - 1, 1)
-    difference = f"{_worked(sheet.target)} - {_worked(values[last])}"
+    difference = f"{_worked(sheet.target)} - {_operand(values[last])}"
     lines.append(f"L = (y - {last})^2 = ({difference})^2 = {_worked(loss.data)}")
     return "\n".join(lines)
+
+
+def gradient_step_text(sheet: NetworkSheet) -> str:
+    """The key's step of gradient descent for the two-path weight, worked out."""
+    update, w = sheet.questions[-1], sheet.weights[sheet.two_path]
+    grad = sheet.ledger(sheet.two_path).grad
+    return (
+        f"{update.id} = {sheet.two_path} - eta * dL/d{sheet.two_path}\n"
+        f"{' ' * len(update.id)} = {_worked(w)} - {_operand(sheet.eta)} * {_operand(grad)}"
+        f" = {_worked(gradient_step(w, sheet.eta, grad))}"
+    )
 
 
 def expression_forward_text(sheet: ExpressionSheet) -> str:
@@ -265,13 +282,6 @@ def expression_forward_text(sheet: ExpressionSheet) -> str:
 def network_key(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
     """The key to sheet A: every answer, then every step, as the ledgers show them."""
     two, one = sheet.ledger(sheet.two_path), sheet.ledger(sheet.one_path)
-    update = sheet.questions[-1]
-    w = sheet.weights[sheet.two_path]
-    step = (
-        f"{update.id} = {sheet.two_path} - eta * dL/d{sheet.two_path}\n"
-        f"{' ' * len(update.id)} = {_worked(w)} - {_worked(sheet.eta)} * {_worked(two.grad)}"
-        f" = {_worked(gradient_step(w, sheet.eta, two.grad))}"
-    )
     gradients = [q for q in sheet.questions if q.id.startswith("dL/dw")]
     return (
         "<section class='page key-page'>"
@@ -279,7 +289,8 @@ def network_key(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
         + "<div class='key-columns'>"
         + _key_table(sheet.questions)
         + f"<div><h2>Forward pass</h2><pre>{_esc(forward_pass_text(sheet))}</pre>"
-        + f"<h2>One step of gradient descent</h2><pre>{_esc(step)}</pre></div></div>"
+        + "<h2>One step of gradient descent</h2>"
+        + f"<pre>{_esc(gradient_step_text(sheet))}</pre></div></div>"
         + "<h2>The chain rule, path by path (the ledgers)</h2>"
         + f"<pre>{_esc(str(two))}</pre><pre>{_esc(str(one))}</pre>"
         + "<h2>Slips to look for when marking by hand</h2>"
