@@ -53,7 +53,7 @@ from chainrule.export import add_export_command
 from chainrule.graphs import add_graph_commands, demo_ledgers, write_demo_graphs
 from chainrule.options import Parser, layer_sizes, option, out_folder
 from chainrule.worksheets.commands import add_worksheet_commands
-from nn.checks import COUNT, NON_NEGATIVE, POSITIVE, few, shown
+from nn.checks import COUNT, NON_NEGATIVE, POSITIVE, SEED, few, shown
 from nn.labels import output_range
 
 # --- the demo's steps; each is small so more (graph images, ledgers) slot in between ---
@@ -738,7 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     demo.add_argument("--out", type=out_folder, default=DEFAULT_OUT, help="folder for the files")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the random initial weights")
+    demo.add_argument("--seed", type=option(SEED), default=0, help="seed of the random initial weights")
     demo.add_argument(
         "--task",
         choices=("iris", "digits"),
@@ -781,7 +781,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_commands(commands)
     add_explore_command(commands, training_options=add_training_options, prepare=prepare_training)
     add_export_command(commands)
-    add_worksheet_commands(commands, positive_int=option(COUNT))
+    add_worksheet_commands(commands)
     return parser
 
 
@@ -830,7 +830,7 @@ def add_training_options(command: argparse.ArgumentParser, *, target_required: b
     command.add_argument(
         "--max-epochs", type=option(COUNT), default=1000, help="stop after this many epochs"
     )
-    command.add_argument("--seed", type=int, default=0, help="seed of the random initial weights")
+    command.add_argument("--seed", type=option(SEED), default=0, help="seed of the random initial weights")
     command.add_argument(
         "--optimizer", choices=nn.OPTIMIZERS, default="gd", help="gd is the notes' rule"
     )

@@ -18,13 +18,15 @@ from autograd import Value
 from chainrule.examples import (
     DEFAULT_OUT,
     DEMO_LAYERS,
+    DEMO_SAMPLE,
     NOTES_WEIGHTS,
     demo_sample_loss,
     notes_example,
     sample_title,
 )
 from chainrule.explore import write_explorer
-from chainrule.options import out_folder
+from chainrule.options import option, out_folder
+from nn.checks import SEED
 from nn.notation import file_stem
 
 __all__ = ["add_graph_commands", "demo_ledgers", "write_demo_graphs"]
@@ -165,8 +167,13 @@ def add_graph_commands(subparsers: Any) -> None:
             ),
         )
         command.add_argument("weight", type=_weight_index, help="a weight such as w^1_11")
-        command.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
-        command.add_argument("--sample", type=int, default=0, help="which Iris sample (0-based)")
+        command.add_argument(
+            "--seed", type=option(SEED), default=0, help="seed of the initial weights"
+        )
+        command.add_argument(
+            "--sample", type=option(DEMO_SAMPLE), default=0,
+            help="which Iris sample, counted from 0 (the first row of the data is sample 0)",
+        )  # fmt: skip
         if name == "explain":
             command.add_argument(
                 "--level",

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from cli_runs import main_captured, run_cli
 
+import nn
 from chainrule.cli import DIGITS_MAX_EPOCHS, main
+from chainrule.examples import demo_sample_loss
+from nn.checks import SEED
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -103,6 +106,38 @@ def test_errors_are_messages_with_a_non_zero_status(
     with pytest.raises(SystemExit):
         main(["train", str(ragged), "--target", "y", "--hidden", "3,x"])
     assert "must be layer sizes separated by commas" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["demo", "--seed", "x"], "demo: error: argument --seed: must be an int, got 'x'"),
+        (["train", "d.csv", "--target", "y", "--seed", "1.5"],
+         "train: error: argument --seed: must be an int, got '1.5'"),
+        (["explain", "w^1_11", "--seed", "one"],
+         "explain: error: argument --seed: must be an int, got 'one'"),
+        (["draw", "w^1_11", "--sample", "150"],
+         "draw: error: argument --sample: must be an int from 0 to 149, got '150'"),
+        (["explain", "w^1_11", "--sample", "-1"],
+         "explain: error: argument --sample: must be an int from 0 to 149, got '-1'"),
+    ],
+)  # fmt: skip
+def test_seed_and_sample_are_refused_by_their_one_rule_not_by_argparse(
+    argv: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"chainrule {error}"
+
+
+def test_a_sample_number_is_refused_in_the_same_words_by_the_library() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    with pytest.raises(ValueError, match=r"^sample must be an int from 0 to 149, got 150$"):
+        demo_sample_loss(model, 150)
+    with pytest.raises(TypeError, match=r"^seed must be an int, got 'x'$"):
+        SEED.check("x", "seed")
+    assert SEED.allows(-(10**30)) and SEED.allows(10**30) and not SEED.allows(True)
 
 
 def test_divergence_in_train_is_reported(

@@ -248,9 +248,17 @@ def test_bad_options_on_the_command_line_are_one_line(
     )  # fmt: skip
     assert status == 2 and "reaches L along 3 paths" in err and "Traceback" not in err
     assert not (tmp_path / "w").exists()
+    # One rule for --students, its upper bound said whichever bound is broken.
+    rule = "must be an int from 1 to 1000, got"
+    for students in ("0", "1001", "2.5", "x"):
+        with pytest.raises(SystemExit):
+            main_captured(capsys, "worksheet", "--students", students, "--seed", "1")
+        assert f"argument --students: {rule} '{students}'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=f"--students {rule} 1001"):
+        make_worksheets(1001, SEED)
     with pytest.raises(SystemExit):
-        main_captured(capsys, "worksheet", "--students", "0", "--seed", "1")
-    assert "argument --students: must be an int >= 1, got '0'" in capsys.readouterr().err
+        main_captured(capsys, "worksheet", "--students", "2", "--seed", "x")
+    assert "argument --seed: must be an int, got 'x'" in capsys.readouterr().err
 
 
 def test_the_moodle_quiz_parses_and_every_answer_is_the_key() -> None:

@@ -54,12 +54,15 @@ from chainrule.worksheets.pages import (
     network_page,
 )
 from chainrule.worksheets.pdf import PdfUnavailable, print_pdf
+from nn.checks import SEED, between
 
 __all__ = [
     "EXPRESSION",
+    "MAX_STUDENTS",
     "NETWORK",
     "PAPER_SIZES",
     "SHEETS",
+    "STUDENTS",
     "ExpressionSheet",
     "Marks",
     "NetworkSheet",
@@ -80,6 +83,8 @@ ANSWERS_JSON = "answers.json"
 TEMPLATE_CSV = "answers-template.csv"
 MOODLE_XML = "moodle.xml"
 MAX_STUDENTS = 1000
+STUDENTS = between(1, MAX_STUDENTS)
+"""How many students: ``--students``, ``make_worksheets(students=...)``."""
 
 
 @dataclass(frozen=True)
@@ -247,16 +252,8 @@ def make_worksheets(
     reach L along one path, the other along two); ``names``, if given, one per student,
     are printed on the sheets. Student ``n``'s numbers depend on ``seed`` and ``n`` only.
     """
-    if (
-        isinstance(students, bool)
-        or not isinstance(students, int)
-        or not 1 <= students <= MAX_STUDENTS
-    ):
-        raise ValueError(
-            f"--students must be a whole number from 1 to {MAX_STUDENTS}, got {students!r}"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"--seed must be a whole number, got {seed!r}")
+    STUDENTS.check(students, "--students")
+    SEED.check(seed, "--seed")
     unknown = [s for s in sheets if s not in SHEETS]
     if unknown or not sheets:
         raise ValueError(

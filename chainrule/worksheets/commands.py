@@ -12,13 +12,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from chainrule.options import out_folder
+from chainrule.options import option, out_folder
 from chainrule.worksheets import (
     ANSWERS_JSON,
     KEYS_PDF,
+    MAX_STUDENTS,
     MOODLE_XML,
     PAPER_SIZES,
     SHEETS,
+    STUDENTS,
     TEMPLATE_CSV,
     WORKSHEETS_PDF,
     grade,
@@ -26,6 +28,7 @@ from chainrule.worksheets import (
     make_worksheets,
     write_marks,
 )
+from nn.checks import SEED
 from nn.data import read_text
 
 __all__ = ["add_worksheet_commands", "run_grade", "run_worksheet"]
@@ -131,9 +134,8 @@ def run_grade(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_worksheet_commands(commands: Any, *, positive_int: Any) -> None:
-    """Add ``worksheet`` and ``grade`` to an argparse subparsers object; ``positive_int``
-    parses ``--students``."""
+def add_worksheet_commands(commands: Any) -> None:
+    """Add ``worksheet`` and ``grade`` to an argparse subparsers object."""
     worksheet = commands.add_parser(
         "worksheet",
         help="exercise sheets with different numbers for every student, keys, a Moodle quiz",
@@ -147,10 +149,11 @@ def add_worksheet_commands(commands: Any, *, positive_int: Any) -> None:
         ),
     )
     worksheet.add_argument(
-        "--students", type=positive_int, help="how many students (numbered 1 to N)"
-    )
+        "--students", type=option(STUDENTS),
+        help=f"how many students (numbered 1 to N), at most {MAX_STUDENTS}",
+    )  # fmt: skip
     worksheet.add_argument(
-        "--seed", type=int, required=True,
+        "--seed", type=option(SEED), required=True,
         help="a number you choose; the same seed gives the same sheets (required)",
     )  # fmt: skip
     worksheet.add_argument(
