@@ -1,8 +1,9 @@
 """The command line's examples: the lecture notes' network on Iris, and their small h.
 
-The demo, ``draw``, ``explain`` and ``explore`` all show the notes' 4 -> 3 -> 2 -> 1
-network on one Iris sample (:func:`demo_sample_loss`, one species against the others);
-the step-by-step pictures start from the notes' ``h = F * g + 1`` (:func:`notes_example`).
+The demo, ``draw``, ``explain`` and ``explore`` all show the lecture notes' 4 -> 3 -> 2
+-> 1 network on one Iris sample (:func:`demo_sample_loss`, one species against the
+others); the step-by-step pictures start from the lecture notes' ``h = F * g + 1``
+(:func:`notes_example`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from chainrule.examples import demo_sample_loss
 from nn.checks import SEED
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+COMMAND_NAMES = ("demo", "train", "predict", "explain", "draw", "explore", "export",
+                 "worksheet", "grade")  # fmt: skip
 
 
 def test_demo_trains_the_notes_network_and_writes_the_loss_curve(tmp_path: Path, dot: str) -> None:
@@ -42,7 +44,11 @@ def test_demo_trains_the_notes_network_and_writes_the_loss_curve(tmp_path: Path,
     # The page is the demo's last word: the user is told to open it, and where it is
     explorer = out / "explorer.html"
     assert explorer.stat().st_size > 0
-    assert f"Next: open {explorer} in a browser" in text.strip().split("Wrote ")[-1]
+    last = text.strip().split("Wrote ")[-1]
+    assert f"Next: open {explorer} in a browser" in last
+    # which weights the page starts from, said as a sentence (the trained ones were printed)
+    assert "It starts from the initial weights, as they were before the training" in last
+    assert "(the initial weights)" not in last
 
 
 def _separable_csv(path: Path) -> None:
@@ -106,6 +112,17 @@ def test_errors_are_messages_with_a_non_zero_status(
     with pytest.raises(SystemExit):
         main(["train", str(ragged), "--target", "y", "--hidden", "3,x"])
     assert "must be layer sizes separated by commas" in capsys.readouterr().err
+
+
+def test_every_help_calls_the_notes_the_lecture_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    helps = []
+    for argv in (["--help"], *([name, "--help"] for name in COMMAND_NAMES)):
+        with pytest.raises(SystemExit):
+            main(argv)
+        helps.append(" ".join(capsys.readouterr().out.split()))  # lines joined
+    assert set(re.findall(r"chainrule (\w+)", helps[0])) == set(COMMAND_NAMES)
+    for text in helps:
+        assert not re.search(r"(?<!lecture) notes'", text), text
 
 
 @pytest.mark.parametrize(
