@@ -327,6 +327,25 @@ def test_no_sheet_and_no_quiz_question_shows_an_answer_it_asks_for(dot: str) -> 
                 assert not re.search(alone, quiz), (student.student, q.id, number)
 
 
+def test_sheet_a_typesets_the_ids_beside_their_columns_and_leaves_out_tiny_labels(
+    dot: str,
+) -> None:
+    ws = make_worksheets(1, SEED)
+    page = ws.sheet_pages(ws.students[0])[0]
+    box = re.search(r"<div class='box'><div class='label'><span class='qid'>(.*?)</span>"
+                    r"<span class='column'>(.*?)</span>", page)  # fmt: skip
+    assert box and box.groups() == ("O<SUB>11</SUB>", "O_11")
+    assert "dO<SUB>11</SUB>/dw<SUP>1</SUP><SUB>11</SUB></span><span class='column'>" \
+           "dO_11/dw^1_11</span>" in page  # fmt: skip
+    assert "w<SUP>1</SUP><SUB>11</SUB> new</span><span class='column'>w^1_11 new" in page
+    # The network: no number on its edges (the tables hold the weights), no legend line.
+    figure = page[page.index("<figure class='network'>") : page.index("</figure>")]
+    texts = [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<text.*?</text>", figure, re.S)]
+    numbers = [t for t in texts if re.fullmatch(r"[\u2212-]?\d*\.\d+", t)]
+    assert "O11" in texts and not numbers, texts
+    assert "edge colour" not in figure and "weight" in figure.split("<figcaption>")[1]
+
+
 def test_the_seed_is_on_the_keys_only_never_on_a_students_sheet(dot: str, tmp_path) -> None:
     # Whoever knows the seed can make every student's key: it must not reach the students.
     ws = make_worksheets(2, SEED, names=["Ada", "Alan"])

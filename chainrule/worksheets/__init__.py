@@ -43,7 +43,7 @@ from chainrule.worksheets.exercises import (
     draw_expression_sheet,
     draw_network_sheet,
 )
-from chainrule.worksheets.grading import Marks, grade, load_key, write_marks
+from chainrule.worksheets.grading import NAME, Marks, grade, load_key, write_marks
 from chainrule.worksheets.moodle import moodle_xml
 from chainrule.worksheets.pages import (
     PAPER_SIZES,
@@ -79,6 +79,8 @@ __all__ = [
 
 WORKSHEETS_PDF = "worksheets.pdf"
 KEYS_PDF = "answer-keys.pdf"
+WORKSHEETS_HTML = "worksheets.html"
+KEYS_HTML = "answer-keys.html"
 ANSWERS_JSON = "answers.json"
 TEMPLATE_CSV = "answers-template.csv"
 MOODLE_XML = "moodle.xml"
@@ -148,11 +150,15 @@ class Worksheets:
         return json.dumps(self.key(), indent=1, ensure_ascii=False) + "\n"
 
     def answers_template(self) -> str:
-        """An empty answers table to fill in: the student column filled, one per row."""
+        """An empty answers table to fill in, one row per student: the student column
+        filled, and with names a name column, which 'chainrule grade' keeps in the marks."""
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(["student", *self.question_ids()])
-        writer.writerows([s.student, *[""] * len(self.question_ids())] for s in self.students)
+        named = any(s.name for s in self.students)
+        writer.writerow(["student", *([NAME] if named else []), *self.question_ids()])
+        for s in self.students:
+            who = [s.student, s.name] if named else [s.student]
+            writer.writerow([*who, *[""] * len(self.question_ids())])
         return text.getvalue()
 
     def moodle_xml(self) -> str:
@@ -211,10 +217,8 @@ class Worksheets:
             )
         everyone = [page for s in self.students for page in sheets[s.student]]
         all_keys = [page for s in self.students for page in keys[s.student]]
-        texts["worksheets.html"] = document("Worksheets", everyone, paper=paper)
-        texts["answer-keys.html"] = document(
-            f"Answer keys, seed {self.seed}", all_keys, paper=paper
-        )
+        texts[WORKSHEETS_HTML] = document("Worksheets", everyone, paper=paper)
+        texts[KEYS_HTML] = document(f"Answer keys, seed {self.seed}", all_keys, paper=paper)
         texts[ANSWERS_JSON] = self.answers_json()
         texts[TEMPLATE_CSV] = self.answers_template()
         texts[MOODLE_XML] = self.moodle_xml()
@@ -227,8 +231,8 @@ class Worksheets:
         missing = "the PDFs were not asked for" if not pdf else ""
         if pdf:
             try:
-                files.append(print_pdf(folder / "worksheets.html", folder / WORKSHEETS_PDF))
-                files.append(print_pdf(folder / "answer-keys.html", folder / KEYS_PDF))
+                files.append(print_pdf(folder / WORKSHEETS_HTML, folder / WORKSHEETS_PDF))
+                files.append(print_pdf(folder / KEYS_HTML, folder / KEYS_PDF))
             except PdfUnavailable as error:
                 missing = str(error)
         return Written(tuple(files), missing)

@@ -15,6 +15,7 @@ from typing import Any
 from chainrule.options import option, out_folder
 from chainrule.worksheets import (
     ANSWERS_JSON,
+    KEYS_HTML,
     KEYS_PDF,
     MAX_STUDENTS,
     MOODLE_XML,
@@ -22,6 +23,7 @@ from chainrule.worksheets import (
     SHEETS,
     STUDENTS,
     TEMPLATE_CSV,
+    WORKSHEETS_HTML,
     WORKSHEETS_PDF,
     grade,
     load_key,
@@ -87,18 +89,22 @@ def run_worksheet(args: argparse.Namespace) -> int:
         print(f"  {WORKSHEETS_PDF:<22} the class's worksheets, {pages * students} pages "
               f"({pages} per student, the student's number on each)")  # fmt: skip
         print(f"  {KEYS_PDF:<22} their answer keys, every step as the ledgers show it")
-    print(f"  {'worksheet-NN.html':<22} one page per student to print from a browser; "
+    print(f"  {WORKSHEETS_HTML:<22} the class's worksheets, to print from a browser"
+          + (" (the same pages as the PDF)" if not written.pdf_missing else ""))  # fmt: skip
+    print(f"  {KEYS_HTML:<22} their answer keys, to print from a browser")
+    print(f"  {'worksheet-NN.html':<22} one student's worksheet, to print from a browser; "
           "answer-key-NN.html, its key")  # fmt: skip
     print(f"  {ANSWERS_JSON:<22} the key for 'chainrule grade' "
           f"({len(worksheets.question_ids())} questions per student)")  # fmt: skip
-    print(f"  {TEMPLATE_CSV:<22} the answers table to fill in, one row per student")
+    print(f"  {TEMPLATE_CSV:<22} the answers table to fill in, one row per student"
+          + (" (and a name column, kept in the marks)" if names else ""))  # fmt: skip
     print(f"  {MOODLE_XML:<22} the same questions as a Moodle XML quiz, a category per student")
     print("Mark the filled-in table with:")
     print(f"  chainrule grade answers.csv --key {out / ANSWERS_JSON} --out marks.csv")
     if written.pdf_missing and not args.no_pdf:
         print(
             f"chainrule worksheet: the PDFs were not made: {written.pdf_missing}; "
-            "worksheets.html and answer-keys.html print the same pages from any browser",
+            f"{WORKSHEETS_HTML} and {KEYS_HTML} print the same pages from any browser",
             file=sys.stderr,
         )
     return 0

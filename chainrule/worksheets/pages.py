@@ -10,6 +10,7 @@ it is. The pictures are the library's own (``viz.draw_network``, ``viz.draw_grap
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from importlib import resources
 
@@ -82,12 +83,33 @@ def _head(title: str, student: int, name: str, what: str, *, seed: int | None = 
     )
 
 
+def typeset(qid: str) -> str:
+    """A question id as HTML, typeset as the lecture notes write it.
+
+    >>> typeset("dO_11/dw^1_11"), typeset("w^1_11 new"), typeset("dh/dx")
+    ('dO<SUB>11</SUB>/dw<SUP>1</SUP><SUB>11</SUB>', 'w<SUP>1</SUP><SUB>11</SUB> new', 'dh/dx')
+    """
+    derivative = re.fullmatch(r"d(\S+)/d(\S+)", qid)
+    if derivative:
+        top, bottom = derivative.groups()
+        return f"d{viz.html_symbol(top)}/d{viz.html_symbol(bottom)}"
+    name, space, rest = qid.partition(" ")
+    return viz.html_symbol(name) + space + _esc(rest)
+
+
 def _boxes(questions: Sequence[Question], hints: dict[str, str] | None = None) -> str:
+    """The answer boxes: each headed by its id typeset and, smaller, as the answers CSV's
+    column names it where that is written otherwise; ``hints`` (HTML) by question id."""
     hints = hints or {}
     cells = []
     for q in questions:
-        hint = f"<span class='hint'>{_esc(hints[q.id])}</span>" if q.id in hints else ""
-        cells.append(f"<div class='box'><span class='qid'>{_esc(q.id)}</span>{hint}</div>")
+        shown = typeset(q.id)
+        column = "" if shown == _esc(q.id) else f"<span class='column'>{_esc(q.id)}</span>"
+        hint = f"<span class='hint'>{hints[q.id]}</span>" if q.id in hints else ""
+        cells.append(
+            f"<div class='box'><div class='label'><span class='qid'>{shown}</span>{column}"
+            f"</div>{hint}</div>"
+        )
     return f"<div class='boxes'>{''.join(cells)}</div>"
 
 
@@ -137,7 +159,8 @@ def network_page(sheet: NetworkSheet, *, name: str = "") -> str:
     """Sheet A of one student: the network, its numbers and the answer boxes."""
     forward, local, gradients, update = _sections(sheet)
     model = sheet.model()  # no forward pass yet: the picture shows no answers
-    picture = _svg(viz.draw_network(model, show="value"))
+    # On paper the edges' labels would be too small to read: the tables give the weights.
+    picture = _svg(viz.draw_network(model, show="value", weight_labels=False, legend=False))
     two, one = sheet.ledger(sheet.two_path), sheet.ledger(sheet.one_path)
     paths = "".join(
         f"<li><code>{_esc(rule.describe_path(p))}</code></li>"
@@ -145,10 +168,11 @@ def network_page(sheet: NetworkSheet, *, name: str = "") -> str:
         for p in rule.paths
     )
     last = nn.output_label(len(sheet.sizes) - 1, 1)
+    two_path = viz.html_symbol(sheet.two_path)
     hints = {
         f"dL/d{sheet.one_path}": "one path",
         f"dL/d{sheet.two_path}": "two paths: their sum",
-        update.id: f"= {sheet.two_path} - eta * dL/d{sheet.two_path}",
+        update.id: f"= {two_path} &#8722; &#951; &#183; dL/d{two_path}",
     }
     return (
         "<section class='page sheet'>"
@@ -159,12 +183,15 @@ def network_page(sheet: NetworkSheet, *, name: str = "") -> str:
         f"<code>L = (y - {last})^2</code>. "
         "Write each answer to 4 decimal places in the box under its name, and carry more "
         "digits into the next steps.</p>"
-        f"<figure class='network'>{picture}</figure>"
+        f"<figure class='network'>{picture}<figcaption>Each line is a weight "
+        "w<sup>k</sup><sub>ij</sub>, from neuron i below to neuron j above (its value in the "
+        "tables): blue if it is positive, orange if negative, thicker the larger it is."
+        "</figcaption></figure>"
         + _givens(sheet)
         + "<h2>1. Forward pass</h2>"
         + _boxes(forward)
-        + f"<h2>2. Local derivatives along the paths from L to {sheet.two_path} and "
-        f"{sheet.one_path}</h2><ul class='paths'>{paths}</ul>"
+        + f"<h2>2. Local derivatives along the paths from L to {two_path} and "
+        f"{viz.html_symbol(sheet.one_path)}</h2><ul class='paths'>{paths}</ul>"
         + _boxes(local)
         + "<h2>3. dL/dw, the product along each path summed over the paths; then one step "
         "of gradient descent, <code>w_new = w_old - eta * dL/dw</code></h2>"
