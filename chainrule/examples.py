@@ -34,7 +34,7 @@ DEFAULT_OUT = "chainrule-out"
 DEMO_LAYERS = (3, 2, 1)
 DEMO_SPECIES = "setosa"
 DEMO_SAMPLE = between(0, 149)
-"""The number of an Iris sample (of 150, counted from 0): ``--sample``."""
+"""The number of an Iris sample (of its 150 rows, counted from 0): ``--sample``."""
 # The demo's training settings, measured: on Iris (setosa vs the others, standardised)
 # the notes' network converges (largest weight change < tol) in about 300 epochs to 100%
 # accuracy. The explorer page of the demo's network starts from the same.
@@ -91,7 +91,7 @@ def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = DEMO_SPECIES
     ('L', 3.6512)
     """
     data = nn.iris_binary(species)
-    between(0, len(data) - 1).check(sample, "sample")
+    DEMO_SAMPLE.check(sample, "sample")
     y = Value(data.y[sample], label=nn.target_label(), requires_grad=False)
     yhat = model(data.X[sample])
     if isinstance(yhat, list):  # unreachable for the demo's one output; kept for mypy

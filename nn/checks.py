@@ -48,8 +48,8 @@ class Rule(Generic[T]):
             return False
         try:
             finite = math.isfinite(value)
-        except OverflowError:  # an int too large for a float, yet a whole number
-            finite = True
+        except OverflowError:  # an int too large for a float: still a whole number
+            finite = self.kind is int
         return (
             finite
             and (self.above is None or value > self.above)

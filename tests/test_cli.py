@@ -13,7 +13,7 @@ from cli_runs import main_captured, run_cli
 import nn
 from chainrule.cli import DIGITS_MAX_EPOCHS, main
 from chainrule.examples import demo_sample_loss
-from nn.checks import SEED
+from nn.checks import POSITIVE, SEED, between
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 COMMAND_NAMES = ("demo", "train", "predict", "explain", "draw", "explore", "export",
@@ -154,7 +154,9 @@ def test_a_sample_number_is_refused_in_the_same_words_by_the_library() -> None:
         demo_sample_loss(model, 150)
     with pytest.raises(TypeError, match=r"^seed must be an int, got 'x'$"):
         SEED.check("x", "seed")
-    assert SEED.allows(-(10**30)) and SEED.allows(10**30) and not SEED.allows(True)
+    assert SEED.allows(-(10**30)) and SEED.allows(10**400) and not SEED.allows(True)
+    # Beyond a float's range an int is still whole: kept in range by the bounds alone.
+    assert not between(0, 149).allows(10**400) and not POSITIVE.allows(10**400)
 
 
 def test_divergence_in_train_is_reported(

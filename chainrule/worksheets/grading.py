@@ -27,8 +27,6 @@ __all__ = ["NAME", "Key", "Marks", "grade", "judge", "load_key", "read_answers",
 
 _CLOSE = 10  # within this many tolerances, a wrong answer is called close
 NAME = "name"  # the answers' and the marks' column of the students' names
-
-
 _NOT_A_KEY = "the key is the answers.json that 'chainrule worksheet' writes"
 
 # answers.json read back: per student, the questions in the file's order.

@@ -27,8 +27,9 @@ from chainrule.worksheets.exercises import (
 )
 from nn.notation import input_label, is_output_label, loss_label
 
-__all__ = ["PAPER_SIZES", "document", "expression_key", "expression_page", "network_key",
-           "network_page"]  # fmt: skip
+__all__ = ["PAPER_SIZES", "document", "expression_forward_text", "expression_key",
+           "expression_page", "forward_pass_text", "gradient_step_text", "network_key",
+           "network_page", "typeset"]  # fmt: skip
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 _WORKED_DIGITS = 6  # significant digits of the key's worked lines, as the ledgers print
