@@ -313,3 +313,25 @@ def test_the_explorer_runs_inside_its_page(site: Path, browser: Any) -> None:
         frame.locator("#next").click()
         assert frame.locator("#counter").inner_text() == "forward step 1 of 7"
         assert opened.errors == []
+
+
+def test_no_copy_button_covers_code(site: Path, browser: Any) -> None:
+    covered = []
+    for name in ("worksheets.html", "index.html", "tour.html"):
+        with Opened(browser, (site / name).as_uri()) as opened:
+            opened.page.locator(".md-code__button").first.wait_for(state="attached")
+            covered += opened.page.evaluate(
+                """() => [...document.querySelectorAll('.md-typeset pre')].flatMap(pre => {
+                    const code = pre.querySelector('code');
+                    const button = pre.querySelector('.md-code__button');
+                    if (!code || !button) return [];
+                    code.scrollLeft = code.scrollWidth;  // a long line, read to its end
+                    const b = button.getBoundingClientRect(), range = document.createRange();
+                    range.selectNodeContents(code);
+                    return [...range.getClientRects()]
+                        .filter(r => r.width > 0 && r.right > b.left + 1 && r.left < b.right
+                                && r.bottom > b.top + 1 && r.top < b.bottom - 1)
+                        .map(() => code.innerText.split('\\n')[0]);
+                })"""
+            )
+    assert covered == []
