@@ -315,6 +315,21 @@ def test_the_explorer_runs_inside_its_page(site: Path, browser: Any) -> None:
         assert opened.errors == []
 
 
+def test_the_example_explorer_is_made_by_the_code_its_page_shows(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "docs" / "explorer.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    made = [block for block in blocks if "viz.explorer(h)" in block]
+    assert len(made) == 1
+    # The README's first picture names the nodes F and g: so does this page.
+    assert 'F.label = "F"' in made[0] and 'g.label = "g"' in made[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(made[0], "docs/explorer.md", "exec"), {})
+    page = (tmp_path / "explorer.html").read_text(encoding="utf-8")
+    assert page == (site / "explorer" / "chain-rule-example.html").read_text(encoding="utf-8")
+
+
 def test_no_copy_button_covers_code(site: Path, browser: Any) -> None:
     covered = []
     for name in ("worksheets.html", "index.html", "tour.html"):

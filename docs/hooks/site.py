@@ -138,8 +138,8 @@ def explorer_pages() -> dict[str, str]:
     """The pages docs/explorer.md embeds, written by ``chainrule explore`` and
     ``viz.explorer``."""
     import viz
-    from autograd import Value
     from chainrule.cli import main
+    from chainrule.examples import notes_example
 
     with tempfile.TemporaryDirectory() as out:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -147,10 +147,8 @@ def explorer_pages() -> dict[str, str]:
         if status != 0:
             raise PluginError(f"chainrule explore failed with status {status}")
         network = (Path(out) / "explorer.html").read_text(encoding="utf-8")
-    x = Value(3.0, label="x")
-    h = x * x * x.tanh() + 1
-    h.label = "h"
-    return {EXPLORER_NETWORK: network, EXPLORER_EXAMPLE: viz.explorer(h).html}
+    # The notes' h with their names F and g, as the README's first picture draws it.
+    return {EXPLORER_NETWORK: network, EXPLORER_EXAMPLE: viz.explorer(notes_example()).html}
 
 
 def mathml(latex: str, display: str) -> str:
