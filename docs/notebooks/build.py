@@ -148,8 +148,9 @@ def with_picture_inside(frame: str, name: str) -> str:
         f"<i>Trust Notebook</i>, or <code>jupyter trust docs/notebooks/{name}</code>; "
         "or run the notebook. Outside a notebook, <code>chainrule explore</code> writes "
         "the same page as <code>chainrule-out/explorer.html</code>.</p>"
-        "<img alt=\"The explorer: the network's graph with every value and gradient, the "
-        "Numbers panel, the picked weight's ledger, the Train panel\" "
+        "<img alt=\"The explorer after the backward pass: the network's graph with every "
+        "value and gradient, the last step explained, the Numbers panel (the row, the 20 "
+        'weights, η, λ and tol), what the last step sends down each edge, the Train panel" '
         f'src="data:image/png;base64,{picture}"></div>'
     )
     return frame.replace("</iframe>", inside + "</iframe>", 1)
