@@ -4,13 +4,16 @@
     .venv/bin/python docs/notebooks/build.py 02-the-network.ipynb  # some of them
 
 Each notebook runs top to bottom in a fresh kernel (it needs Graphviz's ``dot`` for the
-pictures, and notebook 5 needs PyTorch); a failing cell stops the build with that cell's
-error and leaves that notebook as it was. The stored notebook keeps its outputs, so that
-it reads on a code-hosting site without running, and no text that changes from run to
-run: no timings (notebook 5 shows its timings in pictures), no interpreter version, no
-``<... at 0x...>`` text beside a picture, no widget's view of a kernel that is gone (its
-HTML view stays). ``tests/test_notebooks.py`` runs them the same way and checks that
-the stored text outputs are the current ones.
+pictures, Chromium for the picture of an explorer, and notebook 5 needs PyTorch); a
+failing cell stops the build with that cell's error and leaves that notebook as it was.
+The stored notebook keeps its outputs, so that it reads on a code-hosting site without
+running, and in JupyterLab before it is trusted (each Graphviz picture as PNG too, an
+explorer as a picture), and no text that changes from run to run: no timings (notebook 5
+shows its timings in pictures), no ``<... at 0x...>`` text beside a picture, no widget's
+view of a kernel that is gone (its HTML view stays). Its metadata is what JupyterLab
+writes, the interpreter's version included, so that opening it changes nothing.
+``tests/test_notebooks.py`` runs them the same way and checks that the stored text
+outputs are the current ones.
 """
 
 from __future__ import annotations
@@ -116,31 +119,33 @@ def _normalised(outputs: list[Any], name: str) -> list[Any]:
         if any(kind in data for kind in IMAGE_TYPES):
             data.pop("text/plain", None)
         if "image/svg+xml" in data and "image/png" in data:
-            data["image/png"] = _palette_png(data["image/png"])
+            png = _in_256_colours(base64.b64decode(data["image/png"]))
+            data["image/png"] = base64.b64encode(png).decode("ascii")
         data.pop(WIDGET_VIEW, None)
-        if EXPLORER_FRAME.match(data.get("text/html", "")):
-            data["text/html"] = with_picture_inside(data["text/html"], name)
+        framed = EXPLORER_FRAME.match(data.get("text/html", ""))
+        if framed:
+            page = html.unescape(framed.group(1))
+            data["text/html"] = with_picture_inside(data["text/html"], page, name)
         kept.append(output)
     return kept
 
 
-def _palette_png(png: str) -> str:
-    """A Graphviz PNG (base64) in 256 colours: a quarter of the bytes, looking the same
-    (flat colours and anti-aliased text)."""
-    image = Image.open(io.BytesIO(base64.b64decode(png))).convert("RGBA")
+def _in_256_colours(png: bytes) -> bytes:
+    """A PNG of a drawing in 256 colours: a quarter of the bytes, looking the same (flat
+    colours and anti-aliased text)."""
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
     small = io.BytesIO()
     image.quantize(256, method=Image.Quantize.FASTOCTREE).save(small, "PNG", optimize=True)
-    return base64.b64encode(small.getvalue()).decode("ascii")
+    return small.getvalue()
 
 
-def with_picture_inside(frame: str, name: str) -> str:
-    """An explorer's iframe with a picture of its page, and how to see the page itself
-    (from notebook ``name``), inside the element.
+def with_picture_inside(frame: str, page: str, name: str) -> str:
+    """An explorer's iframe (showing ``page``) with a picture of the page, and how to see
+    the page itself (from notebook ``name``), inside the element.
 
     A browser shows the iframe and never its contents. JupyterLab, for a notebook it does
     not trust, and code-hosting sites remove the iframe and keep what is inside it, so the
     reader sees the picture instead of an empty output."""
-    page = html.unescape(EXPLORER_FRAME.match(frame).group(1))
     picture = base64.b64encode(_screenshot(page)).decode("ascii")
     inside = (
         "<div><p><b>A picture of the explorer</b> as this cell made it. The page itself "
@@ -169,7 +174,7 @@ def _screenshot(page: str) -> bytes:
             png = tab.screenshot()
         finally:
             browser.close()
-    return base64.b64decode(_palette_png(base64.b64encode(png).decode("ascii")))
+    return _in_256_colours(png)
 
 
 def svg_texts(svg: str | list[str]) -> tuple[str, ...]:
