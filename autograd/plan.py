@@ -8,13 +8,16 @@ rows say of themselves: the operands of an op that may hide a non-finite value
 (``tanh(inf)`` is 1), the results of an op that may round near the float max differently
 in numpy.
 
-For wide graphs (layers of neurons) a plan also turns sums of (weight * value) products
-over the same values into one matrix product (a :class:`DotGroup`), and runs the
-instructions of one op on one level of the graph as one numpy call over stacked rows (an
-:class:`OpGroup`: dynamic batching, as in TensorFlow Fold or DyNet). A matrix product
-adds in another order: it runs only under a bound that rules out overflow (see
-:mod:`autograd.replay`), agrees with the engine to rounding, and any sample that needs
-checking sends the whole replay back to the unfused plan.
+A *grouped* plan, which the generated code of :mod:`autograd.codegen` runs, also finds
+the shape of a layer of neurons in the graph. A :class:`DotGroup` is a set of sums of
+(weight * value) products over the same values, each a chain of ``+`` as the engine adds
+it: ``z_j = w_0j * v_0 + w_1j * v_1 + ... (+ b_j)``. An :class:`OpGroup` is the
+instructions of one op on one level of the graph (none reads another's output), run as
+one numpy call over their operands stacked as rows (dynamic batching, as in TensorFlow
+Fold or DyNet). A dot group adds its terms in the engine's order, vectorised over its
+sums (``exact``), or, when the sums are long, as a matrix product whose rounding error
+the generated code bounds sum by sum against the sum itself, recomputing in the
+engine's order any sum the bound does not vouch for.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ from autograd.functions import Op
 
 __all__ = ["DotGroup", "Instruction", "OpGroup", "Plan", "Step", "Traced", "plan_for"]
 
-# Fewer products than this are added in the engine's order, so that small graphs (the
-# lecture notes' 4-3-2-1 network, which learners compare by hand) keep its rounding.
-# Fusing from 4 products would take the 4-3-2-1 epoch from about 2.2x PyTorch's time
-# to 1.9x (measured, CPU time, interleaved medians on a shared machine).
-_FUSED_MIN_PRODUCTS = 16
-# Fewer instructions of one op on one level than this run one by one.
-_GROUP_MIN = 8
+# Sums of fewer terms than this add in the engine's order, vectorised over a layer's
+# neurons: one numpy call per term, exact to the last bit. Longer sums run as one
+# matrix product and its rounding guard (a second product and a few calls), which costs
+# about as much as 8 terms in the engine's order (benchmarks/sweeps.py measures both).
+EXACT_TERMS = 8
+# Fewer instructions of one op on one level than this run one by one. Stacking their
+# operands costs a call where they are not already the rows of one matrix.
+GROUP_MIN = 2
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,11 @@ class Traced(Protocol):
     def plans(self) -> dict[Any, Any]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a plan makes one per instruction, 3x faster so
 class Step:
     """An instruction as a replay runs it: ``slots[out] = op(*slots[operands])``, and
-    ``backward``: (slot, rule) for each operand gradient flows to."""
+    ``backward``: (slot, rule) for each operand gradient flows to. Never changed once
+    made."""
 
     op: Op
     operands: tuple[int, ...]
@@ -90,12 +95,20 @@ class Step:
 @dataclass(frozen=True, slots=True, eq=False)
 class DotGroup:
     """Sums of products of shared inputs and batched slots, all over the same batched
-    slots, run as one matrix product: ``z_j = sum_i W[i, j] * V[i] (+ rest_j)``."""
+    slots in the same order: ``z_j = W[0, j] * V[0] + W[1, j] * V[1] + ... (+ b_j)``,
+    each added term by term as the engine adds it (left to right, the bias last).
 
-    vectors: tuple[int, ...]  # the rows of V: batched slots
-    weights: np.ndarray  # (rows of V, dots) of input slots: W[i, j]
+    Every batched slot of ``vectors`` that gradient flows to is read by these products
+    only, so its gradient is ``sum_j W[k, j] * dL/dz_j``, which the engine adds in the
+    order ``order`` (the sums that read it last come first).
+    """
+
+    vectors: tuple[int, ...]  # V[k]: the batched slot of term k
+    weights: np.ndarray  # (terms, sums) input slots: W[k, j]
+    biases: tuple[int, ...] | None  # b_j: the input slot added last to sum j, if any
     roots: tuple[int, ...]  # z_j: the slot each sum fills
-    rests: tuple[tuple[int, ...], ...]  # the other terms of each sum, added in order
+    order: tuple[int, ...]  # the sums j, in the order the engine adds dL/dz_j * W[k, j]
+    exact: bool  # the engine's order, or a matrix product under the rounding guard
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -130,36 +143,26 @@ class Plan:
     grouped: bool  # whether any steps run as groups
     learning: tuple[int, ...]  # the inputs that require grad
     summed: np.ndarray  # which inputs get a gradient summed over the batch
+    batched_inputs: np.ndarray  # which inputs are batched
 
 
-def plan_for(program: Traced, batched_inputs: np.ndarray, fused: bool) -> Plan:
+def plan_for(program: Traced, batched_inputs: np.ndarray, grouped: bool) -> Plan:
     """The plan for this choice of batched inputs, made once and kept in ``program.plans``.
 
     With no input batched, every step is shared: the plan of a replay on floats.
+    ``grouped`` finds dot groups and op groups (for generated code), matrix products
+    among them only if the program was traced with ``fuse=True``.
     """
-    key = (batched_inputs.tobytes(), fused)
+    key = (batched_inputs.tobytes(), grouped)
     plan = program.plans.get(key)
     if plan is None:
-        plan = program.plans[key] = _make_plan(program, batched_inputs, fused)
+        plan = program.plans[key] = _make_plan(program, batched_inputs, grouped)
     return plan
 
 
-def _make_plan(program: Traced, batched_inputs: np.ndarray, fused: bool) -> Plan:
+def _make_plan(program: Traced, batched_inputs: np.ndarray, grouped: bool) -> Plan:
     learning = tuple(i for i, rg in enumerate(program.input_requires_grad) if rg)
-    active = set(learning)
-    steps: list[Step] = []
-    for instruction in program.instructions:
-        backward = tuple(
-            (i, rule)
-            for i, rule in zip(instruction.operands, instruction.op.derivatives, strict=True)
-            if i in active
-        )
-        if backward:
-            active.add(instruction.out)
-        # A new operands tuple beside the step rather than the program's: the replay reads
-        # both on every step, and near each other in memory it runs 1.1x faster (measured).
-        operands = (*instruction.operands,)
-        steps.append(Step(instruction.op, operands, instruction.out, backward))
+    steps, active = _steps(program, learning)
     batched = set(map(int, np.flatnonzero(batched_inputs)))
     shared: list[Step] = []
     reading_batched: list[Step] = []
@@ -174,10 +177,9 @@ def _make_plan(program: Traced, batched_inputs: np.ndarray, fused: bool) -> Plan
     }
     finite.add(program.output)
     order: list[Item] = list(steps)
-    if fused:
-        shared_inputs = set(range(program.n_inputs)) - batched
+    if grouped and batched:
         ready = set(range(program.n_inputs)) | {slot for slot, _ in program.constants}
-        order = _fuse(steps, batched, shared_inputs, active, program.output, ready) or order
+        order = _group(steps, batched, active, program, ready) or order
     return Plan(
         shared=tuple(shared),
         batched=tuple(item for item in order if not isinstance(item, Step) or item.out in batched),
@@ -188,86 +190,46 @@ def _make_plan(program: Traced, batched_inputs: np.ndarray, fused: bool) -> Plan
         grouped=any(not isinstance(item, Step) for item in order),
         learning=learning,
         summed=np.array(program.input_requires_grad) & ~batched_inputs,
+        batched_inputs=batched_inputs.copy(),
     )
 
 
-def _fuse(
-    steps: Sequence[Step],
-    batched: set[int],
-    shared_inputs: set[int],
-    active: set[int],
-    output: int,
-    ready: set[int],
+def _steps(program: Traced, learning: tuple[int, ...]) -> tuple[list[Step], set[int]]:
+    """Each instruction with the edges gradient flows along, and the slots it reaches
+    (made once per program: they do not depend on which inputs are batched)."""
+    kept = program.plans.get("steps")
+    if kept is None:
+        reached = set(learning)
+        made: list[Step] = []
+        for instruction in program.instructions:
+            operands = instruction.operands
+            rules = instruction.op.derivatives
+            backward = tuple([(i, rules[k]) for k, i in enumerate(operands) if i in reached])
+            if backward:
+                reached.add(instruction.out)
+            # A new operands tuple beside the step rather than the program's: the replay
+            # reads both on every step, and near each other in memory it runs 1.1x faster.
+            made.append(Step(instruction.op, (*operands,), instruction.out, backward))
+        kept = program.plans["steps"] = (made, frozenset(reached))
+    steps, active = kept
+    return list(steps), set(active)
+
+
+# --- grouping ---------------------------------------------------------------------------
+
+
+def _group(
+    steps: Sequence[Step], batched: set[int], active: set[int], program: Traced, ready: set[int]
 ) -> list[Item] | None:
-    """``steps`` with sums of (shared input * batched slot) products over the same batched
-    slots replaced by :class:`DotGroup` s and instructions of one op on one level by
-    :class:`OpGroup` s; None if that does not pay."""
-    users: dict[int, int] = {}
-    read_by: dict[int, str] = {}  # the op reading each slot (the last, if several)
-    for step in steps:
-        for i in step.operands:
-            users[i] = users.get(i, 0) + 1
-            read_by[i] = step.op.name
-    made_by = {step.out: step for step in steps}
-
-    def only_feeds_its_sum(slot: int, name: str) -> bool:
-        step = made_by.get(slot)
-        return step is not None and step.op.name == name and users.get(slot) == 1 and slot != output
-
-    dots: dict[tuple[int, ...], list[tuple[int, dict[int, int], tuple[int, ...], set[int]]]] = {}
-    for step in made_by.values():
-        inner = only_feeds_its_sum(step.out, "+") and read_by[step.out] == "+"
-        if step.op.name != "+" or step.out not in batched or inner:
-            continue  # not the root of a sum
-        products: dict[int, int] = {}  # batched slot -> shared input multiplying it
-        rest: list[int] = []
-        inside = {step.out}
-        stack = list(reversed(step.operands))
-        while stack:
-            slot = stack.pop()
-            if only_feeds_its_sum(slot, "+"):
-                inside.add(slot)
-                stack.extend(reversed(made_by[slot].operands))
-                continue
-            term = made_by.get(slot)
-            if term is not None and only_feeds_its_sum(slot, "*"):
-                a, b = term.operands
-                w, v = (a, b) if a in shared_inputs else (b, a)
-                if w in shared_inputs and v in batched and v not in products:
-                    products[v] = w
-                    inside.add(slot)
-                    continue
-            rest.append(slot)
-        if len(products) > 1:
-            dots.setdefault(tuple(sorted(products)), []).append(
-                (step.out, products, tuple(rest), inside)
-            )
-    groups = {
-        vectors: sums
-        for vectors, sums in dots.items()
-        if len(vectors) * len(sums) >= _FUSED_MIN_PRODUCTS
-    }
-    if not groups:
-        return None
-    pending: list[Step | DotGroup] = []
-    fused_out: set[int] = set()
-    for vectors, sums in groups.items():
-        pending.append(
-            DotGroup(
-                vectors=vectors,
-                weights=np.array([[products[v] for _, products, _, _ in sums] for v in vectors]),
-                roots=tuple(root for root, _, _, _ in sums),
-                rests=tuple(rest for _, _, rest, _ in sums),
-            )
-        )
-        fused_out.update(*(inside for _, _, _, inside in sums))
-    pending.extend(step for step in made_by.values() if step.out not in fused_out)
+    """``steps`` with layers' sums of products as :class:`DotGroup` s and instructions of
+    one op on one level as :class:`OpGroup` s, level by level; None if nothing groups."""
+    dots, inside = _dot_groups(steps, batched, active, program)
+    pending: list[Step | DotGroup] = [*dots, *(s for s in steps if s.out not in inside)]
     levels = _levels(pending, ready)
-    if levels is None:  # the groups depend on each other in a cycle: do not fuse
+    if levels is None:  # the groups depend on each other in a cycle: do not group
         return None
     result: list[Item] = []
     for level in levels:
-        # Instructions of one op on one level run as one call, when there are enough.
         alike: dict[tuple[Any, ...], list[Step]] = {}
         for item in level:
             if isinstance(item, Step) and item.out in batched:
@@ -277,7 +239,7 @@ def _fuse(
             else:
                 result.append(item)
         for members in alike.values():
-            if len(members) < _GROUP_MIN:
+            if len(members) < GROUP_MIN:
                 result.extend(members)
                 continue
             first = members[0]
@@ -296,7 +258,133 @@ def _fuse(
                     ),
                 )
             )
+    if not any(not isinstance(item, Step) for item in result):
+        return None
     return result
+
+
+@dataclass
+class _Sum:
+    """One chain of + found in the graph: its root, its terms in the engine's order."""
+
+    root: int
+    vectors: tuple[int, ...]  # the batched factor of each product term
+    weights: tuple[int, ...]  # the shared input of each product term
+    products: tuple[int, ...]  # the slot of each product
+    bias: int | None  # a shared input added last
+    inside: set[int]  # the products and partial sums: computed inside the group
+
+
+def _dot_groups(
+    steps: Sequence[Step], batched: set[int], active: set[int], program: Traced
+) -> tuple[list[DotGroup], set[int]]:
+    """The dot groups of ``steps``, and the slots they compute inside (never stored)."""
+    made_by = {step.out: step for step in steps}
+    users: dict[int, int] = {}
+    for step in steps:
+        for i in step.operands:
+            users[i] = users.get(i, 0) + 1
+    shared_inputs = set(range(program.n_inputs)) - batched
+    # The op making each slot read once (and not the output): the slots that can be
+    # inside a sum, as one of its partial sums ("+") or products ("*").
+    feeds_one = {
+        step.out: step.op.name
+        for step in steps
+        if users.get(step.out) == 1 and step.out != program.output
+    }
+    inner = {
+        i for step in steps if step.op.name == "+" for i in step.operands
+        if feeds_one.get(i) == "+"
+    }  # fmt: skip
+    by_shape: dict[tuple[tuple[int, ...], bool], list[_Sum]] = {}
+    for step in steps:
+        if step.op.name == "+" and step.out in batched and step.out not in inner:
+            found = _sum_at(step.out, made_by, feeds_one, shared_inputs, batched)
+            if found is not None:
+                by_shape.setdefault((found.vectors, found.bias is not None), []).append(found)
+    groups: list[DotGroup] = []
+    inside: set[int] = set()
+    for (vectors, has_bias), sums in by_shape.items():
+        terms = len(vectors) + has_bias
+        if len(sums) * terms < 4:
+            continue
+        order = _gradient_order(sums, active, users)
+        if order is None:
+            continue
+        groups.append(
+            DotGroup(
+                vectors=vectors,
+                weights=np.array([s.weights for s in sums], dtype=np.intp).T.copy(),
+                biases=tuple(s.bias for s in sums) if has_bias else None,  # type: ignore[misc]
+                roots=tuple(s.root for s in sums),
+                order=order,
+                exact=not program.fuse or terms < EXACT_TERMS,
+            )
+        )
+        inside.update(*(s.inside for s in sums))
+    return groups, inside
+
+
+def _sum_at(
+    root: int,
+    made_by: dict[int, Step],
+    feeds_one: dict[int, str],
+    shared_inputs: set[int],
+    batched: set[int],
+) -> _Sum | None:
+    """The chain of + at ``root`` as products of a shared input and a batched slot, then
+    at most a shared input (a bias); None if it is not of that shape."""
+    terms: list[int] = []
+    inside = {root}
+    node = root
+    while True:
+        a, b = made_by[node].operands
+        chain = [x for x in (a, b) if feeds_one.get(x) == "+"]
+        if len(chain) == 2:
+            return None  # a tree, not a chain: the engine adds in another order
+        if not chain:
+            terms += [b, a]
+            break
+        terms.append(b if chain[0] == a else a)
+        node = chain[0]
+        inside.add(node)
+    terms.reverse()
+    bias = terms.pop() if terms[-1] in shared_inputs else None
+    vectors, weights, products = [], [], []
+    for term in terms:
+        if feeds_one.get(term) != "*":
+            return None
+        product = made_by[term]
+        a, b = product.operands
+        w, v = (a, b) if a in shared_inputs else (b, a)
+        if w not in shared_inputs or v not in batched or v in vectors:
+            return None
+        vectors.append(v)
+        weights.append(w)
+        products.append(term)
+    if not vectors:
+        return None
+    inside.update(products)
+    return _Sum(root, tuple(vectors), tuple(weights), tuple(products), bias, inside)
+
+
+def _gradient_order(
+    sums: list[_Sum], active: set[int], users: dict[int, int]
+) -> tuple[int, ...] | None:
+    """The order in which the engine adds the sums' contributions to each vector's
+    gradient: the products in reverse order of the trace, which must be the same for
+    every vector that needs a gradient, each read by these products alone; else None."""
+    order: tuple[int, ...] | None = None
+    for k, v in enumerate(sums[0].vectors):
+        if v not in active:
+            continue
+        if users.get(v) != len(sums):
+            return None  # read elsewhere too: its contributions interleave with others'
+        this = tuple(sorted(range(len(sums)), key=lambda j: -sums[j].products[k]))
+        if order is not None and this != order:
+            return None
+        order = this
+    return order if order is not None else tuple(reversed(range(len(sums))))
 
 
 def _levels(items: list[Step | DotGroup], ready: set[int]) -> list[list[Step | DotGroup]] | None:
@@ -306,7 +394,7 @@ def _levels(items: list[Step | DotGroup], ready: set[int]) -> list[list[Step | D
     reads: list[set[int]] = []
     for n, item in enumerate(items):
         if isinstance(item, DotGroup):
-            reads.append({*item.vectors, *(r for rest in item.rests for r in rest)} - ready)
+            reads.append(set(item.vectors) - ready)
             made_by.update(dict.fromkeys(item.roots, n))
         else:
             reads.append(set(item.operands) - ready)

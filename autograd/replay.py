@@ -4,47 +4,42 @@ A replay runs the same forwards and the same derivative rules as the interpreted
 on plain floats, or on numpy arrays so that one replay computes a whole batch of samples
 at once (each slot then holds an array over the batch).
 
-Its backward is the reverse sweep of :func:`autograd.sweep.backpropagate` written out
-over the program's slots, in two copies kept for speed and tested equal to the engine
-and the sweep: on floats (a float replay of the 100k-node benchmark DAG is 3.5x faster
-than the sweep run over the same slots, benchmarks/sweeps.py), and over a batch plan's
-items, single ops or fused groups. A fused group's backward (``W @ G`` and ``V @ G^T``)
-is the rules of ``+`` and ``*`` (1, and the other factor) for a whole matrix product at
-once, which a sweep over single nodes cannot run: an epoch of a 64-16-10 network on the
-1,797 digits is 15x faster with the groups (2.4 ms) than without (benchmarks/sweeps.py).
+Over a batch it runs generated code (:mod:`autograd.codegen`): the program's grouped
+plan written out as one straight-line numpy function, compiled once per program and
+choice of batched inputs, its matrix products on the number of BLAS threads that
+:mod:`autograd.threads` chooses. Behind it stands the interpreted batch replay: the
+reverse sweep of :func:`autograd.sweep.backpropagate` written out over the program's
+slots, one numpy call per instruction, which the generated code is a copy of, kept for
+speed (an epoch of the 64-16-10 network on the 1,797 digits is 15x faster,
+benchmarks/sweeps.py) and tested equal to. On floats, the same sweep written out
+for floats (a float replay of the 100k-node benchmark DAG is 3.5x faster than the sweep
+run over the same slots, benchmarks/sweeps.py).
 
 A replay's errors are the engine's, word for word. Over a batch, numpy runs with its
 floating-point errors ignored and the results are checked afterwards (see
-:mod:`autograd.plan`): a sample with a non-finite value where an op could hide it, a
-result near the float max or a non-finite gradient is replayed by the interpreted engine
-itself (:meth:`Program.interpret <autograd.trace.Program.interpret>`), whose error is
-raised naming the sample; should the engine accept the sample, its numbers replace
-numpy's. A float replay does the same.
+:mod:`autograd.plan`): when a check of the generated code fires, the interpreted batch
+replay runs instead, and any sample with a non-finite value where an op could hide it,
+a result near the float max or a non-finite gradient is replayed by the interpreted
+engine itself (:meth:`Program.interpret <autograd.trace.Program.interpret>`), whose
+error is raised naming the sample; should the engine accept the sample, its numbers
+replace numpy's. A float replay does the same.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
+from autograd import threads
+from autograd.codegen import NEAR_OVERFLOW, Generated, generate
 from autograd.engine import Value, apply_op, as_float
-from autograd.plan import DotGroup, Item, OpGroup, Plan, Step, Traced, plan_for
+from autograd.plan import Plan, Step, Traced, plan_for
 
-__all__ = ["interpret", "run"]
-
-# Near the largest float, numpy's exp and ** may round one ulp away from math's, so one
-# side may overflow where the other does not: results this large go to the engine.
-_NEAR_OVERFLOW = 1e308
-# A fused sum runs only if max|W| * max|V| * (number of terms) is below this, so that no
-# partial sum in any order comes near overflow; the same bounds hold the backward sums.
-_FUSED_BOUND = 1e300
-
-
-class _Unsafe(Exception):
-    """A fused replay cannot vouch for its numbers: replay without fusing."""
+__all__ = ["BatchReplay", "batch_replay", "interpret", "run"]
 
 
 class _Inputs(NamedTuple):
@@ -54,18 +49,146 @@ class _Inputs(NamedTuple):
     batched: np.ndarray  # which inputs are batched
 
 
-def run(program: Traced, inputs: Sequence[Any], with_grad: bool) -> tuple[Any, list[Any]]:
-    """The output for these inputs and, if ``with_grad``, each input's gradient."""
+def run(
+    program: Traced, inputs: Sequence[Any], with_grad: bool, *, generated: bool = True
+) -> tuple[Any, list[Any]]:
+    """The output for these inputs and, if ``with_grad``, each input's gradient.
+
+    ``generated=False`` runs a batch on the interpreted batch replay, the original the
+    generated code is tested against.
+    """
     checked = _check_inputs(program, inputs)
     if checked.batch is None:
         return _replay_floats(program, checked, with_grad)
-    plan = plan_for(program, checked.batched, fused=program.fuse)
-    if plan.grouped:
+    if not generated:
+        return _replay_batch(program, checked, with_grad)
+    replay = batch_replay(program, checked.batched)
+    batched = np.flatnonzero(checked.batched)
+    rows = np.stack([checked.values[i] for i in map(int, batched)])
+    result = replay.run(checked.floats[~checked.batched], rows, with_grad)
+    if result is None:
+        return _replay_batch(program, checked, with_grad)
+    output, shared_grads, batched_grads = result
+    if not with_grad:
+        return output, []
+    # Inputs that do not require grad get 0, whatever a group computed for them.
+    gradients = np.zeros(program.n_inputs)
+    gradients[~checked.batched] = shared_grads
+    gradients[~replay.plan.summed] = 0.0
+    result_grads: list[Any] = gradients.tolist()
+    for r, i in enumerate(map(int, batched)):
+        result_grads[i] = np.zeros(checked.batch) if batched_grads is None else batched_grads[r]
+    return output, result_grads
+
+
+class BatchReplay:
+    """A program's replay over a batch, for one choice of which inputs are batched: its
+    generated code, with the interpreted batch replay behind it.
+
+    Made by :func:`batch_replay`. ``source`` is the generated function's source.
+    """
+
+    def __init__(self, program: Traced, batched_inputs: np.ndarray) -> None:
+        # The slot count, not the program: the program keeps its replays (a cycle).
+        self._n_slots = program.n_slots
+        shape = _structure(program, batched_inputs)
+        made = _GENERATED.pop(shape, None)
+        if made is None:
+            plan = plan_for(program, batched_inputs, grouped=True)
+            made = (plan, generate(program, plan))
+        # Most recently used last; the oldest go first.
+        _GENERATED[shape] = made
+        while len(_GENERATED) > _GENERATED_KEPT:
+            del _GENERATED[next(iter(_GENERATED))]
+        self.plan: Plan = made[0]
+        self.generated: Generated = made[1]
+        self.function = self.generated.function()
+        self.source: str = self.generated.source
+        self._constants = list(program.constants)
+        self._holding = False  # within threads(): BLAS's threads are set already
+
+    def run(
+        self, shared: np.ndarray, batched: np.ndarray, with_grad: bool
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None:
+        """The output over the batch, the shared inputs' gradients summed over it and the
+        batched inputs' gradients (one row each, None if none requires grad); or None
+        when a check fires, and the interpreted batch replay must run instead.
+
+        ``shared`` holds the shared inputs' values in order, ``batched`` the batched
+        inputs as rows, one column per sample: all checked already to be finite.
+        """
+        s = np.zeros(0)
+        if self.plan.shared:
+            slots: list[Any] = [None] * self._n_slots
+            for i, x in zip(
+                np.flatnonzero(~self.plan.batched_inputs), shared.tolist(), strict=True
+            ):
+                slots[i] = x
+            for slot, constant in self._constants:
+                slots[slot] = constant
+            try:
+                _forward_floats(slots, self.plan.shared)
+            except (ArithmeticError, ValueError):
+                return None
+            s = np.array([slots[step.out] for step in self.plan.shared])
+        function = self.function
         try:
-            return _replay_batch(program, plan, checked, with_grad, fused=True)
-        except _Unsafe:
-            plan = plan_for(program, checked.batched, fused=False)
-    return _replay_batch(program, plan, checked, with_grad, fused=False)
+            with np.errstate(all="ignore"):
+                if self._holding or not self.generated.product_size:
+                    return function(shared, batched, s, with_grad)
+                with self.threads(batched.shape[1]):
+                    return function(shared, batched, s, with_grad)
+        except (ArithmeticError, ValueError):  # on shared floats: the engine will say
+            return None
+
+    @contextmanager
+    def threads(self, batch: int) -> Iterator[None]:
+        """BLAS's threads as :mod:`autograd.threads` chooses them for this replay's
+        matrix products on batches of ``batch`` samples, for the whole block: a loop of
+        replays (epochs) sets them once, not at every call."""
+        if self._holding:
+            yield
+            return
+        self._holding = True
+        try:
+            with threads.for_matrix_products(self.generated.product_size * batch):
+                yield
+        finally:
+            self._holding = False
+
+
+# Plans and generated code by the structure of their program: each call of nn.train
+# traces its network anew, and a notebook trains the same network many times. Pure
+# results of the structure, a few kept (each new program gets buffers of its own).
+_GENERATED: dict[tuple[Any, ...], tuple[Plan, Generated]] = {}
+_GENERATED_KEPT = 16
+
+
+def _structure(program: Traced, batched_inputs: np.ndarray) -> tuple[Any, ...]:
+    """What a plan and its code depend on: everything of a program but its labels, and
+    each op's forward on arrays (the code calls numpy's own functions by name)."""
+    ops = {i.op for i in program.instructions}
+    return (
+        program.n_inputs,
+        program.n_slots,
+        program.output,
+        program.constants,
+        tuple([(i.op, i.operands, i.out) for i in program.instructions]),
+        tuple(sorted(((op.name, op.on_arrays) for op in ops), key=lambda pair: pair[0])),
+        program.input_requires_grad,
+        program.fuse,
+        batched_inputs.tobytes(),
+    )
+
+
+def batch_replay(program: Traced, batched_inputs: np.ndarray) -> BatchReplay:
+    """The program's :class:`BatchReplay` for these batched inputs (a boolean per input),
+    made once and kept in ``program.plans``."""
+    key = ("replay", batched_inputs.tobytes())
+    replay = program.plans.get(key)
+    if replay is None:
+        replay = program.plans[key] = BatchReplay(program, batched_inputs)
+    return replay
 
 
 def interpret(
@@ -105,35 +228,19 @@ def _forward_floats(slots: list[Any], steps: Sequence[Step]) -> None:
         raise OverflowError
 
 
-def _backward(
-    steps: Sequence[Item],
-    slots: list[Any],
-    grads: list[Any],
-    stacked: dict[Any, Any],
-    shared_inputs: np.ndarray,
-    totals: np.ndarray,
-    active: frozenset[int],
-    batch: int,
-) -> None:
-    """The reverse sweep over a batch plan's steps, on floats and arrays: ``grads[slot]``
-    is None until a contribution arrives. A fused group adds its shared inputs'
-    gradients, already summed over the batch, into ``totals``."""
-    for item in reversed(steps):
-        if type(item) is not Step:
-            if isinstance(item, DotGroup):
-                _dot_backward(item, stacked[item], grads, shared_inputs, totals, active, batch)
-            else:
-                _group_backward(item, stacked[item], grads, batch)  # type: ignore[arg-type]
+def _backward(steps: Sequence[Step], slots: list[Any], grads: list[Any]) -> None:
+    """The reverse sweep over a plan's steps, on floats and arrays: ``grads[slot]`` is
+    None until a contribution arrives."""
+    for step in reversed(steps):
+        gradient = grads[step.out]
+        if gradient is None or not step.backward:
             continue
-        gradient = grads[item.out]
-        if gradient is None or not item.backward:
-            continue
-        operands, out = item.operands, slots[item.out]
+        operands, out = step.operands, slots[step.out]
         if len(operands) == 1:
             args: tuple[Any, ...] = (slots[operands[0]], out)
         else:
             args = (slots[operands[0]], slots[operands[1]], out)
-        for slot, rule in item.backward:
+        for slot, rule in step.backward:
             local = rule(*args)
             # A sum's local derivative is exactly 1: skip the product (an array's copy).
             contribution = gradient if type(local) is float and local == 1.0 else gradient * local
@@ -169,7 +276,7 @@ def _backward_floats(steps: Sequence[Step], slots: list[float], program: Traced)
 
 
 def _replay_floats(program: Traced, checked: _Inputs, with_grad: bool) -> tuple[float, list[float]]:
-    plan = plan_for(program, checked.batched, fused=False)  # nothing batched: all shared
+    plan = plan_for(program, checked.batched, grouped=False)  # nothing batched: all shared
     slots = _initial_slots(program, checked.values)
     try:
         _forward_floats(slots, plan.shared)
@@ -184,46 +291,37 @@ def _replay_floats(program: Traced, checked: _Inputs, with_grad: bool) -> tuple[
 
 
 def _replay_batch(
-    program: Traced, plan: Plan, checked: _Inputs, with_grad: bool, fused: bool
+    program: Traced, checked: _Inputs, with_grad: bool
 ) -> tuple[np.ndarray, list[Any]]:
-    inputs, batch, shared_inputs = checked.values, checked.batch or 0, checked.floats
+    """The interpreted batch replay: one numpy call per instruction, in the trace's order,
+    then the engine itself for every sample a check flags."""
+    plan = plan_for(program, checked.batched, grouped=False)
+    inputs, batch = checked.values, checked.batch or 0
     slots = _initial_slots(program, inputs)
     try:
         _forward_floats(slots, plan.shared)
     except (ArithmeticError, ValueError):
         # The shared part is the same for every sample: the engine fails on sample 0.
         return _sample_by_sample(program, checked, with_grad, first=0)
-    # Each group's stacked operands, kept for the backward sweep; and the matrices
-    # whose rows are slots, so that a group reading exactly those rows needs no stack.
-    stacked: dict[Any, Any] = {}
-    matrices: dict[tuple[int, ...], np.ndarray] = {}
     failed = np.zeros(batch, dtype=bool)
     with np.errstate(all="ignore"):
-        for item in plan.batched:
-            if isinstance(item, DotGroup):
-                stacked[item] = _dot_forward(item, slots, shared_inputs, matrices)
-            elif isinstance(item, OpGroup):
-                stacked[item] = _group_forward(item, slots, matrices)
-            else:
-                slots[item.out] = item.op.on_arrays(*[slots[i] for i in item.operands])
+        for step in cast(Sequence[Step], plan.batched):  # an ungrouped plan: steps only
+            slots[step.out] = step.op.on_arrays(*[slots[i] for i in step.operands])
         # Each check stacks its slots: one numpy call per check, not per slot.
         if plan.finite:
             rows = np.stack([slots[i] for i in plan.finite])
             _flag(failed, ~np.isfinite(rows).all(axis=0))
         if plan.bounded:
             rows = np.stack([slots[i] for i in plan.bounded])
-            _flag(failed, ~(np.abs(rows) <= _NEAR_OVERFLOW).all(axis=0))
+            _flag(failed, ~(np.abs(rows) <= NEAR_OVERFLOW).all(axis=0))
         output = np.array(np.broadcast_to(slots[program.output], batch))
         flowing: list[int] = []
         per_sample = np.zeros((0, batch))
-        totals = np.zeros(program.n_inputs)
         if with_grad:
             grads: list[Any] = [None] * program.n_slots
             grads[program.output] = np.ones(batch)
             try:
-                _backward(
-                    plan.steps, slots, grads, stacked, shared_inputs, totals, plan.active, batch
-                )
+                _backward(cast(Sequence[Step], plan.steps), slots, grads)
             except (ArithmeticError, ValueError):
                 # A rule on shared floats failed: it fails for every sample.
                 return _sample_by_sample(program, checked, with_grad, first=0)
@@ -231,8 +329,6 @@ def _replay_batch(
             if flowing:
                 per_sample = np.stack([grads[i] for i in flowing])
             _flag(failed, ~np.isfinite(per_sample).all(axis=0))
-    if fused and (failed.any() or not np.isfinite(totals).all()):
-        raise _Unsafe
     for sample in map(int, np.flatnonzero(failed)):
         out, sample_grads = _interpret_sample(program, inputs, sample, with_grad)
         # The engine accepted this sample (numpy and math differ by an ulp here).
@@ -241,7 +337,7 @@ def _replay_batch(
             per_sample[row, sample] = sample_grads[i]
     if not with_grad:
         return output, []
-    return output, _input_gradients(program, flowing, per_sample, checked, plan.summed, totals)
+    return output, _input_gradients(program, flowing, per_sample, checked, plan.summed)
 
 
 def _input_gradients(
@@ -250,16 +346,14 @@ def _input_gradients(
     per_sample: np.ndarray,
     checked: _Inputs,
     summed: np.ndarray,
-    totals: np.ndarray | None = None,
 ) -> list[Any]:
     """Each input's gradient in its own shape: a shared input's is summed over the batch.
 
-    ``per_sample`` has a row for each input in ``flowing``; ``totals`` holds gradients
-    already summed over the batch (by a fused group); ``summed`` marks the inputs
+    ``per_sample`` has a row for each input in ``flowing``; ``summed`` marks the inputs
     whose gradient is a sum (shared, requiring grad).
     """
     inputs, batch, batched = checked.values, checked.batch or 0, checked.batched
-    sums = np.zeros(program.n_inputs) if totals is None else totals.copy()
+    sums = np.zeros(program.n_inputs)
     if flowing:  # one reduction for all of them instead of one call each
         rows = np.array(flowing)
         shared = ~batched[rows]
@@ -318,109 +412,6 @@ def _flag(failed: np.ndarray, where: Any) -> None:
         failed |= where
 
 
-# --- fused groups --------------------------------------------------------------------------
-
-
-def _dot_forward(
-    group: DotGroup,
-    slots: list[Any],
-    shared_inputs: np.ndarray,
-    matrices: dict[tuple[int, ...], np.ndarray],
-) -> np.ndarray:
-    """Fill the group's sums; returns V for the backward sweep."""
-    vectors = _rows(group.vectors, slots, matrices)
-    weights = shared_inputs[group.weights]
-    bound = np.abs(weights).max() * np.abs(vectors).max() * len(group.vectors)
-    if not bound < _FUSED_BOUND:  # also when a value is nan
-        raise _Unsafe
-    sums = weights.T @ vectors
-    if not any(group.rests):
-        matrices[group.roots] = sums
-    for j, (root, rest) in enumerate(zip(group.roots, group.rests, strict=True)):
-        total = sums[j]
-        for slot in rest:
-            total = total + slots[slot]
-        slots[root] = total
-    return vectors
-
-
-def _dot_backward(
-    group: DotGroup,
-    vectors: np.ndarray,
-    grads: list[Any],
-    shared_inputs: np.ndarray,
-    totals: np.ndarray,
-    active: frozenset[int],
-    batch: int,
-) -> None:
-    """Through a + the gradient passes unchanged, through w * v it is g * w to v and g * v
-    to w: for the whole group, W @ G to the vectors and V @ G^T (summed) to the weights."""
-    zero = np.zeros(batch)
-    gradients = np.stack([zero if grads[r] is None else grads[r] for r in group.roots])
-    weights = shared_inputs[group.weights]
-    largest = np.abs(gradients).max()
-    bound = largest * max(np.abs(weights).max() * len(group.roots), np.abs(vectors).max() * batch)
-    if not bound < _FUSED_BOUND:
-        raise _Unsafe
-    to_vectors = weights @ gradients
-    for i, v in enumerate(group.vectors):
-        if v in active:
-            grads[v] = to_vectors[i] if grads[v] is None else grads[v] + to_vectors[i]
-    np.add.at(totals, group.weights.ravel(), (vectors @ gradients.T).ravel())
-    for root, rest in zip(group.roots, group.rests, strict=True):
-        for slot in rest:
-            if slot in active and grads[root] is not None:
-                grads[slot] = grads[root] if grads[slot] is None else grads[slot] + grads[root]
-
-
-def _rows(
-    column: tuple[int, ...], slots: list[Any], matrices: dict[tuple[int, ...], np.ndarray]
-) -> np.ndarray:
-    """The batched slots of ``column`` as the rows of one matrix."""
-    matrix = matrices.get(column)
-    return np.stack([slots[i] for i in column]) if matrix is None else matrix
-
-
-def _shared_column(column: tuple[int, ...], slots: list[Any]) -> Any:
-    """Shared operands as a column against the rows, or one float if they are all equal:
-    numpy squares x ** 2.0 with a float exponent far faster than with an array of 2s."""
-    values = [slots[i] for i in column]
-    if values.count(values[0]) == len(values):
-        return values[0]
-    return np.array(values)[:, None]
-
-
-def _group_forward(
-    group: OpGroup, slots: list[Any], matrices: dict[tuple[int, ...], np.ndarray]
-) -> list[Any]:
-    """Fill the group's outputs; returns its operands and output for the backward."""
-    args = [
-        _shared_column(column, slots) if shared else _rows(column, slots, matrices)
-        for column, shared in zip(group.operands, group.shared, strict=True)
-    ]
-    out = group.op.on_arrays(*args)
-    matrices[group.outs] = out
-    for i, slot in enumerate(group.outs):
-        slots[slot] = out[i]
-    args.append(out)
-    return args
-
-
-def _group_backward(group: OpGroup, args: list[Any], grads: list[Any], batch: int) -> None:
-    """The rules of the group's op on whole matrices, the results sent row by row."""
-    if all(grads[out] is None for out in group.outs):
-        return
-    zero = np.zeros(batch)
-    gradient = np.stack([zero if grads[out] is None else grads[out] for out in group.outs])
-    for position, rule in group.backward:
-        local = rule(*args)
-        # A sum's local derivative is exactly 1: skip the product.
-        contribution = gradient if type(local) is float and local == 1.0 else gradient * local
-        for i, slot in enumerate(group.operands[position]):
-            previous = grads[slot]
-            grads[slot] = contribution[i] if previous is None else previous + contribution[i]
-
-
 # --- inputs --------------------------------------------------------------------------------
 
 
@@ -444,10 +435,25 @@ def _check_inputs(program: Traced, inputs: Sequence[Any]) -> _Inputs:
     if not np.isfinite(floats).all():
         i = int(np.flatnonzero(~np.isfinite(floats))[0])
         as_float(values[i], _describe_input(program, i))  # raises, naming the input
-    sizes = {len(values[i]) for i in map(int, np.flatnonzero(batched))}
+    rows = [int(i) for i in np.flatnonzero(batched)]
+    sizes = {len(values[i]) for i in rows}
     if len(sizes) > 1:
         raise ValueError(f"the batched inputs differ in length: {sorted(sizes)}")
+    if not all(np.isfinite(values[i]).all() for i in rows):
+        _refuse_non_finite(program, values, rows)
     return _Inputs(values, sizes.pop() if sizes else None, floats, batched)
+
+
+def _refuse_non_finite(program: Traced, values: list[Any], rows: list[int]) -> None:
+    """A ValueError naming the first sample that holds a non-finite value, and the first
+    of its inputs that does: the sample the engine would fail on first."""
+    bad = ~np.isfinite(np.stack([values[i] for i in rows]))
+    sample = int(np.flatnonzero(bad.any(axis=0))[0])
+    i = rows[int(np.flatnonzero(bad[:, sample])[0])]
+    raise ValueError(
+        f"{_describe_input(program, i)} holds a non-finite value "
+        f"({float(values[i][sample])!r}) at sample {sample} of the batch"
+    )
 
 
 def _initial_slots(program: Traced, inputs: list[Any]) -> list[Any]:
@@ -460,15 +466,21 @@ def _initial_slots(program: Traced, inputs: list[Any]) -> list[Any]:
 def _as_input(program: Traced, value: Any, i: int) -> Any:
     what = _describe_input(program, i)
     if isinstance(value, (np.ndarray, list, tuple)):
-        array = np.asarray(value, dtype=float)
+        array = np.asarray(value)
+        if array.dtype.kind == "c":  # numpy would drop the imaginary part, with a warning
+            first = complex(array.ravel()[np.argmax(array.imag.ravel() != 0)])
+            raise TypeError(
+                f"{what} holds complex numbers (such as {first!r}): a program takes real numbers"
+            )
+        if array.dtype.kind not in "iufO":
+            kind = {"b": "booleans", "U": "strings", "S": "bytes"}.get(array.dtype.kind)
+            raise TypeError(f"{what} must hold real numbers, got {kind or array.dtype}")
+        try:
+            array = array.astype(float)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{what} must hold real numbers: {error}") from None
         if array.ndim != 1:
             raise ValueError(f"{what} must be a number or a 1-d batch, got shape {array.shape}")
-        bad = np.flatnonzero(~np.isfinite(array))
-        if len(bad):
-            raise ValueError(
-                f"{what} holds a non-finite value ({float(array[bad[0]])!r}) "
-                f"at sample {bad[0]} of the batch"
-            )
         return array
     if isinstance(value, Value):
         raise TypeError(f"{what} is a Value: a program takes plain numbers or arrays")

@@ -4,7 +4,9 @@ A program is plain data: slots ``0 .. n_inputs - 1`` hold the inputs, some slots
 constants frozen at their traced values, and each :class:`Instruction` computes one slot
 from others with a row of the op table. The compiled path replays it (forward and
 backward, on floats or on numpy arrays over a batch: :mod:`autograd.replay`, planned by
-:mod:`autograd.plan`); other consumers may read it as data, as code generators do.
+:mod:`autograd.plan`, over a batch as the numpy code :mod:`autograd.codegen` writes for
+it, which :meth:`Program.source` shows); other consumers may read it as data, as the
+explorer page does.
 
 The graph's structure is frozen at trace time: a function whose ops depend on the data
 (a Python ``if`` on a value) must be traced again for other data.
@@ -15,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from autograd import replay
 from autograd.engine import Value, topological_order
@@ -36,7 +40,8 @@ class Program:
 
     A replay gives what the interpreted engine gives on the same graph (with the
     constants as constants), or raises the engine's error; over a batch the error names
-    the first sample that fails ("sample k of the batch").
+    the first sample that fails ("sample k of the batch"), and a non-finite input is
+    refused naming the first sample that holds one.
 
     >>> x, y = Value(1.0), Value(2.0)
     >>> program = trace(x * y + x.tanh(), [x, y])
@@ -54,7 +59,8 @@ class Program:
     output: int
     input_labels: tuple[str, ...]
     input_requires_grad: tuple[bool, ...]
-    # Whether a batch replay may run sums of products as matrix products (see autograd.plan).
+    # Whether a batch replay may run long sums of products as matrix products (see
+    # autograd.plan).
     fuse: bool = True
     # The replay's plans for this program, made on first use (see autograd.plan).
     plans: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -80,6 +86,29 @@ class Program:
         """
         return replay.run(self, inputs, with_grad=True)
 
+    def source(self, batched: Sequence[bool] | None = None) -> str:
+        """The numpy code that replays this program over a batch, generated from the op
+        table: forward, checks and backward as one straight-line function.
+
+        ``batched`` says which inputs are arrays over the batch; by default those that
+        do not require grad (the data), the others (the weights) shared by every sample.
+        A layer's sums of products over the same values read as one matrix line.
+
+        >>> x = Value(1.0, "x", requires_grad=False); w = Value(0.5, "w")
+        >>> print(trace((w * x).tanh(), [w, x]).source().splitlines()[6])
+            v3 = np.tanh(v2)
+        """
+        mask = np.array(
+            [not rg for rg in self.input_requires_grad] if batched is None else batched,
+            dtype=bool,
+        )
+        if mask.shape != (self.n_inputs,) or not mask.any():
+            raise ValueError(
+                f"batched needs one bool per input ({self.n_inputs}), at least one true; "
+                f"got {list(mask)}"
+            )
+        return replay.batch_replay(self, mask).source
+
     def interpret(
         self, inputs: Sequence[float], *, with_grad: bool = True
     ) -> tuple[float, list[float]]:
@@ -100,8 +129,8 @@ class Program:
 def trace(output: Value, inputs: Sequence[Value], *, fuse: bool = True) -> Program:
     """Flatten the graph under ``output`` into a :class:`Program` of the given inputs.
 
-    ``fuse=False`` keeps a batch replay from running wide layers' sums as matrix
-    products: slower, but every sum is added in the engine's order, to the last bit.
+    ``fuse=False`` keeps a batch replay from running long sums as matrix products:
+    slower, but every sum is added in the engine's order, to the last bit.
 
     >>> a = Value(2.0)
     >>> trace(a * a, [a])([3.0])

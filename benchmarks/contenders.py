@@ -156,13 +156,14 @@ class ObjectEngine:
 
 
 def nn_train(
-    problem: NetProblem, epochs: int, on_epoch: Callable[[], None], engine: str
+    problem: NetProblem, epochs: int, on_epoch: Callable[[], None] | None, engine: str
 ) -> list[float]:
     """chainrule's own API: ``nn.train`` on an ``nn.MLP`` holding the problem's weights.
 
     Everything a user's call runs is inside: ``engine="compiled"`` traces the sample loss
     (nn.batched.BatchedLoss) before the first epoch, and whatever nn.train does after
-    the last epoch is timed too.
+    the last epoch is timed too. Without ``on_epoch``, no callback: the call as a user
+    makes it by default.
     """
     try:
         import nn
@@ -181,7 +182,7 @@ def nn_train(
         max_epochs=epochs,
         progress=False,
         engine=engine,
-        callback=lambda epoch, history: on_epoch(),
+        callback=None if on_epoch is None else lambda epoch, history: on_epoch(),
     )
     return [p.data for p in params]
 
@@ -190,6 +191,7 @@ class Chainrule(ObjectEngine):
     """chainrule's interpreted engine, ``autograd.Value``."""
 
     name = "chainrule"
+    trains_with_nn = True  # MLP training is nn.train: timed without a callback
 
     def __init__(self) -> None:
         try:
@@ -202,7 +204,7 @@ class Chainrule(ObjectEngine):
         return self.Value(x)
 
     def net_train(
-        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None]
+        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None] | None
     ) -> list[float]:
         return nn_train(problem, epochs, on_epoch, engine="interpreted")
 
@@ -489,6 +491,8 @@ class Compiled:
     one sample and replays it over the whole batch with numpy arrays.
     """
 
+    trains_with_nn = True  # MLP training is nn.train: timed without a callback
+
     def __init__(self, batch: bool = False) -> None:
         try:
             from autograd import Value, trace
@@ -550,7 +554,7 @@ class Compiled:
         return list(state[1])
 
     def net_train(
-        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None]
+        self, problem: NetProblem, epochs: int, on_epoch: Callable[[], None] | None
     ) -> list[float]:
         return nn_train(problem, epochs, on_epoch, engine="compiled")
 

@@ -5,6 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/run.py            # the full run (a few minutes)
     .venv/bin/python benchmarks/run.py --quick    # fewer repeats
     .venv/bin/python benchmarks/run.py --smoke    # tiny sizes, seconds; what CI runs
+    .venv/bin/python benchmarks/run.py --only training [--busy] [--rounds 11]
 
 Each contender runs in its own worker process (micrograd in its own virtual environment,
 benchmarks/.venvs/micrograd, made here on first use), and every worker generates the same
@@ -54,10 +55,12 @@ NOTES = {
     "torch-batched": "float64 tensors over the whole batch, matrix products, 1 thread",
     "numpy": "forward and backward written by hand with matrix products, 1 BLAS thread",
 }
-# Every worker computes on one thread (torch.set_num_threads(1) too): the Python
-# contenders use one core, and a second thread on a shared 2-core machine measures the
-# neighbours.
+# Every worker but chainrule's computes on one thread (torch.set_num_threads(1) too):
+# the Python contenders use one core, and PyTorch and numpy are at their best on one
+# thread at these sizes. chainrule's workers run as a user's process does, BLAS's
+# threads left to the library and to the compiled path, which chooses its own.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+AS_A_USER = ("chainrule", "chainrule-compiled", "chainrule-compiled-batch")
 
 
 @dataclass(frozen=True)
@@ -265,12 +268,18 @@ class Contenders:
     versions: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
+    def env_for(self, name: str) -> dict[str, str]:
+        """The worker's environment: one thread for all but chainrule's (see ONE_THREAD)."""
+        if name in AS_A_USER:
+            return {k: v for k, v in self.env.items() if k not in ONE_THREAD}
+        return {**self.env, **ONE_THREAD}
+
     def start(self, names: tuple[str, ...]) -> dict[str, Worker]:
         workers = {}
         for name in names:
             if name in self.unavailable:
                 continue
-            worker = Worker(name, self.pythons[name], self.env)
+            worker = Worker(name, self.pythons[name], self.env_for(name))
             if worker.available:
                 workers[name] = worker
                 self.versions[name] = worker.hello.get("version", "")
@@ -307,8 +316,12 @@ def round_robin(
     return results
 
 
-def run_nets(plan: Plan, workers: dict[str, Worker]) -> dict[str, Any]:
-    """Each network's training, round robin, then the cross-check of its weights."""
+def run_nets(
+    plan: Plan, workers: dict[str, Worker], contenders: Contenders | None = None
+) -> dict[str, Any]:
+    """Each network's training, round robin, then the cross-check of its weights; and
+    chainrule-compiled's first call in a fresh process (when ``contenders`` can start
+    one)."""
     folder = tempfile.mkdtemp(prefix="chainrule-bench-nets-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     results = {}
@@ -341,6 +354,15 @@ def run_nets(plan: Plan, workers: dict[str, Worker]) -> dict[str, Any]:
             task="net",
             problem=path,
         )
+        cold = {}
+        if contenders is not None and "chainrule-compiled" in workers:
+            fresh = contenders.start(("chainrule-compiled",))
+            if "chainrule-compiled" in fresh:
+                cold = fresh["chainrule-compiled"].ask(
+                    task="net_cold", problem=path, epochs=plan.net_epochs,
+                    samples=net_run.samples,
+                )  # fmt: skip
+                fresh["chainrule-compiled"].close()
         results[network.name] = {
             "source": problem.source,
             "why_stand_in": why_stand_in or "",
@@ -350,6 +372,7 @@ def run_nets(plan: Plan, workers: dict[str, Worker]) -> dict[str, Any]:
             "check_samples": check_samples or network.samples,
             "runs": runs,
             "check": check,
+            "cold": cold,
         }
     return results
 
@@ -374,11 +397,24 @@ def snapshot(revision: str) -> tuple[str, str]:
     return folder, commit.stdout.strip()
 
 
-def run(mode: str, revision: str | None = None) -> dict[str, Any]:
-    """Every workload of the plan; the raw results as a JSON-able dict."""
+def run(
+    mode: str,
+    revision: str | None = None,
+    *,
+    only_training: bool = False,
+    busy: bool = False,
+    rounds: int | None = None,
+) -> dict[str, Any]:
+    """Every workload of the plan; the raw results as a JSON-able dict.
+
+    ``only_training`` runs the MLP training table alone; ``busy`` keeps one more process
+    busy (a Python loop) for the whole run; ``rounds`` overrides the training table's
+    number of interleaved rounds.
+    """
     plan = PLANS[mode]
+    if rounds is not None:
+        plan = dataclasses.replace(plan, net_repeats=rounds)
     contenders = Contenders()
-    contenders.env.update(ONE_THREAD)
     if revision:
         folder, commit = snapshot(revision)
         contenders.env["PYTHONPATH"] = folder
@@ -387,7 +423,8 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
         contenders.pythons[name] = Path(sys.executable)
     # bare-native is a measurement for full runs; its mypyc build (~10 s) stays out of
     # smoke mode, which the test suite runs.
-    native, reason = build_native_bare() if mode != "smoke" else (None, "not built in smoke mode")
+    full = mode != "smoke" and not only_training
+    native, reason = build_native_bare() if full else (None, "not built in this mode")
     if native is None:
         contenders.unavailable["bare-native"] = reason
     else:
@@ -403,43 +440,81 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
         "meta": machine(),
         "dag": {},
         "memory_nodes": plan.memory_nodes,
+        "only_training": only_training,
+        "busy": busy,
     }
-    workers = contenders.start(CONTENDERS)
+    neighbour = start_busy_process() if busy else None
+    try:
+        workers = contenders.start(NET_CONTENDERS if only_training else CONTENDERS)
+        try:
+            run_workloads(plan, workers, contenders, results, only_training)
+        finally:
+            for worker in workers.values():
+                worker.close()
+        if not only_training:
+            run_fresh(plan, contenders, results)
+    finally:
+        if neighbour is not None:
+            neighbour.kill()
+            neighbour.wait()
+    results["unavailable"] = contenders.unavailable
+    results["versions"] = contenders.versions
+    return results
+
+
+def start_busy_process() -> subprocess.Popen[bytes]:
+    """Another process keeping a core busy, as a user's machine often has one."""
+    progress("starting a busy process (python -c 'while True: pass')")
+    process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    atexit.register(process.kill)
+    return process
+
+
+def run_workloads(
+    plan: Plan,
+    workers: dict[str, Worker],
+    contenders: Contenders,
+    results: dict[str, Any],
+    only_training: bool,
+) -> None:
+    """The timed workloads, round robin among the workers."""
+    net_workers = {name: workers[name] for name in NET_CONTENDERS if name in workers}
+    if only_training:
+        results["nets"] = run_nets(plan, net_workers, contenders)
+        return
     dag_workers = {name: w for name, w in workers.items() if name in TIMED}
     mlp_workers = {name: w for name, w in workers.items() if name in MLP_CONTENDERS}
-    net_workers = {name: workers[name] for name in NET_CONTENDERS if name in workers}
-    try:
-        # The MLPs first, while the workers hold no big DAG for the collector to traverse.
-        progress("MLP epoch")
-        results["mlp"] = round_robin(
-            mlp_workers, plan.mlp_repeats, plan.warmup, task="mlp", seed=SEED, samples=100
+    # The MLPs first, while the workers hold no big DAG for the collector to traverse.
+    progress("MLP epoch")
+    results["mlp"] = round_robin(
+        mlp_workers, plan.mlp_repeats, plan.warmup, task="mlp", seed=SEED, samples=100
+    )
+    results["nets"] = run_nets(plan, net_workers, contenders)
+    for nodes, repeats in plan.dag_sizes:
+        progress(f"DAG, {nodes:,} nodes")
+        results["dag"][str(nodes)] = round_robin(
+            dag_workers,
+            repeats,
+            plan.warmup and nodes <= 100_000,
+            task="dag",
+            nodes=nodes,
+            seed=SEED,
+            gc=True,
         )
-        results["nets"] = run_nets(plan, net_workers)
-        for nodes, repeats in plan.dag_sizes:
-            progress(f"DAG, {nodes:,} nodes")
-            results["dag"][str(nodes)] = round_robin(
-                dag_workers,
-                repeats,
-                plan.warmup and nodes <= 100_000,
-                task="dag",
-                nodes=nodes,
-                seed=SEED,
-                gc=True,
-            )
-        if plan.gc_off:
-            nodes, repeats = plan.gc_off
-            progress(f"DAG, {nodes:,} nodes, collector off")
-            results["dag_gc_off"] = {
-                "nodes": nodes,
-                "results": round_robin(
-                    dag_workers, repeats, False, task="dag", nodes=nodes, seed=SEED, gc=False
-                ),
-            }
-    finally:
-        for worker in workers.values():
-            worker.close()
+    if plan.gc_off:
+        nodes, repeats = plan.gc_off
+        progress(f"DAG, {nodes:,} nodes, collector off")
+        results["dag_gc_off"] = {
+            "nodes": nodes,
+            "results": round_robin(
+                dag_workers, repeats, False, task="dag", nodes=nodes, seed=SEED, gc=False
+            ),
+        }
 
-    # Memory and depth each in a fresh process, one contender at a time.
+
+def run_fresh(plan: Plan, contenders: Contenders, results: dict[str, Any]) -> None:
+    """Memory and depth, each in a fresh process, one contender at a time; and the
+    demo's training to convergence."""
     results["memory"], results["depth"] = {}, {}
     for name in TIMED:
         for task, key, extra in (
@@ -451,7 +526,6 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
             if name in fresh:
                 results[key][name] = fresh[name].ask(task=task, seed=SEED, **extra)
                 fresh[name].close()
-
     if plan.train:
         results["train"] = {}
         for engine in TRAIN_ENGINES:
@@ -460,9 +534,6 @@ def run(mode: str, revision: str | None = None) -> dict[str, Any]:
             if "chainrule" in fresh:
                 results["train"][engine] = fresh["chainrule"].ask(task="train", engine=engine)
                 fresh["chainrule"].close()
-    results["unavailable"] = contenders.unavailable
-    results["versions"] = contenders.versions
-    return results
 
 
 # nn.train's engines: the interpreted one, and the default (the compiled path for full batches).
@@ -506,7 +577,8 @@ def cross_check(results: dict[str, Any]) -> list[str]:
                 first_checksums(results["dag_gc_off"]["results"]),
             )
         )
-    groups.append(("MLP epochs (weights after ten steps)", first_checksums(results["mlp"])))
+    if "mlp" in results:
+        groups.append(("MLP epochs (weights after ten steps)", first_checksums(results["mlp"])))
     for name, net in results.get("nets", {}).items():
         label = (
             f"MLP training, {NETWORKS[name].shape} (weights after {net['check_epochs']} epochs "
@@ -791,8 +863,14 @@ def alike(runs_by_name: dict[str, list[dict[str, Any]]]) -> dict[tuple[int, int]
 
 def net_table(results: dict[str, Any]) -> str:
     """A row per network, a column per contender: "ms per epoch / end-to-end ms"."""
-    compiled, torch = "chainrule-compiled", "torch-batched"
-    header = ["network, samples", *NET_CONTENDERS, f"{compiled} ÷ {torch}", "how"]
+    compiled, torch, floor = "chainrule-compiled", "torch-batched", "numpy"
+    header = [
+        "network, samples",
+        *NET_CONTENDERS,
+        f"{compiled} ÷ {torch}",
+        f"{compiled} ÷ {floor}",
+        "how",
+    ]
     rows = []
     for name, net in results["nets"].items():
         cells = []
@@ -807,12 +885,13 @@ def net_table(results: dict[str, Any]) -> str:
             total = statistics.median(t[1] for t in times)
             cells.append(f"{mark}{significant(epoch)} / {mark}{significant(total)}")
         by_name = net["runs"]
-        cells.append(
-            " / ".join(
-                ratio(paired_ratio(by_name.get(compiled, []), by_name.get(torch, []), key))
-                for key in ("epoch_ns", "total_ns")
+        for other in (torch, floor):
+            cells.append(
+                " / ".join(
+                    ratio(paired_ratio(by_name.get(compiled, []), by_name.get(other, []), key))
+                    for key in ("epoch_ns", "total_ns")
+                )
             )
-        )
         rows.append([net_row_label(name, net), *cells, estimate_notes(net)])
     return table(header, rows)
 
@@ -845,14 +924,20 @@ def net_notes(results: dict[str, Any]) -> str:
             source += f" (the real data set was not used: {net['why_stand_in']})"
         lines.append(f"{shape}: {source}; learning rate {NETWORKS[name].learning_rate:g}.")
         compiled = [r for r in net["runs"].get("chainrule-compiled", []) if "total_ns" in r]
-        if compiled:
+        outside = [r["outside_epochs_ns"] for r in compiled if r.get("outside_epochs_ns")]
+        if compiled and outside:
             total = statistics.median(r["total_ns"] for r in compiled) / 1e6
-            before = statistics.median(r["until_first_epoch_ns"] for r in compiled) / 1e6
-            after = statistics.median(r["after_last_epoch_ns"] for r in compiled) / 1e6
             lines.append(
                 f"{shape}, chainrule-compiled end to end: {significant(total)} ms, of which "
-                f"{significant(before)} ms until the first epoch ends (the model, tracing, the "
-                f"first epoch) and {significant(after)} ms after the last (nn.train's final loss)."
+                f"{significant(statistics.median(outside) / 1e6)} ms outside the epochs (the "
+                "model, the data's checks, tracing, the slope at the start, the final loss)."
+            )
+        cold = net.get("cold", {}).get("total_ns")
+        if cold:
+            lines.append(
+                f"{shape}, chainrule-compiled end to end as the first call in a fresh process "
+                f"(planning and compiling the generated code included, which later calls on "
+                f"a network of the same shape reuse): {significant(cold / 1e6)} ms."
             )
         for contender in NET_CONTENDERS:
             why = problem(net["runs"].get(contender, []) + net["check"].get(contender, []))
@@ -866,13 +951,24 @@ def net_notes(results: dict[str, Any]) -> str:
 
 def report(results: dict[str, Any]) -> str:
     meta = results["meta"]
+    what = "the MLP training table" if results.get("only_training") else "all tables"
+    busy = "; one more process kept busy throughout (--busy)" if results.get("busy") else ""
     parts = [
-        f"# chainrule benchmarks ({results['mode']} run)",
+        f"# chainrule benchmarks ({results['mode']} run, {what}{busy})",
         f"{meta['date']}; Python {meta['python']}; {meta['cpu']}, {meta['cores']} cores; "
         f"{meta['platform']}",
         "Medians over repeats; ratios are medians of per-round ratios (same run, same load). "
         "Contender versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items() if v),
     ]
+    if results.get("only_training"):
+        parts += [
+            net_heading(results),
+            net_table(results),
+            net_notes(results),
+            "## Gradient cross-check",
+            "\n".join(f"- {line}" for line in cross_check(results)),
+        ]
+        return "\n\n".join(parts) + "\n"
     for nodes, by_name in results["dag"].items():
         parts += [
             f"## Random DAG, {int(nodes):,} nodes, forward build + backward (GC on)",
@@ -919,9 +1015,35 @@ def main() -> int:
         help="measure chainrule as of this git commit (extracted to a temporary folder) "
         "instead of the working tree the .venv imports",
     )
+    parser.add_argument(
+        "--only",
+        choices=["training"],
+        help="run one table alone: 'training' is the MLP training table (and its "
+        "cross-check), a few minutes",
+    )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="keep one more process busy (python -c 'while True: pass') while the run goes "
+        "on, as a user's machine often has one",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="interleaved rounds of the MLP training table (default: 5; 3 with --quick)",
+    )
     args = parser.parse_args()
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    results = run(mode, args.commit)
+    if args.rounds is not None and args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
+    results = run(
+        mode,
+        args.commit,
+        only_training=args.only == "training",
+        busy=args.busy,
+        rounds=args.rounds,
+    )
     text = report(results)
     print(text)
     if args.json:

@@ -7,10 +7,15 @@ per step. Two places run a copy written out for speed, tested equal to it
 - ``Value.backward``: floats on the ``.grad`` attributes, against ``autograd.gradients``
   (the sweep with the rules on floats), on the random DAG of run.py;
 - the compiled replay's backward: on floats, against the sweep run over the same
-  program's slots (the 100k-node DAG); over a batch, the sweep over a plan's items, which
-  are single ops or fused groups (a layer's sums of products as matrix products, which a
-  sweep over single nodes cannot run), against the same replay without the groups
-  (``trace(..., fuse=False)``), on an epoch of the 64-16-10 network on the 1,797 digits.
+  program's slots (the 100k-node DAG);
+- over a batch, the generated code (autograd.codegen: a layer's sums as matrix lines,
+  one straight-line numpy function) against the interpreted batch replay it copies (one
+  numpy call per instruction), on an epoch of each training benchmark network.
+
+It also measures two choices of the generated code: a layer's sums added term by term
+in the engine's order against a matrix product and its rounding guard, by the number
+of terms (autograd.plan.EXACT_TERMS), and BLAS on one thread against the library's
+default (autograd.threads).
 
 Run from the repository root; each line is the median over interleaved rounds of the
 per-round ratio (the slower way's time over the copy's), so both see the same load::
@@ -23,7 +28,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import os
 import statistics
 import sys
 import time
@@ -32,17 +36,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-# One BLAS thread, as every benchmark worker runs (see run.py), set before numpy loads.
-for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[name] = "1"
 
-import numpy as np  # noqa: E402
-from contenders import build_objects  # noqa: E402
-from workloads import dag_spec  # noqa: E402
+import numpy as np
+from contenders import build_objects
+from worker import net_data
+from workloads import NETWORKS, NetProblem, dag_spec, net_problem
 
-import nn  # noqa: E402
-from autograd import Program, Value, backpropagate, gradients, trace  # noqa: E402
-from nn.batched import BatchedLoss  # noqa: E402
+import nn
+from autograd import Program, Value, backpropagate, gradients, trace
+from autograd.plan import EXACT_TERMS
+from autograd.replay import BatchReplay, run
+from nn.batched import BatchedLoss
 
 SEED = 20240601
 
@@ -126,18 +130,72 @@ def main() -> None:
         rounds,
     )
 
-    digits = nn.load_digits()
-    model = nn.MLP(64, [16, 10], bias=True, seed=0)
-    targets = [[1.0 if y == k else -1.0 for k in range(10)] for y in digits.y]
-    fused, unfused = (BatchedLoss(model, digits.X, targets) for _ in range(2))
-    unfused.sample_loss = dataclasses.replace(unfused.sample_loss, fuse=False)
-    rows = list(range(len(digits.X)))
+    for name in ("iris", "moons", "digits"):
+        loss, weights = network(name)
+        inputs = [*weights.tolist(), *loss.columns]
+        compare(
+            f"generated code vs the interpreted batch replay, an epoch of {NETWORKS[name].shape}",
+            lambda loss=loss, weights=weights: loss.replay.run(weights, loss.columns, True),
+            lambda loss=loss, inputs=inputs: run(loss.sample_loss, inputs, True, generated=False),
+            rounds,
+        )
+
+    for terms in (4, 8, 16):
+        product, exact, weights, columns = layer(terms, neurons=16, samples=200)
+        assert not product.replay.plan.steps[0].exact and exact.replay.plan.steps[0].exact
+        compare(
+            f"a matrix product and its guard vs adding in the engine's order, 16 sums of "
+            f"{terms} terms (+ a bias) on 200 samples; EXACT_TERMS = {EXACT_TERMS}",
+            lambda p=product, w=weights, c=columns: p.replay.run(w, c, True),
+            lambda e=exact, w=weights, c=columns: e.replay.run(w, c, True),
+            rounds,
+        )
+
+    loss, weights = network("digits")
+    with_default = dataclasses.replace(loss.replay.generated, product_size=0)
+    function = with_default.function()
     compare(
-        "fused groups vs none, a 64-16-10 epoch on 1,797 digits",
-        lambda: fused(rows, 0.0, 0.0),
-        lambda: unfused(rows, 0.0, 0.0),
+        "BLAS on one thread vs its default threads, an epoch of 64-16-10 (the generated "
+        "function alone)",
+        lambda: loss.replay.run(weights, loss.columns, True),
+        lambda: default_threads(function, weights, loss.columns),
         rounds,
     )
+
+
+def network(name: str) -> tuple[BatchedLoss, np.ndarray]:
+    """The training benchmark's network ``name`` (run.py's data and weights), as nn.train
+    makes it: its BatchedLoss and its weights."""
+    answer = net_data(None, {"network": name})
+    data = None if "skipped" in answer else (answer["X"], answer["Y"], answer["source"])
+    problem: NetProblem = net_problem(NETWORKS[name], SEED, data)
+    model = nn.MLP(problem.sizes[0], problem.sizes[1:], bias=problem.bias, init="zeros")
+    for p, w in zip(model.parameters(), problem.flat(), strict=True):
+        p.data = w
+    return BatchedLoss(model, problem.X, problem.Y), np.array(problem.flat())
+
+
+def layer(terms: int, neurons: int, samples: int) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    """One tanh layer's loss, traced with and without matrix products."""
+    rng = np.random.default_rng(terms)
+    X = rng.standard_normal((samples, terms)).tolist()
+    Y = rng.standard_normal((samples, neurons)).tolist()
+    losses = []
+    for fuse in (True, False):
+        model = nn.MLP(terms, [neurons], bias=True, seed=0)
+        loss = BatchedLoss(model, X, Y)
+        if not fuse:
+            loss.sample_loss = dataclasses.replace(loss.sample_loss, fuse=False)
+            loss.replay = BatchReplay(loss.sample_loss, loss.replay.plan.batched_inputs)
+        losses.append(loss)
+    weights = np.array([p.data for p in losses[0].params])
+    return losses[0], losses[1], weights, losses[0].columns
+
+
+def default_threads(function: Any, weights: np.ndarray, columns: np.ndarray) -> Any:
+    """The generated function with BLAS's threads as the library chose them."""
+    with np.errstate(all="ignore"):
+        return function(weights, columns, np.zeros(0), True)
 
 
 if __name__ == "__main__":

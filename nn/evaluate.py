@@ -18,6 +18,7 @@ column 2]`` (counting from 0, as Python does) or ``y[5]``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import random
@@ -125,10 +126,35 @@ def encode_targets(
     if task == "auto":
         task = "classification" if y and all(is_label(t) for t in y) else "regression"
     if task == "regression":
+        fast = _numbers_at_once(y, n_rows, model.sizes[-1])
+        if fast is not None:
+            return fast, None
         return [_numeric_target(model, t, n) for n, t in enumerate(y)], None
     known = class_labels(y) if model.classes is None else model.classes
     encoding = ClassEncoding(known, model.sizes[-1], model.output_activation)
     return [encoding.encode(label) for label in _labels_among(known, y)], known
+
+
+def _numbers_at_once(y: Sequence[Any], n_rows: int, outputs: int) -> list[list[float]] | None:
+    """Targets that are all plain finite numbers of the right shape, read in one numpy
+    call (a row at a time in Python costs 9 ms on the 1,797 digits); None otherwise, for
+    :func:`_numeric_target` to check each and name the first bad one."""
+    try:
+        array = np.array(y)
+    except ValueError:  # ragged
+        return None
+    if array.dtype.kind not in "iuf" or not np.isfinite(array).all():
+        return None
+    # numpy reads True among floats as 1.0; a target that is a bool is refused, by name.
+    entries = y if array.ndim == 1 else itertools.chain.from_iterable(y)
+    if any(type(v) is bool or type(v) is np.bool_ for v in entries):
+        return None
+    if array.shape == (n_rows,) and outputs == 1:
+        array = array.reshape(n_rows, 1)
+    if array.shape != (n_rows, outputs):
+        return None
+    rows: list[list[float]] = array.astype(float).tolist()
+    return rows
 
 
 def _as_targets(y: Any, n_rows: int) -> Sequence[Any]:

@@ -13,12 +13,15 @@ says honestly why training stopped: weights that stop moving are not always a fi
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -46,6 +49,17 @@ __all__ = [
 ]
 
 Target = float | Sequence[float] | Label
+
+
+class LossAndGradients(Protocol):
+    """One batch's objective and dL/dw, from its row indices (None: every row), l2 and
+    l1, at ``weights`` (one per parameter; None: the model's own)."""
+
+    def __call__(
+        self, rows: list[int] | None, l2: float, l1: float, weights: np.ndarray | None = None
+    ) -> tuple[float, Sequence[float] | np.ndarray]: ...
+
+
 OPTIMIZERS = ("gd", "momentum", "adam")
 """What ``train(optimizer=...)`` takes: gradient descent (the notes'), momentum, Adam."""
 ENGINES = ("auto", "compiled", "interpreted")
@@ -224,19 +238,29 @@ def _loss_and_gradients(
 def _choose_engine(
     engine: str,
     model: MLP,
-    X: Sequence[Sequence[float]],
+    X: np.ndarray,
     y: Sequence[Sequence[float]],
     history: History,
-) -> Callable[[list[int], float, float], tuple[float, list[float]]]:
-    """The function giving one batch's loss and gradients (from its row indices).
+) -> LossAndGradients:
+    """The function giving one batch's loss and gradients (from its row indices), on the
+    checked inputs ``X`` (an array, one row per sample).
 
     Notes in ``history`` which engine it uses and why.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    lists: list[list[float]] = []  # X's rows as lists, made once if the engine needs them
 
-    def interpreted(rows: list[int], l2: float, l1: float) -> tuple[float, list[float]]:
-        return _loss_and_gradients(model, [X[n] for n in rows], [y[n] for n in rows], l2, l1)
+    def interpreted(
+        rows: list[int] | None, l2: float, l1: float, weights: np.ndarray | None = None
+    ) -> tuple[float, list[float]]:
+        if weights is not None:  # the graph of Values is built on the model's weights
+            _write(model.parameters(), weights)
+        if not lists:
+            lists.extend(X.tolist())
+        if rows is None:
+            return _loss_and_gradients(model, lists, y, l2, l1)
+        return _loss_and_gradients(model, [lists[n] for n in rows], [y[n] for n in rows], l2, l1)
 
     if engine == "interpreted":
         history.engine, history.engine_note = "interpreted", "asked for engine='interpreted'"
@@ -250,7 +274,9 @@ def _choose_engine(
         history.engine_note = f"falling back: the model could not be traced ({error})"
         return interpreted
     history.engine = "compiled"
-    history.engine_note = "one sample's loss traced once, replayed over each batch with numpy"
+    history.engine_note = (
+        "one sample's loss traced once, replayed over each batch by generated numpy code"
+    )
     return batched
 
 
@@ -344,7 +370,8 @@ def train(
     ``max_epochs``. ``optimizer`` may be ``"momentum"`` (0.9) or ``"adam"``.
     With ``batch_size`` each epoch takes one step per shuffled mini-batch (shuffled by
     ``random.Random(seed)``), each batch carrying its share of the regulariser.
-    ``callback(epoch, history)`` runs after every epoch. A tqdm bar shows progress.
+    ``callback(epoch, history)`` runs after every epoch, the model holding that epoch's
+    weights. A tqdm bar shows progress.
 
     ``y`` holds numbers to fit (one per output, or a sequence per row), or class labels:
     with ``task="auto"`` a ``y`` of ints or strings is read as labels, a one-output model
@@ -391,7 +418,7 @@ def train(
     >>> history.stop_reason, history.losses[0] > history.final_loss
     ('max_epochs', True)
     """
-    inputs = check_inputs(check_model(model), X).tolist()
+    inputs = check_inputs(check_model(model), X)
     targets, classes = encode_targets(model, y, len(inputs), task)
     lr = POSITIVE.check(lr, "lr")
     l2 = NON_NEGATIVE.check(l2, "l2")
@@ -414,11 +441,14 @@ def train(
     try:
         # The slope at the start: weights that stop while it is still this steep stopped
         # because the steps are too small, not because the slope flattened.
-        start_slope = _steepest(loss_and_gradients(list(range(len(inputs))), l2, l1)[1])
-        stopped = _descend(
-            model, loss_and_gradients, batches, history, len(inputs), l2, l1, max_epochs,
-            _Optimizer(optimizer, lr, len(params)), progress, callback, record_trajectories,
-        )  # fmt: skip
+        start_slope = _steepest(loss_and_gradients(None, l2, l1)[1])
+        # The compiled path's BLAS threads, set once for all the epochs.
+        held = loss_and_gradients.threads() if isinstance(loss_and_gradients, BatchedLoss) else None
+        with held or contextlib.nullcontext():
+            stopped = _descend(
+                model, loss_and_gradients, batches, history, len(inputs), l2, l1, max_epochs,
+                _Optimizer(optimizer, lr, len(params)), progress, callback, record_trajectories,
+            )  # fmt: skip
         _explain_stop(
             model, inputs, targets, loss_and_gradients, history, stopped, start_slope, l2, l1
         )
@@ -433,8 +463,8 @@ def train(
 
 def _descend(
     model: MLP,
-    loss_and_gradients: Callable[[list[int], float, float], tuple[float, list[float]]],
-    batches: Callable[[], list[list[int]]],
+    loss_and_gradients: LossAndGradients,
+    batches: Callable[[], list[list[int] | None]],
     history: History,
     n_rows: int,
     l2: float,
@@ -445,53 +475,71 @@ def _descend(
     callback: Callable[[int, History], None] | None,
     record_trajectories: bool,
 ) -> bool:
-    """The epochs of :func:`train`; True if the weights stopped moving, False at max_epochs."""
+    """The epochs of :func:`train`; True if the weights stopped moving, False at max_epochs.
+
+    The weights live in one array while the epochs run, and go back into the model's
+    Values whenever someone may look: before each ``callback``, and at the end (also on
+    an error or an interrupt).
+    """
     params = model.parameters()
     lr = history.lr
+    weights = np.array([p.data for p in params])
     if record_trajectories:
         history.trajectories = {p.label: [p.data] for p in params}
     # disable=None: tqdm shows the bar only on a terminal, so logs stay clean.
     bar = tqdm(total=max_epochs, disable=None if progress else True, unit="epoch", leave=False)
+    # The bar's loss and update are written at most ten times a second (tqdm redraws
+    # no more often): formatting them every epoch costs more than a small epoch.
+    next_postfix = 0.0
     try:
         for epoch in range(1, max_epochs + 1):
             epoch_loss, largest = 0.0, 0.0
             for batch in batches():
-                share = len(batch) / n_rows
+                share = 1.0 if batch is None else len(batch) / n_rows
                 try:
-                    loss, grads = loss_and_gradients(batch, l2 * share, l1 * share)
+                    loss, grads = loss_and_gradients(batch, l2 * share, l1 * share, weights)
                 except OverflowError as error:
                     raise _diverged(str(error), lr, epoch, history) from error
-                old = np.array([p.data for p in params])
                 with np.errstate(over="ignore", invalid="ignore"):  # reported just below
-                    new = old + step.deltas(np.asarray(grads, dtype=float))
-                if not math.isfinite(loss) or not np.isfinite(new).all():
+                    new = weights + step.deltas(np.asarray(grads, dtype=float))
+                    change = float(np.abs(new - weights).max(initial=0.0))
+                if not math.isfinite(loss) or not math.isfinite(change):
                     what = "the loss" if not math.isfinite(loss) else "a weight"
                     raise _diverged(f"{what} is no longer a finite float", lr, epoch, history)
-                largest = max(largest, float(np.abs(new - old).max(initial=0.0)))
-                for p, w in zip(params, new.tolist(), strict=True):
-                    p.data = w
+                largest = max(largest, change)
+                weights = new
                 epoch_loss += loss
             history.losses.append(epoch_loss)
             history.max_updates.append(largest)
             if history.trajectories is not None:
-                for p in params:
-                    history.trajectories[p.label].append(p.data)
-            bar.set_postfix(loss=f"{epoch_loss:.4g}", update=f"{largest:.2g}", refresh=False)
+                for p, w in zip(params, weights.tolist(), strict=True):
+                    history.trajectories[p.label].append(w)
+            if not bar.disable and time.monotonic() >= next_postfix:
+                bar.set_postfix(loss=f"{epoch_loss:.4g}", update=f"{largest:.2g}", refresh=False)
+                next_postfix = time.monotonic() + 0.1
             bar.update(1)
             if callback is not None:
+                _write(params, weights)
                 callback(epoch, history)
             if largest < history.tol:
                 return True
         return False
     finally:
+        _write(params, weights)
         bar.close()
+
+
+def _write(params: Sequence[Value], weights: np.ndarray) -> None:
+    """The weights into the parameters' Values."""
+    for p, w in zip(params, weights.tolist(), strict=True):
+        p.data = w
 
 
 def _explain_stop(
     model: MLP,
-    X: list[list[float]],
+    X: np.ndarray,
     Y: list[list[float]],
-    loss_and_gradients: Callable[[list[int], float, float], tuple[float, list[float]]],
+    loss_and_gradients: LossAndGradients,
     history: History,
     stopped: bool,
     start_slope: float,
@@ -499,9 +547,8 @@ def _explain_stop(
     l1: float,
 ) -> None:
     """The final loss, and why training stopped: do weights that stopped mean a fit?"""
-    everything = list(range(len(X)))
     try:
-        history.final_loss, gradients = loss_and_gradients(everything, l2, l1)
+        history.final_loss, gradients = loss_and_gradients(None, l2, l1)
     except OverflowError as error:
         raise _diverged(str(error), history.lr, history.epochs, history) from error
     if not stopped:
@@ -538,7 +585,7 @@ def _explain_stop(
 def _explain_max_epochs(
     model: MLP,
     Y: list[list[float]],
-    loss_and_gradients: Callable[[list[int], float, float], tuple[float, list[float]]],
+    loss_and_gradients: LossAndGradients,
     history: History,
     l2: float,
     l1: float,
@@ -580,7 +627,7 @@ def _explain_max_epochs(
 def _stalled(
     model: MLP,
     Y: list[list[float]],
-    loss_and_gradients: Callable[[list[int], float, float], tuple[float, list[float]]],
+    loss_and_gradients: LossAndGradients,
     history: History,
     l2: float,
     l1: float,
@@ -590,8 +637,7 @@ def _stalled(
 
     ``how`` says how training ended ("the weights stopped moving", "stopped after ...").
     """
-    everything = list(range(len(Y)))
-    data_loss = loss_and_gradients(everything, 0.0, 0.0)[0] if (l2 or l1) else history.final_loss
+    data_loss = loss_and_gradients(None, 0.0, 0.0)[0] if (l2 or l1) else history.final_loss
     constant = 0.0  # the loss of predicting each target column's mean for every row
     for column in zip(*Y, strict=True):
         mean = math.fsum(column) / len(column)
@@ -680,9 +726,9 @@ def _loss_rises(losses: Sequence[float]) -> tuple[int, int]:
     return rises, window
 
 
-def _steepest(gradients: Sequence[float]) -> float:
+def _steepest(gradients: Sequence[float] | np.ndarray) -> float:
     """The largest |dL/dw|: how steep the loss is at the current weights."""
-    return max((abs(g) for g in gradients), default=0.0)
+    return float(np.max(np.abs(np.asarray(gradients, dtype=float)), initial=0.0))
 
 
 def _diverged(reason: str, lr: float, epoch: int, history: History) -> TrainingDiverged:
@@ -697,14 +743,15 @@ def _diverged(reason: str, lr: float, epoch: int, history: History) -> TrainingD
     )
 
 
-def _batches(n: int, batch_size: int | None, rng: random.Random) -> Callable[[], list[list[int]]]:
-    """A function giving one epoch's batches of row indices."""
+def _batches(
+    n: int, batch_size: int | None, rng: random.Random
+) -> Callable[[], list[list[int] | None]]:
+    """A function giving one epoch's batches of row indices (None: every row)."""
     if batch_size is None:
-        everything = [list(range(n))]
-        return lambda: everything
+        return lambda: [None]
     size = COUNT.check(batch_size, "batch_size")
 
-    def shuffled() -> list[list[int]]:
+    def shuffled() -> list[list[int] | None]:
         order = list(range(n))
         rng.shuffle(order)
         return [order[s : s + size] for s in range(0, n, size)]

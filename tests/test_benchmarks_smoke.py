@@ -97,7 +97,12 @@ def test_the_training_table_has_a_row_per_network_and_a_column_per_contender(
     text, results = smoke
     table = table_after(text, "## MLP training, full-batch gradient descent")
     header = table.pop("network, samples")
-    assert header == [*NET_CONTENDERS, "chainrule-compiled ÷ torch-batched", "how"]
+    assert header == [
+        *NET_CONTENDERS,
+        "chainrule-compiled ÷ torch-batched",
+        "chainrule-compiled ÷ numpy",
+        "how",
+    ]
     assert len(table) == 3
     for label, row in zip(NETWORKS.values(), table, strict=True):
         assert row.startswith(label)
