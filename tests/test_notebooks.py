@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import io
+import os
 import re
 import shutil
 from html.parser import HTMLParser
@@ -51,6 +52,15 @@ def _needs_torch(path: Path) -> bool:
         re.search(r"^\s*import torch\b", cell.source, re.M)
         for cell in notebook.cells
         if cell.cell_type == "code"
+    )
+
+
+def _shows_an_explorer(path: Path) -> bool:
+    """Whether the stored notebook shows an explorer's page (build.py pictures it)."""
+    notebook = nbformat.read(path, as_version=4)
+    return any(
+        build.EXPLORER_FRAME.match(o.get("data", {}).get("text/html", ""))
+        for o in _outputs(notebook)
     )
 
 
@@ -107,6 +117,8 @@ def test_the_stored_notebook_reads_without_running(path: Path) -> None:
 def test_the_notebook_runs_and_its_stored_outputs_are_current(path: Path) -> None:
     if shutil.which("dot") is None:
         pytest.fail("the notebooks draw graphs with Graphviz's dot; ./run test installs it")
+    if _shows_an_explorer(path) and not os.access(build.CHROMIUM, os.X_OK):
+        pytest.fail(f"the explorer's picture is taken with Chromium ({build.CHROMIUM}), missing")
     if _needs_torch(path):
         require_torch(f"notebook {path.name}")  # skips locally without PyTorch; fails on CI
     executed = build.execute(path)  # raises, naming the cell, if one fails

@@ -165,6 +165,11 @@ def _screenshot(page: str) -> bytes:
     """The explorer's page as headless Chromium shows it, in 256 colours."""
     from playwright.sync_api import sync_playwright  # the test tools'; only for a page
 
+    if not os.access(CHROMIUM, os.X_OK):
+        raise FileNotFoundError(
+            f"the picture of an explorer needs Chromium, and there is none at {CHROMIUM} "
+            "(Debian/Ubuntu: apt-get install chromium; or set CHAINRULE_CHROMIUM)"
+        )
     args = ["--headless", "--no-sandbox", "--disable-gpu"]  # no sandbox: root in CI
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
@@ -226,6 +231,9 @@ def main(names: list[str]) -> int:
             notebook = execute(path)
         except CellExecutionError as error:
             print(f"build.py: {path.name} was left as it was; a cell failed:\n{error}")
+            return 1
+        except FileNotFoundError as error:
+            print(f"build.py: {path.name} was left as it was: {error}", file=sys.stderr)
             return 1
         nbformat.write(notebook, path)
         print(f"{path.name}: {path.stat().st_size / 1024:.0f} KiB")
