@@ -76,12 +76,7 @@ def demo_model_from(path: str | Path) -> nn.MLP:
     saved = nn.load_model(path)
     model = saved.model
     demo = nn.MLP(4, list(DEMO_LAYERS))
-    if (model.sizes, model.has_bias, model.activation, model.output_activation) != (
-        demo.sizes,
-        demo.has_bias,
-        demo.activation,
-        demo.output_activation,
-    ):
+    if _architecture(model) != _architecture(demo):
         raise ValueError(
             f"{path}: holds a {_network(model)}; the explorer shows the lecture notes' "
             f"{_network(demo)}. Train such a network with 'chainrule train "
@@ -122,6 +117,61 @@ def demo_model_from(path: str | Path) -> nn.MLP:
     return model
 
 
+def _trained_for(path: str | Path, network: nn.MLP, data: nn.Dataset, csv: str) -> nn.SavedModel:
+    """The model of a parameters file, if it is ``network`` (the one ``chainrule train``
+    builds on ``data`` with the same options) trained on such data.
+
+    A file holding another network, or recording other features or classes than
+    ``data``'s, is refused with what differs and what to do.
+    """
+    saved = nn.load_model(path)
+    model = saved.model
+    if _architecture(model) != _architecture(network):
+        raise ValueError(
+            f"{path}: holds a {_network(model)}; {csv} with these options makes a "
+            f"{_network(network)}. Give explore the options the file was trained with "
+            "(--hidden, --bias, --activation, --output-activation)"
+        )
+    differences = []
+    if saved.feature_names is not None and saved.feature_names != data.feature_names:
+        differences.append(
+            f"its features are {', '.join(saved.feature_names)}; {csv}'s are "
+            f"{', '.join(data.feature_names)}"
+        )
+    if model.classes is not None:
+        known = {str(c) for c in model.classes}
+        new = [c for c in nn.class_labels(data.y) if str(c) not in known]
+        if new:
+            differences.append(
+                f"it knows the classes {', '.join(map(str, model.classes))}, not "
+                f"{', '.join(map(str, new))}"
+            )
+    if differences:
+        raise ValueError(f"{path} was not trained on data like {csv}: " + "; ".join(differences))
+    return saved
+
+
+def _prepared_as_trained(
+    saved: nn.SavedModel, run: Any
+) -> tuple[nn.MLP, list[list[float]], list[Any], bool]:
+    """The model, the rows, the targets and whether the features are standardised, as
+    the file's model was trained on them: its own statistics where it records them (as
+    ``chainrule predict`` applies them), else as ``run`` prepared them."""
+    if saved.feature_names is None:  # the file does not say how: as the options say
+        return saved.model, run.X, run.targets, run.standardization is not None
+    X = saved.prepare(run.data.X)
+    targets = run.data.y
+    if saved.target_mean is not None and saved.target_std is not None:
+        mean, std = saved.target_mean, saved.target_std
+        targets = [(float(t) - mean) / std for t in targets]
+    return saved.model, X, targets, saved.means is not None
+
+
+def _architecture(model: nn.MLP) -> tuple[object, ...]:
+    """What makes two networks the same network, their weights aside."""
+    return (model.sizes, model.has_bias, model.activation, model.output_activation)
+
+
 def _network(model: nn.MLP) -> str:
     sizes = " -> ".join(str(n) for n in model.sizes)
     biases = "with biases" if model.has_bias else "without biases"
@@ -153,19 +203,19 @@ def run_explore(args: argparse.Namespace, prepare: Prepare) -> int:
         )
     if args.data is None:
         return _explore_demo(args)
-    if args.weights is not None:
-        raise ValueError(
-            "--weights goes with the demo's network; with --data the page starts from the "
-            "initial weights that --seed draws"
-        )
     run = prepare(args, args.data)
     rows = len(run.X)
     if not 0 <= args.sample < rows:
         raise ValueError(f"--sample {args.sample}: {args.data} has rows 0 to {rows - 1}")
+    model, X, targets = run.model, run.X, run.targets
+    standardised = run.standardization is not None
+    if args.weights is not None:
+        saved = _trained_for(args.weights, run.model, run.data, args.data)
+        model, X, targets, standardised = _prepared_as_trained(saved, run)
     page = viz.explorer(
-        run.model,
-        run.X,
-        run.targets,
+        model,
+        X,
+        targets,
         sample=args.sample,
         eta=run.lr,
         l2=0.0 if args.l2 is None else args.l2,
@@ -173,13 +223,14 @@ def run_explore(args: argparse.Namespace, prepare: Prepare) -> int:
         epochs=1000 if args.max_epochs is None else args.max_epochs,
         task=run.task,
         title=f"Backpropagation through L for row {args.sample} of {Path(args.data).name}"
-        + (" (standardised)" if run.standardization is not None else ""),
+        + (" (standardised)" if standardised else ""),
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = page.save(out / EXPLORER_FILE)
-    scaled = "standardised features" if run.standardization is not None else "features as given"
-    print(f"Wrote {path}: the {run.network} network on {rows} rows ({scaled}).")
+    scaled = "standardised features" if standardised else "features as given"
+    weights = "" if args.weights is None else f" with the weights from {args.weights}"
+    print(f"Wrote {path}: the {run.network} network{weights} on {rows} rows ({scaled}).")
     print("Open it in a browser (it needs no network and no server) to step through")
     print("backpropagation, change any number and watch it follow, and train.")
     return 0
@@ -254,8 +305,9 @@ def add_explore_command(
     command.add_argument(
         "--weights",
         metavar="FILE",
-        help="the parameters of a trained demo network (parameters.json from 'chainrule "
-        "train' on Iris, setosa against the others)",
+        help="start from trained weights (parameters.json from 'chainrule train'): of the "
+        "demo's network (trained on Iris, setosa against the others), or with --data of "
+        "the network the same options make on that file",
     )
     command.add_argument(
         "--out", type=out_folder, default=DEFAULT_OUT, help="folder for explorer.html"

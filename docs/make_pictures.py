@@ -52,7 +52,7 @@ def explorer() -> None:
         epochs.press("Enter")
         tab.get_by_role("button", name="Train", exact=True).click()
         tab.wait_for_function("() => !chainrule.model.run.running")
-        tab.select_option("#pick", label="w^1_11")
+        tab.select_option("#pick", label="w\u00b9\u2081\u2081")  # w^1_11, typeset
         tab.screenshot(path=HERE / "explorer.png")
 
 

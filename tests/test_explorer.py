@@ -260,6 +260,10 @@ def test_a_large_network_is_summarised_by_layer() -> None:
     assert data["summary"] is not None and len(data["summary"]) == 2
     assert data["ledgers"] == {}  # no ledger per weight: the picture shows layers
     assert len(page.editable) == 64 + 10 + len(model.parameters())
+    # L's box: the batch's sum over the rows n and each row's 10 outputs j.
+    loss = page.html.split('id="node_loss" class="node">', 1)[1]
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", loss[: loss.index("</g>")])).strip()
+    assert words.startswith("L \u03a3n \u03a3j (ynj \u2212 \u0177nj )2 + \u03bb \u03a3 w2"), words
 
 
 # --- the command line --------------------------------------------------------------------
@@ -309,6 +313,44 @@ def test_cli_explores_a_csv_with_the_options_of_train(tmp_path: Path) -> None:
         (("--sample", "150"), "--sample 150: " + str(csv) + " has rows 0 to 149"),
     ):
         result = run_cli("explore", "--data", str(csv), "--target", "species", *args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_cli_explores_a_csv_from_the_weights_train_saved_for_it(tmp_path: Path) -> None:
+    iris = nn.load_iris()
+    csv = tmp_path / "flowers.csv"
+    rows = [",".join([*iris.feature_names, "species"])]
+    rows += [",".join([*map(str, x), iris.classes[t]]) for x, t in zip(iris.X, iris.y, strict=True)]
+    csv.write_text("\n".join(rows) + "\n")
+    options = ("--target", "species", "--hidden", "4", "--bias")
+    trained = run_cli("train", str(csv), *options, "--max-epochs", "30", "--out", str(tmp_path))
+    assert trained.returncode == 0, trained.stderr
+    weights = tmp_path / "parameters.json"
+    out = tmp_path / "out"
+    result = run_cli(
+        "explore", "--data", str(csv), *options, "--weights", str(weights), "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"with the weights from {weights} on 150 rows" in result.stdout
+    data = page_data((out / "explorer.html").read_text(encoding="utf-8"))
+    saved = nn.load_model(weights)
+    shown = {data["names"][str(s)]: data["start"][s] for s in data["batch"]["params"]}
+    assert shown == {label: w.data for label, w in saved.model.named_parameters()}
+    assert data["batch"]["X"] == saved.prepare(iris.X)  # standardised as it was trained
+    assert data["batch"]["meanings"] == list(iris.classes)
+    # Weights of another network, or trained on other columns: refused, saying what differs.
+    other = tmp_path / "other.csv"
+    other.write_text(csv.read_text().replace("sepal_length", "sepal_len", 1))
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(csv.read_text().replace(",setosa", ",Iris-setosa"))
+    for data_file, extra, message in (
+        (csv, (), "holds a 4 -> 4 -> 3 network (with biases, tanh, output tanh); "),
+        (other, ("--hidden", "4"), "its features are sepal_length, sepal_width, petal_"),
+        (renamed, ("--hidden", "4"), "it knows the classes setosa, versicolor, virginica, not "),
+    ):
+        args = ("--data", str(data_file), "--target", "species", "--bias", *extra)
+        result = run_cli("explore", *args, "--weights", str(weights), "--out", str(out))
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
 

@@ -28,6 +28,9 @@ import viz
 from autograd import OPS, Value, define_op, gradient_edges, gradients, topological_order
 from autograd.ops import exp, log, relu
 from chainrule.examples import DEMO_SPECIES, notes_example
+from chainrule.worksheets.exercises import Question
+from chainrule.worksheets.grading import read_answers
+from viz._explorer_data import plain_symbol
 from viz._js import ops_javascript
 
 # Same to the last bits but for the elementary functions' rounding (Math.tanh against
@@ -297,7 +300,7 @@ def test_the_ledger_and_the_finite_differences_follow_an_edit(open_page: Any) ->
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3))
-    page.page.select_option("#pick", label="w^1_11")
+    pick(page, "w^1_11")
     box = page.page.get_by_label("w^2_11")  # as a teacher's script writes it: one box
     box.fill("1.25")
     box.press("Enter")
@@ -320,12 +323,18 @@ def test_the_ledger_and_the_finite_differences_follow_an_edit(open_page: Any) ->
 # --- training ----------------------------------------------------------------------------
 
 
+# Resolves once the page has drawn twice more: any redraw already asked for is done.
+TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 def train_in_page(page: Opened, epochs: int) -> dict[str, Any]:
+    """Type ``epochs`` into its box, press Train and wait for the run's end (the page's
+    promise of it): the page's state, not a time, says when each step is done."""
     page.edit("epochs", epochs)
+    assert page.page.evaluate("() => chainrule.get('epochs')") == epochs
     page.page.get_by_role("button", name="Train", exact=True).click()
-    page.page.wait_for_function(
-        "() => chainrule.model.run !== null && !chainrule.model.run.running"
-    )
+    page.page.evaluate("() => chainrule.model.run.done")
+    page.page.evaluate(TWO_FRAMES)  # the run's last redraw too
     return page.snapshot()
 
 
@@ -359,6 +368,30 @@ def test_train_equals_nn_train(open_page: Any) -> None:
     assert shot["batch"]["epochs"] == 41
     for label, w in model.named_parameters():
         assert close(shot["values"][label], w.data, TRAINED), label
+
+
+def test_what_is_typed_while_train_runs_is_kept(open_page: Any) -> None:
+    # The page redraws after every slice of a run: a box being typed in keeps its text
+    # until Enter, and Enter then applies it.
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y, tol=0.0, epochs=1_000_000))
+    page.page.get_by_role("button", name="Train", exact=True).click()
+    box = page.page.get_by_label("eta", exact=True)
+    box.fill("0.005")
+    started = page.page.evaluate("() => chainrule.model.run.trainer.epochs")
+    page.page.wait_for_function(f"() => chainrule.model.run.trainer.epochs > {started + 2}")
+    page.page.evaluate(TWO_FRAMES)
+    assert box.input_value() == "0.005"
+    box.press("Enter")
+    assert page.page.evaluate("() => chainrule.get('eta')") == 0.005
+    page.page.get_by_role("button", name="Pause").click()
+    page.page.evaluate(TWO_FRAMES)
+    assert box.input_value() == "0.005"  # the model's number, written as the box shows it
+    # Escape gives up what was typed: the box shows the model's number again.
+    box.fill("7")
+    box.press("Escape")
+    assert box.input_value() == "0.005" and page.page.evaluate("chainrule.get('eta')") == 0.005
 
 
 def test_reset_pause_and_a_run_that_diverges(open_page: Any) -> None:
@@ -472,7 +505,7 @@ def test_picking_a_weight_keeps_the_learners_step(open_page: Any) -> None:
     page.page.keyboard.press("Home")
     page.page.keyboard.press("ArrowRight")
     assert counter(page) == "forward step 1 of 7"
-    page.page.select_option("#pick", label="w^1_43")
+    pick(page, "w^1_43")
     assert counter(page) == "forward step 1 of 7"
     page.page.keyboard.press("ArrowLeft")
     assert counter(page) == "start"
@@ -481,6 +514,104 @@ def test_picking_a_weight_keeps_the_learners_step(open_page: Any) -> None:
     assert page.page.input_value("#pick") != ""
     assert "O<sub>12</sub>" in page.page.inner_html("#node-title")
     assert counter(page) == "start"
+
+
+def test_a_weight_picked_mid_pass_shows_only_what_that_step_has_computed(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    loss = sample_loss(model, iris.X[0], [iris.y[0]])
+    values, grads = engine_numbers(loss)
+    local = {(c.label, p.label): d for c, p, d in _neuron_edges(loss)}
+
+    def shows(x: float, text: str) -> bool:  # as the picture, a ledger or a card writes it
+        return any(f"{abs(x):.{digits}g}" in text for digits in (4, 6))
+
+    page.page.keyboard.press("Home")
+    for _ in range(3):  # O_11, O_12, O_13: the first layer
+        page.page.keyboard.press("ArrowRight")
+    assert counter(page) == "forward step 3 of 7"
+    pick(page, "w^1_11")
+    shown = _picture_and_panels(page)
+    later = {
+        "O_21": values["O_21"],
+        "O_31": values["O_31"],
+        "L": values["L"],
+        "dL/dO_31": local[("L", "O_31")],
+        "dO_21/dO_11": local[("O_21", "O_11")],
+        "dL/dw^1_11": grads["w^1_11"],
+        "the batch's dL/dw^1_11": page.snapshot()["batch"]["grads"]["w^1_11"],
+    }
+    assert [name for name, x in later.items() if shows(x, shown)] == []
+    assert shows(local[("O_11", "w^1_11")], shown)  # O_11 is computed: its factor is known
+    assert "once the backward pass has computed its grad" in page.text("#node-body")
+    # Your turn asks about the whole pass, so it shows it all.
+    page.page.click("#practice")
+    assert counter(page).endswith("all computed")
+    page.page.click("#practice")
+    page.page.keyboard.press("Home")
+    # The backward pass reaches w^1_11 at its last step: then its grad is there.
+    page.page.keyboard.press("End")
+    shown = _picture_and_panels(page)
+    assert [name for name, x in later.items() if not shows(x, shown)] == []
+
+
+def _neuron_edges(loss: Value) -> list[tuple[Value, Value, float]]:
+    """(child, parent, local derivative) of every edge the neuron-level picture draws."""
+    edges = viz.backward_steps(loss, level="neuron")[-1].edges
+    return [(e.child, e.parent, e.derivative) for steps in edges.values() for e in steps]
+
+
+# The Pick list's groups and options, as the learner reads them.
+PICK_LIST = """() => [...document.querySelectorAll('#pick > optgroup')].map(
+  (g) => [g.label, [...g.querySelectorAll('option')].map((o) => o.textContent)])"""
+
+
+def test_the_pick_list_and_the_weights_read_as_the_notes_do(open_page: Any) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    sub = str.maketrans(
+        "0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089"
+    )
+    sup = str.maketrans("123", "\u00b9\u00b2\u00b3")
+    w = lambda k, i, j: f"w{str(k).translate(sup)}{f'{i}{j}'.translate(sub)}"
+    o = lambda k, j: f"O{f'{k}{j}'.translate(sub)}"
+    # Layer by layer: into each neuron j its weights, i within j, then its output.
+    layer = lambda k, n, m: [
+        x for j in range(1, m + 1) for x in [*(w(k, i, j) for i in range(1, n + 1)), o(k, j)]
+    ]
+    assert page.page.evaluate(PICK_LIST) == [
+        ["inputs", ["x\u2081", "x\u2082", "x\u2083", "x\u2084"]],
+        ["layer 1", layer(1, 4, 3)],
+        ["layer 2", layer(2, 3, 2)],
+        ["layer 3", layer(3, 2, 1)],
+        ["loss", ["y", "L"]],
+    ]
+    # The weight boxes: each neuron's under its output, in the notes' order (i within j).
+    boxes = page.page.evaluate(
+        "() => [...document.querySelectorAll('#number-list fieldset')[1]"
+        ".querySelectorAll('.into, label')]"
+        ".map((e) => e.matches('.into') ? e.textContent : e.querySelector('input').dataset.name)"
+    )
+    expected = []
+    for k, (n, m) in enumerate([(4, 3), (3, 2), (2, 1)], start=1):
+        for j in range(1, m + 1):
+            expected += [f"into O{k}{j}", *(f"w^{k}_{i}{j}" for i in range(1, n + 1))]
+    assert boxes == expected
+    # An expression keeps its own order, in no groups.
+    x = Value(3.0, label="x")
+    h = x * x.tanh()
+    h.label = "h"
+    page = open_page(viz.explorer(h))
+    assert page.page.evaluate(PICK_LIST) == []
+    options = page.page.locator("#pick > option").all_text_contents()
+    assert options[0] == "(none)" and {"x", "h"} <= set(options)
+
+
+def pick(page: Opened, name: str) -> None:
+    """Choose the Value named ``name`` in the Pick list, which shows it typeset."""
+    page.page.select_option("#pick", label=plain_symbol(name))
 
 
 def _node_id(page: Opened, name: str) -> str:
@@ -492,7 +623,7 @@ def test_inspecting_a_neuron_shows_its_grad_as_a_sum_over_its_edges(open_page: A
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y))
-    page.page.select_option("#pick", label="O_11")
+    pick(page, "O_11")
     loss = sample_loss(model, iris.X[0], [iris.y[0]])
     grads = gradients(loss)
     o11 = next(n for n in topological_order(loss) if n.label == "O_11")
@@ -505,7 +636,7 @@ def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y))
-    page.page.select_option("#pick", label="w^1_11")
+    pick(page, "w^1_11")
     page.page.click("#practice")
     question = page.text("#node-body")
     match = re.search(r"What is d(\S+)/d(\S+)\?", question)
@@ -542,6 +673,105 @@ def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any
     total.fill(f"{rule.grad:.4g}")
     total.press("Enter")
     assert page.text("#verdict").startswith("Right")
+
+
+def _picture_and_panels(page: Opened) -> str:
+    """What the learner reads: the picture's texts and the panels (not the page's data)."""
+    return page.page.evaluate("() => document.querySelector('main').textContent")
+
+
+def graded(typed: str, folder: Path) -> float | None:
+    """``typed`` as chainrule grade reads it from a spreadsheet's cell, decimal comma and
+    all (a ValueError says why it is no number)."""
+    answers = folder / "answers.csv"
+    answers.write_text(f"student;q\n1;{typed}\n", encoding="utf-8")
+    key = {1: {"q": Question(id="q", sheet="A", value=0.0, tolerance=1.0)}}
+    return read_answers(answers, key)[0][1]["q"]
+
+
+def test_your_turn_reads_answers_as_grading_does_and_hides_the_answer(
+    open_page: Any, tmp_path: Path
+) -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(viz.explorer(model, iris.X, iris.y))
+    pick(page, "w^1_11")
+    page.page.click("#practice")
+    # The first question is the first factor of every path: dL/dO_31, O_31's grad too.
+    assert "What is dL/dO31?" in page.text("#node-body")
+    edges = page.page.evaluate("chainrule.edges()")
+    index = next(i for i, e in enumerate(edges) if (e["child"], e["parent"]) == ("L", "O_31"))
+    truth = edges[index]["value"]
+    shown = f"{abs(truth):.4g}"
+    o31 = _node_id(page, "O_31")[1:]
+    # Neither the edge's label nor O_31's grad gives it away while the question is open.
+    assert page.text(f"#t_ee{index}") == "\u00d7 ?"
+    assert page.text(f"#t_gn{o31}") == "?"
+    assert shown not in _picture_and_panels(page)
+    answer = page.page.get_by_label("your answer", exact=True)
+
+    def verdict(typed: str) -> str:
+        answer.fill(typed)
+        answer.press("Enter")
+        return page.text("#verdict")
+
+    assert verdict("") == "Your answer is blank: type a number, then press Enter."
+    assert verdict("abc") == "Your answer: 'abc' is not a number; type a number, then press Enter."
+    assert verdict(f"{-truth:.4g}").startswith("Not right: the sign is flipped.")
+    assert verdict(f"{truth * 1.2:.4g}").startswith("Not right: the factor dL/dO31 differs")
+    assert shown not in _picture_and_panels(page)
+    # What chainrule grade reads as a number (a decimal comma, a true minus, Python's
+    # digit groups) the page reads as the same number; what it refuses, the page refuses.
+    written = f"{truth:.4g}"
+    accepted = [written.replace(".", ","), written.replace("-", "\u2212"), f" {written} "]
+    refused = ["1,2,3", "--3", "3.8.2", "inf", "nan", "1e999", "0x10", "1__0", "_1", "3 8", "."]
+    for typed in ["1_000,5", "+.5", "1.e2", *refused, *accepted]:
+        said = verdict(typed)
+        try:
+            number = graded(typed, tmp_path)
+        except ValueError:
+            assert "not a" in said and "type a number" in said, (typed, said)
+            continue
+        assert number is not None and "type a number" not in said, (typed, said)
+        assert said.startswith("Right") == (typed in accepted), (typed, said)
+    # Answered: the picture shows the factor again.
+    assert page.text(f"#t_ee{index}") == "\u00d7 " + written
+    assert page.text(f"#t_gn{o31}") == written
+    # The sum over the paths: a sign slip of the sum is named as one.
+    for _ in range(10):
+        page.page.click("#another")
+        if page.page.get_by_label("path 1", exact=True).count():
+            break
+    grad = f"{abs(page.snapshot()['grads']['w^1_11']):.4g}"
+    assert page.text("#t_gn" + _node_id(page, "w^1_11")[1:]) == "?"
+    loss = sample_loss(model, iris.X[0], [iris.y[0]])
+    rule = viz.explain(loss, model.weight(1, 1, 1), level="neuron")
+    for i, path in enumerate(rule.paths, start=1):
+        page.page.get_by_label(f"path {i}", exact=True).fill(f"{path.product:.4g}")
+    assert grad not in _picture_and_panels(page)
+    total = page.page.get_by_label("your answer", exact=True)
+    total.fill(f"{-rule.grad:.4g}")
+    total.press("Enter")
+    assert page.text("#verdict") == (
+        "Not right: each path is right; the sign of their sum is flipped."
+    )
+
+
+def test_the_loss_and_the_targets_of_several_outputs_say_what_they_are(open_page: Any) -> None:
+    iris = nn.load_iris()
+    species = [iris.classes[c] for c in iris.y]
+    page = open_page(viz.explorer(nn.MLP(4, [3, 3], seed=0), iris.X, species))
+    # The sum runs over the rows n and each row's outputs j, as nn.sse adds them up.
+    objective = page.text("#objective")
+    assert objective.startswith("L = \u03a3n \u03a3j (ynj \u2212 \u0177nj)2 + \u03bb \u03a3 w2"), (
+        objective
+    )
+    targets = [page.text(f"label:has(input[aria-label='y_{j}'])") for j in (1, 2, 3)]
+    assert targets == ["y1 setosa", "y2 versicolor", "y3 virginica"]
+    two = [s for s in species if s != "virginica"]
+    page = open_page(viz.explorer(nn.MLP(4, [3, 1], seed=0), iris.X[:100], two))
+    assert page.text("#objective").startswith("L = \u03a3n (yn \u2212 \u0177n)2 + \u03bb")
+    assert page.text("label:has(input[aria-label='y'])") == "y +1 versicolor, -1 setosa"
 
 
 def test_a_refused_edit_says_why_and_changes_nothing(open_page: Any) -> None:
@@ -581,15 +811,58 @@ LAST_WORD_HIDDEN = """() => {
 TEXT_HEIGHT = "() => document.querySelector('#picture text.value').getBoundingClientRect().height"
 
 
+# The root's box (L, h) is seen whole in the window without scrolling the picture.
+ROOT_SEEN = """() => {
+  const data = JSON.parse(document.getElementById("data").textContent);
+  const id = data.nodes.find((n) => n.slot === data.root).id;
+  const box = document.getElementById("node_" + id).getBoundingClientRect();
+  const view = document.getElementById("picture").getBoundingClientRect();
+  return box.left >= view.left && box.right <= view.right && box.top >= view.top
+    && box.bottom <= Math.min(view.bottom, innerHeight);
+}"""
+
+PICTURE_SEEN = """() => {
+  const svg = document.querySelector("#picture svg").getBoundingClientRect();
+  const view = document.getElementById("picture").getBoundingClientRect();
+  return svg.right <= view.right && svg.bottom <= Math.min(view.bottom, innerHeight);
+}"""
+
+# How many rows of number boxes the Numbers panel shows whole, and whether η and the Train
+# button are in the window.
+NUMBERS_SEEN = """() => {
+  const panel = document.getElementById("numbers").getBoundingClientRect();
+  const whole = [...document.querySelectorAll("#number-list input")].filter((input) => {
+    const box = input.getBoundingClientRect();
+    return box.top >= panel.top && box.bottom <= panel.bottom;
+  });
+  const inWindow = (el) => el.getBoundingClientRect().bottom <= innerHeight;
+  const rows = new Set(whole.map((input) => Math.round(input.getBoundingClientRect().top)));
+  return [rows.size, inWindow(document.querySelector("input[aria-label='eta']")),
+    inWindow(document.getElementById("train-run"))];
+}"""
+
+
 @pytest.mark.parametrize("size", [(800, 600), (1280, 720)])
 def test_readable_at_800x600_and_on_a_projector(open_page: Any, size: tuple[int, int]) -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0)
     iris = nn.iris_binary(DEMO_SPECIES)
     page = open_page(viz.explorer(model, iris.X, iris.y, l2=1e-3), size)
-    page.page.select_option("#pick", label="w^1_11")
+    assert page.page.evaluate(ROOT_SEEN)
+    pick(page, "w^1_11")
     assert page.page.evaluate(CUT_OFF) == []
     train_in_page(page, 100)  # smaller numbers, written longer (2.655e-09)
     assert page.page.evaluate(CUT_OFF) == []
+    assert page.page.evaluate(TEXT_HEIGHT) >= 10
+    assert page.page.evaluate(ROOT_SEEN)
+    # A weight picked and a run's curve drawn, Numbers still shows three rows of boxes,
+    # and on a wide screen η and Train are in view without scrolling.
+    rows, eta, train = page.page.evaluate(NUMBERS_SEEN)
+    assert rows >= 3
+    if size[0] >= 1000:
+        assert eta and train
+    # A small expression, drawn bottom up: its whole picture fits the window.
+    page = open_page(viz.explorer(notes_example()), size)
+    assert page.page.evaluate(PICTURE_SEEN)
     assert page.page.evaluate(TEXT_HEIGHT) >= 10
     if size[0] < 1000:
         return  # below the picture, the panels are reached by scrolling

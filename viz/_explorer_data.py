@@ -21,6 +21,7 @@ from typing import Any
 from autograd import Value, op_named, topological_order, trace
 from autograd.trace import Program, slot_numbers
 from nn.losses import l2 as l2_penalty
+from nn.notation import parse_label
 from viz import ledger
 from viz._drawing import constant_partners, constants_read, node_kind
 from viz._js import ops_javascript
@@ -29,7 +30,7 @@ from viz.explain import explain
 from viz.steps import Level, Step, level_edges, neuron_level
 from viz.symbolic import Formula, NodeFormulas
 
-__all__ = ["Batch", "PageData", "hole", "page_data"]
+__all__ = ["Batch", "PageData", "hole", "page_data", "plain_symbol", "reading_order"]
 
 _LEDGER_WRAP = 50  # characters per line of the page's ledger: it sits beside its "where"
 
@@ -45,7 +46,10 @@ class Batch:
 
     ``X`` and ``Y`` hold one row of inputs and of numeric targets per sample; ``xs`` and
     ``ys`` are the constants of the drawn graph that stand for one row (``x_i``, ``y``),
-    ``params`` the model's parameters in ``parameters()`` order.
+    ``params`` the model's parameters in ``parameters()`` order. ``meanings`` says what
+    each target stands for when ``Y`` encodes classes (``setosa`` for a one-hot ``y_1``,
+    ``+1 yes, -1 no`` for one output), empty when the targets are numbers to fit;
+    ``neurons`` gives each neuron's output name and the parameters that feed it.
     """
 
     X: list[list[float]]
@@ -57,6 +61,8 @@ class Batch:
     l2: float
     tol: float
     epochs: int
+    meanings: tuple[str, ...] = ()
+    neurons: tuple[tuple[str, tuple[Value, ...]], ...] = ()
 
 
 @dataclass
@@ -121,10 +127,21 @@ def page_data(
     penalty = None if batch is None else _penalty(batch.params)
     programs = [program] if penalty is None else [program, penalty[0]]
     ops = list(dict.fromkeys(step.op for p in programs for step in p.instructions))
+    named = [n for n in order if n.label or n is root]
+    pickable = (
+        [n for n in drawn_nodes if not is_inline_constant(n)]
+        if templates or batch is None
+        else batch.params
+    )
     data: dict[str, Any] = {
         "level": level,
         "program": _program(program, ops, order, slots),
-        "names": {str(slots[n]): names[n] for n in order if n.label or n is root},
+        "names": {str(slots[n]): names[n] for n in named},
+        "texts": {str(slots[n]): plain_symbol(names[n]) for n in named},
+        "pick": [
+            {"group": group, "slots": [slots[pickable[i]] for i in members]}
+            for group, members in reading_order([names[n] for n in pickable])
+        ],
         "root": slots[root],
         "rootHtml": browser_html(html_symbol(names[root])),
         "stop": [slots[n] for n in order if is_stop(n)],
@@ -148,6 +165,67 @@ def page_data(
         links=_links(constants, order, ids),
         names=names,
     )
+
+
+_SUPERSCRIPT = str.maketrans(
+    "0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
+_SUBSCRIPT = str.maketrans(
+    "0123456789", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089"
+)
+
+
+def plain_symbol(name: str) -> str:
+    """``name`` typeset in plain text (for a list, which holds no markup): digits as
+    Unicode super- and subscripts; a name with other scripts stays as it is written.
+
+    >>> plain_symbol("w^1_11"), plain_symbol("O_{1,12}"), plain_symbol("y"), plain_symbol("v_ij")
+    ('w\u00b9\u2081\u2081', 'O\u2081,\u2081\u2082', 'y', 'v_ij')
+    """
+    parsed = parse_label(name)
+    scripts = [part for part in (parsed.sup, parsed.sub) if part] if parsed else []
+    if parsed is None or not all(p.isascii() and p.replace(",", "").isdigit() for p in scripts):
+        return name
+    sup = parsed.sup.translate(_SUPERSCRIPT)
+    return parsed.base + sup + parsed.sub.translate(_SUBSCRIPT) + parsed.copy_mark
+
+
+def reading_order(names: Sequence[str]) -> list[tuple[str, list[int]]]:
+    """Positions of ``names`` grouped and ordered as the lecture notes read a network:
+    the inputs, then layer by layer each neuron's weights (i within j), its bias and its
+    output, then the targets and the loss. Names that are not all of a network's keep
+    their order, in one group named "".
+
+    >>> reading_order(["y", "w^1_21", "O_11", "x_1", "L", "w^1_11"])
+    [('inputs', [3]), ('layer 1', [5, 1, 2]), ('loss', [0, 4])]
+    >>> reading_order(["x", "h"])
+    [('', [0, 1])]
+    """
+    keys: list[tuple[int, int, int, int]] = []
+    for name in names:
+        parsed = parse_label(name)
+        kind = "other" if parsed is None else parsed.kind
+        where = parsed.indices if parsed is not None else ()
+        layer = parsed.layer if parsed is not None and parsed.layer is not None else 0
+        if kind == "input" and len(where) == 1:
+            keys.append((0, 0, 0, where[0]))
+        elif kind == "weight" and len(where) == 2:
+            keys.append((layer, where[1], 0, where[0]))
+        elif kind in ("bias", "output") and len(where) == 1:
+            keys.append((layer, where[0], 1 if kind == "bias" else 2, 0))
+        elif kind in ("target", "loss"):
+            keys.append((_LAST, 0 if kind == "target" else 1, 0, where[0] if where else 0))
+        else:
+            return [("", list(range(len(names))))] if names else []
+    groups: dict[str, list[int]] = {}
+    for position in sorted(range(len(names)), key=lambda n: keys[n]):
+        layer = keys[position][0]
+        group = "inputs" if layer == 0 else "loss" if layer == _LAST else f"layer {layer}"
+        groups.setdefault(group, []).append(position)
+    return list(groups.items())
+
+
+_LAST = 1 << 30  # after every layer
 
 
 def _program(
@@ -337,5 +415,10 @@ def _batch(
         "l2": batch.l2,
         "tol": batch.tol,
         "epochs": batch.epochs,
+        "meanings": list(batch.meanings),
+        "neurons": [
+            {"output": browser_html(html_symbol(name)), "params": [slots[p] for p in params]}
+            for name, params in batch.neurons
+        ],
         "penalty": _program(program, ops, order, penalty_slots),
     }

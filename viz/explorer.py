@@ -34,9 +34,10 @@ from typing import Any, Literal
 
 from autograd import Value, topological_order
 from nn.evaluate import check_inputs, check_model, encode_targets
+from nn.labels import output_range
 from nn.losses import sse
 from nn.model import MLP
-from nn.notation import input_label, is_output_label, loss_label, target_label
+from nn.notation import input_label, is_output_label, loss_label, output_label, target_label
 from viz._drawing import FILL, FONT, GREY, check_size, node_kind, pin_notes_order
 from viz._explorer_data import Batch, PageData, page_data
 from viz._labels import counted, html_symbol, html_text, is_inline_constant, node_names, number
@@ -186,7 +187,7 @@ def _network_page(
     title: str,
 ) -> Explorer:
     rows = check_inputs(check_model(model), X).tolist()
-    targets, _ = encode_targets(model, y, len(rows), task)
+    targets, classes = encode_targets(model, y, len(rows), task)
     for value, name in ((l2, "l2"), (tol, "tol")):
         if (
             isinstance(value, bool)
@@ -213,7 +214,15 @@ def _network_page(
     loss = sse(out if isinstance(out, list) else [out], ys)
     loss.label = loss_label()
     params = model.parameters()
-    batch = Batch(rows, targets, xs, ys, params, sample, float(l2), float(tol), epochs)
+    meanings = () if classes is None else _meanings(classes, len(ys), model.output_activation)
+    neurons = tuple(
+        (output_label(k, j), tuple(neuron.parameters()))
+        for k, layer in enumerate(model.layers, start=1)
+        for j, neuron in enumerate(layer.neurons, start=1)
+    )
+    batch = Batch(
+        rows, targets, xs, ys, params, sample, float(l2), float(tol), epochs, meanings, neurons
+    )
     drawn = len(params) + sum(model.sizes) + len(ys) + 1
     summary = drawn > SUMMARY_NODES
     data = page_data(
@@ -222,6 +231,14 @@ def _network_page(
     heading = title or f"Backpropagation through L for row {sample} of {len(rows)}"
     page = _document(heading, data, loss, model if summary else None)
     return Explorer(page, [v.label for v in (*xs, *ys, *params)], len(rows), batch)
+
+
+def _meanings(classes: tuple[Any, ...], outputs: int, activation: str) -> tuple[str, ...]:
+    """What each target stands for: its class (one-hot), or one output's two ends."""
+    if outputs > 1:
+        return tuple(str(c) for c in classes)
+    low, high = output_range(activation)
+    return (f"{high:+g} {classes[1]}, {low:g} {classes[0]}",)
 
 
 # --- the picture -----------------------------------------------------------------------
@@ -370,10 +387,19 @@ class _Summary:
         graph.node(
             "loss",
             id="node_loss",
-            label=self._box("<B>L</B>", ["sum (y - yhat)<SUP>2</SUP>"], "lL", FILL["root"], tokens),
+            label=self._box("<B>L</B>", [self._objective()], "lL", FILL["root"], tokens),
         )
         graph.edge(f"layer{len(sizes) - 1}", "loss")
         return _fill_tokens(graph.pipe(format="svg").decode("utf-8"), tokens)
+
+    def _objective(self) -> str:
+        """The batch's loss as the Train panel writes it, the sum over outputs j too
+        when there are several."""
+        j, over_j = ("j", "&#931;<SUB>j</SUB> ") if self.model.sizes[-1] > 1 else ("", "")
+        return (
+            f"&#931;<SUB>n</SUB> {over_j}(y<SUB>n{j}</SUB> &#8722; &#375;<SUB>n{j}</SUB>)"
+            "<SUP>2</SUP> + &#955; &#931; w<SUP>2</SUP>"
+        )
 
     def _box(
         self, head: str, lines: list[str], token: str | None, fill: str, tokens: set[str]

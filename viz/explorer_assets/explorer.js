@@ -24,11 +24,11 @@
   const bySlot = new Map(nodes.map((n) => [n.slot, n]));
   const drawnEdges = data.edges.map((e, i) => ({ ...e, index: i })).filter((e) => e.drawn);
   const summary = data.summary !== null;
-  // On a narrow screen the picture scrolls rather than shrink its text below 10 px (it
-  // is 14 points of the SVG's units): the style sheet applies these there.
+  // On a narrow screen the picture scrolls rather than shrink its text below 9 px (it
+  // is 14 points of the SVG's units): the style sheet applies this there. At 800 px the
+  // notes' network just fits, L and all.
   const box = svg.viewBox.baseVal;
-  svg.style.setProperty("--readable-width", `${(box.width * 10) / 14}px`);
-  svg.style.setProperty("--readable-height", `${(box.height * 10) / 14}px`);
+  svg.style.setProperty("--readable-width", `${(box.width * 9) / 14}px`);
   document.body.classList.toggle("expression", data.batch === null);
   document.body.classList.toggle("summary", summary);
 
@@ -60,10 +60,11 @@
     for (const hole of root.querySelectorAll("[data-h]")) {
       const key = hole.dataset.h;
       const kind = key[0];
+      const n = Number(key.slice(1));
       if (key in holeValues) hole.textContent = holeValues[key];
-      else if (kind === "d") hole.textContent = factor(model.edgeValues[Number(key.slice(1))], 4);
-      else if (kind === "r") hole.textContent = minus(fmt(model.edgeValues[Number(key.slice(1))], 4));
-      else if (kind === "v") hole.textContent = factor(model.values[Number(key.slice(1))], 4);
+      else if (kind === "d") hole.textContent = known.local(n) ? factor(model.edgeValues[n], 4) : "?";
+      else if (kind === "r") hole.textContent = known.local(n) ? minus(fmt(model.edgeValues[n], 4)) : "?";
+      else if (kind === "v") hole.textContent = known.value(n) ? factor(model.values[n], 4) : "?";
     }
   }
   let holeValues = {};
@@ -82,8 +83,25 @@
   const T = F + senders.length;
   let t = T; // everything computed
   let picked = null; // a drawn node, or an editable slot of a summary
-  let practice = null; // {edge or "sum", answer element}
+  let practice = null; // "Your turn"'s question: {edge (null: the sum over paths), verdict, solved, focus}
 
+  // What step t has computed: values (the forward pass so far), local derivatives (an
+  // edge's, once its child's value is), grads (complete once all their edges' have
+  // arrived) and the backward pass so far (null before it starts). Nothing shown of the
+  // picked Value or in a ledger goes beyond it.
+  function knownAt() {
+    const made = new Set(computed.slice(0, Math.min(t, F)).map((n) => n.slot));
+    const back = t > F ? backwardUpTo(t - F) : null;
+    const value = (slot) => t >= F || program.madeAt[slot] < 0 || made.has(slot);
+    const arrived = (slot) => (back === null ? 0 : (back.received.get(slot) || []).length);
+    return {
+      back,
+      value,
+      local: (e) => value(data.edges[e].child),
+      grad: (slot) => t === T || (back !== null && back.grads.has(slot) && arrived(slot) >= (incoming.get(slot) || 0)),
+    };
+  }
+  let known = knownAt();
   // The backward pass up to its step j: each node's grad so far and what arrived.
   function backwardUpTo(j) {
     const received = new Map();
@@ -118,27 +136,26 @@
 
   function drawPicture() {
     if (summary) return drawSummary();
-    const forwardDone = Math.min(t, F);
-    const known = new Set(computed.slice(0, forwardDone).map((n) => n.slot));
-    const back = t > F ? backwardUpTo(t - F) : null;
+    const back = known.back;
     const final = t === T;
     const path = picked === null ? null : pathOf(picked);
+    const secret = secrets();
     for (const el of base.keys()) setClass(el, "");
     for (const node of nodes) {
-      const valueKnown = program.madeAt[node.slot] < 0 || known.has(node.slot);
+      const valueKnown = known.value(node.slot);
       setText("t_vn" + node.id.slice(1), valueKnown ? "= " + short(model.values[node.slot]) : "= ?");
       const el = $("node_" + node.id);
       const classes = [];
       if (program.needsGrad[node.slot]) {
         const expected = incoming.get(node.slot) || 0;
-        const arrived = back === null ? 0 : (back.received.get(node.slot) || []).length;
         const has = back !== null && back.grads.has(node.slot);
-        const complete = has && arrived >= expected;
-        const g = final ? model.grads[node.slot] : has ? back.grads.get(node.slot) : null;
+        const complete = known.grad(node.slot);
+        const hidden = node.slot === secret.grad;
+        const g = hidden ? null : final ? model.grads[node.slot] : has ? back.grads.get(node.slot) : null;
         setText("t_gn" + node.id.slice(1), g === null ? "?" : short(g));
         classes.push(g === null ? "nograd" : complete ? "done" : "partial");
         if (expected > 1) {
-          const parts = back === null ? [] : (back.received.get(node.slot) || []).map(short);
+          const parts = back === null || hidden ? [] : (back.received.get(node.slot) || []).map(short);
           while (parts.length < expected) parts.push("?");
           setText("t_sn" + node.id.slice(1), "= " + parts.join(" + "));
         }
@@ -165,7 +182,8 @@
       } else if (t > F) cls = "waiting";
       if (path !== null && path.edges.has(edge.index)) {
         cls += " onpath";
-        text = "\u00d7 " + short(model.edgeValues[edge.index]);
+        const hide = edge.index === secret.edge || !known.local(edge.index);
+        text = "\u00d7 " + (hide ? "?" : short(model.edgeValues[edge.index]));
       }
       setClass($("edge_" + id), cls.trim());
       setText("t_ee" + edge.index, text);
@@ -256,10 +274,10 @@
     const back = backwardUpTo(j);
     const node = back.sender;
     title.textContent = `Backward step ${j} of ${senders.length}`;
-    const g = back.grads.get(node);
+    const g = node === secrets().grad ? "?" : minus(fmt(back.grads.get(node)));
     let text = node === data.root
       ? `backward() starts at ${rootHtml}: d${rootHtml}/d${rootHtml} = 1.`
-      : `${nameHtml(node)}'s grad is complete: d${rootHtml}/d${nameHtml(node)} = <b>${minus(fmt(g))}</b>.`;
+      : `${nameHtml(node)}'s grad is complete: d${rootHtml}/d${nameHtml(node)} = <b>${g}</b>.`;
     text += " It sends grad \u00d7 local derivative down each of its edges (below).";
     if (j === senders.length) text += " The last step: every grad is complete.";
     body.innerHTML = `<p>${text}</p>`;
@@ -303,23 +321,30 @@
     const node = picked;
     const ledger = data.ledgers[node.id];
     const g = model.grads[node.slot];
+    // A number the learner's step has not computed yet is a "?".
+    const value = (slot, digits) => (known.value(slot) ? minus(fmt(model.values[slot], digits)) : "?");
+    const grad = (slot, digits) => (known.grad(slot) ? factor(model.grads[slot], digits) : "?");
+    const local = (e) => (known.local(e) ? factor(model.edgeValues[e], 4) : "?");
     const card = [];
-    let head = `<b>${node.html}</b> = ${minus(fmt(model.values[node.slot], 6))}`;
+    let head = `<b>${node.html}</b> = ${value(node.slot, 6)}`;
     if (!program.needsGrad[node.slot]) head += ": data, no gradient flows into it";
-    else head += `, d${rootHtml}/d${node.html} = <b>${minus(fmt(g, 6))}</b>`;
+    else head += `, d${rootHtml}/d${node.html} = <b>${known.grad(node.slot) ? minus(fmt(g, 6)) : "?"}</b>`;
     const out = drawnEdges.filter((e) => e.parent === node.slot);
     if (out.length > 0) {
       const terms = out.map((e) => `${d(data.root, e.child)} \u00b7 ${d(e.child, node.slot)}`).join(" + ");
-      const numbers = out.map((e) => `${factor(model.grads[e.child], 4)} \u00d7 ${factor(model.edgeValues[e.index], 4)}`).join(" + ");
+      const numbers = out.map((e) => `${grad(e.child, 4)} \u00d7 ${local(e.index)}`).join(" + ");
       head += `: the sum over its ${out.length === 1 ? "edge" : out.length + " edges"} out, ${terms} = ${numbers}`;
     }
     card.push(`<p>${head}</p>`);
     const inEdges = sendersOf.get(node.slot) || [];
     if (inEdges.length > 0) {
-      const locals = inEdges.map((e) => `${d(node.slot, e.parent)} = ${factor(model.edgeValues[e.index], 4)}`).join(", ");
+      const locals = inEdges.map((e) => `${d(node.slot, e.parent)} = ${local(e.index)}`).join(", ");
       card.push(`<p>Its local derivatives: ${locals}</p>`);
     }
-    if (program.needsGrad[node.slot] && program.madeAt[node.slot] < 0) card.push(checkAndUpdate(node.slot));
+    if (program.needsGrad[node.slot] && program.madeAt[node.slot] < 0) {
+      card.push(known.grad(node.slot) ? checkAndUpdate(node.slot)
+        : "<p>Its finite-difference check and its update follow once the backward pass has computed its grad.</p>");
+    }
     $("node").hidden = false;
     $("node-title").innerHTML = `${node.html} <span class="hint">picked</span>`;
     $("node-body").innerHTML = card.join("");
@@ -332,7 +357,13 @@
     title.innerHTML = `d${rootHtml}/d${node.html}: ${paths} path${paths === 1 ? "" : "s"}`;
     const total = ledger.paths.reduce((sum, path) => sum + path.reduce((p, e) => p * model.edgeValues[e], 1), 0);
     const agrees = Math.abs(total - g) <= 1e-9 * Math.max(Math.abs(total), Math.abs(g)) + 1e-12;
-    holeValues = { total: minus(fmt(total, 6)), grad: minus(fmt(g, 6)), verdict: agrees ? "agrees" : "DIFFERS" };
+    const allFactors = ledger.paths.every((path) => path.every(known.local));
+    const gradKnown = known.grad(node.slot);
+    holeValues = {
+      total: allFactors ? minus(fmt(total, 6)) : "?",
+      grad: gradKnown ? minus(fmt(g, 6)) : "?",
+      verdict: !allFactors || !gradKnown ? "?" : agrees ? "agrees" : "DIFFERS",
+    };
     text.innerHTML = ledger.sum;
     where.innerHTML = ledger.where;
     fill(text);
@@ -360,35 +391,49 @@
 
   // --- "Your turn": one factor of the ledger, or every path's product and their sum, is
   // hidden; the question and the verdict take the picked Value's panel, whose numbers
-  // would give the answer away.
+  // would give the answer away, and the picture hides what would show it (secrets()).
   let practiceCount = 0;
-  function hideForPractice(text, where, ledger) {
+  function newQuestion() {
+    const ledger = data.ledgers[picked.id];
     // The factors the ledger writes (at the op level it leaves out the 1s of +).
     const factors = ledger.factors.filter((e) => ledger.sum.includes(`data-h="d${e}"`));
-    const question = practice.question % (factors.length + 1);
+    const k = practiceCount++ % (factors.length + 1);
+    return { edge: k < factors.length ? factors[k] : null, verdict: "", solved: false, focus: true };
+  }
+
+  // What the picture must not show while a question is open: the hidden factor's edge
+  // label, and a grad that equals the answer (the picked Value's for the sum; for a
+  // factor dL/dv of the root L, v's grad). -1: nothing.
+  function secrets() {
+    if (practice === null || practice.solved) return { edge: -1, grad: -1 };
+    if (practice.edge === null) return { edge: -1, grad: picked.slot };
+    const edge = data.edges[practice.edge];
+    return { edge: practice.edge, grad: edge.child === data.root ? edge.parent : -1 };
+  }
+
+  function hideForPractice(text, where, ledger) {
     const box = (label) => `<input class="answer" type="text" inputmode="decimal" aria-label="${label}">`;
-    const verdict = `<p id="verdict" aria-live="polite">${practice.verdict || ""}</p>`;
+    const verdict = `<p id="verdict" aria-live="polite">${practice.verdict}</p>`;
     const another = '<button id="another" type="button">Another question</button>';
+    const how = "4 significant digits (a decimal comma is read as a point), then press Enter";
     let ask;
-    if (question < factors.length) {
-      const e = factors[question];
-      practice.edge = e;
+    if (practice.edge !== null) {
+      const e = practice.edge;
       for (const hole of text.querySelectorAll(`[data-h="d${e}"]`)) hole.outerHTML = box("your answer");
       for (const hole of where.querySelectorAll(`[data-h="r${e}"]`)) hole.textContent = "?";
       const edge = data.edges[e];
       ask = `<p>What is ${d(edge.child, edge.parent)}? Work it out from its formula (under where) and type it `
-        + "into the ledger, 4 significant digits, then press Enter.</p>";
+        + `into the ledger: ${how}.</p>`;
     } else {
-      practice.edge = null;
       for (const hole of text.querySelectorAll('[data-h="total"], [data-h="grad"], [data-h="verdict"]')) hole.textContent = "?";
       const rows = ledger.paths.map((path, i) => `<tr><td>path ${i + 1}</td><td>${path.map((e) => factor(model.edgeValues[e], 4)).join(" \u00d7 ")}</td><td>= ${box("path " + (i + 1))}</td></tr>`);
-      ask = "<p>Multiply along each path, then add the paths (4 significant digits; Enter checks).</p>"
+      ask = `<p>Multiply along each path, then add the paths: ${how}.</p>`
         + `<table class="paths">${rows.join("")}<tr><td>sum</td><td>d${rootHtml}/d${picked.html}</td><td>= ${box("your answer")}</td></tr></table>`;
     }
     $("node-title").innerHTML = `Your turn: ${picked.html}`;
     $("node-body").innerHTML = ask + verdict + another;
     $("another").addEventListener("click", () => {
-      practice = { question: practiceCount++, focus: true };
+      practice = newQuestion();
       render();
     });
     for (const input of document.querySelectorAll("input.answer")) {
@@ -399,40 +444,75 @@
     practice.focus = false;
   }
 
+  // An answer read as chainrule grade reads a cell (Python's float, after a true minus
+  // became a minus and a decimal comma a point, as spreadsheets write them in many
+  // countries): a blank (problem "") or anything else is no answer, {problem} says why.
+  const DIGITS = "\\d(?:_?\\d)*"; // Python's digits: 1_000 is a thousand
+  const DECIMAL = new RegExp(`^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`);
+  function readAnswer(typed) {
+    const text = typed.trim().replace(/\u2212/g, "-");
+    if (text === "") return { problem: "" };
+    const plain = text.replace(/,/g, ".");
+    const quoted = escapeHtml(`'${text}'`);
+    if (!DECIMAL.test(plain)) return { problem: `${quoted} is not a number` };
+    const value = Number(plain.replace(/_/g, ""));
+    return ChainruleEngine.finite(value) ? { value } : { problem: `${quoted} is not a finite number` };
+  }
+  const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
   // Right to the shown precision: the same 4 significant digits as the true value.
-  const same = (typed, truth) => {
-    const x = Number(String(typed).trim().replace(/\u2212/g, "-"));
-    if (String(typed).trim() === "" || !ChainruleEngine.finite(x)) return false;
+  const same = (x, truth) => {
     const digits = (v) => Number(v.toPrecision(4));
     return digits(x) === digits(truth) || Math.abs(x - truth) <= 5e-4 * Math.abs(truth);
   };
+  // A sign slip, as chainrule grade names it: right but for the sign.
+  const flipped = (x, truth) => truth !== 0 && same(-x, truth);
 
   function check(ledger) {
     const inputs = [...document.querySelectorAll("input.answer")];
+    const answers = inputs.map((input) => readAnswer(input.value));
     const g = model.grads[picked.slot];
     let verdict;
-    if (practice.edge !== null) {
+    const unread = answers.findIndex((a) => a.problem !== undefined);
+    if (unread >= 0) {
+      const label = inputs[unread].getAttribute("aria-label");
+      const which = inputs.length === 1 ? "Your answer" : label === "your answer" ? "The sum" : "P" + label.slice(1);
+      const problem = answers[unread].problem;
+      verdict = problem === "" ? `${which} is blank: type a number, then press Enter.`
+        : `${which}: ${problem}; type a number, then press Enter.`;
+    } else if (practice.edge !== null) {
       const e = practice.edge;
       const edge = data.edges[e];
       const truth = model.edgeValues[e];
-      if (same(inputs[0].value, truth)) verdict = `Right: ${d(edge.child, edge.parent)} = ${minus(fmt(truth, 6))}.`;
+      const x = answers[0].value;
+      const f = edge.formula;
+      const it = f ? ` It is ${f.symbols}.` : "";
+      if (same(x, truth)) verdict = `Right: ${d(edge.child, edge.parent)} = ${minus(fmt(truth, 6))}.`;
+      else if (flipped(x, truth)) verdict = `Not right: the sign is flipped.${it}`;
       else {
         const onPaths = ledger.paths.map((p, i) => (p.includes(e) ? i + 1 : 0)).filter((i) => i > 0);
-        const f = edge.formula;
-        verdict = `Not right: the factor ${d(edge.child, edge.parent)} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).`
-          + (f ? ` It is ${f.symbols}.` : "");
+        verdict = `Not right: the factor ${d(edge.child, edge.parent)} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).${it}`;
       }
     } else {
       const products = ledger.paths.map((p) => p.reduce((acc, e) => acc * model.edgeValues[e], 1));
-      const wrong = products.map((p, i) => (same(inputs[i].value, p) ? 0 : i + 1)).filter((i) => i > 0);
-      const sumRight = same(inputs[inputs.length - 1].value, g);
-      if (wrong.length === 0 && sumRight) verdict = `Right: d${rootHtml}/d${picked.html} = ${minus(fmt(g, 6))}.`;
-      else if (wrong.length > 0) verdict = `Not right: path ${wrong.join(" and path ")} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again.`;
+      const wrong = products.map((p, i) => (same(answers[i].value, p) ? 0 : i + 1)).filter((i) => i > 0);
+      const signs = wrong.every((i) => flipped(answers[i - 1].value, products[i - 1]));
+      const sum = answers[answers.length - 1].value;
+      const paths = `path ${wrong.join(" and path ")}`;
+      if (wrong.length === 0 && same(sum, g)) verdict = `Right: d${rootHtml}/d${picked.html} = ${minus(fmt(g, 6))}.`;
+      else if (wrong.length > 0 && signs) verdict = `Not right: the sign of ${paths} is flipped: count its negative factors again.`;
+      else if (wrong.length > 0) verdict = `Not right: ${paths} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again.`;
+      else if (flipped(sum, g)) verdict = "Not right: each path is right; the sign of their sum is flipped.";
       else verdict = "Not right: each path is right, their sum is not: add the paths again.";
     }
     practice.verdict = verdict;
+    practice.solved = verdict.startsWith("Right");
     const el = $("verdict");
     if (el) el.innerHTML = verdict;
+    if (practice.solved) { // nothing is secret any more
+      drawPicture();
+      drawStep();
+    }
     model.dispatchEvent(new CustomEvent("practice", { detail: { verdict: el ? el.textContent : verdict } }));
   }
 
@@ -443,28 +523,49 @@
     const groups = [];
     const batch = data.batch;
     const html = (slot) => (bySlot.get(slot) ? bySlot.get(slot).html : model.describe(slot));
-    const row = (name, label) => `<label><span class="name">${label}</span><input type="text" inputmode="decimal" aria-label="${name}" data-name="${name}"></label>`;
+    const row = (name, label, wide = false) => `<label${wide ? ' class="wide"' : ""}><span class="name">${label}</span><input type="text" inputmode="decimal" aria-label="${name}" data-name="${name}"></label>`;
     if (batch !== null) {
-      const data_ = [...batch.inputs, ...batch.targets].map((s) => row(model.nameOf.get(s), html(s)));
+      // A class's target says which class it stands for: y_1 is setosa's.
+      const target = (s, j) => batch.meanings.length === 0 ? html(s)
+        : `${html(s)} <span class="meaning">${escapeHtml(batch.meanings[j])}</span>`;
+      const data_ = [...batch.inputs.map((s) => row(model.nameOf.get(s), html(s))),
+        ...batch.targets.map((s, j) => row(model.nameOf.get(s), target(s, j), batch.meanings.length > 0))];
       groups.push(`<fieldset><legend>row <input type="text" inputmode="numeric" aria-label="sample" data-name="sample" size="4"> of the batch</legend>${data_.join("")}</fieldset>`);
-      groups.push(`<fieldset><legend>weights</legend>${batch.params.map((s) => row(model.nameOf.get(s), html(s))).join("")}</fieldset>`);
-      groups.push(`<fieldset><legend>training</legend>${row("eta", "\u03b7")}${row("lambda", "\u03bb")}${row("tol", "tol")}</fieldset>`);
+      // Each neuron's weights together, i within j as the notes list them, under its output.
+      const weights = batch.neurons.map(({ output, params }) => `<span class="into">into ${output}</span>`
+        + params.map((s) => row(model.nameOf.get(s), html(s))).join(""));
+      groups.push(`<fieldset><legend>weights</legend>${weights.join("")}</fieldset>`);
+      // The run's settings sit in the Train panel, in view beside the button that uses them.
+      $("train-settings").innerHTML = row("eta", "\u03b7") + row("lambda", "\u03bb") + row("tol", "tol");
     } else {
       groups.push(`<fieldset><legend>leaves</legend>${data.editable.map((s) => row(model.nameOf.get(s), html(s))).join("")}</fieldset>`);
       groups.push(`<fieldset><legend>update</legend>${row("eta", "\u03b7")}</fieldset>`);
     }
     list.innerHTML = groups.join("");
-    for (const input of [...list.querySelectorAll("input"), $("epochs")]) {
+    for (const input of [...list.querySelectorAll("input"), ...$("train-settings").querySelectorAll("input"), $("epochs")]) {
       const name = input.dataset.name || input.getAttribute("aria-label");
       numberInputs.set(name, input);
+      // What the learner types stays in the box, through every redraw (a run redraws
+      // after each slice), until Enter or leaving the box applies it, or Escape drops it.
+      input.addEventListener("input", () => input.classList.add("editing"));
       input.addEventListener("change", () => commit(input, name));
-      input.addEventListener("keydown", (e) => { if (e.key === "Enter") commit(input, name); });
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") commit(input, name);
+        else if (e.key === "Escape") giveUp(input);
+      });
+      input.addEventListener("blur", () => giveUp(input));
     }
   }
 
+  function giveUp(input) {
+    input.classList.remove("editing");
+    drawNumbers();
+  }
+
   function commit(input, name) {
+    input.classList.remove("editing");
     const shown = input.dataset.shown;
-    if (input.value === shown) return;
+    if (input.value === shown) return drawNumbers();
     try {
       model.set(name, input.value);
       input.classList.remove("bad");
@@ -479,7 +580,7 @@
 
   function drawNumbers() {
     for (const [name, input] of numberInputs) {
-      if (document.activeElement === input && input.classList.contains("editing")) continue;
+      if (input.classList.contains("editing")) continue; // being typed in
       const value = model.get(name);
       const text = Number.isInteger(value) && ["epochs", "sample"].includes(name) ? String(value) : fmt(value, 6);
       if (input.value !== text) input.value = text;
@@ -499,8 +600,9 @@
     if (data.batch === null) return;
     const run = model.run;
     const rows = model.objective.X.length;
-    $("objective").innerHTML = `L = \u03a3<sub>n</sub> (y<sub>n</sub> \u2212 \u0177<sub>n</sub>)<sup>2</sup> + \u03bb \u03a3 w<sup>2</sup> over ${rows} rows`
-      + `, \u03bb = ${fmt(model.l2, 6)}`;
+    // With several outputs, the sum runs over each row's outputs j too (as nn.sse does).
+    const [j, sumJ] = data.batch.targets.length > 1 ? ["j", "\u03a3<sub>j</sub> "] : ["", ""];
+    $("objective").innerHTML = `L = \u03a3<sub>n</sub> ${sumJ}(y<sub>n${j}</sub> \u2212 \u0177<sub>n${j}</sub>)<sup>2</sup> + \u03bb \u03a3 w<sup>2</sup> over ${rows} rows`;
     const losses = run ? run.trainer.losses : [];
     let status = `L = ${fmt(model.batchLoss, 6)} at these weights.`;
     if (run) {
@@ -551,6 +653,7 @@
 
   // --- putting it together ------------------------------------------------------------
   function render() {
+    known = knownAt();
     drawPicture();
     drawStep();
     drawDetail();
@@ -598,15 +701,25 @@
     }
   }
 
-  const pickable = summary
-    ? data.batch.params.map((slot) => ({ slot, id: "p" + slot, html: model.nameOf.get(slot), name: model.nameOf.get(slot) }))
-    : nodes.filter((n) => $("node_" + n.id) !== null);
+  // The list reads as the notes do (data.pick: layer by layer), each name typeset.
   const pickSelect = $("pick");
-  for (const node of pickable) {
-    const option = document.createElement("option");
-    option.value = String(node.slot);
-    option.textContent = node.name;
-    pickSelect.append(option);
+  const pickable = [];
+  for (const { group, slots } of data.pick) {
+    const list = group === "" ? pickSelect : document.createElement("optgroup");
+    if (group !== "") {
+      list.label = group;
+      pickSelect.append(list);
+    }
+    for (const slot of slots) {
+      const name = model.nameOf.get(slot);
+      const node = summary ? { slot, id: "p" + slot, html: data.texts[slot], name } : bySlot.get(slot);
+      if (!summary && $("node_" + node.id) === null) continue;
+      pickable.push(node);
+      const option = document.createElement("option");
+      option.value = String(slot);
+      option.textContent = data.texts[slot] ?? node.name;
+      list.append(option);
+    }
   }
   pickSelect.addEventListener("change", () => pick(pickable.find((n) => String(n.slot) === pickSelect.value) || null));
   for (const node of summary ? [] : pickable) {
@@ -633,7 +746,9 @@
   $("next").addEventListener("click", () => go(t + 1));
   $("end").addEventListener("click", () => go(T));
   $("practice").addEventListener("click", () => {
-    practice = practice === null ? { question: practiceCount++, focus: true } : null;
+    practice = practice === null ? newQuestion() : null;
+    // A question is about the whole pass's numbers: it shows them all.
+    if (practice !== null) t = T;
     render();
   });
   document.addEventListener("keydown", (e) => {
@@ -652,7 +767,7 @@
     $("train-reset").addEventListener("click", () => model.reset());
   }
   model.addEventListener("change", (e) => {
-    if (e.detail.what === "edit" && practice !== null) practice.verdict = "";
+    if (e.detail.what === "edit" && practice !== null) Object.assign(practice, { verdict: "", solved: false });
     if (e.detail.what === "train") renderSoon();
     else render();
   });
