@@ -154,8 +154,9 @@ def with_picture_inside(frame: str, page: str, name: str) -> str:
         "or run the notebook. Outside a notebook, <code>chainrule explore</code> writes "
         "the same page as <code>chainrule-out/explorer.html</code>.</p>"
         "<img alt=\"The explorer after the backward pass: the network's graph with every "
-        "value and gradient, the last step explained, the Numbers panel (the row, the 20 "
-        'weights, η, λ and tol), what the last step sends down each edge, the Train panel" '
+        "value and gradient, the last step explained, the Numbers panel (the row and the "
+        "weights), what the last step sends down each edge, the Train panel (η, λ, tol, "
+        'epochs)" '
         f'src="data:image/png;base64,{picture}"></div>'
     )
     return frame.replace("</iframe>", inside + "</iframe>", 1)
