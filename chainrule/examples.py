@@ -1,17 +1,20 @@
 """The command line's examples: the lecture notes' network on Iris, and their small h.
 
-The demo, ``draw``, ``explain`` and ``explore`` all show the notes' 4 -> 3 -> 2 -> 1
-network on one Iris sample (:func:`demo_sample_loss`, one species against the others);
-the step-by-step pictures start from the notes' ``h = F * g + 1`` (:func:`notes_example`).
+The demo, ``draw``, ``explain`` and ``explore`` all show the lecture notes' 4 -> 3 -> 2
+-> 1 network on one Iris sample (:func:`demo_sample_loss`, one species against the
+others); the step-by-step pictures start from the lecture notes' ``h = F * g + 1``
+(:func:`notes_example`).
 """
 
 from __future__ import annotations
 
 import nn
 from autograd import Value, topological_order
+from nn.checks import between
 
 __all__ = [
     "DEFAULT_OUT",
+    "DEMO_SAMPLE",
     "DEMO_L2",
     "DEMO_LAYERS",
     "DEMO_LR",
@@ -30,6 +33,8 @@ DEFAULT_OUT = "chainrule-out"
 # against the others.
 DEMO_LAYERS = (3, 2, 1)
 DEMO_SPECIES = "setosa"
+DEMO_SAMPLE = between(0, 149)
+"""The number of an Iris sample (of its 150 rows, counted from 0): ``--sample``."""
 # The demo's training settings, measured: on Iris (setosa vs the others, standardised)
 # the notes' network converges (largest weight change < tol) in about 300 epochs to 100%
 # accuracy. The explorer page of the demo's network starts from the same.
@@ -86,8 +91,7 @@ def demo_sample_loss(model: nn.MLP, sample: int = 0, species: str = DEMO_SPECIES
     ('L', 3.6512)
     """
     data = nn.iris_binary(species)
-    if not 0 <= sample < len(data):
-        raise ValueError(f"sample must be in 0..{len(data) - 1}, got {sample}")
+    DEMO_SAMPLE.check(sample, "sample")
     y = Value(data.y[sample], label=nn.target_label(), requires_grad=False)
     yhat = model(data.X[sample])
     if isinstance(yhat, list):  # unreachable for the demo's one output; kept for mypy

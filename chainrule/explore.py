@@ -23,10 +23,12 @@ from chainrule.examples import (
     DEMO_LAYERS,
     DEMO_LR,
     DEMO_MAX_EPOCHS,
+    DEMO_SAMPLE,
     DEMO_SPECIES,
     DEMO_TOL,
 )
-from chainrule.options import out_folder
+from chainrule.options import option, out_folder
+from nn.checks import SEED, between
 
 __all__ = ["add_explore_command", "write_explorer"]
 
@@ -205,8 +207,7 @@ def run_explore(args: argparse.Namespace, prepare: Prepare) -> int:
         return _explore_demo(args)
     run = prepare(args, args.data)
     rows = len(run.X)
-    if not 0 <= args.sample < rows:
-        raise ValueError(f"--sample {args.sample}: {args.data} has rows 0 to {rows - 1}")
+    between(0, rows - 1).check(args.sample, "--sample")
     model, X, targets = run.model, run.X, run.targets
     standardised = run.standardization is not None
     if args.weights is not None:
@@ -238,8 +239,7 @@ def run_explore(args: argparse.Namespace, prepare: Prepare) -> int:
 
 def _explore_demo(args: argparse.Namespace) -> int:
     """The demo's page: the notes' network on Iris, initial weights or a trained file's."""
-    if not 0 <= args.sample < len(nn.iris_binary(DEMO_SPECIES)):
-        raise ValueError(f"--sample {args.sample}: the Iris samples are 0 to 149")
+    DEMO_SAMPLE.check(args.sample, "--sample")
     model = nn.MLP(
         4,
         [*args.hidden, 1],
@@ -301,7 +301,9 @@ def add_explore_command(
     training_options(command, target_required=False)
     # Unset, these take the demo's settings, or train's without --data.
     command.set_defaults(l2=None, tol=None, max_epochs=None)
-    command.add_argument("--sample", type=int, default=0, help="the row the picture shows, from 0")
+    command.add_argument(
+        "--sample", type=option(SEED), default=0, help="the row the picture shows, from 0"
+    )
     command.add_argument(
         "--weights",
         metavar="FILE",

@@ -37,7 +37,10 @@ def run_export(args: argparse.Namespace) -> int:
     print(f"{module}\n")
     print("Load it in Python with")
     print(load_snippet(saved, str(args.params), str(args.out)))
-    print("Each Linear stores the notes' matrix w^k transposed: its weight[j-1, i-1] is w^k_ij.")
+    print(
+        "Each Linear stores the lecture notes' matrix w^k transposed: its weight[j-1, i-1] "
+        "is w^k_ij."
+    )
     return 0
 
 

@@ -18,13 +18,15 @@ from autograd import Value
 from chainrule.examples import (
     DEFAULT_OUT,
     DEMO_LAYERS,
+    DEMO_SAMPLE,
     NOTES_WEIGHTS,
     demo_sample_loss,
     notes_example,
     sample_title,
 )
 from chainrule.explore import write_explorer
-from chainrule.options import out_folder
+from chainrule.options import option, out_folder
+from nn.checks import SEED
 from nn.notation import file_stem
 
 __all__ = ["add_graph_commands", "demo_ledgers", "write_demo_graphs"]
@@ -55,13 +57,14 @@ def write_demo_graphs(
     operation graph is drawn as ``graph_loss``, the network after ``loss.backward()``
     (run here, on freshly zeroed gradients) as ``network``, every path from the loss to
     ``w^1_11`` as ``paths_w1_11`` and, between neurons only, ``paths_w1_11_neuron`` (SVG
-    and PNG each). The backward pass of the notes' small example (:func:`notes_example`)
-    goes step by step to ``backward_frames/frame_NN.png``; the loss's own backward pass,
-    one neuron at a time, to ``backward_frames_neuron/frame_NN.png`` and, animated, to
-    ``backward_neuron.gif``; the same pass, to step through in a browser, to
-    ``explorer.html``. With ``render=False`` (no ``dot`` installed) each picture is
-    written as its DOT source, ``.gv``, instead, and the GIF and the page (whose
-    pictures ``dot`` lays out) are left out.
+    and PNG each). The backward pass of the lecture notes' small example
+    (:func:`notes_example`) goes step by step to ``backward_frames/frame_NN.png``; the
+    loss's own backward pass, one neuron at a time, to
+    ``backward_frames_neuron/frame_NN.png`` and, animated, to ``backward_neuron.gif``;
+    the same pass, to step through in a browser, to ``explorer.html``. With
+    ``render=False`` (no ``dot`` installed) each picture is written as its DOT source,
+    ``.gv``, instead, and the GIF and the page (whose pictures ``dot`` lays out) are
+    left out.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,7 +97,7 @@ def write_demo_graphs(
 
 
 def demo_ledgers(model: nn.MLP, loss: Value) -> str:
-    """The neuron-level ledgers of ``loss`` for the notes' examples, w^3_11 down to w^1_11."""
+    """The neuron-level ledgers of ``loss`` for the lecture notes' examples, w^3_11 to w^1_11."""
     return "\n\n".join(
         str(viz.explain(loss, model.weight(*kij), level="neuron")) for kij in NOTES_WEIGHTS
     )
@@ -165,14 +168,19 @@ def add_graph_commands(subparsers: Any) -> None:
             ),
         )
         command.add_argument("weight", type=_weight_index, help="a weight such as w^1_11")
-        command.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
-        command.add_argument("--sample", type=int, default=0, help="which Iris sample (0-based)")
+        command.add_argument(
+            "--seed", type=option(SEED), default=0, help="seed of the initial weights"
+        )
+        command.add_argument(
+            "--sample", type=option(DEMO_SAMPLE), default=0,
+            help="which Iris sample, counted from 0 (the first row of the data is sample 0)",
+        )  # fmt: skip
         if name == "explain":
             command.add_argument(
                 "--level",
                 choices=("neuron", "op"),
                 default="neuron",
-                help="paths between neurons O_kj (the notes' view) or between operations",
+                help="paths between neurons O_kj (the lecture notes' view) or between operations",
             )
             command.add_argument("--markdown", action="store_true", help="LaTeX/Markdown form")
         else:

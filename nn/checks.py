@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Rule", "POSITIVE", "NON_NEGATIVE", "COUNT", "few", "shown"]
+__all__ = ["Rule", "POSITIVE", "NON_NEGATIVE", "COUNT", "SEED", "between", "few", "shown"]
 
 T = TypeVar("T", int, float)
 
@@ -33,25 +33,28 @@ T = TypeVar("T", int, float)
 @dataclass(frozen=True)
 class Rule(Generic[T]):
     """A number of ``kind`` (float: any finite real; int: a whole number, not a bool)
-    above ``above`` or from ``least`` on; ``words`` say it in every message."""
+    above ``above`` or from ``least`` on, and up to ``most``; ``words`` say it in every
+    message."""
 
     kind: type[T]
     words: str
     above: float | None = None
     least: float | None = None
+    most: float | None = None
 
     def allows(self, value: Any) -> bool:
         """Whether ``value`` follows the rule (of the right type, finite, in range)."""
         if self._wrong_type(value):
             return False
         try:
-            number = float(value)
-        except OverflowError:  # an int too large for a float: beyond every bound
-            return self.kind is int and value > 0
+            finite = math.isfinite(value)
+        except OverflowError:  # an int too large for a float: still a whole number
+            finite = self.kind is int
         return (
-            math.isfinite(number)
-            and (self.above is None or number > self.above)
-            and (self.least is None or number >= self.least)
+            finite
+            and (self.above is None or value > self.above)
+            and (self.least is None or value >= self.least)
+            and (self.most is None or value <= self.most)
         )
 
     def check(self, value: Any, name: str) -> T:
@@ -74,11 +77,25 @@ class Rule(Generic[T]):
 
 
 POSITIVE = Rule(float, "a finite number > 0", above=0.0)
-"""A learning rate: ``lr``, ``--lr``, ``--eta``."""
+"""A learning rate: ``lr``, ``--lr``, and the explorer's ``eta``."""
 NON_NEGATIVE = Rule(float, "a finite number >= 0", least=0.0)
 """A penalty or a tolerance: ``l2``, ``l1``, ``tol``."""
 COUNT = Rule(int, "an int >= 1", least=1)
-"""A number of things: ``max_epochs``, ``batch_size``, layer sizes, ``--students``."""
+"""A number of things: ``max_epochs``, ``batch_size``, layer sizes, ``epochs``."""
+SEED = Rule(int, "an int")
+"""A random seed: ``seed``, ``--seed``; any whole number, as ``random.Random`` takes."""
+
+
+def between(least: int, most: int) -> Rule[int]:
+    """The rule of a whole number from ``least`` to ``most``: a sample's number among
+    ``n`` rows is ``between(0, n - 1)`` (samples count from 0, as Python counts a list).
+
+    >>> between(0, 149).check(150, "sample")
+    Traceback (most recent call last):
+    ...
+    ValueError: sample must be an int from 0 to 149, got 150
+    """
+    return Rule(int, f"an int from {least} to {most}", least=least, most=most)
 
 
 def shown(value: Any, width: int = 60) -> str:

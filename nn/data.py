@@ -30,6 +30,7 @@ __all__ = [
     "apply_standardization",
     "load_csv",
     "csv_header",
+    "read_text",
     "train_test_split",
 ]
 
@@ -221,7 +222,7 @@ def load_csv(
     >>> pets.feature_names, pets.X, pets.y, pets.lines
     (('weight', 'age'), [[4.1, 2.0], [30.0, 5.0]], ['cat', 'dog'], (2, 3))
     """
-    rows = [(n, row) for n, row in enumerate(_reader(_read_text(path)), start=1) if row]
+    rows = [(n, row) for n, row in enumerate(_reader(read_text(path)), start=1) if row]
     if not rows:
         raise ValueError(f"{path}: the file is empty; it needs a header row and data rows")
     header = [name.strip() for name in rows[0][1]]
@@ -271,19 +272,38 @@ def csv_header(path: str | os.PathLike[str]) -> list[str]:
     ...     csv_header(path)
     ['weight', 'age', 'kind']
     """
-    rows = [row for row in _reader(_read_text(path)) if row]
+    rows = [row for row in _reader(read_text(path)) if row]
     return [name.strip() for name in rows[0]] if rows else []
 
 
-def _read_text(path: str | os.PathLike[str]) -> str:
-    """The file's text; a UTF-8 byte-order mark is dropped, other encodings are named."""
+SAVE_AS_UTF8 = "save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"
+
+
+def read_text(path: str | os.PathLike[str], *, remedy: str = SAVE_AS_UTF8) -> str:
+    """The text of a user's file, read as UTF-8; a UTF-8 byte-order mark is dropped.
+
+    The one reader of the files a user hands over (CSV files, class lists, keys): a file
+    in another encoding is refused with a ValueError naming the file, the first byte that
+    is not UTF-8 and ``remedy``, what to do about it. Line ends are kept as they are
+    (``newline=""``), as the csv module wants them.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "names.txt"
+    ...     _ = path.write_bytes("Zoë\\n".encode("latin-1"))
+    ...     read_text(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: .../names.txt: not UTF-8 text (byte 0xeb at position 2); save the file as UTF-8 (CSV UTF-8 in a spreadsheet)
+    """  # noqa: E501
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             return f.read()
     except UnicodeDecodeError as error:
         raise ValueError(
             f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at position "
-            f"{error.start}); save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"
+            f"{error.start}); {remedy}"
         ) from None
 
 

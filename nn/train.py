@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from autograd import Value, no_grad
 from nn.batched import BatchedLoss
-from nn.checks import COUNT, NON_NEGATIVE, POSITIVE
+from nn.checks import COUNT, NON_NEGATIVE, POSITIVE, few
 from nn.evaluate import check_inputs, check_model, encode_targets, saturated_share
 from nn.init import xavier_bound
 from nn.labels import Label
@@ -499,7 +499,8 @@ def _descend(
                 try:
                     loss, grads = loss_and_gradients(batch, l2 * share, l1 * share, weights)
                 except OverflowError as error:
-                    raise _diverged(str(error), lr, epoch, history) from error
+                    reason = f"{error}; {_batch_rows(batch, n_rows)}"
+                    raise _diverged(reason, lr, epoch, history) from error
                 with np.errstate(over="ignore", invalid="ignore"):  # reported just below
                     new = weights + step.deltas(np.asarray(grads, dtype=float))
                     change = float(np.abs(new - weights).max(initial=0.0))
@@ -729,6 +730,15 @@ def _loss_rises(losses: Sequence[float]) -> tuple[int, int]:
 def _steepest(gradients: Sequence[float] | np.ndarray) -> float:
     """The largest |dL/dw|: how steep the loss is at the current weights."""
     return float(np.max(np.abs(np.asarray(gradients, dtype=float)), initial=0.0))
+
+
+def _batch_rows(batch: list[int] | None, n_rows: int) -> str:
+    """Which rows of the data a batch holds, for an error naming "sample k of the batch":
+    rows count from 0, where a CSV file's messages count its lines from 1 with the header."""
+    first = "the first data row, line 2 of a CSV file under its header"
+    if batch is None or batch == list(range(n_rows)):
+        return f"the batch is every row in order, counted from 0: sample 0 is {first}"
+    return f"the batch holds the rows {few(batch)}, counted from 0 (row 0 is {first})"
 
 
 def _diverged(reason: str, lr: float, epoch: int, history: History) -> TrainingDiverged:

@@ -10,9 +10,14 @@ from pathlib import Path
 import pytest
 from cli_runs import main_captured, run_cli
 
+import nn
 from chainrule.cli import DIGITS_MAX_EPOCHS, main
+from chainrule.examples import demo_sample_loss
+from nn.checks import POSITIVE, SEED, between
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+COMMAND_NAMES = ("demo", "train", "predict", "explain", "draw", "explore", "export",
+                 "worksheet", "grade")  # fmt: skip
 
 
 def test_demo_trains_the_notes_network_and_writes_the_loss_curve(tmp_path: Path, dot: str) -> None:
@@ -39,7 +44,11 @@ def test_demo_trains_the_notes_network_and_writes_the_loss_curve(tmp_path: Path,
     # The page is the demo's last word: the user is told to open it, and where it is
     explorer = out / "explorer.html"
     assert explorer.stat().st_size > 0
-    assert f"Next: open {explorer} in a browser" in text.strip().split("Wrote ")[-1]
+    last = text.strip().split("Wrote ")[-1]
+    assert f"Next: open {explorer} in a browser" in last
+    # which weights the page starts from, said as a sentence (the trained ones were printed)
+    assert "It starts from the initial weights, as they were before the training" in last
+    assert "(the initial weights)" not in last
 
 
 def _separable_csv(path: Path) -> None:
@@ -103,6 +112,51 @@ def test_errors_are_messages_with_a_non_zero_status(
     with pytest.raises(SystemExit):
         main(["train", str(ragged), "--target", "y", "--hidden", "3,x"])
     assert "must be layer sizes separated by commas" in capsys.readouterr().err
+
+
+def test_every_help_calls_the_notes_the_lecture_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    helps = []
+    for argv in (["--help"], *([name, "--help"] for name in COMMAND_NAMES)):
+        with pytest.raises(SystemExit):
+            main(argv)
+        helps.append(" ".join(capsys.readouterr().out.split()))  # lines joined
+    assert set(re.findall(r"chainrule (\w+)", helps[0])) == set(COMMAND_NAMES)
+    for text in helps:
+        assert not re.search(r"(?<!lecture) notes'", text), text
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["demo", "--seed", "x"], "demo: error: argument --seed: must be an int, got 'x'"),
+        (["train", "d.csv", "--target", "y", "--seed", "1.5"],
+         "train: error: argument --seed: must be an int, got '1.5'"),
+        (["explain", "w^1_11", "--seed", "one"],
+         "explain: error: argument --seed: must be an int, got 'one'"),
+        (["draw", "w^1_11", "--sample", "150"],
+         "draw: error: argument --sample: must be an int from 0 to 149, got '150'"),
+        (["explain", "w^1_11", "--sample", "-1"],
+         "explain: error: argument --sample: must be an int from 0 to 149, got '-1'"),
+    ],
+)  # fmt: skip
+def test_seed_and_sample_are_refused_by_their_one_rule_not_by_argparse(
+    argv: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"chainrule {error}"
+
+
+def test_a_sample_number_is_refused_in_the_same_words_by_the_library() -> None:
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    with pytest.raises(ValueError, match=r"^sample must be an int from 0 to 149, got 150$"):
+        demo_sample_loss(model, 150)
+    with pytest.raises(TypeError, match=r"^seed must be an int, got 'x'$"):
+        SEED.check("x", "seed")
+    assert SEED.allows(-(10**30)) and SEED.allows(10**400) and not SEED.allows(True)
+    # Beyond a float's range an int is still whole: kept in range by the bounds alone.
+    assert not between(0, 149).allows(10**400) and not POSITIVE.allows(10**400)
 
 
 def test_divergence_in_train_is_reported(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import pytest
@@ -173,6 +174,25 @@ def test_divergence_names_lr_and_epoch_and_restores_the_weights_from_before() ->
     assert model.weight(1, 1, 1).data == 0.5
     assert "restored to what they were before training" in str(error)
     assert error.history.epochs == len(last) and error.history.stop_reason == "diverged"
+
+
+@pytest.mark.parametrize("batch_size", [None, 2])
+def test_divergence_in_a_batch_says_how_its_samples_are_numbered(batch_size: int | None) -> None:
+    # The compiled path names "sample k of the batch"; CSV messages name lines from 1.
+    model = nn.MLP(1, [1], output_activation="linear", init="zeros")
+    model.weight(1, 1, 1).data = 0.5
+    X, y = [[1.0], [10.0], [3.0]], [1.0, 2.0, 3.0]
+    with pytest.raises(nn.TrainingDiverged) as caught:
+        nn.train(model, X, y, lr=1.0, max_epochs=10_000, batch_size=batch_size, progress=False)
+    message = str(caught.value)
+    assert re.search(r"\(sample \d of the batch\); ", message), message
+    first = "the first data row, line 2 of a CSV file under its header"
+    if batch_size is None:
+        assert f"the batch is every row in order, counted from 0: sample 0 is {first}" in message
+    else:
+        rows = re.search(r"the batch holds the rows (\d), (\d), counted from 0", message)
+        assert rows and {int(r) for r in rows.groups()} <= {0, 1, 2}, message
+        assert f"(row 0 is {first})" in message
 
 
 def test_an_overflowing_update_is_divergence_too() -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from markdown_tables import table_after
 
+from chainrule.cli import LR_PER_ROW, LR_PER_ROW_NUMBERS, default_lr
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -100,3 +102,13 @@ def test_the_readme_training_table_is_the_one_in_results() -> None:
         # Every number of every cell, in order; the README may leave out trailing columns.
         for cell, original in zip(cells, measured[label], strict=False):
             assert re.findall(r"[\d,.]+\d", cell) == re.findall(r"[\d,.]+\d", original), label
+
+
+def test_the_default_learning_rate_is_described_as_the_code_picks_it() -> None:
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    per_row = f"{LR_PER_ROW:g} / rows for classes (0.001 for Iris's 150)"
+    assert per_row in text and default_lr(150) == 0.001
+    assert f"{LR_PER_ROW_NUMBERS:g} / rows for numbers" in text
+    # The long run's advice at the default, a tenth of the step, as train words it.
+    tenth = f"--lr {default_lr(150) / 10:g}"
+    assert f"advises `{tenth}`, at which all three seeds converged" in text

@@ -217,3 +217,11 @@ def test_network_names_the_sample_and_keeps_subscripts_off_the_numbers() -> None
     assert "b<SUP>1</SUP><SUB>1</SUB> 0</FONT></TD></TR>" in source
     with pytest.raises(TypeError, match="title"):
         viz.draw_network(model, title=3)  # type: ignore[arg-type]
+
+
+def test_draw_network_can_leave_out_its_weight_labels_and_legend() -> None:
+    model = nn.MLP(2, [2, 1], seed=0)
+    full, bare = viz.draw_network(model), viz.draw_network(model, weight_labels=False, legend=False)
+    assert "w1_1_1" in full.source and "edge colour" in full.source
+    assert "w1_1_1" not in bare.source and "edge colour" not in bare.source
+    assert bare.source.count(" -> ") == full.source.count(" -> ") == 6

@@ -10,6 +10,7 @@ expression sheet's references evaluate the definitions printed on the sheet.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -27,7 +28,12 @@ from chainrule.worksheets import (
 )
 from chainrule.worksheets.exercises import draw_expression_sheet, draw_network_sheet
 from chainrule.worksheets.moodle import plain_number
-from chainrule.worksheets.pages import answer_text
+from chainrule.worksheets.pages import (
+    answer_text,
+    expression_forward_text,
+    forward_pass_text,
+    gradient_step_text,
+)
 
 SEED = 2024
 STEP = 1e-6
@@ -242,9 +248,17 @@ def test_bad_options_on_the_command_line_are_one_line(
     )  # fmt: skip
     assert status == 2 and "reaches L along 3 paths" in err and "Traceback" not in err
     assert not (tmp_path / "w").exists()
+    # One rule for --students, its upper bound said whichever bound is broken.
+    rule = "must be an int from 1 to 1000, got"
+    for students in ("0", "1001", "2.5", "x"):
+        with pytest.raises(SystemExit):
+            main_captured(capsys, "worksheet", "--students", students, "--seed", "1")
+        assert f"argument --students: {rule} '{students}'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=f"--students {rule} 1,001"):
+        make_worksheets(1001, SEED)
     with pytest.raises(SystemExit):
-        main_captured(capsys, "worksheet", "--students", "0", "--seed", "1")
-    assert "argument --students: must be an int >= 1, got '0'" in capsys.readouterr().err
+        main_captured(capsys, "worksheet", "--students", "2", "--seed", "x")
+    assert "argument --seed: must be an int, got 'x'" in capsys.readouterr().err
 
 
 def test_the_moodle_quiz_parses_and_every_answer_is_the_key() -> None:
@@ -311,3 +325,63 @@ def test_no_sheet_and_no_quiz_question_shows_an_answer_it_asks_for(dot: str) -> 
                 alone = rf"(?<![\d.]){re.escape(number)}(?!\d)"
                 assert not re.search(alone, page), (student.student, q.id, number)
                 assert not re.search(alone, quiz), (student.student, q.id, number)
+
+
+def test_sheet_a_typesets_the_ids_beside_their_columns_and_leaves_out_tiny_labels(
+    dot: str,
+) -> None:
+    ws = make_worksheets(1, SEED)
+    page = ws.sheet_pages(ws.students[0])[0]
+    box = re.search(r"<div class='box'><div class='label'><span class='qid'>(.*?)</span>"
+                    r"<span class='column'>(.*?)</span>", page)  # fmt: skip
+    assert box and box.groups() == ("O<SUB>11</SUB>", "O_11")
+    assert "dO<SUB>11</SUB>/dw<SUP>1</SUP><SUB>11</SUB></span><span class='column'>" \
+           "dO_11/dw^1_11</span>" in page  # fmt: skip
+    assert "w<SUP>1</SUP><SUB>11</SUB> new</span><span class='column'>w^1_11 new" in page
+    # The network: no number on its edges (the tables hold the weights), no legend line.
+    figure = page[page.index("<figure class='network'>") : page.index("</figure>")]
+    texts = [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<text.*?</text>", figure, re.S)]
+    numbers = [t for t in texts if re.fullmatch(r"[\u2212-]?\d*\.\d+", t)]
+    assert "O11" in texts and not numbers, texts
+    assert "edge colour" not in figure and "weight" in figure.split("<figcaption>")[1]
+
+
+def test_the_seed_is_on_the_keys_only_never_on_a_students_sheet(dot: str, tmp_path) -> None:
+    # Whoever knows the seed can make every student's key: it must not reach the students.
+    ws = make_worksheets(2, SEED, names=["Ada", "Alan"])
+    for student in ws.students:
+        assert "seed" not in "".join(ws.sheet_pages(student)).lower()
+        assert all(f"seed {SEED}" in page for page in ws.key_pages(student))
+    ws.write(tmp_path, pdf=False)
+    for name in ("worksheets.html", "worksheet-01.html", "worksheet-02.html"):
+        assert "seed" not in (tmp_path / name).read_text(encoding="utf-8").lower(), name
+    assert f"seed {SEED}" in (tmp_path / "answer-keys.html").read_text(encoding="utf-8")
+
+
+NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?"
+
+
+def test_the_keys_worked_lines_bracket_a_negative_number_only_after_an_operator() -> None:
+    # As the ledgers write it: (-0.3) * 0.5 and 0.5 - (-0.59), but tanh(-0.35) and
+    # = -0.336, never tanh((-0.35)) or = (-0.336).
+    networks = [draw_network_sheet(1, student) for student in range(1, 9)]
+    expressions = [draw_expression_sheet(1, student) for student in range(1, 9)]
+    text = "\n".join(
+        [*map(forward_pass_text, networks), *map(gradient_step_text, networks),
+         *map(expression_forward_text, expressions)]
+    )  # fmt: skip
+    assert re.search(rf"tanh\(-{NUMBER}\) = -{NUMBER}$", text, re.MULTILINE)  # the review's case
+    assert not re.search(rf"\(\(-?{NUMBER}\)\)", text), text
+    assert not re.search(rf"= \(-{NUMBER}\)$", text, re.MULTILINE), text  # a result is bare
+    assert not re.search(r"[-+*/^] -\d", text), text  # after an operator: bracketed
+    # Each line of numbers, redone as written, gives its result (to the digits shown).
+    redone_lines = 0
+    for line in text.splitlines():
+        sides = [side.strip() for side in line.split("=")]
+        for left, right in itertools.pairwise(sides[1:]):
+            symbols = re.sub(r"tanh|(?<=\d)e(?=[-+]\d)", "", left)
+            if re.fullmatch(NUMBER, right) and not re.search(r"[a-zA-Z_]", symbols):
+                redone = eval(left.replace("^", "**"), {"tanh": math.tanh})
+                assert redone == pytest.approx(float(right), rel=2e-5, abs=2e-6), line
+                redone_lines += 1
+    assert redone_lines >= 8 * 8  # each student's 6 neurons, the loss and the step

@@ -66,8 +66,10 @@ def test_the_key_itself_gets_full_marks(
     marks = _marks(tmp_path / "m.csv")
     questions = list(_key_rows(key_file)[1])
     with open(tmp_path / "m.csv", encoding="utf-8") as f:
-        assert next(csv.reader(f)) == ["student", *questions, "total", "feedback"]
-    for row in marks.values():
+        # the answers' name column is kept beside the student's number
+        assert next(csv.reader(f)) == ["student", "name", *questions, "total", "feedback"]
+    for student, row in marks.items():
+        assert row["name"] == f"student {student}"
         assert row["total"] == str(len(questions)) and row["feedback"] == ""
         assert all(row[q] == "1" for q in questions)
     assert f"Marked {STUDENTS} students: {len(questions)}.0 of {len(questions)} right" in out
@@ -266,3 +268,56 @@ def test_grade_refuses_to_overwrite_its_own_input(
                                    "--out", str(answers))  # fmt: skip
     assert status == 2 and "is the answers file" in err
     assert answers.read_text() == before
+
+
+def test_names_go_from_the_template_through_the_answers_into_the_marks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = ["Zoë Ng", "Ada, Countess of Lovelace"]  # a comma, quoted by the CSV
+    ws = make_worksheets(2, SEED, names=names)
+    (tmp_path / "key.json").write_text(ws.answers_json(), encoding="utf-8")
+    rows = list(csv.reader(ws.answers_template().splitlines()))
+    assert rows[0][:3] == ["student", "name", "O_11"]
+    assert [row[:2] for row in rows[1:]] == [["1", names[0]], ["2", names[1]]]
+    rows[1][2] = "0.5"  # one answer filled in, the rest blank
+    with open(tmp_path / "answers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    argv = ["grade", str(tmp_path / "answers.csv"), "--key", str(tmp_path / "key.json")]
+    status, _, err = main_captured(capsys, *argv, "--out", str(tmp_path / "m.csv"))
+    assert status == 0, err
+    marks = _marks(tmp_path / "m.csv")
+    assert [marks[1]["name"], marks[2]["name"]] == names
+    # Without names, neither the template nor the marks has the column.
+    plain = make_worksheets(2, SEED).answers_template().splitlines()[0]
+    assert plain.startswith("student,O_11,")
+    marks_file = grading.write_marks(
+        [grading.Marks(1, {"O_11": 1}, {})], ["O_11"], tmp_path / "plain.csv"
+    )
+    assert marks_file.read_text(encoding="utf-8").splitlines()[0] == "student,O_11,total,feedback"
+
+
+@pytest.mark.parametrize(
+    ("which", "remedy"),
+    [
+        ("answers", "save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"),
+        ("key", "the key is the answers.json that 'chainrule worksheet' writes"),
+        ("names", "save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"),
+    ],
+)
+def test_a_file_that_is_not_utf8_is_named_with_what_to_do(
+    which: str, remedy: str, key_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Latin-1, as Windows editors and spreadsheets often save: É is the byte 0xc9.
+    bad = tmp_path / f"{which}-latin1.txt"
+    bad.write_bytes("student,name\n1,JOSÉ\n".encode("latin-1"))
+    answers = _write_csv(tmp_path / "a.csv", _right_answers(key_file))
+    out = tmp_path / "out"
+    if which == "names":
+        argv = ["worksheet", "--seed", "1", "--names", str(bad), "--out", str(out)]
+    else:
+        given = {"answers": (bad, key_file), "key": (answers, bad)}[which]
+        argv = ["grade", str(given[0]), "--key", str(given[1]), "--out", str(out)]
+    status, _, err = main_captured(capsys, *argv)
+    assert status == 2 and "Traceback" not in err and "codec" not in err
+    assert f"{bad}: not UTF-8 text (byte 0xc9 at position 18); {remedy}\n" in err
+    assert not out.exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -59,6 +60,9 @@ def written(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Path:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "worksheets.pdf" in result.stdout and f"{2 * STUDENTS} pages" in result.stdout
+    # The summary names every file written (one student's as worksheet-NN.html).
+    for path in out.iterdir():
+        assert re.sub(r"-\d+\.html$", "-NN.html", path.name) in result.stdout, path.name
     return out
 
 
@@ -97,7 +101,9 @@ def test_the_class_pdfs_have_one_page_per_sheet_and_the_student_on_every_page(
             student = (page + 1) // 2
             text = _page_text(written / pdf, page)
             assert f"Student {student}" in text and names[student - 1] in text, (pdf, page)
-            assert f"seed {SEED}" in text
+            # The seed gives every student's key: on the keys only.
+            assert (f"seed {SEED}" in text) == (pdf == "answer-keys.pdf"), (pdf, page)
+    assert "seed" not in _pdfinfo(written / "worksheets.pdf").get("Title", "").lower()
 
 
 def test_the_first_worksheet_page_holds_the_questions_by_their_ids(written: Path) -> None:
@@ -138,6 +144,22 @@ def test_the_first_page_renders_as_a_full_page_with_ink(written: Path, tmp_path:
         assert rows[-1] > reaches * height, pdf  # the sheet fills the page, no half-empty overflow
 
 
+def test_sheet_b_draws_its_graph_across_the_page(written: Path, tmp_path: Path) -> None:
+    subprocess.run(
+        [_tool("pdftoppm"), "-png", "-r", "40", "-f", "2", "-l", "2",
+         str(written / "worksheets.pdf"), str(tmp_path / "b")],
+        check=True,
+    )  # fmt: skip
+    (png,) = tmp_path.glob("b*.png")
+    pixels = np.asarray(Image.open(png).convert("L")) < 128
+    height, width = pixels.shape
+    # The graph is the widest ink on the page: at least three quarters of it across,
+    # and the sheet's boxes, under it, reach past its middle.
+    columns = np.flatnonzero(pixels.any(axis=0))
+    assert columns[-1] - columns[0] > 0.75 * width
+    assert np.flatnonzero(pixels.any(axis=1))[-1] > 0.55 * height
+
+
 def test_every_student_gets_a_self_contained_html_page_and_key(written: Path) -> None:
     for student in range(1, STUDENTS + 1):
         for name in (f"worksheet-0{student}.html", f"answer-key-0{student}.html"):
@@ -145,7 +167,8 @@ def test_every_student_gets_a_self_contained_html_page_and_key(written: Path) ->
             assert f"Student {student}" in page and "@media print" in page and "<svg" in page
             assert "<script" not in page and "src=" not in page and "<link" not in page
     template = (written / "answers-template.csv").read_text().splitlines()
-    assert template[0].startswith("student,O_11,") and len(template) == STUDENTS + 1
+    assert template[0].startswith("student,name,O_11,") and len(template) == STUDENTS + 1
+    assert template[1].startswith("1,Ada Lovelace,")
     assert (written / "moodle.xml").read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>')
 
 

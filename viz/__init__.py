@@ -10,6 +10,7 @@
 - :func:`backward_steps`: the same steps as data (what each node sends, grads so far).
 - :func:`explorer`: those steps, the paths and the update of each weight, as one web page.
 - :func:`widget`: that page in a notebook, bound to the model in the kernel both ways.
+- :func:`html_symbol`: a name such as ``w^1_11`` as HTML, with its sub- and superscripts.
 
 Every ledger (text, LaTeX, Markdown, a picture's caption, the page's tables) is written by
 :mod:`viz.ledger`; the lecture notes' names are read and written by :mod:`nn.notation`.
@@ -30,6 +31,7 @@ where
 """
 
 from autograd import __version__ as __version__
+from viz._labels import html_symbol
 from viz._render import ChainGraph, DotNotFoundError, install_hint
 from viz.explain import ChainRule, Path, explain
 from viz.explorer import Explorer, explorer
@@ -56,6 +58,7 @@ __all__ = [
     "draw_paths",
     "explain",
     "explorer",
+    "html_symbol",
     "install_hint",
     "to_text",
     "widget",

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 from autograd import Value, topological_order
+from nn.checks import COUNT, NON_NEGATIVE, POSITIVE, between
 from nn.evaluate import check_inputs, check_model, encode_targets
 from nn.labels import output_range
 from nn.losses import sse
@@ -135,8 +135,7 @@ def explorer(
     >>> page.editable, page.html.startswith("<!DOCTYPE html>")
     (['x'], True)
     """
-    if isinstance(eta, bool) or not isinstance(eta, int | float) or not 0 < eta < math.inf:
-        raise ValueError(f"explorer: eta must be a positive number, got {eta!r}")
+    eta = POSITIVE.check(eta, "eta")
     if isinstance(subject, MLP):
         if X is None or y is None:
             raise TypeError("explorer: a model needs its data: explorer(model, X, y)")
@@ -188,19 +187,10 @@ def _network_page(
 ) -> Explorer:
     rows = check_inputs(check_model(model), X).tolist()
     targets, classes = encode_targets(model, y, len(rows), task)
-    for value, name in ((l2, "l2"), (tol, "tol")):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not 0 <= value < math.inf
-        ):
-            raise ValueError(f"explorer: {name} must be a finite number >= 0, got {value!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"explorer: epochs must be an int >= 1, got {epochs!r}")
-    if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < len(rows):
-        raise ValueError(
-            f"explorer: sample must be a row of X, 0 to {len(rows) - 1}; got {sample!r}"
-        )
+    l2 = NON_NEGATIVE.check(l2, "l2")
+    tol = NON_NEGATIVE.check(tol, "tol")
+    epochs = COUNT.check(epochs, "epochs")
+    sample = between(0, len(rows) - 1).check(sample, "sample")
     xs = [
         Value(v, label=input_label(i), requires_grad=False)
         for i, v in enumerate(rows[sample], start=1)

@@ -106,13 +106,23 @@ def _column_gap(heads: int, width: float, tail_radius: float) -> tuple[float, li
     return gap, [c / gap for c in centres]
 
 
-def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGraph:
+def draw_network(
+    model: MLP,
+    *,
+    show: Show = "both",
+    title: str = "",
+    weight_labels: bool = True,
+    legend: bool = True,
+) -> ChainGraph:
     """The neuron-level picture of ``model``: x_i, then O_kj per layer, edges w^k_ij.
 
     ``show`` picks what the edges say and what sets their colour and width: the weight
     ``"value"``, its ``"grad"``, or ``"both"`` (coloured by the weight). Gradients appear
     once a backward pass has filled them in. ``title`` is written above the network:
     say there whose gradients these are (which sample, its ``y`` and ``yhat``).
+    ``weight_labels=False`` leaves the edges' labels out and ``legend=False`` the line
+    under the picture: a printed page that lists the weights in tables, at a size where
+    those labels would be too small to read, says them itself.
 
     >>> import nn
     >>> model = nn.MLP(4, [3, 2, 1], seed=0)
@@ -179,6 +189,9 @@ def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGr
                 shown = w.grad if by_grad else w.data
                 colour = _colour(shown)
                 graph.edge(tail, f"o{k}_{j}", color=colour, penwidth=_width(abs(shown), largest))
+                lines.append(f"{w.label} = {number(w.data)}  grad {number(w.grad)}")
+                if not weight_labels:
+                    continue
                 tail_y = _row_y(i - 1, tails)
                 graph.node(
                     f"w{k}_{i}_{j}",
@@ -192,7 +205,6 @@ def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGr
                     height="0",
                     pos=_pos(column_x + t * gap, (1 - t) * tail_y + t * head_y),
                 )
-                lines.append(f"{w.label} = {number(w.data)}  grad {number(w.grad)}")
         column_x += gap
         tail_radius = _NEURON_RADIUS
     if not isinstance(title, str):
@@ -210,8 +222,9 @@ def draw_network(model: MLP, *, show: Show = "both", title: str = "") -> ChainGr
         )
         lines.insert(0, title)
     ran = any(neuron.output is not None for layer in model.layers for neuron in layer.neurons)
-    legend = _legend(show, has_grad, ran)
-    graph.attr(label=legend, labelloc="b", fontsize="10", fontcolor="#374151")
+    if legend:
+        graph.attr(label=_legend(show, has_grad, ran), labelloc="b", fontsize="10",
+                   fontcolor="#374151")  # fmt: skip
     graph.attr(fontname=FONT)
     graph.text = "\n".join(lines)
     return graph

@@ -43,7 +43,7 @@ from chainrule.worksheets.exercises import (
     draw_expression_sheet,
     draw_network_sheet,
 )
-from chainrule.worksheets.grading import Marks, grade, load_key, write_marks
+from chainrule.worksheets.grading import NAME, Marks, grade, load_key, write_marks
 from chainrule.worksheets.moodle import moodle_xml
 from chainrule.worksheets.pages import (
     PAPER_SIZES,
@@ -54,12 +54,15 @@ from chainrule.worksheets.pages import (
     network_page,
 )
 from chainrule.worksheets.pdf import PdfUnavailable, print_pdf
+from nn.checks import SEED, between
 
 __all__ = [
     "EXPRESSION",
+    "MAX_STUDENTS",
     "NETWORK",
     "PAPER_SIZES",
     "SHEETS",
+    "STUDENTS",
     "ExpressionSheet",
     "Marks",
     "NetworkSheet",
@@ -76,10 +79,14 @@ __all__ = [
 
 WORKSHEETS_PDF = "worksheets.pdf"
 KEYS_PDF = "answer-keys.pdf"
+WORKSHEETS_HTML = "worksheets.html"
+KEYS_HTML = "answer-keys.html"
 ANSWERS_JSON = "answers.json"
 TEMPLATE_CSV = "answers-template.csv"
 MOODLE_XML = "moodle.xml"
 MAX_STUDENTS = 1000
+STUDENTS = between(1, MAX_STUDENTS)
+"""How many students: ``--students``, ``make_worksheets(students=...)``."""
 
 
 @dataclass(frozen=True)
@@ -143,11 +150,15 @@ class Worksheets:
         return json.dumps(self.key(), indent=1, ensure_ascii=False) + "\n"
 
     def answers_template(self) -> str:
-        """An empty answers table to fill in: the student column filled, one per row."""
+        """An empty answers table to fill in, one row per student: the student column
+        filled, and with names a name column, which 'chainrule grade' keeps in the marks."""
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(["student", *self.question_ids()])
-        writer.writerows([s.student, *[""] * len(self.question_ids())] for s in self.students)
+        named = any(s.name for s in self.students)
+        writer.writerow(["student", *([NAME] if named else []), *self.question_ids()])
+        for s in self.students:
+            who = [s.student, s.name] if named else [s.student]
+            writer.writerow([*who, *[""] * len(self.question_ids())])
         return text.getvalue()
 
     def moodle_xml(self) -> str:
@@ -156,24 +167,26 @@ class Worksheets:
         return moodle_xml(self.seed, [(s.student, s.network, s.expression) for s in self.students])
 
     def sheet_pages(self, student: StudentSheets) -> list[str]:
-        """The student's worksheet pages as HTML sections (runs Graphviz's ``dot``)."""
+        """The student's worksheet pages as HTML sections (runs Graphviz's ``dot``); they
+        do not name the seed, which with this tool gives every student's key."""
         return self._pages(student, network_page, expression_page)
 
     def key_pages(self, student: StudentSheets) -> list[str]:
-        """The student's answer-key pages as HTML sections (runs ``dot``)."""
-        return self._pages(student, network_key, expression_key)
+        """The student's answer-key pages as HTML sections (runs ``dot``), with the seed."""
+        return self._pages(student, network_key, expression_key, seed=self.seed)
 
     def _pages(
         self,
         student: StudentSheets,
         network: Callable[..., str],
         expression: Callable[..., str],
+        **seed: int,
     ) -> list[str]:
         pages = []
         if student.network is not None:
-            pages.append(network(student.network, seed=self.seed, name=student.name))
+            pages.append(network(student.network, name=student.name, **seed))
         if student.expression is not None:
-            pages.append(expression(student.expression, seed=self.seed, name=student.name))
+            pages.append(expression(student.expression, name=student.name, **seed))
         return pages
 
     def write(self, out: str | Path, *, paper: str = "a4", pdf: bool = True) -> Written:
@@ -204,10 +217,8 @@ class Worksheets:
             )
         everyone = [page for s in self.students for page in sheets[s.student]]
         all_keys = [page for s in self.students for page in keys[s.student]]
-        texts["worksheets.html"] = document(f"Worksheets, seed {self.seed}", everyone, paper=paper)
-        texts["answer-keys.html"] = document(
-            f"Answer keys, seed {self.seed}", all_keys, paper=paper
-        )
+        texts[WORKSHEETS_HTML] = document("Worksheets", everyone, paper=paper)
+        texts[KEYS_HTML] = document(f"Answer keys, seed {self.seed}", all_keys, paper=paper)
         texts[ANSWERS_JSON] = self.answers_json()
         texts[TEMPLATE_CSV] = self.answers_template()
         texts[MOODLE_XML] = self.moodle_xml()
@@ -220,8 +231,8 @@ class Worksheets:
         missing = "the PDFs were not asked for" if not pdf else ""
         if pdf:
             try:
-                files.append(print_pdf(folder / "worksheets.html", folder / WORKSHEETS_PDF))
-                files.append(print_pdf(folder / "answer-keys.html", folder / KEYS_PDF))
+                files.append(print_pdf(folder / WORKSHEETS_HTML, folder / WORKSHEETS_PDF))
+                files.append(print_pdf(folder / KEYS_HTML, folder / KEYS_PDF))
             except PdfUnavailable as error:
                 missing = str(error)
         return Written(tuple(files), missing)
@@ -245,16 +256,8 @@ def make_worksheets(
     reach L along one path, the other along two); ``names``, if given, one per student,
     are printed on the sheets. Student ``n``'s numbers depend on ``seed`` and ``n`` only.
     """
-    if (
-        isinstance(students, bool)
-        or not isinstance(students, int)
-        or not 1 <= students <= MAX_STUDENTS
-    ):
-        raise ValueError(
-            f"--students must be a whole number from 1 to {MAX_STUDENTS}, got {students!r}"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"--seed must be a whole number, got {seed!r}")
+    STUDENTS.check(students, "--students")
+    SEED.check(seed, "--seed")
     unknown = [s for s in sheets if s not in SHEETS]
     if unknown or not sheets:
         raise ValueError(

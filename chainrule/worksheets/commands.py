@@ -12,20 +12,26 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from chainrule.options import out_folder
+from chainrule.options import option, out_folder
 from chainrule.worksheets import (
     ANSWERS_JSON,
+    KEYS_HTML,
     KEYS_PDF,
+    MAX_STUDENTS,
     MOODLE_XML,
     PAPER_SIZES,
     SHEETS,
+    STUDENTS,
     TEMPLATE_CSV,
+    WORKSHEETS_HTML,
     WORKSHEETS_PDF,
     grade,
     load_key,
     make_worksheets,
     write_marks,
 )
+from nn.checks import SEED
+from nn.data import read_text
 
 __all__ = ["add_worksheet_commands", "run_grade", "run_worksheet"]
 
@@ -56,7 +62,7 @@ def _names(path: str | None, students: int | None) -> tuple[int, list[str] | Non
         if students is None:
             raise ValueError("--students N is needed (or --names FILE, one name per line)")
         return students, None
-    names = [line.strip() for line in Path(path).read_text(encoding="utf-8-sig").splitlines()]
+    names = [line.strip() for line in read_text(path).splitlines()]
     names = [name for name in names if name]
     if not names:
         raise ValueError(f"--names {path}: the file holds no names (one per line)")
@@ -83,18 +89,22 @@ def run_worksheet(args: argparse.Namespace) -> int:
         print(f"  {WORKSHEETS_PDF:<22} the class's worksheets, {pages * students} pages "
               f"({pages} per student, the student's number on each)")  # fmt: skip
         print(f"  {KEYS_PDF:<22} their answer keys, every step as the ledgers show it")
-    print(f"  {'worksheet-NN.html':<22} one page per student to print from a browser; "
+    print(f"  {WORKSHEETS_HTML:<22} the class's worksheets, to print from a browser"
+          + (" (the same pages as the PDF)" if not written.pdf_missing else ""))  # fmt: skip
+    print(f"  {KEYS_HTML:<22} their answer keys, to print from a browser")
+    print(f"  {'worksheet-NN.html':<22} one student's worksheet, to print from a browser; "
           "answer-key-NN.html, its key")  # fmt: skip
     print(f"  {ANSWERS_JSON:<22} the key for 'chainrule grade' "
           f"({len(worksheets.question_ids())} questions per student)")  # fmt: skip
-    print(f"  {TEMPLATE_CSV:<22} the answers table to fill in, one row per student")
+    print(f"  {TEMPLATE_CSV:<22} the answers table to fill in, one row per student"
+          + (" (and a name column, kept in the marks)" if names else ""))  # fmt: skip
     print(f"  {MOODLE_XML:<22} the same questions as a Moodle XML quiz, a category per student")
     print("Mark the filled-in table with:")
     print(f"  chainrule grade answers.csv --key {out / ANSWERS_JSON} --out marks.csv")
     if written.pdf_missing and not args.no_pdf:
         print(
             f"chainrule worksheet: the PDFs were not made: {written.pdf_missing}; "
-            "worksheets.html and answer-keys.html print the same pages from any browser",
+            f"{WORKSHEETS_HTML} and {KEYS_HTML} print the same pages from any browser",
             file=sys.stderr,
         )
     return 0
@@ -130,9 +140,8 @@ def run_grade(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_worksheet_commands(commands: Any, *, positive_int: Any) -> None:
-    """Add ``worksheet`` and ``grade`` to an argparse subparsers object; ``positive_int``
-    parses ``--students``."""
+def add_worksheet_commands(commands: Any) -> None:
+    """Add ``worksheet`` and ``grade`` to an argparse subparsers object."""
     worksheet = commands.add_parser(
         "worksheet",
         help="exercise sheets with different numbers for every student, keys, a Moodle quiz",
@@ -146,10 +155,11 @@ def add_worksheet_commands(commands: Any, *, positive_int: Any) -> None:
         ),
     )
     worksheet.add_argument(
-        "--students", type=positive_int, help="how many students (numbered 1 to N)"
-    )
+        "--students", type=option(STUDENTS),
+        help=f"how many students (numbered 1 to N), at most {MAX_STUDENTS}",
+    )  # fmt: skip
     worksheet.add_argument(
-        "--seed", type=int, required=True,
+        "--seed", type=option(SEED), required=True,
         help="a number you choose; the same seed gives the same sheets (required)",
     )  # fmt: skip
     worksheet.add_argument(

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.worksheets.exercises import DECIMALS, Follows, Question, Slip
+from nn.data import read_text
 
-__all__ = ["Key", "Marks", "grade", "judge", "load_key", "read_answers", "write_marks"]
+__all__ = ["NAME", "Key", "Marks", "grade", "judge", "load_key", "read_answers", "write_marks"]
 
 _CLOSE = 10  # within this many tolerances, a wrong answer is called close
-
+NAME = "name"  # the answers' and the marks' column of the students' names
+_NOT_A_KEY = "the key is the answers.json that 'chainrule worksheet' writes"
 
 # answers.json read back: per student, the questions in the file's order.
 Key = dict[int, dict[str, Question]]
@@ -34,11 +36,12 @@ Key = dict[int, dict[str, Question]]
 @dataclass(frozen=True)
 class Marks:
     """One student's marks: 1 or 0 per question (in the key's order) and the feedback on
-    each answer that is not right."""
+    each answer that is not right; ``name`` as the answers' ``name`` column gave it."""
 
     student: int
     marks: dict[str, int]
     feedback: dict[str, str]
+    name: str = ""
 
     @property
     def total(self) -> int:
@@ -56,13 +59,13 @@ def load_key(path: str | Path) -> Key:
     Raises a ValueError naming the file and the entry when it is not such a key.
     """
     try:
-        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows = json.loads(read_text(path, remedy=_NOT_A_KEY))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not a JSON file ({error})") from None
     if not isinstance(rows, list) or not rows:
         raise ValueError(
-            f"{path}: expected a list of objects with student, question, value and tolerance "
-            "(the answers.json that 'chainrule worksheet' writes)"
+            f"{path}: expected a list of objects with student, question, value and tolerance: "
+            f"{_NOT_A_KEY}"
         )
     key: Key = {}
     for number, row in enumerate(rows, start=1):
@@ -122,16 +125,17 @@ def _parse_number(text: str, decimal_comma: bool) -> float | None:
     return value
 
 
-def read_answers(path: str | Path, key: Key) -> list[tuple[int, dict[str, float | None]]]:
-    """The answers CSV: (student, {question: answer or None if blank}) per row.
+def read_answers(path: str | Path, key: Key) -> list[tuple[int, str, dict[str, float | None]]]:
+    """The answers CSV: (student, name, {question: answer or None if blank}) per row.
 
-    The file has a ``student`` column and one column per question id of the key (more
-    columns, such as a name, are ignored); separated by commas, or by semicolons with
+    The file has a ``student`` column and one column per question id of the key, and may
+    have a ``name`` column (as answers-template.csv has with ``--names``; "" without
+    one); other columns are ignored. Separated by commas, or by semicolons with
     decimal commas as spreadsheets write them in many countries. Rows are counted as a
     spreadsheet counts them: the header is row 1. Any problem raises a ValueError naming
     the row and the column.
     """
-    text = Path(path).read_text(encoding="utf-8-sig")
+    text = read_text(path)
     first = text.splitlines()[0] if text.strip() else ""
     if not first:
         raise ValueError(f"{path}: the file is empty; it needs a header row (student, ...)")
@@ -151,7 +155,7 @@ def read_answers(path: str | Path, key: Key) -> list[tuple[int, dict[str, float 
     if doubled:
         raise ValueError(f"{path}: row 1 (the header) has the column {doubled[0]!r} twice")
     column = {name: header.index(name) for name in ["student", *questions]}
-    rows: list[tuple[int, dict[str, float | None]]] = []
+    rows: list[tuple[int, str, dict[str, float | None]]] = []
     seen: dict[int, int] = {}
     for number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
@@ -174,7 +178,8 @@ def read_answers(path: str | Path, key: Key) -> list[tuple[int, dict[str, float 
                 raise ValueError(
                     f"{path}: row {number} (student {student}), column {q!r}: {error}"
                 ) from None
-        rows.append((student, answers))
+        name = cells[header.index(NAME)].strip() if NAME in header else ""
+        rows.append((student, name, answers))
     if not rows:
         raise ValueError(f"{path}: no rows of answers under the header")
     return rows
@@ -267,7 +272,7 @@ def grade(answers_csv: str | Path, key_json: str | Path) -> list[Marks]:
     """
     key = load_key(key_json)
     marked = []
-    for student, answers in read_answers(answers_csv, key):
+    for student, name, answers in read_answers(answers_csv, key):
         entries = key[student]
         marks: dict[str, int] = {}
         feedback: dict[str, str] = {}
@@ -275,12 +280,13 @@ def grade(answers_csv: str | Path, key_json: str | Path) -> list[Marks]:
             marks[q], text = judge(answers[q], entry, answers, entries)
             if text:
                 feedback[q] = text
-        marked.append(Marks(student, marks, feedback))
+        marked.append(Marks(student, marks, feedback, name))
     return marked
 
 
 def write_marks(marks: Sequence[Marks], questions: Sequence[str], out: str | Path) -> Path:
-    """Write MARKS.csv: student, one column per question (1 or 0), total, feedback.
+    """Write MARKS.csv: student (and name, if the answers had names), one column per
+    question (1 or 0), total, feedback.
 
     Written to a temporary file in the same folder and renamed, so a marks file is never
     half written and an earlier one stays as it was if writing fails.
@@ -293,10 +299,13 @@ def write_marks(marks: Sequence[Marks], questions: Sequence[str], out: str | Pat
     try:
         with open(partial, "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["student", *questions, "total", "feedback"])
+            named = any(m.name for m in marks)
+            writer.writerow(["student", *([NAME] if named else []), *questions, "total",
+                             "feedback"])  # fmt: skip
             for m in marks:
+                who = [m.student, m.name] if named else [m.student]
                 cells = [m.marks[q] for q in questions]
-                writer.writerow([m.student, *cells, m.total, m.feedback_text()])
+                writer.writerow([*who, *cells, m.total, m.feedback_text()])
         os.replace(partial, out)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ it is. The pictures are the library's own (``viz.draw_network``, ``viz.draw_grap
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from importlib import resources
 
@@ -26,8 +27,9 @@ from chainrule.worksheets.exercises import (
 )
 from nn.notation import input_label, is_output_label, loss_label
 
-__all__ = ["PAPER_SIZES", "document", "expression_key", "expression_page", "network_key",
-           "network_page"]  # fmt: skip
+__all__ = ["PAPER_SIZES", "document", "expression_forward_text", "expression_key",
+           "expression_page", "forward_pass_text", "gradient_step_text", "network_key",
+           "network_page", "typeset"]  # fmt: skip
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 _WORKED_DIGITS = 6  # significant digits of the key's worked lines, as the ledgers print
@@ -38,8 +40,14 @@ def _esc(text: str) -> str:
 
 
 def _worked(x: float) -> str:
-    """A number in a worked line of the key; negative numbers in brackets, as in ledgers."""
-    text = f"{x:.{_WORKED_DIGITS}g}"
+    """A number in a worked line of the key, as the ledgers print it: ``-0.336376``."""
+    return f"{x:.{_WORKED_DIGITS}g}"
+
+
+def _operand(x: float) -> str:
+    """:func:`_worked` for a number in a product or after a minus: a negative one in
+    brackets, as the ledgers write ``(-0.3) * 0.5``, so that no sign follows an operator."""
+    text = _worked(x)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -58,27 +66,51 @@ def _svg(graph: viz.ChainGraph) -> str:
     return svg[svg.index("<svg") :].strip()
 
 
-def _head(title: str, student: int, name: str, seed: int, what: str, *, key: bool = False) -> str:
-    """A page's head: the title, which sheet, the seed, and whose it is (a line to write
-    the name on, unless it is known or the page is a key)."""
+def _head(title: str, student: int, name: str, what: str, *, seed: int | None = None) -> str:
+    """A page's head: the title, which sheet, and whose it is (a line to write the name
+    on, unless it is known or the page is a key). A key also names its ``seed``; a
+    student's sheet never does, since the seed and the tool make every key."""
+    key = seed is not None
     if name:
         line = f"<div class='name'>{_esc(name)}</div>"
     else:
         line = "" if key else "<div>Name: <span class='blank-name'></span></div>"
+    meta = f"{what} · seed {seed}" if key else what
     return (
         "<header class='head'>"
-        f"<div><h1>{_esc(title)}</h1><div class='meta'>{_esc(what)} · seed {seed}</div></div>"
+        f"<div><h1>{_esc(title)}</h1><div class='meta'>{_esc(meta)}</div></div>"
         f"<div class='who'><div class='number'>Student {student}</div>{line}</div>"
         "</header>"
     )
 
 
+def typeset(qid: str) -> str:
+    """A question id as HTML, typeset as the lecture notes write it.
+
+    >>> typeset("dO_11/dw^1_11"), typeset("w^1_11 new"), typeset("dh/dx")
+    ('dO<SUB>11</SUB>/dw<SUP>1</SUP><SUB>11</SUB>', 'w<SUP>1</SUP><SUB>11</SUB> new', 'dh/dx')
+    """
+    derivative = re.fullmatch(r"d(\S+)/d(\S+)", qid)
+    if derivative:
+        top, bottom = derivative.groups()
+        return f"d{viz.html_symbol(top)}/d{viz.html_symbol(bottom)}"
+    name, space, rest = qid.partition(" ")
+    return viz.html_symbol(name) + space + _esc(rest)
+
+
 def _boxes(questions: Sequence[Question], hints: dict[str, str] | None = None) -> str:
+    """The answer boxes: each headed by its id typeset and, smaller, as the answers CSV's
+    column names it where that is written otherwise; ``hints`` (HTML) by question id."""
     hints = hints or {}
     cells = []
     for q in questions:
-        hint = f"<span class='hint'>{_esc(hints[q.id])}</span>" if q.id in hints else ""
-        cells.append(f"<div class='box'><span class='qid'>{_esc(q.id)}</span>{hint}</div>")
+        shown = typeset(q.id)
+        column = "" if shown == _esc(q.id) else f"<span class='column'>{_esc(q.id)}</span>"
+        hint = f"<span class='hint'>{hints[q.id]}</span>" if q.id in hints else ""
+        cells.append(
+            f"<div class='box'><div class='label'><span class='qid'>{shown}</span>{column}"
+            f"</div>{hint}</div>"
+        )
     return f"<div class='boxes'>{''.join(cells)}</div>"
 
 
@@ -124,11 +156,12 @@ def _sections(
     return forward, local, gradients, update
 
 
-def network_page(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
+def network_page(sheet: NetworkSheet, *, name: str = "") -> str:
     """Sheet A of one student: the network, its numbers and the answer boxes."""
     forward, local, gradients, update = _sections(sheet)
     model = sheet.model()  # no forward pass yet: the picture shows no answers
-    picture = _svg(viz.draw_network(model, show="value"))
+    # On paper the edges' labels would be too small to read: the tables give the weights.
+    picture = _svg(viz.draw_network(model, show="value", weight_labels=False, legend=False))
     two, one = sheet.ledger(sheet.two_path), sheet.ledger(sheet.one_path)
     paths = "".join(
         f"<li><code>{_esc(rule.describe_path(p))}</code></li>"
@@ -136,26 +169,30 @@ def network_page(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
         for p in rule.paths
     )
     last = nn.output_label(len(sheet.sizes) - 1, 1)
+    two_path = viz.html_symbol(sheet.two_path)
     hints = {
         f"dL/d{sheet.one_path}": "one path",
         f"dL/d{sheet.two_path}": "two paths: their sum",
-        update.id: f"= {sheet.two_path} - eta * dL/d{sheet.two_path}",
+        update.id: f"= {two_path} &#8722; &#951; &#183; dL/d{two_path}",
     }
     return (
         "<section class='page sheet'>"
-        + _head("Backpropagation by hand: the network", sheet.student, name, seed, "Sheet A")
+        + _head("Backpropagation by hand: the network", sheet.student, name, "Sheet A")
         + "<p class='intro'>The network of the lecture notes: neuron j of layer k outputs "
         "<code>O_kj = tanh(sum_i w^k_ij * O_(k-1)i)</code>, the inputs are "
         f"<code>O_0i = x_i</code>; for this one sample the loss is "
         f"<code>L = (y - {last})^2</code>. "
         "Write each answer to 4 decimal places in the box under its name, and carry more "
         "digits into the next steps.</p>"
-        f"<figure class='network'>{picture}</figure>"
+        f"<figure class='network'>{picture}<figcaption>Each line is a weight "
+        "w<sup>k</sup><sub>ij</sub>, from neuron i below to neuron j above (its value in the "
+        "tables): blue if it is positive, orange if negative, thicker the larger it is."
+        "</figcaption></figure>"
         + _givens(sheet)
         + "<h2>1. Forward pass</h2>"
         + _boxes(forward)
-        + f"<h2>2. Local derivatives along the paths from L to {sheet.two_path} and "
-        f"{sheet.one_path}</h2><ul class='paths'>{paths}</ul>"
+        + f"<h2>2. Local derivatives along the paths from L to {two_path} and "
+        f"{viz.html_symbol(sheet.one_path)}</h2><ul class='paths'>{paths}</ul>"
         + _boxes(local)
         + "<h2>3. dL/dw, the product along each path summed over the paths; then one step "
         "of gradient descent, <code>w_new = w_old - eta * dL/dw</code></h2>"
@@ -164,7 +201,7 @@ def network_page(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
     )
 
 
-def expression_page(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
+def expression_page(sheet: ExpressionSheet, *, name: str = "") -> str:
     """Sheet B of one student: an expression with several paths, drawn as its graph."""
     h, _ = sheet.build()
     # no data and no grad in the picture: the forward pass is the first question
@@ -177,7 +214,7 @@ def expression_page(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str
     total = sheet.questions[-1]
     return (
         "<section class='page sheet'>"
-        + _head("Backpropagation by hand: several paths", sheet.student, name, seed, "Sheet B")
+        + _head("Backpropagation by hand: several paths", sheet.student, name, "Sheet B")
         + f"<p class='intro'>At <b>x = {sheet.x:g}</b>:</p>"
         f"<ul class='definitions'>{definitions}</ul>"
         "<p class='intro'>The graph shows every operation, one arrow per operand. x reaches "
@@ -220,7 +257,7 @@ def forward_pass_text(sheet: NetworkSheet) -> str:
             ]
             symbols = " + ".join(f"{w.label} * {b}" for w, b in zip(n.weights, below, strict=True))
             numbers = " + ".join(
-                f"{_worked(w.data)} * {_worked(values[b])}"
+                f"{_operand(w.data)} * {_operand(values[b])}"
                 for w, b in zip(n.weights, below, strict=True)
             )
             out = n.output
@@ -236,9 +273,20 @@ def forward_pass_text(sheet: NetworkSheet) -> str:
             ]
             values[name] = out.data
     last = nn.output_label(len(sheet.sizes) - 1, 1)
-    difference = f"{_worked(sheet.target)} - {_worked(values[last])}"
+    difference = f"{_worked(sheet.target)} - {_operand(values[last])}"
     lines.append(f"L = (y - {last})^2 = ({difference})^2 = {_worked(loss.data)}")
     return "\n".join(lines)
+
+
+def gradient_step_text(sheet: NetworkSheet) -> str:
+    """The key's step of gradient descent for the two-path weight, worked out."""
+    update, w = sheet.questions[-1], sheet.weights[sheet.two_path]
+    grad = sheet.ledger(sheet.two_path).grad
+    return (
+        f"{update.id} = {sheet.two_path} - eta * dL/d{sheet.two_path}\n"
+        f"{' ' * len(update.id)} = {_worked(w)} - {_operand(sheet.eta)} * {_operand(grad)}"
+        f" = {_worked(gradient_step(w, sheet.eta, grad))}"
+    )
 
 
 def expression_forward_text(sheet: ExpressionSheet) -> str:
@@ -262,21 +310,15 @@ def expression_forward_text(sheet: ExpressionSheet) -> str:
 def network_key(sheet: NetworkSheet, *, seed: int, name: str = "") -> str:
     """The key to sheet A: every answer, then every step, as the ledgers show them."""
     two, one = sheet.ledger(sheet.two_path), sheet.ledger(sheet.one_path)
-    update = sheet.questions[-1]
-    w = sheet.weights[sheet.two_path]
-    step = (
-        f"{update.id} = {sheet.two_path} - eta * dL/d{sheet.two_path}\n"
-        f"{' ' * len(update.id)} = {_worked(w)} - {_worked(sheet.eta)} * {_worked(two.grad)}"
-        f" = {_worked(gradient_step(w, sheet.eta, two.grad))}"
-    )
     gradients = [q for q in sheet.questions if q.id.startswith("dL/dw")]
     return (
         "<section class='page key-page'>"
-        + _head("Answer key: the network", sheet.student, name, seed, "Sheet A", key=True)
+        + _head("Answer key: the network", sheet.student, name, "Sheet A", seed=seed)
         + "<div class='key-columns'>"
         + _key_table(sheet.questions)
         + f"<div><h2>Forward pass</h2><pre>{_esc(forward_pass_text(sheet))}</pre>"
-        + f"<h2>One step of gradient descent</h2><pre>{_esc(step)}</pre></div></div>"
+        + "<h2>One step of gradient descent</h2>"
+        + f"<pre>{_esc(gradient_step_text(sheet))}</pre></div></div>"
         + "<h2>The chain rule, path by path (the ledgers)</h2>"
         + f"<pre>{_esc(str(two))}</pre><pre>{_esc(str(one))}</pre>"
         + "<h2>Slips to look for when marking by hand</h2>"
@@ -305,7 +347,7 @@ def expression_key(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
     definitions = "; ".join(sheet.definitions)
     return (
         "<section class='page key-page'>"
-        + _head("Answer key: several paths", sheet.student, name, seed, "Sheet B", key=True)
+        + _head("Answer key: several paths", sheet.student, name, "Sheet B", seed=seed)
         + f"<p class='intro'>At x = {sheet.x:g}: <code>{_esc(definitions)}</code></p>"
         + "<div class='key-columns'>"
         + _key_table(sheet.questions)
