@@ -278,7 +278,11 @@ def test_the_notebooks_show_their_stored_outputs(site: Path, browser: Any, path:
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     streams = [output.text for output in outputs if output.output_type == "stream"]
     svgs = sum("image/svg+xml" in output.get("data", {}) for output in outputs)
-    pngs = sum("image/png" in output.get("data", {}) for output in outputs)
+    # A Graphviz picture is stored as SVG and PNG (for JupyterLab, untrusted): the SVG shows.
+    pngs = sum(
+        "image/png" in output.get("data", {}) and "image/svg+xml" not in output.get("data", {})
+        for output in outputs
+    )
     markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     formulas = len(re.findall(r"\$\$.+?\$\$|\$.+?\$", markdown, re.S))
     with Opened(browser, (site / "notebooks" / f"{path.stem}.html").as_uri()) as opened:
@@ -291,9 +295,25 @@ def test_the_notebooks_show_their_stored_outputs(site: Path, browser: Any, path:
             ".jp-MarkdownOutput", "cells => cells.map(c => c.innerText).join(' ')"
         )
         drawn = opened.page.locator(".jp-MarkdownOutput math").count()
+        pictures = opened.page.eval_on_selector_all(
+            ".jp-OutputArea-output img",
+            """images => images.map(i => [i.alt, i.naturalWidth, i.getBoundingClientRect().width,
+                i.closest('a.notebook-picture') && i.closest('a.notebook-picture').href])""",
+        )
+        explorer_picture_shown = "A picture of the explorer" in opened.page.inner_text("body")
         toc = opened.page.eval_on_selector_all(
             ".md-sidebar--secondary .md-nav__link", "links => links.map(a => a.innerText)"
         )
+    # Each picture says what it shows, and links to itself at full size, offline.
+    assert len(pictures) == svgs + pngs
+    assert [alt for alt, *_ in pictures if len(alt) < 20 or "No description" in alt] == []
+    assert [href for *_, href in pictures if not (href or "").startswith("file:")] == []
+    assert len({href for *_, href in pictures}) == len(pictures)
+    # At 1280x720 a wide picture gets more than Material's usual ~600 px column.
+    widest = max(natural for _, natural, _, _ in pictures)
+    assert max(shown_width for _, _, shown_width, _ in pictures) > min(widest, 800)
+    # Notebook 2's explorer: the page runs here, so its picture for JupyterLab is not shown.
+    assert not explorer_picture_shown
     page_text = " ".join(" ".join(shown).split())
     assert [text for text in streams if " ".join(text.split()) not in page_text] == []
     # The math is MathML, drawn by the browser, headings' too: no TeX left for a script.
@@ -309,3 +329,57 @@ def test_the_explorer_runs_inside_its_page(site: Path, browser: Any) -> None:
         frame.locator("#next").click()
         assert frame.locator("#counter").inner_text() == "forward step 1 of 7"
         assert opened.errors == []
+
+
+def test_a_notebook_picture_opens_at_full_size(site: Path, browser: Any) -> None:
+    page = site / "notebooks" / f"{NOTEBOOKS[1].stem}.html"
+    with Opened(browser, page.as_uri()) as opened:
+        link = opened.page.locator("a.notebook-picture").last  # the widest ledger
+        natural, shown = link.locator("img").evaluate("i => [i.naturalWidth, i.clientWidth]")
+        link.click()
+        opened.page.wait_for_load_state("load")
+        # The picture itself: its document is the SVG, drawn at its own size.
+        full = opened.page.evaluate(
+            "() => [document.documentElement.tagName, "
+            "document.documentElement.getBoundingClientRect().width]"
+        )
+        assert opened.errors == []
+    assert shown < natural, "the page shows it scaled down"
+    assert full[0] == "svg" and abs(full[1] - natural) <= 2
+
+
+def test_the_example_explorer_is_made_by_the_code_its_page_shows(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "docs" / "explorer.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    made = [block for block in blocks if "viz.explorer(h)" in block]
+    assert len(made) == 1
+    # The README's first picture names the nodes F and g: so does this page.
+    assert 'F.label = "F"' in made[0] and 'g.label = "g"' in made[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(made[0], "docs/explorer.md", "exec"), {})
+    page = (tmp_path / "explorer.html").read_text(encoding="utf-8")
+    assert page == (site / "explorer" / "chain-rule-example.html").read_text(encoding="utf-8")
+
+
+def test_no_copy_button_covers_code(site: Path, browser: Any) -> None:
+    covered = []
+    for name in ("worksheets.html", "index.html", "tour.html"):
+        with Opened(browser, (site / name).as_uri()) as opened:
+            opened.page.locator(".md-code__button").first.wait_for(state="attached")
+            covered += opened.page.evaluate(
+                """() => [...document.querySelectorAll('.md-typeset pre')].flatMap(pre => {
+                    const code = pre.querySelector('code');
+                    const button = pre.querySelector('.md-code__button');
+                    if (!code || !button) return [];
+                    code.scrollLeft = code.scrollWidth;  // a long line, read to its end
+                    const b = button.getBoundingClientRect(), range = document.createRange();
+                    range.selectNodeContents(code);
+                    return [...range.getClientRects()]
+                        .filter(r => r.width > 0 && r.right > b.left + 1 && r.left < b.right
+                                && r.bottom > b.top + 1 && r.top < b.bottom - 1)
+                        .map(() => code.innerText.split('\\n')[0]);
+                })"""
+            )
+    assert covered == []

@@ -686,7 +686,7 @@ def graded(typed: str, folder: Path) -> float | None:
     answers = folder / "answers.csv"
     answers.write_text(f"student;q\n1;{typed}\n", encoding="utf-8")
     key = {1: {"q": Question(id="q", sheet="A", value=0.0, tolerance=1.0)}}
-    return read_answers(answers, key)[0][1]["q"]
+    return read_answers(answers, key)[0][2]["q"]
 
 
 def test_your_turn_reads_answers_as_grading_does_and_hides_the_answer(

@@ -8,9 +8,13 @@ reader sees on a code-hosting site is what the code does today.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import io
+import os
 import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,9 +22,16 @@ from typing import Any
 import nbformat
 import pytest
 from oracles import require_torch
+from PIL import Image
 
 BUILD = Path(__file__).resolve().parent.parent / "docs" / "notebooks" / "build.py"
-MAX_BYTES = 400_000  # a notebook with its pictures; today's are 95-280 KiB
+# A notebook with its pictures, each Graphviz picture twice (SVG, and PNG for JupyterLab,
+# which shows no SVG from a notebook it does not trust) and notebook 2's explorer page with
+# a picture of it inside: today's are 200-570 KiB.
+MAX_BYTES = 640_000
+# What JupyterLab writes into a notebook's language_info when its kernel starts; stored
+# otherwise, JupyterLab marks the notebook changed as soon as it opens it.
+LANGUAGE_INFO = ("codemirror_mode", "file_extension", "mimetype", "name", "pygments_lexer")
 
 
 def _load_build() -> ModuleType:
@@ -41,6 +52,15 @@ def _needs_torch(path: Path) -> bool:
         re.search(r"^\s*import torch\b", cell.source, re.M)
         for cell in notebook.cells
         if cell.cell_type == "code"
+    )
+
+
+def _shows_an_explorer(path: Path) -> bool:
+    """Whether the stored notebook shows an explorer's page (build.py pictures it)."""
+    notebook = nbformat.read(path, as_version=4)
+    return any(
+        build.EXPLORER_FRAME.match(o.get("data", {}).get("text/html", ""))
+        for o in _outputs(notebook)
     )
 
 
@@ -71,7 +91,10 @@ def test_the_stored_notebook_reads_without_running(path: Path) -> None:
     assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size} bytes"
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
-    assert notebook.metadata == build.METADATA, "rebuild: python docs/notebooks/build.py"
+    rebuild = "rebuild: .venv/bin/python docs/notebooks/build.py"
+    assert notebook.metadata.kernelspec == build.KERNELSPEC, rebuild
+    assert all(notebook.metadata.language_info.get(key) for key in LANGUAGE_INFO), rebuild
+    assert re.fullmatch(r"3\.\d+\.\d+", notebook.metadata.language_info.get("version", ""))
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     # Run top to bottom in one kernel, as build.py does; not by hand, out of order.
     counts = [cell.execution_count for cell in code]
@@ -94,10 +117,16 @@ def test_the_stored_notebook_reads_without_running(path: Path) -> None:
 def test_the_notebook_runs_and_its_stored_outputs_are_current(path: Path) -> None:
     if shutil.which("dot") is None:
         pytest.fail("the notebooks draw graphs with Graphviz's dot; ./run test installs it")
+    if _shows_an_explorer(path) and not os.access(build.CHROMIUM, os.X_OK):
+        pytest.fail(f"the explorer's picture is taken with Chromium ({build.CHROMIUM}), missing")
     if _needs_torch(path):
         require_torch(f"notebook {path.name}")  # skips locally without PyTorch; fails on CI
-    fresh = build.summary(build.execute(path))  # raises, naming the cell, if one fails
-    stored = build.summary(nbformat.read(path, as_version=4))
+    executed = build.execute(path)  # raises, naming the cell, if one fails
+    notebook = nbformat.read(path, as_version=4)
+    # The kernel's own language_info is stored (an interpreter's version may differ).
+    language = {key: executed.metadata.language_info[key] for key in LANGUAGE_INFO}
+    assert {key: notebook.metadata.language_info[key] for key in LANGUAGE_INFO} == language
+    fresh, stored = build.summary(executed), build.summary(notebook)
     assert len(fresh) == len(stored)
     for number, (now, then) in enumerate(zip(fresh, stored, strict=True), start=1):
         assert now == then, (
@@ -133,3 +162,86 @@ def test_a_stored_picture_is_compared_by_its_words_not_its_positions() -> None:
         'font-size="', 'baseline-shift="sub" font-size="', 1
     )
     assert _pictures_left_to_baseline_shift(notebook)
+
+
+def _outputs(notebook: Any) -> list[Any]:
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return [output for cell in code for output in cell.outputs]
+
+
+def _png_size(png: str | list[str]) -> tuple[int, int]:
+    image = Image.open(io.BytesIO(base64.b64decode("".join(png))))
+    assert image.format == "PNG"
+    return image.size
+
+
+@pytest.mark.parametrize("path", build.NOTEBOOKS, ids=lambda path: path.stem)
+def test_every_svg_picture_has_a_png_for_an_untrusted_notebook(path: Path) -> None:
+    # JupyterLab shows no SVG in a notebook it did not run itself, but shows PNG.
+    for output in _outputs(nbformat.read(path, as_version=4)):
+        data = output.get("data", {})
+        if "image/svg+xml" in data:
+            assert "image/png" in data, f"{path.name}: an SVG without its PNG"
+            svg = re.search(
+                r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', "".join(data["image/svg+xml"])
+            )
+            assert svg is not None
+            # The same picture, at the size a browser gives the SVG (96 pixels an inch).
+            points = [float(size) for size in svg.groups()]
+            pixels = _png_size(data["image/png"])
+            assert all(
+                abs(px - pt * 96 / 72) <= 2 for px, pt in zip(pixels, points, strict=True)
+            ), path.name
+
+
+class UntrustedView(HTMLParser):
+    """The text and images a sanitizer leaves of some HTML (JupyterLab's, for a notebook it
+    does not trust, or a code-hosting site's): no iframe (its contents kept), no script."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self.images: list[dict[str, str | None]] = []
+        self._scripts = 0
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._scripts += tag == "script"
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        self._scripts -= tag == "script"
+
+    def handle_data(self, data: str) -> None:
+        if not self._scripts:
+            self.words += data.split()
+
+
+def test_the_explorer_shows_a_picture_and_how_to_run_it_where_it_cannot_run() -> None:
+    path = build.HERE / "02-the-network.ipynb"
+    frames = [
+        output.data["text/html"]
+        for output in _outputs(nbformat.read(path, as_version=4))
+        if "<iframe" in output.get("data", {}).get("text/html", "")
+    ]
+    assert len(frames) == 1, "notebook 2 shows the explorer once"
+    view = UntrustedView(frames[0])
+    assert len(view.images) == 1
+    picture = view.images[0]
+    assert "explorer" in (picture["alt"] or "")
+    png = (picture["src"] or "").removeprefix("data:image/png;base64,")
+    assert _png_size(png) == tuple(build.EXPLORER_VIEWPORT.values())
+    words = " ".join(view.words)
+    assert "Trust Notebook" in words
+    assert f"jupyter trust docs/notebooks/{path.name}" in words
+    assert "chainrule explore" in words
+
+
+def test_an_iframe_with_nothing_inside_shows_nothing_untrusted() -> None:
+    # What the test above relies on: the iframe's page is not what a sanitizer leaves.
+    frame = "<iframe srcdoc='<p>page <img src=x></p>' style=\"width:100%\"></iframe>"
+    assert UntrustedView(frame).words == [] and UntrustedView(frame).images == []
+    inside = UntrustedView(frame.replace("</iframe>", "<p>a picture</p><img src=y></iframe>"))
+    assert inside.words == ["a", "picture"] and inside.images == [{"src": "y"}]

@@ -11,6 +11,9 @@
   themselves, where nbconvert would leave it to MathJax, a script fetched from a CDN. A
   notebook's table of contents and title are taken from its headings, math written in
   the notes' plain notation (``w^3_11``).
+- A notebook's pictures are files of the site beside its page, each image a link to its
+  file at full size (a ledger or the network, scaled into the column, is too small to
+  read), with alt text that says what it shows instead of nbconvert's placeholder.
 - ``<!-- api: viz -->`` is the reference of every name in ``viz.__all__`` (mkdocstrings),
   including a function named like the module it comes from (``viz.explain``), which
   Griffe would take for the module.
@@ -24,6 +27,8 @@ import importlib.util
 import io
 import re
 import tempfile
+from base64 import b64decode
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +58,29 @@ MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration
 MATHML_NAMESPACE = "http://www.w3.org/1998/Math/MathML"
 HTML_HEADING = re.compile(r'<h([1-6]) id="([^"]+)"')
 # LaTeX commands in the notebooks' headings, as plain text.
-LATEX_SYMBOLS = {"partial": "∂", "approx": " ≈ ", "cdot": " · ", "eta": "η"}
+LATEX_SYMBOLS = {"partial": "∂", "approx": " ≈ ", "cdot": " · ", "eta": "η", "lambda": "λ"}
+# A text element of an SVG picture (Graphviz's): its height on the page and its text.
+SVG_TEXT = re.compile(r'<text\b[^>]*?\by="([^"]*)"[^>]*>(.*?)</text>', re.S)
 API = re.compile(r"^<!-- api: (\w+) -->$", re.M)
+# An output picture on a notebook's page, as nbconvert writes it (an SVG's or a PNG's).
+PICTURE = re.compile(r'(<div class="jp-Rendered(?:SVG|Image) [^>]*>\s*)<img\b[^>]*>')
+# The kinds of picture a notebook stores, in the order nbconvert prefers them, with the
+# extension of their file.
+PICTURE_TYPES = {"image/svg+xml": "svg", "image/png": "png"}
+# What the library's pictures show, by the function that draws them (for alt text).
+DRAWN_BY = {
+    "draw_paths": "the graph with every path from {1} up to {0} in red, "
+    "each edge labelled with its local derivative, and the ledger that multiplies along "
+    "each path and adds the paths",
+    "draw_network": "the network as the notes draw it: inputs and neurons O_kj in "
+    "columns, one edge per weight w^k_ij with its value and gradient",
+    "backward_frames": "one step of the backward pass",
+}
+# A ledger's result, "0.147097  (sum over 1 path)", its minus sign typeset (U+2212).
+SUM_OVER_PATHS = re.compile(r"[\u2212-]?[\d.]+ \(sum over \d+ paths?\)")
+# A plot's words in its code: its title, axis labels and headings.
+# (an f-string's text depends on its values: left out).
+PLOT_WORDS = re.compile(r'(?:title|xlabel|ylabel|suptitle|label)\s*[(=]\s*r?"([^"]+)"')
 
 
 def readme_section(title: str) -> tuple[int, str]:
@@ -138,8 +164,8 @@ def explorer_pages() -> dict[str, str]:
     """The pages docs/explorer.md embeds, written by ``chainrule explore`` and
     ``viz.explorer``."""
     import viz
-    from autograd import Value
     from chainrule.cli import main
+    from chainrule.examples import notes_example
 
     with tempfile.TemporaryDirectory() as out:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -147,10 +173,8 @@ def explorer_pages() -> dict[str, str]:
         if status != 0:
             raise PluginError(f"chainrule explore failed with status {status}")
         network = (Path(out) / "explorer.html").read_text(encoding="utf-8")
-    x = Value(3.0, label="x")
-    h = x * x * x.tanh() + 1
-    h.label = "h"
-    return {EXPLORER_NETWORK: network, EXPLORER_EXAMPLE: viz.explorer(h).html}
+    # The notes' h with their names F and g, as the README's first picture draws it.
+    return {EXPLORER_NETWORK: network, EXPLORER_EXAMPLE: viz.explorer(notes_example()).html}
 
 
 def mathml(latex: str, display: str) -> str:
@@ -171,7 +195,7 @@ def on_config(config: Any) -> Any:
     return config
 
 
-def on_page_content(html: str, page: Any, **kwargs: Any) -> str:
+def on_page_content(html: str, page: Any, config: Any, **kwargs: Any) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     headings = notebook_headings(Path(page.file.abs_src_path))
@@ -181,7 +205,88 @@ def on_page_content(html: str, page: Any, **kwargs: Any) -> str:
     pairs = zip(anchors, headings, strict=True)
     page.toc = get_toc(nested([(level, anchor, name) for (level, anchor), (_, name) in pairs]))
     page.title = next(name for level, name in headings if level == 1)
-    return MATHJAX.sub("", html)
+    return linked_pictures(MATHJAX.sub("", html), page, config)
+
+
+def linked_pictures(html: str, page: Any, config: Any) -> str:
+    """The notebook page with each output picture a file of the site (see the module)."""
+    source = Path(page.file.abs_src_path)
+    pictures = notebook_pictures(nbformat.read(source, as_version=4))
+    shown = PICTURE.findall(html)
+    if len(shown) != len(pictures):
+        raise PluginError(
+            f"{page.file.src_uri}: {len(pictures)} pictures stored, {len(shown)} on the page"
+        )
+    folder = Path(config["site_dir"]) / Path(page.file.dest_uri).with_suffix("")
+    folder.mkdir(parents=True, exist_ok=True)
+    numbered = iter(enumerate(pictures, start=1))
+
+    def linked(match: re.Match[str]) -> str:
+        number, (extension, content, alt) = next(numbered)
+        name = f"picture-{number}.{extension}"
+        (folder / name).write_bytes(content)
+        href = f"{folder.name}/{name}"
+        return (
+            f'{match.group(1)}<a class="notebook-picture" href="{href}" '
+            f'title="Open the picture at full size"><img src="{href}" alt="{escape(alt)}"></a>'
+        )
+
+    return PICTURE.sub(linked, html)
+
+
+def notebook_pictures(notebook: Any) -> list[tuple[str, bytes, str]]:
+    """Each output picture of a notebook, in page order, as the page shows it: the file's
+    extension, its bytes and alt text saying what it shows."""
+    pictures = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        shown = [o for o in cell.outputs if any(k in o.get("data", {}) for k in PICTURE_TYPES)]
+        for number, output in enumerate(shown, start=1):
+            kind = next(kind for kind in PICTURE_TYPES if kind in output.data)
+            data = output.data[kind]
+            content = data.encode("utf-8") if kind == "image/svg+xml" else b64decode(data)
+            alt = picture_alt(cell.source, output.data, number, len(shown))
+            pictures.append((PICTURE_TYPES[kind], content, alt))
+    return pictures
+
+
+def picture_alt(code: str, data: dict[str, Any], number: int, of: int) -> str:
+    """What an output picture shows, from the code that made it and the picture's words:
+    the library's pictures by the function that draws them, a plot by its labels."""
+    drawn_by = [name for name in DRAWN_BY if f"{name}(" in code]
+    if drawn_by and "image/svg+xml" in data:
+        lines = svg_lines(data["image/svg+xml"])
+        call = code.strip().splitlines()[-1].strip() if of == 1 else ""
+        names = re.search(r"\((\w+), (\w+)", call)
+        shows = DRAWN_BY[drawn_by[0]].format(*(names.groups() if names else ("", "")))
+        alt = f"{call}: {shows}" if call else shows.capitalize()
+        if of > 1:
+            alt += f", picture {number} of {of}"
+        step = next((line for line in lines if line.startswith("step ")), "")
+        total = next(filter(None, (SUM_OVER_PATHS.search(line) for line in lines)), None)
+        said = f": {total.group(0)}" if total else f". {step}" if step else ""
+        return f"{alt}{said}".rstrip(".") + "."
+    labels = [plain_words(label) for label in PLOT_WORDS.findall(code)]
+    plot = "A plot" if of == 1 else f"Plot {number} of {of}"
+    return f"{plot}: {'; '.join(labels)}." if labels else f"{plot} made by the code above."
+
+
+def svg_lines(svg: str) -> list[str]:
+    """The lines of text of an SVG picture (Graphviz's), top to bottom: its text elements
+    joined where they stand on one line (a subscript is an element of its own)."""
+    lines: dict[str, list[str]] = {}
+    for y, text in SVG_TEXT.findall(svg):
+        lines.setdefault(y, []).append(unescape(re.sub(r"<[^>]+>", "", text)))
+    return [" ".join("".join(parts).split()) for parts in lines.values()]
+
+
+def plain_words(label: str) -> str:
+    """A plot's label in plain text: its math in the notes' notation."""
+    label = label.replace("\\,", " ").replace("{", "").replace("}", "")
+    label = re.sub(r"\\hat\s*(\w)", "\\1\u0302", label)
+    label = re.sub(r"\\([A-Za-z]+)\s*", lambda m: LATEX_SYMBOLS.get(m.group(1), m.group(1)), label)
+    return " ".join(label.replace("$", "").split())
 
 
 def notebook_headings(path: Path) -> list[tuple[int, str]]:

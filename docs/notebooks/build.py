@@ -4,18 +4,24 @@
     .venv/bin/python docs/notebooks/build.py 02-the-network.ipynb  # some of them
 
 Each notebook runs top to bottom in a fresh kernel (it needs Graphviz's ``dot`` for the
-pictures, and notebook 5 needs PyTorch); a failing cell stops the build with that cell's
-error and leaves that notebook as it was. The stored notebook keeps its outputs, so that
-it reads on a code-hosting site without running, and no text that changes from run to
-run: no timings (notebook 5 shows its timings in pictures), no interpreter version, no
-``<... at 0x...>`` text beside a picture, no widget's view of a kernel that is gone (its
-HTML view stays). ``tests/test_notebooks.py`` runs them the same way and checks that
-the stored text outputs are the current ones.
+pictures, Chromium for the picture of an explorer, and notebook 5 needs PyTorch); a
+failing cell stops the build with that cell's error and leaves that notebook as it was.
+The stored notebook keeps its outputs, so that it reads on a code-hosting site without
+running, and in JupyterLab before it is trusted (each Graphviz picture as PNG too, an
+explorer as a picture), and no text that changes from run to run: no timings (notebook 5
+shows its timings in pictures), no ``<... at 0x...>`` text beside a picture, no widget's
+view of a kernel that is gone (its HTML view stays). Its metadata is what JupyterLab
+writes, the interpreter's version included, so that opening it changes nothing.
+``tests/test_notebooks.py`` runs them the same way and checks that the stored text
+outputs are the current ones.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import io
+import os
 import re
 import sys
 import tempfile
@@ -27,15 +33,27 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOKS = sorted(HERE.glob("[0-9][0-9]-*.ipynb"))
 CELL_TIMEOUT = 120  # seconds; every cell takes well under one
-METADATA = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
+# The kernel's name and language as JupyterLab writes them when it opens a notebook: stored
+# otherwise, JupyterLab marks the notebook changed ("unsaved") the moment it is opened.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 IMAGE_TYPES = ("image/svg+xml", "image/png")
+# Run in the kernel before the first cell: every Graphviz picture is stored as PNG too.
+# JupyterLab shows no SVG from a notebook it does not trust (one it did not run itself),
+# but does show PNG; a browser or a site shows the SVG, which stays first.
+PNG_BESIDE_SVG = (
+    "import graphviz; get_ipython().display_formatter.formatters['image/png']"
+    ".for_type(graphviz.Digraph, lambda graph: graph.pipe(format='png'))"
+)
+# An explorer's page in an iframe (viz.Explorer's notebook display), its page quoted with '.
+EXPLORER_FRAME = re.compile(r"<iframe srcdoc='([^']*)'[^>]*>", re.S)
+# Chromium for the picture of an explorer: as the tests' (tests/browser.py) find it.
+CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM") or "/usr/bin/chromium"
+EXPLORER_VIEWPORT = {"width": 1100, "height": 820}  # the iframe's height
 # A widget's view names an object in the kernel, gone once the notebook is stored (Jupyter
 # would say "model not found"): the stored output keeps the widget's HTML view instead.
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -61,6 +79,7 @@ def execute(path: Path) -> Any:
             km=kernel,
             timeout=CELL_TIMEOUT,
             record_timing=False,
+            extra_arguments=[f"--InteractiveShellApp.exec_lines={PNG_BESIDE_SVG}"],
             resources={"metadata": {"path": str(path.parent)}},
         )
         try:
@@ -68,18 +87,23 @@ def execute(path: Path) -> Any:
         finally:
             if kernel.has_kernel:
                 kernel.shutdown_kernel()
-    notebook.metadata = nbformat.from_dict(METADATA)
+    # nbclient stored the kernel's language_info, interpreter version included, as
+    # JupyterLab would: only the kernel spec is set here.
+    notebook.metadata = nbformat.from_dict(
+        {"kernelspec": KERNELSPEC, "language_info": notebook.metadata.language_info}
+    )
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.metadata = nbformat.from_dict({})
-            cell.outputs = _normalised(cell.outputs)
+            cell.outputs = _normalised(cell.outputs, path.name)
     return notebook
 
 
-def _normalised(outputs: list[Any]) -> list[Any]:
+def _normalised(outputs: list[Any], name: str) -> list[Any]:
     """One output per run of printed text (the kernel splits it where timing says),
-    pictures without the ``text/plain`` beside them (an object's repr, with its address)
-    and widgets as their HTML view (see :data:`WIDGET_VIEW`)."""
+    pictures without the ``text/plain`` beside them (an object's repr, with its address),
+    Graphviz's PNGs in few colours, widgets as their HTML view (see :data:`WIDGET_VIEW`)
+    and an explorer with its picture for where it cannot run (notebook ``name``)."""
     kept: list[Any] = []
     for output in outputs:
         last = kept[-1] if kept else None
@@ -94,9 +118,69 @@ def _normalised(outputs: list[Any]) -> list[Any]:
         data = output.get("data", {})
         if any(kind in data for kind in IMAGE_TYPES):
             data.pop("text/plain", None)
+        if "image/svg+xml" in data and "image/png" in data:
+            png = _in_256_colours(base64.b64decode(data["image/png"]))
+            data["image/png"] = base64.b64encode(png).decode("ascii")
         data.pop(WIDGET_VIEW, None)
+        framed = EXPLORER_FRAME.match(data.get("text/html", ""))
+        if framed:
+            page = html.unescape(framed.group(1))
+            data["text/html"] = with_picture_inside(data["text/html"], page, name)
         kept.append(output)
     return kept
+
+
+def _in_256_colours(png: bytes) -> bytes:
+    """A PNG of a drawing in 256 colours: a quarter of the bytes, looking the same (flat
+    colours and anti-aliased text)."""
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    small = io.BytesIO()
+    image.quantize(256, method=Image.Quantize.FASTOCTREE).save(small, "PNG", optimize=True)
+    return small.getvalue()
+
+
+def with_picture_inside(frame: str, page: str, name: str) -> str:
+    """An explorer's iframe (showing ``page``) with a picture of the page, and how to see
+    the page itself (from notebook ``name``), inside the element.
+
+    A browser shows the iframe and never its contents. JupyterLab, for a notebook it does
+    not trust, and code-hosting sites remove the iframe and keep what is inside it, so the
+    reader sees the picture instead of an empty output."""
+    picture = base64.b64encode(_screenshot(page)).decode("ascii")
+    inside = (
+        "<div><p><b>A picture of the explorer</b> as this cell made it. The page itself "
+        "runs in a notebook you trust: in JupyterLab, the command palette's (Ctrl+Shift+C) "
+        f"<i>Trust Notebook</i>, or <code>jupyter trust docs/notebooks/{name}</code>; "
+        "or run the notebook. Outside a notebook, <code>chainrule explore</code> writes "
+        "the same page as <code>chainrule-out/explorer.html</code>.</p>"
+        "<img alt=\"The explorer after the backward pass: the network's graph with every "
+        "value and gradient, the last step explained, the Numbers panel (the row and the "
+        "weights), what the last step sends down each edge, the Train panel (η, λ, tol, "
+        'epochs)" '
+        f'src="data:image/png;base64,{picture}"></div>'
+    )
+    return frame.replace("</iframe>", inside + "</iframe>", 1)
+
+
+def _screenshot(page: str) -> bytes:
+    """The explorer's page as headless Chromium shows it, in 256 colours."""
+    from playwright.sync_api import sync_playwright  # the test tools'; only for a page
+
+    if not os.access(CHROMIUM, os.X_OK):
+        raise FileNotFoundError(
+            f"the picture of an explorer needs Chromium, and there is none at {CHROMIUM} "
+            "(Debian/Ubuntu: apt-get install chromium; or set CHAINRULE_CHROMIUM)"
+        )
+    args = ["--headless", "--no-sandbox", "--disable-gpu"]  # no sandbox: root in CI
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            tab = browser.new_page(viewport=EXPLORER_VIEWPORT)
+            tab.set_content(page, wait_until="load")
+            png = tab.screenshot()
+        finally:
+            browser.close()
+    return _in_256_colours(png)
 
 
 def svg_texts(svg: str | list[str]) -> tuple[str, ...]:
@@ -148,6 +232,9 @@ def main(names: list[str]) -> int:
             notebook = execute(path)
         except CellExecutionError as error:
             print(f"build.py: {path.name} was left as it was; a cell failed:\n{error}")
+            return 1
+        except FileNotFoundError as error:
+            print(f"build.py: {path.name} was left as it was: {error}", file=sys.stderr)
             return 1
         nbformat.write(notebook, path)
         print(f"{path.name}: {path.stat().st_size / 1024:.0f} KiB")
