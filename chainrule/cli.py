@@ -243,11 +243,14 @@ def report_accuracy(
     return acc
 
 
-def loss_figure(history: nn.History, title: str, batch_size: int | None = None) -> Figure:
+def loss_figure(
+    history: nn.History, title: str, batch_size: int | None = None, *, l2: float
+) -> Figure:
     """The loss per epoch, on a log scale (matplotlib's Agg canvas: no display needed).
 
     With mini-batches of ``batch_size`` an epoch's loss is the sum of its batch losses
-    (see ``nn.History.losses``), and the axis says so.
+    (see ``nn.History.losses``), and the axis says so; ``l2`` is the lambda of the Reg
+    term, which the axis names only when there is one.
     """
     figure = Figure(figsize=(6.4, 4.0), dpi=100)
     FigureCanvasAgg(figure)
@@ -256,7 +259,7 @@ def loss_figure(history: nn.History, title: str, batch_size: int | None = None) 
     axes.set_yscale("log")
     axes.set_xlabel("epoch")
     if batch_size is None:
-        axes.set_ylabel("L = sum (y - yhat)^2 + Reg")
+        axes.set_ylabel("L = sum (y - yhat)^2" + (" + Reg" if l2 else ""))
     else:
         axes.set_ylabel(f"sum of the epoch's losses on batches of {batch_size}")
     axes.set_title(title)
@@ -266,10 +269,10 @@ def loss_figure(history: nn.History, title: str, batch_size: int | None = None) 
 
 
 def plot_loss_curve(
-    history: nn.History, path: Path, title: str, batch_size: int | None = None
+    history: nn.History, path: Path, title: str, batch_size: int | None = None, *, l2: float
 ) -> Path:
     """:func:`loss_figure` as a PNG at ``path``."""
-    loss_figure(history, title, batch_size).savefig(path, format="png")
+    loss_figure(history, title, batch_size, l2=l2).savefig(path, format="png")
     return path
 
 
@@ -319,7 +322,10 @@ def run_demo(args: argparse.Namespace) -> int:
     report_accuracy(model, data.X, data.y)
     print_weights(model, "Trained weights:")
     curve = plot_loss_curve(
-        history, written_into(out, "loss.png"), "The lecture notes' 4-3-2-1 network on Iris"
+        history,
+        written_into(out, "loss.png"),
+        "The lecture notes' 4-3-2-1 network on Iris",
+        l2=DEMO_L2,
     )
     print(f"Wrote {curve}")
     explorer = out / EXPLORER_FILE
@@ -404,6 +410,7 @@ def run_digits_demo(args: argparse.Namespace) -> int:
         written_into(args.out, "digits-loss.png"),
         f"The {sizes} network on digits",
         DIGITS_BATCH_SIZE,
+        l2=0.0,
     )
     print(f"Wrote {curve}")
     return 0
@@ -607,7 +614,7 @@ def run_train(args: argparse.Namespace) -> int:
         target_standardization=target_scaling,
     )
     title = f"{Path(args.csv).name}: {network}"
-    curve = plot_loss_curve(history, written_into(args.out, "loss.png"), title)
+    curve = plot_loss_curve(history, written_into(args.out, "loss.png"), title, l2=args.l2)
     print(f"Wrote {parameters} and {curve}")
     print(f"Predict on new rows with: chainrule predict {parameters} NEW.csv")
     return 0

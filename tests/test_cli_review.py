@@ -231,9 +231,39 @@ def test_train_help_shows_each_default_once_and_only_for_values() -> None:
 def test_the_loss_curve_says_when_an_epoch_is_a_sum_of_batch_losses() -> None:
     data = nn.iris_binary()
     history = nn.train(nn.MLP(4, [3, 2, 1]), data.X, data.y, max_epochs=2, progress=False)
-    assert loss_figure(history, "t").axes[0].get_ylabel() == "L = sum (y - yhat)^2 + Reg"
-    label = loss_figure(history, "t", batch_size=32).axes[0].get_ylabel()
+    label = loss_figure(history, "t", l2=1e-3).axes[0].get_ylabel()
+    assert label == "L = sum (y - yhat)^2 + Reg"
+    label = loss_figure(history, "t", batch_size=32, l2=0.0).axes[0].get_ylabel()
     assert label == "sum of the epoch's losses on batches of 32"
+
+
+@pytest.mark.parametrize(
+    ("l2", "label"), [(None, "L = sum (y - yhat)^2"), ("0.01", "L = sum (y - yhat)^2 + Reg")]
+)
+def test_the_loss_curve_names_reg_only_when_lambda_is_not_0(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    l2: str | None,
+    label: str,
+) -> None:
+    labels: list[str] = []
+
+    def figure(*args: object, **kwargs: float) -> object:
+        drawn = loss_figure(*args, **kwargs)  # type: ignore[arg-type]
+        labels.append(drawn.axes[0].get_ylabel())
+        return drawn
+
+    monkeypatch.setattr("chainrule.cli.loss_figure", figure)
+    csv = _iris_csv(tmp_path / "iris.csv", ("setosa", "virginica"))
+    lam = [] if l2 is None else ["--l2", l2]
+    status, out, err = main_captured(
+        capsys, "train", str(csv), "--target", "species", "--max-epochs", "3", *lam,
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert status == 0, err
+    assert f"lambda = {l2 or 0}," in out  # as the terminal says
+    assert labels == [label] and (tmp_path / "out" / "loss.png").exists()
 
 
 def test_a_bad_out_folder_is_refused_before_training(

@@ -263,7 +263,7 @@ def test_a_large_network_is_summarised_by_layer() -> None:
     # L's box: the batch's sum over the rows n and each row's 10 outputs j.
     loss = page.html.split('id="node_loss" class="node">', 1)[1]
     words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", loss[: loss.index("</g>")])).strip()
-    assert words.startswith("L \u03a3n \u03a3j (ynj \u2212 \u0177nj )2 + \u03bb \u03a3 w2"), words
+    assert words.startswith("L \u03a3n \u03a3j (ynj \u2212 \u0177nj)2 + \u03bb \u03a3 w2"), words
 
 
 # --- the command line --------------------------------------------------------------------

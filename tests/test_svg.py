@@ -6,6 +6,7 @@ tests/test_svg_browser.py.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -44,6 +45,23 @@ def graphviz_svg(graph: graphviz.Digraph) -> str:
     return graphviz.Source(graph.source).pipe(format="svg", encoding="utf-8")
 
 
+def graphviz_widths(graph: graphviz.Digraph) -> dict[tuple[float, float], float]:
+    """How wide Graphviz made each text of ``graph``: its own JSON layout, read here."""
+    layout = json.loads(graphviz.Source(graph.source).pipe(format="json", encoding="utf-8"))
+    found = {}
+    for thing in [layout, *layout.get("objects", []), *layout.get("edges", [])]:
+        for key in ("_ldraw_", "_hldraw_", "_tldraw_"):
+            for op in thing.get(key, []):
+                if op["op"] == "T":
+                    found[(op["pt"][0], -op["pt"][1])] = op["width"]
+    return found
+
+
+def readable(graph: graphviz.Digraph) -> str:
+    """Graphviz's SVG of ``graph`` through chainrule's pass, with Graphviz's text widths."""
+    return readable_svg(graphviz_svg(graph), graphviz_widths(graph))
+
+
 def attr(attrs: str, name: str) -> str | None:
     found = re.search(rf'(?<![\w-]){name}="([^"]*)"', attrs)
     return None if found is None else found[1]
@@ -54,69 +72,85 @@ def is_readable(svg: str) -> bool:
     return "baseline-shift" not in svg and "<title>" not in svg
 
 
-# A base drawn in the width Graphviz gave it: its words in a <tspan> of that length.
-FITTED = re.compile(r'<tspan textLength="([^"]*)" lengthAdjust="spacingAndGlyphs">([^<]*)</tspan>')
-
-
-def runs(svg: str) -> list[tuple[str, str, str]]:
-    """Every run of text in ``svg``: ``("text", attributes, words)`` for a ``<text>``'s own
-    words (a base's, fitted or not), then ``("tspan", attributes, words)`` for each script
-    in it."""
+def lines(svg: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every ``<text>`` in ``svg``: its attributes, and its pieces in order, each as
+    (attributes, words): its own words first (attributes ``""``), then each ``<tspan>``."""
     found = []
     for attrs, inner in re.findall(r"<text ([^>]*)>(.*?)</text>", svg):
-        fitted = FITTED.match(inner)
-        found.append(("text", attrs, fitted[2] if fitted else inner.split("<", 1)[0]))
-        rest = inner[fitted.end() :] if fitted else inner
-        found += [("tspan", *span) for span in re.findall(r"<tspan ([^>]*)>([^<]*)</tspan>", rest)]
+        head = inner.split("<", 1)[0]
+        spans = re.findall(r"<tspan ?([^>]*)>([^<]*)</tspan>", inner)
+        found.append((attrs, ([("", head)] if head else []) + spans))
     return found
 
 
-def test_a_script_becomes_a_smaller_tspan_raised_or_lowered_after_its_base(dot: str) -> None:
-    raw = graphviz_svg(scripted_graph())
-    written, drawn = TEXT.findall(raw), runs(readable_svg(raw))
+def test_a_line_is_one_text_its_scripts_smaller_tspans_off_the_baseline(dot: str) -> None:
+    graph = scripted_graph()
+    raw = graphviz_svg(graph)
+    written = TEXT.findall(raw)
     kinds = [attr(attrs, "baseline-shift") for attrs, _ in written]
     assert kinds.count("sub") == 5 and kinds.count("super") == 4  # Graphviz still does it
-    assert [words for _, _, words in drawn] == [words for _, words in written]
-    fitted = iter(float(width) for width, _ in FITTED.findall(readable_svg(raw)))
-    base_x, first = 0.0, False
-    for kind, (old, _), (element, new, _) in zip(kinds, written, drawn, strict=True):
-        if kind is None:  # a base, or the run after the scripts: as Graphviz placed it
-            assert element == "text" and new.removesuffix(' xml:space="preserve"') == old
-            base_x, first = float(attr(old, "x") or 0), True
-            continue
-        # the first script where Graphviz put it, its base drawn in the width up to there;
-        # a second script right after the first, as the browser draws it
-        if first:
-            assert attr(new, "x") == attr(old, "x")
-            width = float(attr(old, "x") or 0) - base_x
-            assert next(fitted) == pytest.approx(width, abs=0.01)
-        else:
-            assert attr(new, "x") is None
-        first = False
-        assert element == "tspan"
-        size, y = float(attr(old, "font-size") or 0), float(attr(old, "y") or 0)
-        assert float(attr(new, "font-size") or 0) == pytest.approx(SCRIPT_SIZE * size, abs=0.01)
-        shift = float(attr(new, "y") or 0) - y  # SVG's y grows downwards
-        assert shift == pytest.approx(DROP * size if kind == "sub" else -RAISE * size, abs=0.01)
-    assert next(fitted, None) is None  # every fitted base is one that has scripts
+    drawn = lines(readable(graph))
+    # each label is one line: one <text> each, as many as the labels, its pieces in order
+    assert len(drawn) == len(LABELS) + 1
+    pieces = [piece for _, line in drawn for piece in line]
+    assert [words for _, words in pieces] == [words for _, words in written]
+    widths = graphviz_widths(graph)
+    at = 0
+    for attrs, line in drawn:
+        first = written[at][0]
+        assert attr(attrs, "x") == attr(first, "x") and attr(attrs, "y") == attr(first, "y")
+        # as wide as Graphviz made the line, from its first piece to the end of its last
+        start = (float(attr(first, "x") or 0), float(attr(first, "y") or 0))
+        last = written[at + len(line) - 1][0]
+        end = (float(attr(last, "x") or 0), float(attr(last, "y") or 0))
+        assert float(attr(attrs, "textLength") or 0) == pytest.approx(
+            end[0] + widths[end] - start[0], abs=0.01
+        )
+        shift = 0.0
+        for (new, _), (old, _), kind in zip(line, written[at:], kinds[at:], strict=False):
+            assert attr(new, "x") is None and attr(new, "y") is None  # the text flows on
+            shift += float(attr(new, "dy") or 0)  # SVG's y grows downwards
+            size = float(attr(old, "font-size") or 0)
+            if kind is None:
+                assert shift == pytest.approx(0, abs=0.01) and attr(new, "font-size") is None
+                continue
+            assert shift == pytest.approx(DROP * size if kind == "sub" else -RAISE * size, abs=0.01)
+            assert float(attr(new, "font-size") or 0) == pytest.approx(SCRIPT_SIZE * size, abs=0.01)
+        at += len(line)
 
 
-def test_a_script_looks_as_written_and_one_without_a_base_stays_in_place(dot: str) -> None:
+def test_pieces_of_a_table_apart_stay_apart(dot: str) -> None:
+    # Two cells of a row at one height: the second starts where Graphviz put it, not where
+    # the first ends; without Graphviz's widths, a script still joins its base.
+    graph = viz.ChainGraph()
+    graph.node(
+        "row", shape="plain", label="<<TABLE><TR><TD>a<SUB>1</SUB></TD><TD>b</TD></TR></TABLE>>"
+    )
+    drawn = lines(readable(graph))
+    assert [[words for _, words in line] for _, line in drawn] == [["a", "1"], ["b"]]
+    (b,) = [attrs for attrs, words in TEXT.findall(graphviz_svg(graph)) if words == "b"]
+    assert attr(drawn[1][0], "x") == attr(b, "x")
+    alone = lines(readable_svg(graphviz_svg(graph)))
+    assert [[words for _, words in line] for _, line in alone] == [["a", "1"], ["b"]]
+    assert attr(alone[0][0], "textLength") is None  # nothing says how wide Graphviz made it
+
+
+def test_a_piece_looks_as_written_and_a_script_without_a_base_stays_in_place(dot: str) -> None:
     graph = viz.ChainGraph()
     graph.node("bold", label="<<B>w</B><SUP>1</SUP>>")
     graph.node("red", label='<w<SUP><FONT COLOR="red">1</FONT></SUP>>')
     graph.node("alone", label="<<SUB>0</SUB>>")
     raw = graphviz_svg(graph)
-    drawn = runs(readable_svg(raw))
-    assert [words for _, _, words in drawn] == ["w", "1", "w", "1", "0"]
-    assert attr(drawn[0][1], "font-weight") == "bold"
-    assert attr(drawn[1][1], "font-weight") == "normal"  # the base is bold, not its script
-    assert attr(drawn[3][1], "fill") == "red" and attr(drawn[2][1], "fill") is None
-    element, attrs, _ = drawn[4]
+    drawn = lines(readable(graph))
+    assert [[words for _, words in line] for _, line in drawn] == [["w", "1"], ["w", "1"], ["0"]]
+    assert attr(drawn[0][0], "font-weight") == "bold"
+    assert attr(drawn[0][1][1][0], "font-weight") == "normal"  # the base is bold, not its script
+    assert attr(drawn[1][1][1][0], "fill") == "red" and attr(drawn[1][0], "fill") is None
+    attrs, [(span, _)] = drawn[2]
     (old,) = [a for a, words in TEXT.findall(raw) if words == "0"]
-    assert element == "text" and attr(attrs, "x") == attr(old, "x")
-    assert float(attr(attrs, "y") or 0) > float(attr(old, "y") or 0)  # lowered
-    assert attr(attrs, "baseline-shift") is None
+    assert attr(attrs, "x") == attr(old, "x") and attr(attrs, "y") == attr(old, "y")
+    assert float(attr(span, "dy") or 0) > 0  # lowered
+    assert "baseline-shift" not in attrs + span
 
 
 def test_no_tooltip_names_a_dot_id_and_ids_and_classes_stay(dot: str) -> None:
@@ -131,22 +165,26 @@ def test_no_tooltip_names_a_dot_id_and_ids_and_classes_stay(dot: str) -> None:
 
 
 def test_spaces_at_the_ends_of_a_text_are_kept(dot: str) -> None:
-    svg = readable_svg(graphviz_svg(scripted_graph()))
-    kept = [words for attrs, words in TEXT.findall(svg) if 'xml:space="preserve"' in attrs]
-    assert kept == [" = 0.5"]
+    kept = [
+        "".join(words for _, words in line)
+        for attrs, line in lines(readable(scripted_graph()))
+        if 'xml:space="preserve"' in attrs
+    ]
+    assert kept == ["w111 = 0.5"]
 
 
 def test_a_second_pass_changes_nothing_and_labels_that_look_like_svg_stay(dot: str) -> None:
     graph = scripted_graph()
     graph.node("tricky", label='baseline-shift="sub" <title>n1</title> <svg x="1">')
-    svg = readable_svg(graphviz_svg(graph))
+    svg = readable(graph)
     assert readable_svg(svg) == svg
+    assert readable_svg(svg, graphviz_widths(graph)) == svg
     assert "baseline&#45;shift=&quot;sub&quot; &lt;title&gt;n1&lt;/title&gt; &lt;svg" in svg
 
 
 def test_pipe_render_and_notebook_display_give_the_readable_svg(dot: str, tmp_path: Path) -> None:
     graph = scripted_graph()
-    expected = readable_svg(graphviz_svg(graph))
+    expected = readable(graph)
     assert graph.pipe(format="svg", encoding="utf-8") == expected
     assert graph.pipe(format="svg") == expected.encode("utf-8")
     graph.format = "svg"
@@ -171,7 +209,7 @@ def test_a_viewer_opens_the_readable_file(
     graph = scripted_graph()
     graph.format = "svg"
     graph.view(tmp_path / "labels")
-    assert opened == [readable_svg(graphviz_svg(graph))]
+    assert opened == [readable(graph)]
 
 
 def test_png_is_graphvizs_own(dot: str, tmp_path: Path) -> None:

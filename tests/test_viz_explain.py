@@ -119,7 +119,12 @@ def _random_graph(rng: random.Random) -> tuple[Value, list[Value]]:
 def test_every_path_sum_equals_backprop_and_finite_differences(seed: int) -> None:
     rng = random.Random(seed)
     root, leaves = _random_graph(rng)
+    in_graph = set(topological_order(root))
     for leaf in leaves:
+        if leaf not in in_graph:  # root was not computed from it: no chain rule to write
+            with pytest.raises(ValueError, match="is not in the graph of root"):
+                viz.explain(root, leaf)
+            continue
         for level in ("op", "neuron"):
             rule = viz.explain(root, leaf, level=level, max_paths=100_000)  # type: ignore[arg-type]
             assert rule.agrees, str(rule)
@@ -160,12 +165,19 @@ def test_too_many_paths_is_a_clear_error() -> None:
         viz.explain(y, x)
 
 
-def test_no_path_gives_zero() -> None:
-    x, z = Value(1.0, label="x"), Value(2.0, label="z")
+def test_a_value_not_in_the_graph_is_a_clear_error() -> None:
+    # A learner who passes another model's weight is told so, not shown "0 paths".
+    x, z = Value(1.0, label="x"), Value(2.0, label="w^1_11")
     y = _named(x * 3, "y")
-    rule = viz.explain(y, z)
-    assert rule.paths == () and rule.total == 0.0 and rule.grad == 0.0 and rule.agrees
-    assert "no path" in str(rule)
+    y.backward()
+    said = r"w\^1_11 is not in the graph of y: y was not computed from it"
+    for level in ("op", "neuron"):
+        with pytest.raises(ValueError, match=said):
+            viz.explain(y, z, level=level)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=said):
+            viz.draw_paths(y, z, level=level)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Value\(data=6\.0.* is not in the graph of y"):
+        viz.explain(y, z * 3)  # unlabelled: named as it prints
 
 
 def test_bad_arguments() -> None:
@@ -287,6 +299,34 @@ def test_op_ledger_writes_each_local_derivative_as_its_operation_rule() -> None:
     assert lines[1].split("=")[1].strip().startswith("1 * (")
 
 
+def test_op_ledger_explains_every_factor_but_1() -> None:
+    """Between operations, y - O_31 is y + O_31 * -1: its factor -1 gets a where line that
+    says which operation it comes from, in the terminal and in the picture's caption."""
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    loss = demo_sample_loss(model, 0)
+    loss.backward()
+    for w in model.parameters():
+        rule = explain(loss, w)
+        lines = str(rule).splitlines()
+        where = {line.split()[0] for line in lines[lines.index("where") + 1 :]}
+        shown = {
+            f"d{rule.names[s.child]}/d{rule.names[s.parent]}"
+            for p in rule.paths
+            for s in p.steps
+            if s.derivative != 1.0
+        }
+        assert where == shown, w.label
+    rule = explain(loss, model.weight(3, 2, 1))
+    (minus,) = [s for p in rule.paths for s in p.steps if s.derivative == -1.0]
+    o31 = minus.parent
+    assert rule.names[o31] == "O_31" and minus.child.data == -o31.data  # v = -O_31
+    v = rule.names[minus.child]
+    assert re.search(rf"\n  d{v}/dO_31 += d\(-O_31\)/dO_31 += -1\n", str(rule))
+    assert r"\frac{\partial \left(-O_{31}\right)}{\partial O_{31}} = -1" in rule.to_latex()
+    caption = viz.draw_paths(loss, model.weight(3, 2, 1)).source
+    assert "d(&#8722;O<SUB>31</SUB>)/dO<SUB>31</SUB>" in caption
+
+
 def test_a_neurons_sum_is_z_kj_in_the_picture_and_in_the_ledger() -> None:
     model = nn.MLP(4, [3, 2, 1], seed=0)
     loss = demo_sample_loss(model, 0)
@@ -296,7 +336,7 @@ def test_a_neurons_sum_is_z_kj_in_the_picture_and_in_the_ledger() -> None:
     z31 = o31.parents[0]
     ledger = str(explain(loss, model.weight(3, 1, 1)))
     assert "dO_31/dz_31 * dz_31/dv_" in ledger
-    assert "  dO_31/dz_31   = 1 - O_31^2 = " in ledger
+    assert re.search(r"\n  dO_31/dz_31 += 1 - O_31\^2 += ", ledger)
     row = re.search(r"^z_31 += v_\d+ \+ v_\d+ +data (\S+) ", viz.to_text(loss), re.M)
     assert row and row[1] == number(z31.data)
     for picture in (viz.draw_graph(loss), viz.draw_paths(loss, model.weight(3, 1, 1))):

@@ -16,7 +16,7 @@ from typing import Any
 import graphviz
 
 from viz._labels import fit_label
-from viz._svg import readable_svg
+from viz._svg import readable_svg, text_widths
 
 __all__ = ["ChainGraph", "DotNotFoundError", "install_command", "install_hint"]
 
@@ -171,7 +171,7 @@ class ChainGraph(graphviz.Digraph):
             raise DotNotFoundError() from None
         path = Path(rendered)
         if path.suffix == ".svg":
-            path.write_bytes(_readable_bytes(path.read_bytes()))
+            path.write_bytes(self._readable_bytes(path.read_bytes(), kwargs.get("engine")))
         if view or quiet_view:
             graphviz.view(rendered, quiet=quiet_view)
         return rendered
@@ -191,7 +191,21 @@ class ChainGraph(graphviz.Digraph):
             raise DotNotFoundError() from None
         if (format or self.format) != "svg":
             return output
-        return readable_svg(output) if isinstance(output, str) else _readable_bytes(output)
+        if isinstance(output, str):
+            return readable_svg(output, self._text_widths(kwargs.get("engine")))
+        return self._readable_bytes(output, kwargs.get("engine"))
+
+    def _text_widths(self, engine: str | None) -> dict[tuple[float, float], float]:
+        """How wide Graphviz made each text: the same layout again, as JSON."""
+        return text_widths(super().pipe(format="json", engine=engine, encoding="utf-8"))
+
+    def _readable_bytes(self, svg: bytes, engine: str | None) -> bytes:
+        """:func:`viz._svg.readable_svg` on the bytes of an SVG, bytes that are not UTF-8 kept."""
+        # Graphviz writes UTF-8 unless a graph sets another charset: surrogateescape carries
+        # bytes that are not UTF-8 through unchanged.
+        text = svg.decode("utf-8", errors="surrogateescape")
+        readable = readable_svg(text, self._text_widths(engine))
+        return readable.encode("utf-8", errors="surrogateescape")
 
     def _repr_mimebundle_(
         self,
@@ -205,11 +219,3 @@ class ChainGraph(graphviz.Digraph):
         except (DotNotFoundError, graphviz.ExecutableNotFound):
             body = self.text or self.source
             return {"text/plain": f"{install_hint()}\n\n{body}"}
-
-
-def _readable_bytes(svg: bytes) -> bytes:
-    """:func:`viz._svg.readable_svg` on the bytes of an SVG, bytes that are not UTF-8 kept."""
-    # Graphviz writes UTF-8 unless a graph sets another charset: surrogateescape carries
-    # bytes that are not UTF-8 through unchanged.
-    text = svg.decode("utf-8", errors="surrogateescape")
-    return readable_svg(text).encode("utf-8", errors="surrogateescape")

@@ -12,110 +12,170 @@ Three things Graphviz writes that a browser does not draw as Graphviz meant:
 - every node, edge and cluster has a ``<title>`` holding its DOT name (``n25``,
   ``n0->n25``), which a browser shows as the tooltip on hover.
 
-A script becomes a smaller ``<tspan>`` of its base's ``<text>``. Graphviz lays text out
-with each glyph's advance rounded to whole pixels, so a browser draws a run a few percent
-wider or narrower than Graphviz measured it: the base is drawn in the width Graphviz gave
-it (``textLength``), its first script where Graphviz put it, a second script right after
-the first. Drawn smaller than Graphviz measured them, the scripts end before the run that
-Graphviz placed after them, which keeps its place.
+A line's pieces become one ``<text>`` that the browser draws from the line's start, each
+script a smaller ``<tspan>`` moved off the baseline, the whole line stretched to the width
+Graphviz gave it (``textLength``). Graphviz lays text out with each glyph's advance rounded
+to whole pixels, most of all in a small script, so a browser's pieces are a few percent
+wider or narrower than Graphviz's: drawn where Graphviz put them they stood apart, with a
+gap after every script. Which pieces make one line, Graphviz's layout says (its JSON has
+every piece's width, :func:`text_widths`): a piece continues a line where the piece before
+it ends; the next cell of a table starts elsewhere.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-__all__ = ["readable_svg"]
+__all__ = ["readable_svg", "text_widths"]
 
-# A script's size and how far its baseline moves, as fractions of its base's font size.
-# Graphviz measures a script's width at 5/6 of full size: drawn smaller, a script ends
-# before the run that Graphviz placed after it. Raised and lowered within the room a
-# line leaves (the explorer's rows leave 2 points above and below a name).
+# A script's size and how far its baseline moves, as fractions of its base's font size:
+# raised and lowered within the room a line leaves (the explorer's rows leave 2 points
+# above and below a name).
 SCRIPT_SIZE = 0.75
 RAISE = 0.28  # a superscript's baseline, up
 DROP = 0.22  # a subscript's baseline, down
 
-# A run of text and the scripts Graphviz wrote right after it on the same baseline (a
-# superscript and a subscript, in either order), or a text on its own.
-_RUN = re.compile(
-    r'<text (?=[^>]*\by="(?P<y>[^"]*)")(?P<attrs>[^>]*)>(?P<words>[^<]*)</text>'
-    r'(?P<scripts>(?:\n<text (?=[^>]*\by="(?P=y)")[^>]*baseline-shift="[^"]*"[^>]*>[^<]*</text>)*)'
-)
+# Texts that Graphviz wrote one after another, each on its own line of the file.
+_TEXTS = re.compile(r"<text [^>]*>[^<]*</text>(?:\n<text [^>]*>[^<]*</text>)*")
 _TEXT = re.compile(r"<text ([^>]*)>([^<]*)</text>")
 _ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
-# How a script may look unlike its base, and how it looks when Graphviz says nothing.
+# How a piece may look unlike the line's first piece, and how it looks when Graphviz says
+# nothing.
 _LOOK = {"font-family": "serif", "font-weight": "normal", "font-style": "normal",
          "text-decoration": "none", "fill": "black"}  # fmt: skip
 # Every <title> Graphviz writes names a DOT id: the graph's, a node's, an edge's, a cluster's.
 # A label cut short for dot keeps its full text in Graphviz's own tooltip (<a xlink:title>).
 _TITLE = re.compile(r"<title>[^<]*</title>\n?")
 
+# Where a text starts in the SVG (its x and y as written, y growing downwards).
+Point = tuple[float, float]
 
-def readable_svg(svg: str) -> str:
-    """``svg`` as Graphviz wrote it, drawn in a browser as Graphviz meant it: each sub- and
-    superscript smaller, raised or lowered, right after its base (drawn in the width
-    Graphviz gave it); the spaces of every text kept; no tooltips naming DOT ids. Ids,
+
+def text_widths(layout: str) -> dict[Point, float]:
+    """The width Graphviz gave each text, by where it starts, from Graphviz's JSON layout
+    (``dot -Tjson``) of the same graph.
+
+    >>> layout = '{"objects": [{"_ldraw_": [{"op": "T", "pt": [12.5, 47.9], "width": 7.0}]}]}'
+    >>> text_widths(layout)
+    {(12.5, -47.9): 7.0}
+    """
+    return {
+        (round(op["pt"][0], 2), round(-op["pt"][1], 2)): float(op["width"])
+        for op in _drawn(json.loads(layout))
+        if op.get("op") == "T"
+    }
+
+
+def _drawn(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every drawing operation in a JSON layout: the graph's, its clusters', nodes', edges'."""
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            yield from _drawn(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _drawn(value)
+
+
+def readable_svg(svg: str, widths: Mapping[Point, float] | None = None) -> str:
+    """``svg`` as Graphviz wrote it, drawn in a browser as Graphviz meant it: each line of
+    a label one text, its sub- and superscripts smaller, raised or lowered, right after
+    their base, the line as wide as Graphviz made it; the spaces of every text kept; no
+    tooltips naming DOT ids. ``widths`` (:func:`text_widths` of the same layout) says
+    which pieces make one line; without it a script joins the text before it. Ids,
     classes and every other element stay as they are, and a second pass changes nothing.
 
-    >>> print(readable_svg('<text x="1" y="-20" font-size="12.00">w</text>\\n'
-    ...                    '<text x="9" y="-20" baseline-shift="sub" font-size="12.00">11</text>'))
+    >>> print(readable_svg('<text text-anchor="start" x="1" y="-20" font-size="12.00">w</text>\\n'
+    ...                    '<text text-anchor="start" x="9" y="-20" baseline-shift="sub" '
+    ...                    'font-size="12.00">11</text>\\n'
+    ...                    '<text text-anchor="start" x="20" y="-20" font-size="12.00">/d</text>',
+    ...                    {(1, -20): 8, (9, -20): 11, (20, -20): 12}))
     ... # doctest: +NORMALIZE_WHITESPACE
-    <text x="1" y="-20" font-size="12.00"><tspan textLength="8.00"
-      lengthAdjust="spacingAndGlyphs">w</tspan><tspan x="9" y="-17.36"
-      font-size="9.00">11</tspan></text>
+    <text text-anchor="start" x="1" y="-20" font-size="12.00" textLength="31.00"
+      lengthAdjust="spacingAndGlyphs"><tspan>w</tspan><tspan dy="2.64"
+      font-size="9.00">11</tspan><tspan dy="-2.64">/d</tspan></text>
     >>> readable_svg('<text x="19" y="-20" font-size="12.00"> = 0.5</text>')
     '<text x="19" y="-20" font-size="12.00" xml:space="preserve"> = 0.5</text>'
     >>> readable_svg('<g id="node1" class="node">\\n<title>n25</title>\\n</g>')
     '<g id="node1" class="node">\\n</g>'
     """
-    return _TITLE.sub("", _RUN.sub(_run, svg))
+    known = widths or {}
+    return _TITLE.sub("", _TEXTS.sub(lambda texts: _lines(texts[0], known), svg))
 
 
-def _run(match: re.Match[str]) -> str:
-    """One ``<text>``: its scripts as ``<tspan>`` elements, its spaces kept."""
-    attrs, words = dict(_ATTRIBUTE.findall(match["attrs"])), match["words"]
-    scripts = [(dict(_ATTRIBUTE.findall(a)), w) for a, w in _TEXT.findall(match["scripts"])]
-    if "baseline-shift" in attrs:  # a script with no base before it: where Graphviz put it
-        attrs.update(_moved(attrs))
-        del attrs["baseline-shift"]
+def _lines(texts: str, widths: Mapping[Point, float]) -> str:
+    """Texts Graphviz wrote one after another, each line of them as one ``<text>``."""
+    pieces = [(dict(_ATTRIBUTE.findall(attrs)), words) for attrs, words in _TEXT.findall(texts)]
+    lines: list[list[tuple[dict[str, str], str]]] = []
+    for piece in pieces:
+        if lines and _continues(lines[-1][-1][0], piece[0], widths):
+            lines[-1].append(piece)
+        else:
+            lines.append([piece])
+    return "\n".join(_line(line, widths) for line in lines)
+
+
+def _continues(
+    before: dict[str, str], piece: dict[str, str], widths: Mapping[Point, float]
+) -> bool:
+    """Whether Graphviz wrote ``piece`` right where the text ``before`` it ends."""
+    if piece.get("y") != before.get("y") or not _from_start(before) or not _from_start(piece):
+        return False
+    width = widths.get(_start(before))
+    if width is None or _start(piece) not in widths:
+        return "baseline-shift" in piece
+    return abs(_start(before)[0] + width - _start(piece)[0]) < 0.01
+
+
+def _from_start(attrs: dict[str, str]) -> bool:
+    return attrs.get("text-anchor", "start") == "start" and "x" in attrs and "y" in attrs
+
+
+def _start(attrs: dict[str, str]) -> Point:
+    return round(float(attrs.get("x", 0)), 2), round(float(attrs.get("y", 0)), 2)
+
+
+def _line(line: list[tuple[dict[str, str], str]], widths: Mapping[Point, float]) -> str:
+    """One line of a label: its first piece's ``<text>``, the rest ``<tspan>`` elements
+    that follow on from it, scripts smaller and off the baseline."""
+    attrs = {name: value for name, value in line[0][0].items() if name != "baseline-shift"}
     # SVG drops these spaces unless told to keep them; a root's xml:space does not reach
     # into a <text> in Chromium, so each text that needs it says so.
-    if any(re.search(r"^ | $|  ", text) for text in [words, *(text for _, text in scripts)]):
+    if any(re.search(r"^ | $|  ", words) for _, words in line):
         attrs.setdefault("xml:space", "preserve")
-    looks = [{**_moved(script), **_unlike(script, attrs)} for script, _ in scripts]
-    width = _width(attrs, scripts[0][0]) if scripts and words else None
-    if width is not None:  # a browser's base would push its scripts off Graphviz's places
-        words = f'<tspan textLength="{width:.2f}" lengthAdjust="spacingAndGlyphs">{words}</tspan>'
-        looks[0] = {"x": scripts[0][0]["x"], **looks[0]}
-    spans = zip(looks, (text for _, text in scripts), strict=True)
-    body = words + "".join(f"<tspan {_written(look)}>{text}</tspan>" for look, text in spans)
-    return f"<text {_written(attrs)}>{body}</text>"
+    drawn = [widths.get(_start(piece)) for piece, _ in line]
+    if len(line) > 1 and None not in drawn:
+        attrs["textLength"] = f"{sum(w for w in drawn if w is not None):.2f}"
+        attrs["lengthAdjust"] = "spacingAndGlyphs"
+    body, shift = "", 0.0
+    for piece, words in line:
+        look = _unlike(piece, attrs)
+        size = float(piece.get("font-size", 14))  # Graphviz's default font size
+        moved = {"super": -RAISE * size, "sub": DROP * size}.get(
+            piece.get("baseline-shift", ""), 0.0
+        )
+        if round(moved - shift, 2):
+            look = {"dy": f"{moved - shift:.2f}", **look}
+        if moved:
+            look["font-size"] = f"{SCRIPT_SIZE * size:.2f}"
+        elif piece.get("font-size") != attrs.get("font-size"):
+            look["font-size"] = f"{size:.2f}"
+        shift = moved
+        body += f"<tspan{_written(look)}>{words}</tspan>" if look or len(line) > 1 else words
+    return f"<text{_written(attrs)}>{body}</text>"
 
 
-def _width(base: dict[str, str], script: dict[str, str]) -> float | None:
-    """The width Graphviz gave a base: up to where it put the first script after it
-    (None for a base not written from its left end)."""
-    if base.get("text-anchor", "start") != "start":
-        return None
-    width = float(script["x"]) - float(base["x"])
-    return width if width > 0 else None
-
-
-def _moved(script: dict[str, str]) -> dict[str, str]:
-    """A script's baseline and size, from the ``<text>`` Graphviz wrote for it."""
-    size = float(script.get("font-size", 14))  # Graphviz's default font size
-    shift = -RAISE * size if script["baseline-shift"] == "super" else DROP * size
-    y = float(script["y"]) + shift
-    return {"y": f"{y:.2f}", "font-size": f"{SCRIPT_SIZE * size:.2f}"}
-
-
-def _unlike(script: dict[str, str], base: dict[str, str]) -> dict[str, str]:
-    """How a script looks that its base does not: bold, italic, a colour, another font."""
+def _unlike(piece: dict[str, str], first: dict[str, str]) -> dict[str, str]:
+    """How a piece looks that the line's first does not: bold, italic, a colour, a font."""
     return {
-        name: script.get(name, normal)
+        name: piece.get(name, normal)
         for name, normal in _LOOK.items()
-        if script.get(name) != base.get(name)
+        if piece.get(name) != first.get(name)
     }
 
 
 def _written(attrs: dict[str, str]) -> str:
-    return " ".join(f'{name}="{value}"' for name, value in attrs.items())
+    return "".join(f' {name}="{value}"' for name, value in attrs.items())

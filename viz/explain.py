@@ -182,14 +182,24 @@ def _too_many_paths(how_many: int, steps: int, max_paths: int, wrt: Value, level
     )
 
 
+def _not_in_graph(root: Value, wrt: Value) -> str:
+    """Why there is no chain rule for a ``wrt`` that ``root`` was not computed from."""
+    name, top = wrt.label or repr(wrt), root.label or "root"
+    return (
+        f"explain: {name} is not in the graph of {top}: {top} was not computed from it, so "
+        f"no path leads from {top} to it (is it another model's, or was {top} computed again "
+        "from new Values?)"
+    )
+
+
 class ChainRule:
     """The chain rule for one gradient, written out path by path (see :func:`explain`).
 
     ``paths`` lists every path from ``root`` to ``wrt``; ``expression`` is their sum with
-    the common factors pulled out (None when there is no path); ``total`` is the sum of
-    their products; ``grad`` is what ``root.backward()`` computes for ``wrt``; ``agrees``
-    says whether the two match. ``str()``, :meth:`to_latex` and :meth:`to_markdown` give
-    the ledger in the notes' form (see :mod:`viz.ledger`).
+    the common factors pulled out; ``total`` is the sum of their products; ``grad`` is
+    what ``root.backward()`` computes for ``wrt``; ``agrees`` says whether the two match.
+    ``str()``, :meth:`to_latex` and :meth:`to_markdown` give the ledger in the notes' form
+    (see :mod:`viz.ledger`).
 
     >>> x = Value(3.0, label="x"); F = x * x; F.label = "F"
     >>> g = x.tanh(); g.label = "g"; h = F * g; h.label = "h"
@@ -206,18 +216,18 @@ class ChainRule:
         self.level: Level = level
         self.formulas = formulas
         self._graph = _Graph(root, wrt, level)
-        counts = self._graph.count_paths(root, wrt) if wrt in self._graph.position else {}
-        how_many = counts.get(root, 0)
-        steps = self._graph.count_steps(root, wrt, counts) if how_many else 0
+        if wrt not in self._graph.position:
+            raise ValueError(_not_in_graph(root, wrt))
+        counts = self._graph.count_paths(root, wrt)
+        how_many = counts[root]
+        steps = self._graph.count_steps(root, wrt, counts)
         if how_many > max_paths or steps > _MAX_LISTED_STEPS:
             raise ValueError(_too_many_paths(how_many, steps, max_paths, wrt, level))
-        self.paths: tuple[Path, ...] = tuple(self._graph.paths(root, wrt)) if how_many else ()
+        self.paths: tuple[Path, ...] = tuple(self._graph.paths(root, wrt))
         self.total: float = math.fsum(p.product for p in self.paths)
         (self.grad,) = backward_gradients(root, [wrt])
         self.names = node_names(self._graph.order)
-        if wrt not in self.names:
-            self.names[wrt] = wrt.label or "wrt"
-        self.expression: Expr | None = self._graph.factorise(root, wrt) if how_many else None
+        self.expression: Expr = self._graph.factorise(root, wrt)
 
     @property
     def agrees(self) -> bool:
@@ -242,7 +252,7 @@ class ChainRule:
         [('2 * (1 - y^2)', 0.8399)]
         """
         found: dict[tuple[Value, Value, int | None], Step] = {}
-        stack: list[Expr] = [] if self.expression is None else [self.expression]
+        stack: list[Expr] = [self.expression]
         while stack:
             expr = stack.pop()
             if isinstance(expr, Step):
@@ -319,9 +329,11 @@ def explain(
     ``level="neuron"`` walks between labelled Values, as the notes do with ``O_kj``. At
     either level (unless ``formulas=False``) the ledger writes each local derivative that
     is not a plain number as a formula from the op table's rules, then with the numbers
-    put in. Past ``max_paths`` it raises a
+    put in; at the op level a plain number other than 1 as the derivative of the operation
+    it comes from (``d(-O_31)/dO_31 = -1``, of ``y - O_31``). Past ``max_paths`` it raises a
     ValueError that counts the paths and says what listing them would cost; past what
-    can be listed in seconds it refuses whatever ``max_paths``.
+    can be listed in seconds it refuses whatever ``max_paths``. A ``wrt`` that ``root`` was
+    not computed from (another model's weight) is a ValueError that names it.
 
     >>> x = Value(3.0, label="x")
     >>> F = x * x; F.label = "F"

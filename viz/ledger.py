@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from autograd import Value
+from autograd import Value, op_named
 from viz._drawing import html_table
 from viz._labels import (
     browser_html,
@@ -120,18 +120,18 @@ Expr = Step | Product | Sum
 class Rule(Protocol):
     """What a ledger is written from: :class:`viz.ChainRule` is one.
 
-    d(``root``)/d(``wrt``) is the sum over ``paths``, written as ``expression`` (None when
-    no path leads from the root to ``wrt``); ``total`` is that sum, ``grad`` what
-    ``backward()`` computed and ``agrees`` whether the two match. ``factors()`` lists
-    each local derivative once; with ``formulas`` on, those that carry a formula make
-    the ``where`` block. ``names`` names every Value.
+    d(``root``)/d(``wrt``) is the sum over ``paths``, written as ``expression`` (common
+    factors pulled out); ``total`` is that sum, ``grad`` what ``backward()`` computed and
+    ``agrees`` whether the two match. ``factors()`` lists each local derivative once;
+    with ``formulas`` on, those that carry a formula make the ``where`` block. ``names``
+    names every Value.
     """
 
     root: Value
     wrt: Value
     names: dict[Value, str]
     paths: tuple[Path, ...]
-    expression: Expr | None
+    expression: Expr
     total: float
     grad: float
     formulas: bool
@@ -273,25 +273,59 @@ class _Formulas:
             return step.formula
         return self.nodes.local(step.child, step.slot)
 
+    def operation(self, step: Step) -> Formula | None:
+        """What the step's operation computes, from its operands' names (``-O_31`` for
+        ``O_31 * -1``); None for a neuron-level step."""
+        if step.slot is None:
+            return None
+        return op_named(step.child.op)(*(self.nodes(p) for p in step.child.parents))
 
-def _where(rule: Rule) -> list[tuple[Step, Formula]]:
+
+class _WhereLine(NamedTuple):
+    """A local derivative the ``where`` block writes out: its formula or, for a plain
+    number, the operation it is the derivative of (``d(-O_31)/dO_31 = -1``)."""
+
+    step: Step
+    formula: Formula
+    operation: Formula | None
+
+
+def _where(rule: Rule) -> list[_WhereLine]:
     """The local derivatives the ``where`` block writes out: each that has a formula
-    other than a plain number (which the line of numbers already shows)."""
+    other than a plain number, and each plain number but 1 (the derivative of a ``+``)
+    that an operation with a constant gives (``-1`` from ``y - O_31``), with the
+    operation it comes from."""
     if not rule.formulas:
         return []
     formula_of = _Formulas(rule.names)
     where = []
     for step in rule.factors():
         formula = formula_of(step)
-        if formula is not None and formula.kind != "number":
-            where.append((step, formula))
+        if formula is None:
+            continue
+        if formula.kind != "number":
+            where.append(_WhereLine(step, formula, None))
+            continue
+        operation = formula_of.operation(step)
+        if operation is not None and step.derivative != 1.0:
+            where.append(_WhereLine(step, formula, operation))
     return where
+
+
+def _formula_cell(line: _WhereLine, names: Mapping[Value, str], style: _Style) -> str:
+    """A where line's formula: the formula, or d(the operation)/d(the operand)."""
+    if line.operation is None:
+        return style.formula(line.formula, False, 4)
+    left, right = style.brackets
+    written = f"{left}{style.formula(line.operation, False, 4)}{right}"
+    return style.fraction(written, style.symbol(names[line.step.parent]))
 
 
 def _where_cells(rule: Rule, style: _Style) -> list[tuple[str, str, str, str]]:
     """Each line of the ``where`` block: the derivative, its formula, the formula with the
-    values put in ("" for a formula that is one named Value) and the result; a line the
-    same as one above (``dF/dx`` of ``F = x * x``, once per operand) is left out.
+    values put in ("" for a formula that is one named Value or a number) and the result;
+    a line the same as one above (``dF/dx`` of ``F = x * x``, once per operand) is left
+    out.
 
     The values get as many digits as it takes for every line's arithmetic to give the
     result it shows (see :func:`viz.symbolic.digits_to_show`).
@@ -299,19 +333,21 @@ def _where_cells(rule: Rule, style: _Style) -> list[tuple[str, str, str, str]]:
     where = _where(rule)
     digits = digits_to_show(
         [
-            (formula, step.derivative, DIGITS, 1.0)
-            for step, formula in where
-            if formula.kind != "symbol"
+            (line.formula, line.step.derivative, DIGITS, 1.0)
+            for line in where
+            if line.formula.kind not in ("symbol", "number")
         ]
     )
     cells = (
         (
-            style.d(rule.names, step.child, step.parent),
-            style.formula(formula, False, 4),
-            "" if formula.kind == "symbol" else style.formula(formula, True, digits),
-            style.number(step.derivative, DIGITS),
+            style.d(rule.names, line.step.child, line.step.parent),
+            _formula_cell(line, rule.names, style),
+            ""
+            if line.formula.kind in ("symbol", "number")
+            else style.formula(line.formula, True, digits),
+            style.number(line.step.derivative, DIGITS),
         )
-        for step, formula in where
+        for line in where
     )
     return list(dict.fromkeys(cells))
 
@@ -336,16 +372,13 @@ def text(rule: Rule) -> str:
     """
     head = _TEXT.d(rule.names, rule.root, rule.wrt)
     pad = " " * len(head)
-    lines = []
-    if rule.expression is None:
-        lines.append(f"{head} = 0  (no path leads from {rule.names[rule.root]} to it)")
-    else:
-        symbol, value = _leaves(rule, _TEXT)
-        lines.append(f"{head} = {_line(rule.expression, symbol, _TEXT)}")
-        lines.append(f"{pad} = {_line(rule.expression, value, _TEXT)}")
-        paths = counted(len(rule.paths), "path")
-        lines.append(f"{pad} = {number(rule.total, DIGITS)}  (sum over {paths})")
-    lines.append(f"{pad}   {number(rule.grad, DIGITS)}  from backward(): {_verdict(rule)}")
+    symbol, value = _leaves(rule, _TEXT)
+    lines = [
+        f"{head} = {_line(rule.expression, symbol, _TEXT)}",
+        f"{pad} = {_line(rule.expression, value, _TEXT)}",
+        f"{pad} = {number(rule.total, DIGITS)}  (sum over {counted(len(rule.paths), 'path')})",
+        f"{pad}   {number(rule.grad, DIGITS)}  from backward(): {_verdict(rule)}",
+    ]
     rows = _where_cells(rule, _TEXT)
     if rows:
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -377,17 +410,14 @@ def latex(rule: Rule) -> str:
     """  # noqa: E501
     head = _LATEX.d(rule.names, rule.root, rule.wrt)
     backward = number(rule.grad, DIGITS)
-    if rule.expression is None:
-        body = [rf"{head} &= 0 \quad \text{{(no path; backward: {backward})}}"]
-    else:
-        symbol, value = _leaves(rule, _LATEX)
-        paths = counted(len(rule.paths), "path")
-        body = [
-            rf"{head} &= {_line(rule.expression, symbol, _LATEX)} \\",
-            rf"&= {_line(rule.expression, value, _LATEX)} \\",
-            rf"&= {number(rule.total, DIGITS)} \quad "
-            rf"\text{{(sum over {paths}; backward: {backward})}}",
-        ]
+    symbol, value = _leaves(rule, _LATEX)
+    paths = counted(len(rule.paths), "path")
+    body = [
+        rf"{head} &= {_line(rule.expression, symbol, _LATEX)} \\",
+        rf"&= {_line(rule.expression, value, _LATEX)} \\",
+        rf"&= {number(rule.total, DIGITS)} \quad "
+        rf"\text{{(sum over {paths}; backward: {backward})}}",
+    ]
     rows = _where_cells(rule, _LATEX)
     if rows:
         body[-1] += r" \\"
@@ -443,21 +473,12 @@ def _html_rows(
             return holes.derivative(step), _HOLE_PLAIN
 
     rows: list[Row] = []
-    expr = rule.expression
-    if expr is None:
-        rows.append((head, "=", "0  (no path leads to it)"))
-    else:
-        for n, leaf in enumerate((symbol, value)):
-            for i, line in enumerate(_wrap(_tokens(expr, leaf, _HTML, skip_ones), width)):
-                rows.append((head if n == i == 0 else "", "" if i else "=", line))
-        paths = counted(len(rule.paths), "path")
-        rows.append(("", "=", f"{total}  (sum over {paths})"))
+    for n, leaf in enumerate((symbol, value)):
+        for i, line in enumerate(_wrap(_tokens(rule.expression, leaf, _HTML, skip_ones), width)):
+            rows.append((head if n == i == 0 else "", "" if i else "=", line))
+    rows.append(("", "=", f"{total}  (sum over {counted(len(rule.paths), 'path')})"))
     rows.append(("", "", f"{grad}  from backward(): {verdict}"))
-    if (
-        skip_ones
-        and expr is not None
-        and any(s.derivative == 1.0 for p in rule.paths for s in p.steps)
-    ):
+    if skip_ones and any(s.derivative == 1.0 for p in rule.paths for s in p.steps):
         rows.append(("", "", '<FONT COLOR="#6b7280">factors equal to 1 (from +) left out</FONT>'))
     cells = _where_cells(rule, _HTML) if holes is None else _where_holes(rule, holes)
     where_rows: list[Row] = [("where",)] if cells else []
@@ -604,12 +625,14 @@ def _where_holes(rule: Rule, holes: Holes) -> list[tuple[str, str, str, str]]:
     """:func:`_where_cells` with holes: each formula's values and result left to a page."""
     cells = (
         (
-            _HTML.d(rule.names, step.child, step.parent),
-            formula.html(),
-            "" if formula.kind == "symbol" else formula_template(formula, holes.symbol),
-            holes.result(step),
+            _HTML.d(rule.names, line.step.child, line.step.parent),
+            _formula_cell(line, rule.names, _HTML),
+            ""
+            if line.formula.kind in ("symbol", "number")
+            else formula_template(line.formula, holes.symbol),
+            holes.result(line.step),
         )
-        for step, formula in _where(rule)
+        for line in _where(rule)
     )
     # dF/dx of F = x * x, once per operand, is one line: the same name and formula
     lines: dict[tuple[str, str], tuple[str, str, str, str]] = {}
