@@ -41,11 +41,11 @@ def network() -> None:
 
 
 def explorer() -> None:
-    """The live explorer page of the demo's network as a 1600x900 screenshot: trained for
+    """The live explorer page of the demo's network as a 1600x1100 screenshot: trained for
     100 epochs in the page, then w^1_11 picked (its paths, ledger, check and update)."""
     with tempfile.TemporaryDirectory() as out, chromium() as browser:
         page = write_explorer(nn.MLP(4, [3, 2, 1], seed=0), out)
-        tab = browser.new_page(viewport={"width": 1600, "height": 900})
+        tab = browser.new_page(viewport={"width": 1600, "height": 1100})
         tab.goto(page.resolve().as_uri())
         epochs = tab.get_by_label("epochs", exact=True)
         epochs.fill("100")
