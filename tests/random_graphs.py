@@ -116,6 +116,18 @@ def traced(graph: Graph, first: list[float]) -> Any:
     assume(False)
 
 
+def batch_inputs(data: st.DataObject, batched: list[bool]) -> list[Any]:
+    """One input per flag: an array of the same 1 to 5 samples where ``batched``, else a
+    float shared by them."""
+    size = data.draw(st.integers(1, 5))
+    return [
+        np.array(data.draw(st.lists(NUMBERS, min_size=size, max_size=size)))
+        if is_batched
+        else data.draw(NUMBERS)
+        for is_batched in batched
+    ]
+
+
 @contextmanager
 def math_forwards() -> Iterator[None]:
     """Every op's forward on arrays made its forward on floats, elementwise (numpy's inf

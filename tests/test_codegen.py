@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from random_graphs import NUMBERS, WEIGHTS, Layered, graphs, layered, traced
+from random_graphs import NUMBERS, WEIGHTS, Layered, batch_inputs, graphs, layered, traced
 
 import nn
 from autograd import OPS, Value, define_op, threads, trace
@@ -77,13 +77,7 @@ def test_generated_code_is_the_interpreted_batch_replay_number_for_number(
     n = len(graph.requires_grad)
     program = traced(graph, data.draw(st.lists(NUMBERS, min_size=n, max_size=n)))
     mask = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n).filter(any)))
-    size = data.draw(st.integers(1, 5))
-    inputs: list[Any] = [
-        np.array(data.draw(st.lists(NUMBERS, min_size=size, max_size=size)))
-        if batched
-        else data.draw(NUMBERS)
-        for batched in mask
-    ]
+    inputs = batch_inputs(data, mask.tolist())
     both = generated_and_interpreted(program, inputs)
     assume(both is not None)
     assert both is not None

@@ -27,6 +27,7 @@ from random_graphs import (
     WEIGHTS,
     Graph,
     Layered,
+    batch_inputs,
     graphs,
     layered,
     math_forwards,
@@ -69,13 +70,8 @@ def test_a_batch_replay_is_the_engine_sample_by_sample(graph: Graph, data: st.Da
     n = len(graph.requires_grad)
     program = traced(graph, data.draw(st.lists(NUMBERS, min_size=n, max_size=n)))
     batched = data.draw(st.lists(st.booleans(), min_size=n, max_size=n).filter(any))
-    size = data.draw(st.integers(1, 5))
-    inputs: list[Any] = [
-        np.array(data.draw(st.lists(NUMBERS, min_size=size, max_size=size)))
-        if is_batched
-        else data.draw(NUMBERS)
-        for is_batched in batched
-    ]
+    inputs = batch_inputs(data, batched)
+    size = max(len(x) for x, b in zip(inputs, batched, strict=True) if b)
     samples = [
         [float(x[k]) if b else x for x, b in zip(inputs, batched, strict=True)] for k in range(size)
     ]
