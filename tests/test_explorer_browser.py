@@ -27,7 +27,14 @@ import nn
 import viz
 from autograd import OPS, Value, define_op, gradient_edges, gradients, topological_order
 from autograd.ops import exp, log, relu
-from chainrule.examples import DEMO_SPECIES, notes_example
+from chainrule.examples import (
+    DEMO_L2,
+    DEMO_LR,
+    DEMO_MAX_EPOCHS,
+    DEMO_SPECIES,
+    DEMO_TOL,
+    notes_example,
+)
 from chainrule.worksheets.exercises import Question
 from chainrule.worksheets.grading import read_answers
 from viz._explorer_data import plain_symbol
@@ -673,6 +680,75 @@ def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any
     total.fill(f"{rule.grad:.4g}")
     total.press("Enter")
     assert page.text("#verdict").startswith("Right")
+
+
+def _worked_out(html: str) -> float:
+    """The arithmetic a learner reads on the page (a where line's formula with its numbers,
+    or a path's factors), done by Python on the digits the page shows."""
+    text = re.sub(r"<sup>(.*?)</sup>", r"**(\1)", html)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = text.replace("\u2212", "-").replace("\u00b7", "*").replace("\u00d7", "*")
+    assert re.fullmatch(r"[-+*/(). 0-9e]+", text), text
+    return float(eval(text))  # digits, brackets and arithmetic only (checked above)
+
+
+def _answer_every_question_from_the_numbers_shown(page: Opened) -> list[str]:
+    """Each of Your turn's questions about the picked weight, answered first clearly wrong,
+    then as a learner works it out from the numbers the page shows, to 4 digits; the
+    verdicts of the second answers."""
+    where_rows = page.page.locator("#ledger-where tr").count() - 1  # its title row
+    verdicts = []
+    for _ in range(where_rows + 1):  # each factor, then the sum over the paths
+        if page.page.get_by_label("path 1", exact=True).count():
+            typed = []
+            for row in page.page.locator("table.paths tr").all()[:-1]:
+                product = _worked_out(row.locator("td").nth(1).inner_html())
+                typed.append(float(f"{product:.4g}"))
+                row.locator("input").fill(f"{product:.4g}")
+            answer = page.page.get_by_label("your answer", exact=True)
+            right = sum(typed)
+        else:
+            asked = page.page.locator("#ledger-where tr", has=page.page.locator("td:last-child", has_text="?"))
+            assert asked.count() == 1, page.text("#ledger-where")
+            right = _worked_out(asked.locator("td").nth(4).inner_html())
+            answer = page.page.get_by_label("your answer", exact=True)
+        answer.fill(f"{right * 1.5:.4g}")
+        answer.press("Enter")
+        wrong = page.text("#verdict")
+        assert wrong.startswith("Not right") and "too large" in wrong, wrong
+        answer.fill(f"{right:.4g}")
+        answer.press("Enter")
+        verdicts.append(page.text("#verdict"))
+        page.page.click("#another")
+    return verdicts
+
+
+def test_your_turn_accepts_answers_worked_out_from_the_numbers_shown(open_page: Any) -> None:
+    # The demo's page: at the start weights one factor's 4-digit operands round its
+    # arithmetic off the true 4 digits; after Train, saturated outputs make 1 - O^2
+    # cancel digits, so most answers from the numbers shown miss the true value.
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(
+        viz.explorer(
+            model, iris.X, iris.y, eta=DEMO_LR, l2=DEMO_L2, tol=DEMO_TOL, epochs=DEMO_MAX_EPOCHS
+        )
+    )
+    pick(page, "w^1_11")
+    page.page.click("#practice")
+    verdicts = _answer_every_question_from_the_numbers_shown(page)
+    assert all(v.startswith("Right") for v in verdicts), verdicts
+    # The numbers shown miss the true value's 4 digits here: the page says so, kindly.
+    assert any(v.startswith("Right from the numbers shown") for v in verdicts), verdicts
+    page.page.click("#practice")  # closed, so that Train's redraws show every number
+    shot = train_in_page(page, DEMO_MAX_EPOCHS)
+    assert shot["batch"]["stopped"] == "converged", shot["batch"]
+    page.page.click("#practice")
+    verdicts = _answer_every_question_from_the_numbers_shown(page)
+    assert all(v.startswith("Right") for v in verdicts), verdicts
+    assert sum(v.startswith("Right from the numbers shown") for v in verdicts) >= 3, verdicts
+    exact = next(v for v in verdicts if v.startswith("Right from the numbers shown"))
+    assert "The exact value is" in exact, exact
 
 
 def _picture_and_panels(page: Opened) -> str:

@@ -116,7 +116,7 @@ def page_data(
     def value_hole(name: str) -> str:
         return hole(f"v{slot_of_name[name]}")
 
-    edges = _Edges(slots, formulas if templates else None, value_hole)
+    edges = _Edges(slots, formulas if templates else None, value_hole, slot_of_name)
     for edge in drawn_edges:
         edges.add(edge, drawn=True)
     ledgers: dict[str, Any] = {}
@@ -262,10 +262,12 @@ class _Edges:
         slots: dict[Value, int],
         formulas: NodeFormulas | None,
         value_hole: Callable[[str], str],
+        slot_of_name: dict[str, int],
     ) -> None:
         self.slots = slots
         self.formulas = formulas
         self.value_hole = value_hole
+        self.slot_of_name = slot_of_name
         self.index: dict[tuple[Value, Value, int | None], int] = {}
         self.rows: list[dict[str, Any]] = []
 
@@ -286,6 +288,11 @@ class _Edges:
                 "operand": -1 if edge.slot is None else edge.slot,
                 "drawn": drawn,
                 "formula": None if formula is None else _formula(formula, self.value_hole),
+                # The slots of the Values its formula is written with: the page redoes
+                # the formula's arithmetic with them rounded as it shows them.
+                "symbols": []
+                if formula is None
+                else [self.slot_of_name[name] for name in formula.symbol_names()],
             }
         )
         return self.index[key]

@@ -326,8 +326,7 @@ const ChainruleEngine = (function () {
       for (let e = 0; e < edges.length; e++) {
         const edge = edges[e];
         if (edge.operand >= 0) {
-          const at = this.program.madeAt[edge.child];
-          this.edgeValues[e] = this.program.locals(this.values, at)[edge.operand];
+          this.edgeValues[e] = this.localAt(this.values, edge);
           continue;
         }
         // Between labelled Values: the sum over the op paths that meet no other one.
@@ -337,6 +336,31 @@ const ChainruleEngine = (function () {
         }
         this.edgeValues[e] = grads[edge.parent];
       }
+    }
+
+    localAt(values, edge) {
+      return this.program.locals(values, this.program.madeAt[edge.child])[edge.operand];
+    }
+
+    // Edge e's local derivative with some Values replaced, {slot: number}: its formula's
+    // arithmetic done on other numbers (those a page shows, rounded). The Values between
+    // the labelled ones, which its formula writes out in terms of them, follow.
+    edgeWith(e, numbers) {
+      const edge = this.data.edges[e];
+      const values = Float64Array.from(this.values);
+      for (const [slot, number] of Object.entries(numbers)) values[Number(slot)] = number;
+      const code = this.program.code;
+      for (let i = 0; i < code.length; i += 4) {
+        const out = code[i + 1];
+        if (this.stop[out] || out in numbers) continue;
+        const op = this.program.ops[code[i]];
+        const b = code[i + 3];
+        values[out] = b < 0 ? op.forward(values[code[i + 2]]) : op.forward(values[code[i + 2]], values[b]);
+      }
+      if (edge.operand >= 0) return this.localAt(values, edge);
+      const grads = new Float64Array(this.program.slots);
+      this.program.sweep(values, grads, new Uint8Array(this.program.slots), edge.child, this.stop);
+      return grads[edge.parent];
     }
 
     notFinite(at) {

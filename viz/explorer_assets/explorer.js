@@ -432,6 +432,7 @@
     }
     $("node-title").innerHTML = `Your turn: ${picked.html}`;
     $("node-body").innerHTML = ask + verdict + another;
+    fill($("verdict"));
     $("another").addEventListener("click", () => {
       practice = newQuestion();
       render();
@@ -467,6 +468,28 @@
   };
   // A sign slip, as chainrule grade names it: right but for the sign.
   const flipped = (x, truth) => truth !== 0 && same(-x, truth);
+  // A number as the page writes it (4 significant digits), read back: what a learner
+  // computes with.
+  const asShown = (x) => Number(fmt(x, 4));
+  // Edge e's local derivative from the numbers its where line shows: its formula's
+  // arithmetic on its Values rounded as they are written there.
+  function fromShown(e) {
+    const numbers = {};
+    for (const slot of data.edges[e].symbols) numbers[slot] = asShown(model.values[slot]);
+    return model.edgeWith(e, numbers);
+  }
+  // How far a wrong answer is from `reference`, without giving the reference away.
+  function howFar(x, reference) {
+    if (reference === 0 || x === 0) return x === 0 ? "0, which it is not" : "not 0, which it is";
+    const ratio = Math.abs(x / reference);
+    const sign = x / reference < 0 ? "of the other sign and " : "";
+    const tens = Math.round(Math.log10(ratio));
+    if (tens !== 0 && Math.abs(Math.log10(ratio) - tens) < 0.01) {
+      return `${sign}${10 ** Math.abs(tens)} times too ${tens > 0 ? "large" : "small"}: check the decimal point`;
+    }
+    const percent = Math.abs(ratio - 1) * 100;
+    return `${sign}${fmt(percent, 2)}% too ${ratio > 1 ? "large" : "small"} in size`;
+  }
 
   function check(ledger) {
     const inputs = [...document.querySelectorAll("input.answer")];
@@ -483,32 +506,57 @@
     } else if (practice.edge !== null) {
       const e = practice.edge;
       const edge = data.edges[e];
+      const name = d(edge.child, edge.parent);
       const truth = model.edgeValues[e];
+      const shown = fromShown(e);
       const x = answers[0].value;
       const f = edge.formula;
-      const it = f ? ` It is ${f.symbols}.` : "";
-      if (same(x, truth)) verdict = `Right: ${d(edge.child, edge.parent)} = ${minus(fmt(truth, 6))}.`;
-      else if (flipped(x, truth)) verdict = `Not right: the sign is flipped.${it}`;
+      // Its formula, and the same with the numbers the where line shows (holes, filled).
+      const line = f === null ? "" : `${f.symbols}${f.values ? ` = ${f.values}` : ""}`;
+      const it = f ? ` It is ${line}.` : "";
+      if (same(x, truth)) verdict = `Right: ${name} = ${minus(fmt(truth, 6))}.`;
+      else if (same(x, shown)) {
+        verdict = `Right from the numbers shown: ${name} = ${line} = ${minus(fmt(shown, 4))}. `
+          + `The exact value is ${minus(fmt(truth, 6))}: the Values behind it have more digits than the 4 shown.`;
+      } else if (flipped(x, truth) || flipped(x, shown)) verdict = `Not right: the sign is flipped.${it}`;
       else {
         const onPaths = ledger.paths.map((p, i) => (p.includes(e) ? i + 1 : 0)).filter((i) => i > 0);
-        verdict = `Not right: the factor ${d(edge.child, edge.parent)} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).${it}`;
+        verdict = `Not right: the factor ${name} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).${it}`
+          + ` Your answer is ${howFar(x, shown)}.`;
       }
     } else {
       const products = ledger.paths.map((p) => p.reduce((acc, e) => acc * model.edgeValues[e], 1));
-      const wrong = products.map((p, i) => (same(answers[i].value, p) ? 0 : i + 1)).filter((i) => i > 0);
-      const signs = wrong.every((i) => flipped(answers[i - 1].value, products[i - 1]));
+      // As the table shows each factor: what a learner multiplies.
+      const shown = ledger.paths.map((p) => p.reduce((acc, e) => acc * asShown(model.edgeValues[e]), 1));
+      const typed = answers.slice(0, -1).map((a) => a.value);
+      const pathRight = (i) => same(typed[i], products[i]) || same(typed[i], shown[i]);
+      const wrong = products.map((p, i) => (pathRight(i) ? 0 : i + 1)).filter((i) => i > 0);
+      const signs = wrong.every((i) => flipped(typed[i - 1], products[i - 1]) || flipped(typed[i - 1], shown[i - 1]));
       const sum = answers[answers.length - 1].value;
+      const add = (list) => list.reduce((a, c) => a + c, 0);
+      // The sum of the learner's own (right) products is right too: adding them may
+      // cancel digits that no rounding of the paths' can bring back.
+      const sums = [add(shown), add(typed)];
       const paths = `path ${wrong.join(" and path ")}`;
-      if (wrong.length === 0 && same(sum, g)) verdict = `Right: d${rootHtml}/d${picked.html} = ${minus(fmt(g, 6))}.`;
-      else if (wrong.length > 0 && signs) verdict = `Not right: the sign of ${paths} is flipped: count its negative factors again.`;
-      else if (wrong.length > 0) verdict = `Not right: ${paths} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again.`;
-      else if (flipped(sum, g)) verdict = "Not right: each path is right; the sign of their sum is flipped.";
-      else verdict = "Not right: each path is right, their sum is not: add the paths again.";
+      const total = `d${rootHtml}/d${picked.html}`;
+      if (wrong.length === 0 && same(sum, g)) verdict = `Right: ${total} = ${minus(fmt(g, 6))}.`;
+      else if (wrong.length === 0 && sums.some((s) => same(sum, s))) {
+        verdict = `Right from the numbers shown. The exact value is ${total} = ${minus(fmt(g, 6))}: `
+          + "the factors behind the table have more digits than the 4 shown.";
+      } else if (wrong.length > 0 && signs) verdict = `Not right: the sign of ${paths} is flipped: count its negative factors again.`;
+      else if (wrong.length > 0) {
+        const far = wrong.map((i) => `path ${i} is ${howFar(typed[i - 1], shown[i - 1])}`).join("; ");
+        verdict = `Not right: ${paths} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again (${far}).`;
+      } else if (flipped(sum, g) || sums.some((s) => flipped(sum, s))) verdict = "Not right: each path is right; the sign of their sum is flipped.";
+      else verdict = `Not right: each path is right, their sum is not: add the paths again (your sum is ${howFar(sum, add(typed))}).`;
     }
     practice.verdict = verdict;
     practice.solved = verdict.startsWith("Right");
     const el = $("verdict");
-    if (el) el.innerHTML = verdict;
+    if (el) {
+      el.innerHTML = verdict;
+      fill(el);
+    }
     if (practice.solved) { // nothing is secret any more
       drawPicture();
       drawStep();
