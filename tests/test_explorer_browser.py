@@ -692,12 +692,13 @@ def _worked_out(html: str) -> float:
     return float(eval(text))  # digits, brackets and arithmetic only (checked above)
 
 
-def _answer_every_question_from_the_numbers_shown(page: Opened) -> list[str]:
-    """Each of Your turn's questions about the picked weight, answered first clearly wrong,
-    then as a learner works it out from the numbers the page shows, to 4 digits; the
-    verdicts of the second answers."""
+def _answer_every_question_from_the_numbers_shown(page: Opened) -> tuple[list[str], list[str]]:
+    """Each of Your turn's questions about the picked weight, answered as a learner works
+    it out from the numbers the page shows, to 4 digits, and then clearly wrong: the
+    verdicts of each."""
     where_rows = page.page.locator("#ledger-where tr").count() - 1  # its title row
     verdicts = []
+    wrongs = []
     for _ in range(where_rows + 1):  # each factor, then the sum over the paths
         if page.page.get_by_label("path 1", exact=True).count():
             typed = []
@@ -712,15 +713,14 @@ def _answer_every_question_from_the_numbers_shown(page: Opened) -> list[str]:
             assert asked.count() == 1, page.text("#ledger-where")
             right = _worked_out(asked.locator("td").nth(4).inner_html())
             answer = page.page.get_by_label("your answer", exact=True)
-        answer.fill(f"{right * 1.5:.4g}")
-        answer.press("Enter")
-        wrong = page.text("#verdict")
-        assert wrong.startswith("Not right") and "too large" in wrong, wrong
         answer.fill(f"{right:.4g}")
         answer.press("Enter")
         verdicts.append(page.text("#verdict"))
+        answer.fill(f"{right * 1.5:.4g}")
+        answer.press("Enter")
+        wrongs.append(page.text("#verdict"))
         page.page.click("#another")
-    return verdicts
+    return verdicts, wrongs
 
 
 def test_your_turn_accepts_answers_worked_out_from_the_numbers_shown(open_page: Any) -> None:
@@ -736,16 +736,21 @@ def test_your_turn_accepts_answers_worked_out_from_the_numbers_shown(open_page: 
     )
     pick(page, "w^1_11")
     page.page.click("#practice")
-    verdicts = _answer_every_question_from_the_numbers_shown(page)
+    verdicts, wrongs = _answer_every_question_from_the_numbers_shown(page)
     assert all(v.startswith("Right") for v in verdicts), verdicts
+    # A wrong answer is told what to redo and how far off it is.
+    assert all(w.startswith("Not right") and "50% too large" in w for w in wrongs), wrongs
+    factor = next(w for w in wrongs if "the factor" in w)
+    assert re.search(r"It is .* = .*\d", factor), factor  # the formula with its numbers
     # The numbers shown miss the true value's 4 digits here: the page says so, kindly.
     assert any(v.startswith("Right from the numbers shown") for v in verdicts), verdicts
     page.page.click("#practice")  # closed, so that Train's redraws show every number
     shot = train_in_page(page, DEMO_MAX_EPOCHS)
     assert shot["batch"]["stopped"] == "converged", shot["batch"]
     page.page.click("#practice")
-    verdicts = _answer_every_question_from_the_numbers_shown(page)
+    verdicts, wrongs = _answer_every_question_from_the_numbers_shown(page)
     assert all(v.startswith("Right") for v in verdicts), verdicts
+    assert all(w.startswith("Not right") for w in wrongs), wrongs
     assert sum(v.startswith("Right from the numbers shown") for v in verdicts) >= 3, verdicts
     exact = next(v for v in verdicts if v.startswith("Right from the numbers shown"))
     assert "The exact value is" in exact, exact
