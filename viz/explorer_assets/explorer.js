@@ -482,13 +482,15 @@
   function howFar(x, reference) {
     if (reference === 0 || x === 0) return x === 0 ? "0, which it is not" : "not 0, which it is";
     const ratio = Math.abs(x / reference);
-    const sign = x / reference < 0 ? "of the other sign and " : "";
-    const tens = Math.round(Math.log10(ratio));
-    if (tens !== 0 && Math.abs(Math.log10(ratio) - tens) < 0.01) {
-      return `${sign}${10 ** Math.abs(tens)} times too ${tens > 0 ? "large" : "small"}: check the decimal point`;
+    const sign = x / reference < 0 ? "of the other sign, and " : "";
+    const tens = Math.log10(ratio);
+    if (Math.round(tens) !== 0 && Math.abs(tens - Math.round(tens)) < 0.01) {
+      const times = 10 ** Math.abs(Math.round(tens));
+      return `${sign}${times} times too ${tens > 0 ? "large" : "small"}: check the decimal point`;
     }
-    const percent = Math.abs(ratio - 1) * 100;
-    return `${sign}${fmt(percent, 2)}% too ${ratio > 1 ? "large" : "small"} in size`;
+    if (ratio >= 2) return `${sign}${fmt(ratio, 2)} times too large`;
+    if (ratio <= 0.5) return `${sign}${fmt(1 / ratio, 2)} times too small`;
+    return `${sign}${fmt(Math.abs(ratio - 1) * 100, 2)}% too ${ratio > 1 ? "large" : "small"}${sign ? " in size" : ""}`;
   }
 
   function check(ledger) {
@@ -516,7 +518,8 @@
       const it = f ? ` It is ${line}.` : "";
       if (same(x, truth)) verdict = `Right: ${name} = ${minus(fmt(truth, 6))}.`;
       else if (same(x, shown)) {
-        verdict = `Right from the numbers shown: ${name} = ${line} = ${minus(fmt(shown, 4))}. `
+        const values = f !== null && f.values ? ` = ${f.values}` : "";
+        verdict = `Right from the numbers shown: ${name}${values} = ${minus(fmt(shown, 4))}. `
           + `The exact value is ${minus(fmt(truth, 6))}: the Values behind it have more digits than the 4 shown.`;
       } else if (flipped(x, truth) || flipped(x, shown)) verdict = `Not right: the sign is flipped.${it}`;
       else {
@@ -556,6 +559,7 @@
     if (el) {
       el.innerHTML = verdict;
       fill(el);
+      el.scrollIntoView({ block: "nearest" });
     }
     if (practice.solved) { // nothing is secret any more
       drawPicture();
