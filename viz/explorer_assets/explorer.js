@@ -663,7 +663,9 @@
       const step = trainer.largest[n - 1] ?? 0;
       const loss = batchLoss();
       status = `${n} epoch${n === 1 ? "" : "s"}: L = ${fmt(loss, 6)}, the last step's largest |w_new \u2212 w_old| = ${fmt(step, 3)}`;
-      if (trainer.stopped === "converged") status += ` < tol = ${fmt(model.tol, 3)}: stopped, w_new \u2248 w_old.`;
+      const below = ` < tol = ${fmt(model.tol, 3)}`;
+      if (trainer.stopped === "converged") status += `${below}: stopped, w_new \u2248 w_old.`;
+      else if (trainer.why !== null) status += `${below}: the weights stopped moving, but not at a fit: ${noFit(trainer)}.`;
       else if (trainer.stopped === "diverged") status = trainer.message + "; the weights are back where the run started.";
       else if (run.running) status += " \u2026";
       else status += n >= run.target ? "." : " (paused).";
@@ -672,6 +674,25 @@
     $("train-pause").disabled = !(run && run.running);
     $("train-reset").disabled = run === null;
     drawCurve(losses);
+  }
+
+  // Why stopped weights are no fit, and what to try, in nn.train's words (its stop_note
+  // and stop_advice) from what the model measured.
+  function noFit(trainer) {
+    const why = trainer.why;
+    const percent = (x) => `${Math.round(100 * x)}%`;
+    if (trainer.stopped === "saturated") {
+      return `${percent(why.share)} of the units with a bounded activation are saturated (outputs pinned at `
+        + `the ends of their range, so almost no gradient flows back); try a smaller learning rate, e.g. \u03b7 = ${fmt(trainer.eta / 10, 6)}`;
+    }
+    if (trainer.stopped === "steps_too_small") {
+      return `the loss is still steep (largest |dL/dw| = ${fmt(why.slope, 3)}, ${percent(why.slope / why.start)} of `
+        + `its value at the start): the steps are smaller than tol, not at a minimum; try a larger learning rate, `
+        + `e.g. \u03b7 = ${fmt(10 * trainer.eta, 6)}, or a smaller tol, e.g. ${fmt(trainer.tol / 10, 6)}`;
+    }
+    return `the loss \u03a3 (y \u2212 \u0177)\u00b2 = ${fmt(why.fit, 4)} is no better than predicting the mean `
+      + `target for every row (${fmt(why.constant, 4)}): the network cannot fit this data as it is; try more `
+      + "hidden neurons, or another initialisation or seed";
   }
 
   const SVG = "http://www.w3.org/2000/svg";
