@@ -377,6 +377,49 @@ def test_train_equals_nn_train(open_page: Any) -> None:
         assert close(shot["values"][label], w.data, TRAINED), label
 
 
+def _stop_cases() -> dict[str, tuple[nn.MLP, Any, Any, float, float]]:
+    """Runs whose weights stop moving with no fit, as nn.train tells them apart:
+    (model, X, y, eta, tol)."""
+    digits = nn.load_digits()
+    iris = nn.iris_binary(DEMO_SPECIES)
+    rng = random.Random(0)
+    X = [[rng.gauss(0, 1), rng.gauss(0, 1)] for _ in range(40)]
+    offset = [0.5 + 0.1 * rng.gauss(0, 1) for _ in X]  # no bias can reach it
+    return {
+        "saturated": (
+            nn.MLP(64, [16, 10], bias=True, seed=0), digits.X[:300], digits.y[:300], 0.005, 1e-4
+        ),
+        "steps_too_small": (nn.MLP(4, [3, 2, 1], seed=0), iris.X, iris.y, 1e-7, 1e-4),
+        "stalled": (nn.MLP(2, [1], bias=False, seed=0), X, offset, 0.01, 1e-3),
+    }
+
+
+@pytest.mark.parametrize("reason", ["saturated", "steps_too_small", "stalled"])
+def test_stopped_weights_are_called_converged_only_when_nn_train_would(
+    open_page: Any, reason: str
+) -> None:
+    # The weights stop moving (no step of tol or more) on a 10%-accurate network whose
+    # units are pinned, on steps too small to be at a minimum, and at a fit no better
+    # than the mean target: the page names each as nn.train does, with its advice.
+    model, X, y, eta, tol = _stop_cases()[reason]
+    page = open_page(viz.explorer(model, X, y, eta=eta, tol=tol, epochs=1000))
+    shot = train_in_page(page, 1000)
+    history = nn.train(model, X, y, lr=eta, tol=tol, max_epochs=1000, progress=False)
+    assert history.stop_reason == reason, history.stop_note
+    assert shot["batch"]["stopped"] == reason
+    assert shot["batch"]["epochs"] == history.epochs
+    status = page.text("#train-status")
+    assert "not at a fit" in status and "\u2248" not in status and "converged" not in status, status
+    if reason == "saturated":
+        share = re.search(r"(\d+%) of the units with a bounded activation are saturated", status)
+        assert share and f"{share.group(1)} of the tanh/sigmoid units" in history.stop_note, status
+        assert f"\u03b7 = {eta / 10:g}" in status and f"lr={eta / 10:g}" in history.stop_advice
+    elif reason == "steps_too_small":
+        assert "still steep" in status and f"\u03b7 = {10 * eta:g}" in status, status
+    else:
+        assert "no better than predicting the mean target" in status, status
+
+
 def test_what_is_typed_while_train_runs_is_kept(open_page: Any) -> None:
     # The page redraws after every slice of a run: a box being typed in keeps its text
     # until Enter, and Enter then applies it.
