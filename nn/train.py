@@ -27,6 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from autograd import Value, no_grad
+from autograd.replay import failed_sample
 from nn.batched import BatchedLoss
 from nn.checks import COUNT, NON_NEGATIVE, POSITIVE, few
 from nn.evaluate import check_inputs, check_model, encode_targets, saturated_share
@@ -499,7 +500,9 @@ def _descend(
                 try:
                     loss, grads = loss_and_gradients(batch, l2 * share, l1 * share, weights)
                 except OverflowError as error:
-                    reason = f"{error}; {_batch_rows(batch, n_rows)}"
+                    reason = str(error)
+                    if failed_sample(error) is not None:
+                        reason += f"; {_batch_rows(batch, n_rows)}"
                     raise _diverged(reason, lr, epoch, history) from error
                 with np.errstate(over="ignore", invalid="ignore"):  # reported just below
                     new = weights + step.deltas(np.asarray(grads, dtype=float))

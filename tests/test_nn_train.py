@@ -432,3 +432,13 @@ def test_a_history_prints_as_one_short_line() -> None:
     assert f"loss {history.losses[0]:.4g} -> {history.final_loss:.4g}" in text
     assert str(history.losses[5]) not in text  # the lists are there on demand, not printed
     assert len(history.losses) == len(history.max_updates) == 300
+
+
+def test_divergence_in_the_penalty_does_not_speak_of_samples() -> None:
+    # lr=1e6 with l2: the weights' squares in Reg overflow before any sample's loss does.
+    data = nn.iris_binary("setosa")
+    with pytest.raises(nn.TrainingDiverged) as caught:
+        nn.train(nn.MLP(4, [3, 2, 1], seed=0), data.X, data.y, lr=1e6, l2=1e-3, progress=False)
+    message = str(caught.value)
+    assert "overflows a float" in message
+    assert "sample" not in message and "counted from 0" not in message, message
