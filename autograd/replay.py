@@ -39,7 +39,7 @@ from autograd.codegen import NEAR_OVERFLOW, Generated, generate
 from autograd.engine import Value, apply_op, as_float
 from autograd.plan import Plan, Step, Traced, plan_for
 
-__all__ = ["BatchReplay", "batch_replay", "interpret", "run"]
+__all__ = ["BatchReplay", "batch_replay", "failed_sample", "interpret", "run"]
 
 
 class _Inputs(NamedTuple):
@@ -383,7 +383,25 @@ def _interpret_sample(
     try:
         return interpret(program, values, with_grad=with_grad)
     except (ArithmeticError, ValueError) as error:
-        raise type(error)(f"{error} (sample {sample} of the batch)") from None
+        failure = type(error)(f"{error} (sample {sample} of the batch)")
+        failure.sample = sample  # type: ignore[union-attr]  # read by failed_sample()
+        raise failure from None
+
+
+def failed_sample(error: BaseException) -> int | None:
+    """The sample of the batch whose run raised ``error``, or None if it names none
+    (an error of the shared inputs alone, or not a replay's).
+
+    >>> from autograd import Value, trace
+    >>> x = Value(1.0, requires_grad=False)
+    >>> try:
+    ...     trace(x.log(), [x]).value_and_grad([np.array([1.0, -1.0])])
+    ... except ValueError as error:
+    ...     print(failed_sample(error))
+    1
+    """
+    sample = getattr(error, "sample", None)
+    return sample if isinstance(sample, int) else None
 
 
 def _sample_by_sample(

@@ -98,14 +98,22 @@ class Program:
         >>> print(trace((w * x).tanh(), [w, x]).source().splitlines()[6])
             v3 = np.tanh(v2)
         """
-        mask = np.array(
-            [not rg for rg in self.input_requires_grad] if batched is None else batched,
-            dtype=bool,
-        )
+        if batched is None:
+            if all(self.input_requires_grad):
+                labels = ", ".join(label or "?" for label in self.input_labels)
+                raise ValueError(
+                    "source() writes the code that runs a batch, and needs to know which "
+                    "inputs are the batch's data: by default those traced from Values with "
+                    f"requires_grad=False, and every input here requires grad ({labels}); "
+                    "trace the data as Value(x, requires_grad=False), or pass batched=, "
+                    "one bool per input"
+                )
+            batched = [not rg for rg in self.input_requires_grad]
+        mask = np.array(batched, dtype=bool)
         if mask.shape != (self.n_inputs,) or not mask.any():
             raise ValueError(
-                f"batched needs one bool per input ({self.n_inputs}), at least one true; "
-                f"got {list(mask)}"
+                f"batched needs one bool per input ({self.n_inputs}), at least one True; "
+                f"got {[bool(b) for b in mask.ravel()]}"
             )
         return replay.batch_replay(self, mask).source
 

@@ -128,12 +128,6 @@ def _trained_for(path: str | Path, network: nn.MLP, data: nn.Dataset, csv: str) 
     """
     saved = nn.load_model(path)
     model = saved.model
-    if _architecture(model) != _architecture(network):
-        raise ValueError(
-            f"{path}: holds a {_network(model)}; {csv} with these options makes a "
-            f"{_network(network)}. Give explore the options the file was trained with "
-            "(--hidden, --bias, --activation, --output-activation)"
-        )
     differences = []
     if saved.feature_names is not None and saved.feature_names != data.feature_names:
         differences.append(
@@ -148,8 +142,14 @@ def _trained_for(path: str | Path, network: nn.MLP, data: nn.Dataset, csv: str) 
                 f"it knows the classes {', '.join(map(str, model.classes))}, not "
                 f"{', '.join(map(str, new))}"
             )
-    if differences:
+    if differences:  # no option mends other data: said before the network's options
         raise ValueError(f"{path} was not trained on data like {csv}: " + "; ".join(differences))
+    if _architecture(model) != _architecture(network):
+        raise ValueError(
+            f"{path}: holds a {_network(model)}; {csv} with these options makes a "
+            f"{_network(network)}. Give explore the options the file was trained with "
+            "(--hidden, --bias, --activation, --output-activation)"
+        )
     return saved
 
 

@@ -248,8 +248,11 @@ def test_a_program_shows_its_source_for_any_choice_of_batched_inputs() -> None:
     assert program.source([True, False]) != program.source()
     with pytest.raises(ValueError, match="one bool per input"):
         program.source([True])
-    with pytest.raises(ValueError, match="at least one true"):
+    with pytest.raises(ValueError, match=r"at least one True; got \[False, False\]$"):
         program.source([False, False])
+    weights_only = trace((w * Value(1.0, "z")).exp(), [w])
+    with pytest.raises(ValueError, match=r"every input here requires grad \(w\); trace the data"):
+        weights_only.source()
 
 
 def test_ops_defined_outside_the_package_replay_through_generated_code() -> None:

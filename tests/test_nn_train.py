@@ -432,3 +432,26 @@ def test_a_history_prints_as_one_short_line() -> None:
     assert f"loss {history.losses[0]:.4g} -> {history.final_loss:.4g}" in text
     assert str(history.losses[5]) not in text  # the lists are there on demand, not printed
     assert len(history.losses) == len(history.max_updates) == 300
+
+
+def test_divergence_in_the_penalty_does_not_speak_of_samples() -> None:
+    # lr=1e6 with l2: the weights' squares in Reg overflow before any sample's loss does.
+    data = nn.iris_binary("setosa")
+    with pytest.raises(nn.TrainingDiverged) as caught:
+        nn.train(nn.MLP(4, [3, 2, 1], seed=0), data.X, data.y, lr=1e6, l2=1e-3, progress=False)
+    message = str(caught.value)
+    assert "overflows a float" in message
+    assert "sample" not in message and "counted from 0" not in message, message
+
+
+def test_a_run_cut_short_after_its_loss_spiked_is_told_a_smaller_lr() -> None:
+    # Iris as given at lr=0.5: the loss reaches 7.06, spikes, and falls again from 30s.
+    data = nn.iris_binary("setosa")
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    history = nn.train(model, data.X, data.y, lr=0.5, l2=1e-3, max_epochs=3000, progress=False)
+    assert history.stop_reason == "max_epochs"
+    assert history.losses[-1] > 2 * min(history.losses)
+    assert history.stop_advice.startswith("try a smaller learning rate, e.g. lr=0.05: "), (
+        history.stop_advice
+    )
+    assert "larger" not in history.stop_advice

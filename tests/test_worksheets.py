@@ -224,10 +224,16 @@ def test_question_ids_are_the_notes_names_and_the_same_for_every_student() -> No
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (dict(network=(4, 3, 3, 1)), "reaches L along 3 paths, not 2"),
+        (
+            dict(network=(4, 3, 3, 1)),
+            "--network 4-3-3-1 with --two-path w^1_11: w^1_11 reaches L along 3 paths, not 2",
+        ),
         (dict(network=(4, 3, 2)), "two hidden layers and one output"),
         (dict(network=(5, 3, 2, 1)), "each of 1 to 4 neurons"),
-        (dict(one_path="w^1_11", two_path="w^1_12"), "--one-path w^1_11: in the 4-3-2-1 network"),
+        (
+            dict(one_path="w^1_11", two_path="w^1_12"),
+            "--network 4-3-2-1 with --one-path w^1_11: w^1_11 reaches",
+        ),
         (dict(two_path="w^9_11"), "--two-path w^9_11"),
         (dict(two_path="v_1"), "expected a weight in the lecture notes' notation"),
         (dict(sheets=("network", "quiz")), "--sheets: choose from network, expression"),
@@ -247,6 +253,7 @@ def test_bad_options_on_the_command_line_are_one_line(
         "--out", str(tmp_path / "w"),
     )  # fmt: skip
     assert status == 2 and "reaches L along 3 paths" in err and "Traceback" not in err
+    assert "--network 4-3-3-1 with --two-path w^1_11" in err
     assert not (tmp_path / "w").exists()
     # One rule for --students, its upper bound said whichever bound is broken.
     rule = "must be an int from 1 to 1000, got"
@@ -385,3 +392,15 @@ def test_the_keys_worked_lines_bracket_a_negative_number_only_after_an_operator(
                 assert redone == pytest.approx(float(right), rel=2e-5, abs=2e-6), line
                 redone_lines += 1
     assert redone_lines >= 8 * 8  # each student's 6 neurons, the loss and the step
+
+
+def test_a_sheet_calls_only_the_notes_own_network_the_lecture_notes() -> None:
+    notes = draw_network_sheet(SEED, 1)
+    other = draw_network_sheet(SEED, 1, sizes=(2, 2, 2, 1))
+    assert notes.network_name == "the lecture notes' 4-3-2-1 network"
+    assert other.network_name == "a 2-2-2-1 network, in the lecture notes' notation"
+    worksheets = make_worksheets(1, SEED, network=(2, 2, 2, 1))
+    page = "".join(worksheets.sheet_pages(worksheets.students[0]))
+    assert "A 2-2-2-1 network, in the lecture notes' notation" in page
+    assert "A 2-2-2-1 network, in the lecture notes' notation" in worksheets.moodle_xml()
+    assert "network of the lecture notes" not in page

@@ -172,7 +172,8 @@ def add_worksheet_commands(commands: Any) -> None:
     )  # fmt: skip
     worksheet.add_argument(
         "--network", type=_sizes, default=(4, 3, 2, 1), metavar="SIZES",
-        help="the layer sizes, e.g. 2-2-2-1 (default: 4-3-2-1, the lecture notes')",
+        help="the layer sizes, e.g. 2-2-2-1 (default: 4-3-2-1, the lecture notes'): each of 1 "
+        "to 4, one output, and for the default --two-path a second hidden layer of 2",
     )  # fmt: skip
     worksheet.add_argument(
         "--sheets", type=_sheets, default=SHEETS, metavar="KINDS",

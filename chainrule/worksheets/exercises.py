@@ -362,6 +362,18 @@ class NetworkSheet:
     two_path: str
     questions: tuple[Question, ...] = field(default=(), compare=False)
 
+    @property
+    def network_name(self) -> str:
+        """What the sheet calls its network: the lecture notes' own, or another of that kind.
+
+        >>> draw_network_sheet(1, 1).network_name
+        "the lecture notes' 4-3-2-1 network"
+        """
+        shown = "-".join(str(n) for n in self.sizes)
+        if self.sizes == (4, 3, 2, 1):
+            return f"the lecture notes' {shown} network"
+        return f"a {shown} network, in the lecture notes' notation"
+
     def model(self) -> nn.MLP:
         """A fresh ``nn.MLP`` with this sheet's weights (no forward pass run yet)."""
         return _model(self.sizes, list(self.weights.values()))
@@ -392,7 +404,7 @@ def check_network(sizes: Sequence[int], one_path: str, two_path: str) -> None:
         raise ValueError(
             f"--network {shown}: a worksheet's network has an input layer, two hidden layers "
             "and one output, each of 1 to 4 neurons, such as 4-3-2-1 (the lecture notes') "
-            "or 2-2-2-1"
+            "or 2-2-2-1; with the default --two-path, the second hidden layer has 2"
         )
     model = nn.MLP(sizes[0], list(sizes[1:]))  # how many paths: the same for any weights
     loss = sample_loss(_only(model([0.5] * sizes[0])), 1.0)
@@ -404,7 +416,7 @@ def check_network(sizes: Sequence[int], one_path: str, two_path: str) -> None:
         found = len(viz.explain(loss, weight, level="neuron").paths)
         if found != paths:
             raise ValueError(
-                f"{option} {label}: in the {shown} network {label} reaches L along {found} "
+                f"--network {shown} with {option} {label}: {label} reaches L along {found} "
                 f"path{'s' if found != 1 else ''}, not {paths}"
                 + (
                     " (a second hidden layer of 2 neurons gives the first layer's weights two"

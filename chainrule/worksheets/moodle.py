@@ -60,8 +60,8 @@ def _network_givens(sheet: NetworkSheet) -> str:
     inputs = ", ".join(f"{input_label(i)} = {x:g}" for i, x in enumerate(sheet.inputs, start=1))
     weights = ", ".join(f"{label} = {w:g}" for label, w in sheet.weights.items())
     return (
-        "<p>The network of the lecture notes, O_kj = tanh(sum_i w^k_ij * O_(k-1)i), one sample, "
-        "L = (y - yhat)^2, w_new = w_old - eta * dL/dw.</p>"
+        f"<p>{sheet.network_name.capitalize()}, O_kj = tanh(sum_i w^k_ij * O_(k-1)i), one "
+        "sample, L = (y - yhat)^2, w_new = w_old - eta * dL/dw.</p>"
         f"<p>Inputs: {inputs}; target y = {sheet.target:g}; eta = {sheet.eta:g}.</p>"
         f"<p>Weights: {weights}.</p>"
     )

@@ -178,14 +178,15 @@ def network_page(sheet: NetworkSheet, *, name: str = "") -> str:
     return (
         "<section class='page sheet'>"
         + _head("Backpropagation by hand: the network", sheet.student, name, "Sheet A")
-        + "<p class='intro'>The network of the lecture notes: neuron j of layer k outputs "
+        + f"<p class='intro'>{sheet.network_name.capitalize()}: neuron j of layer k outputs "
         "<code>O_kj = tanh(sum_i w^k_ij * O_(k-1)i)</code>, the inputs are "
         f"<code>O_0i = x_i</code>; for this one sample the loss is "
         f"<code>L = (y - {last})^2</code>. "
         "Write each answer to 4 decimal places in the box under its name, and carry more "
         "digits into the next steps.</p>"
         f"<figure class='network'>{picture}<figcaption>Each line is a weight "
-        "w<sup>k</sup><sub>ij</sub>, from neuron i below to neuron j above (its value in the "
+        "w<sup>k</sup><sub>ij</sub>, from neuron i of the layer on its left to neuron j of "
+        "layer k on its right (its value in the "
         "tables): blue if it is positive, orange if negative, thicker the larger it is."
         "</figcaption></figure>"
         + _givens(sheet)
