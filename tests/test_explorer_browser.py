@@ -387,7 +387,11 @@ def _stop_cases() -> dict[str, tuple[nn.MLP, Any, Any, float, float]]:
     offset = [0.5 + 0.1 * rng.gauss(0, 1) for _ in X]  # no bias can reach it
     return {
         "saturated": (
-            nn.MLP(64, [16, 10], bias=True, seed=0), digits.X[:300], digits.y[:300], 0.005, 1e-4
+            nn.MLP(64, [16, 10], bias=True, seed=0),
+            digits.X[:300],
+            digits.y[:300],
+            0.005,
+            1e-4,
         ),
         "steps_too_small": (nn.MLP(4, [3, 2, 1], seed=0), iris.X, iris.y, 1e-7, 1e-4),
         "stalled": (nn.MLP(2, [1], bias=False, seed=0), X, offset, 0.01, 1e-3),
@@ -752,7 +756,8 @@ def _answer_every_question_from_the_numbers_shown(page: Opened) -> tuple[list[st
             answer = page.page.get_by_label("your answer", exact=True)
             right = sum(typed)
         else:
-            asked = page.page.locator("#ledger-where tr", has=page.page.locator("td:last-child", has_text="?"))
+            unknown = page.page.locator("td:last-child", has_text="?")
+            asked = page.page.locator("#ledger-where tr", has=unknown)
             assert asked.count() == 1, page.text("#ledger-where")
             right = _worked_out(asked.locator("td").nth(4).inner_html())
             answer = page.page.get_by_label("your answer", exact=True)

@@ -549,7 +549,7 @@
       } else if (wrong.length > 0 && signs) verdict = `Not right: the sign of ${paths} is flipped: count its negative factors again.`;
       else if (wrong.length > 0) {
         const far = wrong.map((i) => `path ${i} is ${howFar(typed[i - 1], shown[i - 1])}`).join("; ");
-        verdict = `Not right: ${paths} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again (${far}).`;
+        verdict = `Not right: ${paths} differ${wrong.length === 1 ? "s: multiply its" : ": multiply their"} local derivatives again (${far}).`;
       } else if (flipped(sum, g) || sums.some((s) => flipped(sum, s))) verdict = "Not right: each path is right; the sign of their sum is flipped.";
       else verdict = `Not right: each path is right, their sum is not: add the paths again (your sum is ${howFar(sum, add(typed))}).`;
     }
@@ -559,7 +559,10 @@
     if (el) {
       el.innerHTML = verdict;
       fill(el);
-      el.scrollIntoView({ block: "nearest" });
+      // In view in its panel (scrolled down only: the paths' table is wider than it).
+      const panel = $("node");
+      const below = el.getBoundingClientRect().bottom - panel.getBoundingClientRect().bottom;
+      if (below > 0) panel.scrollTop += below;
     }
     if (practice.solved) { // nothing is secret any more
       drawPicture();
