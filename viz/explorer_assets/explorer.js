@@ -64,10 +64,14 @@
       if (key in holeValues) hole.textContent = holeValues[key];
       else if (kind === "d") hole.textContent = known.local(n) ? factor(model.edgeValues[n], 4) : "?";
       else if (kind === "r") hole.textContent = known.local(n) ? minus(fmt(model.edgeValues[n], 4)) : "?";
-      else if (kind === "v") hole.textContent = known.value(n) ? factor(model.values[n], 4) : "?";
+      else if (kind === "v") hole.textContent = known.value(n) ? factor(model.values[n], digitsOf(n)) : "?";
     }
   }
   let holeValues = {};
+  // Significant digits of the Values the picked ledger's where block writes, slot ->
+  // digits (4 for any other): see digitsToShow.
+  let valueDigits = new Map();
+  const digitsOf = (slot, digits = valueDigits) => digits.get(slot) ?? 4;
 
   // --- the steps: the forward pass Value by Value, then the backward pass -------------
   const computed = nodes.filter((n) => program.madeAt[n.slot] >= 0).sort((a, b) => a.slot - b.slot);
@@ -289,6 +293,7 @@
     const text = $("ledger-text");
     const where = $("ledger-where");
     where.replaceChildren();
+    valueDigits = new Map();
     $("node").hidden = picked === null;
     if (picked !== null) return drawPicked(title, text, where);
     if (t > F && !summary) {
@@ -364,6 +369,7 @@
       grad: gradKnown ? minus(fmt(g, 6)) : "?",
       verdict: !allFactors || !gradKnown ? "?" : agrees ? "agrees" : "DIFFERS",
     };
+    valueDigits = digitsToShow(ledger.factors.filter((e) => data.edges[e].formula?.values));
     text.innerHTML = ledger.sum;
     where.innerHTML = ledger.where;
     fill(text);
@@ -471,12 +477,38 @@
   // A number as the page writes it (4 significant digits), read back: what a learner
   // computes with.
   const asShown = (x) => Number(fmt(x, 4));
-  // Edge e's local derivative from the numbers its where line shows: its formula's
-  // arithmetic on its Values rounded as they are written there.
-  function fromShown(e) {
+  // Edge e's local derivative from its formula's arithmetic on its Values rounded to
+  // `digits` (slot -> significant digits, 4 if absent), as the op table's JavaScript
+  // computes it.
+  function redone(e, digits) {
     const numbers = {};
-    for (const slot of data.edges[e].symbols) numbers[slot] = asShown(model.values[slot]);
+    for (const slot of data.edges[e].symbols) numbers[slot] = Number(fmt(model.values[slot], digitsOf(slot, digits)));
     return model.edgeWith(e, numbers);
+  }
+  // The digits a where block gives its Values, by the Python ledgers' rule
+  // (viz.symbolic.digits_to_show): each starts with 4; while a line's arithmetic on the
+  // values as shown misses the result the line shows, the Value whose rounding costs the
+  // most in that line gets one more. One count per Value, so it reads the same in every
+  // line; a saturated O = 0.99684 is not written 0.9968 where 1 - O^2 cancels.
+  function digitsToShow(edges) {
+    const digits = new Map();
+    for (const e of edges) {
+      const result = model.edgeValues[e];
+      const wanted = fmt(result, 4);
+      while (fmt(redone(e, digits), 4) !== wanted) {
+        let best = null;
+        let least = Infinity;
+        for (const slot of data.edges[e].symbols) {
+          if (digitsOf(slot, digits) >= 17) continue; // every digit a double has
+          const miss = Math.abs(redone(e, new Map(digits).set(slot, digitsOf(slot, digits) + 1)) - result);
+          const cost = Number.isNaN(miss) ? Infinity : miss;
+          if (best === null || cost < least) [best, least] = [slot, cost];
+        }
+        if (best === null) break; // the arithmetic is as exact as it gets
+        digits.set(best, digitsOf(best, digits) + 1);
+      }
+    }
+    return digits;
   }
   // How far a wrong answer is from `reference`, without giving the reference away.
   function howFar(x, reference) {
@@ -510,22 +542,24 @@
       const edge = data.edges[e];
       const name = d(edge.child, edge.parent);
       const truth = model.edgeValues[e];
-      const shown = fromShown(e);
       const x = answers[0].value;
+      // Worked out from the where line's numbers, or from 4 digits of each Value (as the
+      // picture writes them): the rounding, not the learner, is off.
+      const where = redone(e, valueDigits);
+      const rounded = [where, redone(e, new Map())].find((v) => same(x, v));
       const f = edge.formula;
       // Its formula, and the same with the numbers the where line shows (holes, filled).
       const line = f === null ? "" : `${f.symbols}${f.values ? ` = ${f.values}` : ""}`;
       const it = f ? ` It is ${line}.` : "";
       if (same(x, truth)) verdict = `Right: ${name} = ${minus(fmt(truth, 6))}.`;
-      else if (same(x, shown)) {
-        const values = f !== null && f.values ? ` = ${f.values}` : "";
-        verdict = `Right from the numbers shown: ${name}${values} = ${minus(fmt(shown, 4))}. `
-          + `The exact value is ${minus(fmt(truth, 6))}: the Values behind it have more digits than the 4 shown.`;
-      } else if (flipped(x, truth) || flipped(x, shown)) verdict = `Not right: the sign is flipped.${it}`;
+      else if (rounded !== undefined) {
+        verdict = `Right from the numbers shown: with its Values rounded as they are written, ${name} = `
+          + `${minus(fmt(rounded, 4))}. The exact value is ${minus(fmt(truth, 6))}: the Values have more digits.`;
+      } else if (flipped(x, truth) || flipped(x, where)) verdict = `Not right: the sign is flipped.${it}`;
       else {
         const onPaths = ledger.paths.map((p, i) => (p.includes(e) ? i + 1 : 0)).filter((i) => i > 0);
         verdict = `Not right: the factor ${name} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).${it}`
-          + ` Your answer is ${howFar(x, shown)}.`;
+          + ` Your answer is ${howFar(x, where)}.`;
       }
     } else {
       const products = ledger.paths.map((p) => p.reduce((acc, e) => acc * model.edgeValues[e], 1));
