@@ -293,7 +293,6 @@
     const text = $("ledger-text");
     const where = $("ledger-where");
     where.replaceChildren();
-    valueDigits = new Map();
     $("node").hidden = picked === null;
     if (picked !== null) return drawPicked(title, text, where);
     if (t > F && !summary) {
@@ -369,7 +368,6 @@
       grad: gradKnown ? minus(fmt(g, 6)) : "?",
       verdict: !allFactors || !gradKnown ? "?" : agrees ? "agrees" : "DIFFERS",
     };
-    valueDigits = digitsToShow(ledger.factors.filter((e) => data.edges[e].formula?.values));
     text.innerHTML = ledger.sum;
     where.innerHTML = ledger.where;
     fill(text);
@@ -764,6 +762,9 @@
   // --- putting it together ------------------------------------------------------------
   function render() {
     known = knownAt();
+    // Every panel writes a Value with the digits the picked ledger's where block gives it.
+    const ledger = picked === null ? undefined : data.ledgers[picked.id];
+    valueDigits = ledger ? digitsToShow(ledger.factors.filter((e) => data.edges[e].formula?.values)) : new Map();
     drawPicture();
     drawStep();
     drawDetail();
