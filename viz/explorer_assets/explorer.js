@@ -518,8 +518,9 @@
       const times = 10 ** Math.abs(Math.round(tens));
       return `${sign}${times} times too ${tens > 0 ? "large" : "small"}: check the decimal point`;
     }
-    if (ratio >= 2) return `${sign}${fmt(ratio, 2)} times too large`;
-    if (ratio <= 0.5) return `${sign}${fmt(1 / ratio, 2)} times too small`;
+    const times = (r) => (r >= 10 ? Math.round(r).toLocaleString("en") : fmt(r, 2)); // 130, not 1.3e+02
+    if (ratio >= 2) return `${sign}${times(ratio)} times too large`;
+    if (ratio <= 0.5) return `${sign}${times(1 / ratio)} times too small`;
     return `${sign}${fmt(Math.abs(ratio - 1) * 100, 2)}% too ${ratio > 1 ? "large" : "small"}${sign ? " in size" : ""}`;
   }
 
