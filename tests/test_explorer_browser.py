@@ -27,7 +27,14 @@ import nn
 import viz
 from autograd import OPS, Value, define_op, gradient_edges, gradients, topological_order
 from autograd.ops import exp, log, relu
-from chainrule.examples import DEMO_SPECIES, notes_example
+from chainrule.examples import (
+    DEMO_L2,
+    DEMO_LR,
+    DEMO_MAX_EPOCHS,
+    DEMO_SPECIES,
+    DEMO_TOL,
+    notes_example,
+)
 from chainrule.worksheets.exercises import Question
 from chainrule.worksheets.grading import read_answers
 from viz._explorer_data import plain_symbol
@@ -370,6 +377,53 @@ def test_train_equals_nn_train(open_page: Any) -> None:
         assert close(shot["values"][label], w.data, TRAINED), label
 
 
+def _stop_cases() -> dict[str, tuple[nn.MLP, Any, Any, float, float]]:
+    """Runs whose weights stop moving with no fit, as nn.train tells them apart:
+    (model, X, y, eta, tol)."""
+    digits = nn.load_digits()
+    iris = nn.iris_binary(DEMO_SPECIES)
+    rng = random.Random(0)
+    X = [[rng.gauss(0, 1), rng.gauss(0, 1)] for _ in range(40)]
+    offset = [0.5 + 0.1 * rng.gauss(0, 1) for _ in X]  # no bias can reach it
+    return {
+        "saturated": (
+            nn.MLP(64, [16, 10], bias=True, seed=0),
+            digits.X[:300],
+            digits.y[:300],
+            0.005,
+            1e-4,
+        ),
+        "steps_too_small": (nn.MLP(4, [3, 2, 1], seed=0), iris.X, iris.y, 1e-7, 1e-4),
+        "stalled": (nn.MLP(2, [1], bias=False, seed=0), X, offset, 0.01, 1e-3),
+    }
+
+
+@pytest.mark.parametrize("reason", ["saturated", "steps_too_small", "stalled"])
+def test_stopped_weights_are_called_converged_only_when_nn_train_would(
+    open_page: Any, reason: str
+) -> None:
+    # The weights stop moving (no step of tol or more) on a 10%-accurate network whose
+    # units are pinned, on steps too small to be at a minimum, and at a fit no better
+    # than the mean target: the page names each as nn.train does, with its advice.
+    model, X, y, eta, tol = _stop_cases()[reason]
+    page = open_page(viz.explorer(model, X, y, eta=eta, tol=tol, epochs=1000))
+    shot = train_in_page(page, 1000)
+    history = nn.train(model, X, y, lr=eta, tol=tol, max_epochs=1000, progress=False)
+    assert history.stop_reason == reason, history.stop_note
+    assert shot["batch"]["stopped"] == reason
+    assert shot["batch"]["epochs"] == history.epochs
+    status = page.text("#train-status")
+    assert "not at a fit" in status and "\u2248" not in status and "converged" not in status, status
+    if reason == "saturated":
+        share = re.search(r"(\d+%) of the units with a bounded activation are saturated", status)
+        assert share and f"{share.group(1)} of the tanh/sigmoid units" in history.stop_note, status
+        assert f"\u03b7 = {eta / 10:g}" in status and f"lr={eta / 10:g}" in history.stop_advice
+    elif reason == "steps_too_small":
+        assert "still steep" in status and f"\u03b7 = {10 * eta:g}" in status, status
+    else:
+        assert "no better than predicting the mean target" in status, status
+
+
 def test_what_is_typed_while_train_runs_is_kept(open_page: Any) -> None:
     # The page redraws after every slice of a run: a box being typed in keeps its text
     # until Enter, and Enter then applies it.
@@ -673,6 +727,97 @@ def test_your_turn_accepts_the_right_factor_and_names_a_wrong_one(open_page: Any
     total.fill(f"{rule.grad:.4g}")
     total.press("Enter")
     assert page.text("#verdict").startswith("Right")
+
+
+def _worked_out(html: str, digits: int = 17) -> float:
+    """The arithmetic a learner reads on the page (a where line's formula with its numbers,
+    or a path's factors), done by Python on the digits the page shows, or on each number
+    cut to ``digits`` significant digits (as the picture shows them, 4)."""
+    text = re.sub(r"<sup>(.*?)</sup>", r"**(\1)", html)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = text.replace("\u2212", "-").replace("\u00b7", "*").replace("\u00d7", "*")
+    assert re.fullmatch(r"[-+*/(). 0-9e]+", text), text
+    text = re.sub(r"\d+\.\d+", lambda m: f"{float(m.group(0)):.{digits}g}", text)
+    return float(eval(text))  # digits, brackets and arithmetic only (checked above)
+
+
+def _where_lines(page: Opened) -> list[tuple[str, str]]:
+    """The where block's lines: the formula with its numbers (HTML), and the result shown."""
+    lines = []
+    for row in page.page.locator("#ledger-where tr").all()[1:]:  # after its title row
+        cells = row.locator("td")
+        lines.append((cells.nth(4).inner_html(), cells.nth(6).inner_text().strip()))
+    return lines
+
+
+def _answer_every_question_from_the_numbers_shown(page: Opened) -> dict[str, list[str]]:
+    """Each of Your turn's questions about the picked weight, answered as a learner works
+    it out to 4 digits from the numbers the ledger shows ("ledger"), from the same cut to
+    4 digits as the picture shows them ("picture"), and clearly wrong ("wrong"): the
+    verdicts of each."""
+    verdicts: dict[str, list[str]] = {"ledger": [], "picture": [], "wrong": []}
+    for _ in range(len(_where_lines(page)) + 1):  # each factor, then the sum over the paths
+        if page.page.get_by_label("path 1", exact=True).count():
+            typed = []
+            for row in page.page.locator("table.paths tr").all()[:-1]:
+                product = _worked_out(row.locator("td").nth(1).inner_html())
+                typed.append(float(f"{product:.4g}"))
+                row.locator("input").fill(f"{product:.4g}")
+            answers = {"ledger": sum(typed), "picture": sum(typed)}
+        else:
+            asked = [formula for formula, result in _where_lines(page) if result == "?"]
+            assert len(asked) == 1, page.text("#ledger-where")
+            answers = {"ledger": _worked_out(asked[0]), "picture": _worked_out(asked[0], 4)}
+        answers["wrong"] = 1.5 * answers["ledger"]
+        answer = page.page.get_by_label("your answer", exact=True)
+        for kind, value in answers.items():
+            answer.fill(f"{value:.4g}")
+            answer.press("Enter")
+            verdicts[kind].append(page.text("#verdict"))
+        page.page.click("#another")
+    return verdicts
+
+
+def _assert_the_where_lines_add_up(page: Opened) -> None:
+    """Each where line's arithmetic on its numbers as shown gives the result it shows, as
+    the Python ledgers' lines do (viz.symbolic.digits_to_show)."""
+    for formula, result in _where_lines(page):
+        worked = f"{_worked_out(formula):.4g}".replace("-", "\u2212")
+        assert worked == result, (formula, result)
+
+
+def test_your_turn_accepts_answers_worked_out_from_the_numbers_shown(open_page: Any) -> None:
+    # The demo's page: at the start weights O_22 = -0.8868 to 4 digits gives dO22/dO11
+    # one off in its 4th digit; after Train, saturated outputs make 1 - O^2 cancel digits
+    # (-2 (1 - 0.9968) is -0.0064, not -0.006317), so most answers from 4 digits miss.
+    model = nn.MLP(4, [3, 2, 1], seed=0)
+    iris = nn.iris_binary(DEMO_SPECIES)
+    page = open_page(
+        viz.explorer(
+            model, iris.X, iris.y, eta=DEMO_LR, l2=DEMO_L2, tol=DEMO_TOL, epochs=DEMO_MAX_EPOCHS
+        )
+    )
+    pick(page, "w^1_11")
+    _assert_the_where_lines_add_up(page)
+    page.page.click("#practice")
+    verdicts = _answer_every_question_from_the_numbers_shown(page)
+    assert all(v.startswith("Right") for v in verdicts["ledger"] + verdicts["picture"]), verdicts
+    # A wrong answer is told what to redo and how far off it is.
+    wrongs = verdicts["wrong"]
+    assert all(w.startswith("Not right") and "50% too large" in w for w in wrongs), wrongs
+    factor = next(w for w in wrongs if "the factor" in w)
+    assert re.search(r"It is .* = .*\d", factor), factor  # the formula with its numbers
+    page.page.click("#practice")  # closed, so that Train's redraws show every number
+    shot = train_in_page(page, DEMO_MAX_EPOCHS)
+    assert shot["batch"]["stopped"] == "converged", shot["batch"]
+    _assert_the_where_lines_add_up(page)
+    page.page.click("#practice")
+    verdicts = _answer_every_question_from_the_numbers_shown(page)
+    assert all(v.startswith("Right") for v in verdicts["ledger"] + verdicts["picture"]), verdicts
+    assert all(w.startswith("Not right") for w in verdicts["wrong"]), verdicts
+    # The picture's 4 digits miss the exact value here: the page says so, kindly.
+    kind = [v for v in verdicts["picture"] if v.startswith("Right from the numbers shown")]
+    assert len(kind) >= 3 and all("The exact value is" in v for v in kind), verdicts
 
 
 def _picture_and_panels(page: Opened) -> str:

@@ -14,6 +14,7 @@ paths, backward's gradient and whether they agree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from autograd import Value, op_named, topological_order, trace
 from autograd.trace import Program, slot_numbers
 from nn.losses import l2 as l2_penalty
-from nn.notation import parse_label
+from nn.notation import is_output_label, parse_label
 from viz import ledger
 from viz._drawing import constant_partners, constants_read, node_kind
 from viz._js import ops_javascript
@@ -116,7 +117,7 @@ def page_data(
     def value_hole(name: str) -> str:
         return hole(f"v{slot_of_name[name]}")
 
-    edges = _Edges(slots, formulas if templates else None, value_hole)
+    edges = _Edges(slots, formulas if templates else None, value_hole, slot_of_name)
     for edge in drawn_edges:
         edges.add(edge, drawn=True)
     ledgers: dict[str, Any] = {}
@@ -154,7 +155,7 @@ def page_data(
         "editable": [slots[v] for v in editable],
         "start": [v.data for v in inputs],
         "eta": eta,
-        "batch": None if batch is None else _batch(batch, slots, ops, penalty),
+        "batch": None if batch is None else _batch(batch, slots, ops, penalty, order),
     }
     return PageData(
         data=data,
@@ -262,10 +263,12 @@ class _Edges:
         slots: dict[Value, int],
         formulas: NodeFormulas | None,
         value_hole: Callable[[str], str],
+        slot_of_name: dict[str, int],
     ) -> None:
         self.slots = slots
         self.formulas = formulas
         self.value_hole = value_hole
+        self.slot_of_name = slot_of_name
         self.index: dict[tuple[Value, Value, int | None], int] = {}
         self.rows: list[dict[str, Any]] = []
 
@@ -286,6 +289,11 @@ class _Edges:
                 "operand": -1 if edge.slot is None else edge.slot,
                 "drawn": drawn,
                 "formula": None if formula is None else _formula(formula, self.value_hole),
+                # The slots of the Values its formula is written with: the page redoes
+                # the formula's arithmetic with them rounded as it shows them.
+                "symbols": []
+                if formula is None
+                else [self.slot_of_name[name] for name in formula.symbol_names()],
             }
         )
         return self.index[key]
@@ -400,11 +408,13 @@ def _batch(
     slots: dict[Value, int],
     ops: list[Any],
     penalty: tuple[Program, list[Value], dict[Value, int]] | None,
+    order: list[Value],
 ) -> dict[str, Any]:
-    """A network's data and training settings, with the program of its Reg term."""
+    """A network's data and training settings, with the program of its Reg term and the
+    units whose saturation the page measures when the weights stop moving."""
     if penalty is None:  # unreachable: page_data traces it for every batch
         raise ValueError("a batch needs its penalty program")
-    program, order, penalty_slots = penalty
+    program, penalty_order, penalty_slots = penalty
     return {
         "X": batch.X,
         "Y": batch.Y,
@@ -420,5 +430,15 @@ def _batch(
             {"output": browser_html(html_symbol(name)), "params": [slots[p] for p in params]}
             for name, params in batch.neurons
         ],
-        "penalty": _program(program, ops, order, penalty_slots),
+        "penalty": _program(program, ops, penalty_order, penalty_slots),
+        "bounded": [slots[n] for n in order if _bounded_unit(n)],
     }
+
+
+def _bounded_unit(node: Value) -> bool:
+    """Whether ``node`` is a neuron's output through an activation with a bounded range
+    (tanh, sigmoid): the units :func:`nn.saturated_share` counts, by the same test."""
+    if not (node.label and is_output_label(node.label) and node.parents):
+        return False
+    bounds = op_named(node.op).activation
+    return bounds is not None and all(map(math.isfinite, bounds))

@@ -122,7 +122,9 @@ def explorer(
     optimizer="gd")`` does: the objective ``sum_n (y_n - yhat_n)^2 + l2 * sum w^2``, one
     step ``w_new = w_old - eta * dL/dw`` per epoch, until no weight moves by ``tol``
     (``epochs`` is how many epochs Train runs at most; ``task`` reads ``y`` as in
-    ``nn.train``). The page is built from the model's current weights; the model itself
+    ``nn.train``). Weights that stop moving are called converged only as ``nn.train``
+    would: saturated units, steps too small or a fit no better than the mean target are
+    named with ``nn.train``'s advice. The page is built from the model's current weights; the model itself
     is not changed.
 
     ``explorer(root)`` shows a Value's graph, every labelled leaf editable:

@@ -9,6 +9,14 @@ const ChainruleEngine = (function () {
   // A number that is neither NaN nor infinite (x - x is 0 only for finite x).
   const finite = (x) => x - x === 0;
 
+  const steepest = (grads) => grads.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+
+  // nn.train's measured thresholds for calling stopped weights a fit (nn/train.py).
+  const SATURATED_SHARE = 0.5;
+  const SATURATED_SLOPE = 1e-4; // nn.saturated_share's threshold
+  const STILL_STEEP = 0.1;
+  const STALLED_SHARE = 0.9;
+
   class Program {
     // `data` as viz/_explorer_data.py writes it: slots, inputs, constants, code (per
     // instruction: op index, output slot, operand slots, -1 for none), output, needsGrad.
@@ -202,8 +210,13 @@ const ChainruleEngine = (function () {
       this.largest = [];
       this.row = 0;
       this.sums = null;
-      this.stopped = null; // null while running; then "converged" or "diverged"
+      // null while running; then "diverged", or why the weights stopped moving as
+      // nn.train names it: "converged", "saturated", "steps_too_small" or "stalled"
+      // (Model.explainStop), with `why` holding what was measured.
+      this.stopped = null;
       this.message = "";
+      this.why = null;
+      this.startSlope = 0; // the largest |dL/dw| at the weights the run started from
     }
 
     get epochs() {
@@ -237,10 +250,11 @@ const ChainruleEngine = (function () {
         largest = Math.max(largest, Math.abs(updated[p] - this.weights[p]));
       }
       if (!finite(sums.loss)) return this.diverge("the loss is no longer a finite number");
+      if (this.epochs === 0) this.startSlope = steepest(sums.grads);
       this.weights = updated;
       this.losses.push(sums.loss);
       this.largest.push(largest);
-      if (largest < this.tol) this.stopped = "converged";
+      if (largest < this.tol) this.stopped = "still"; // until Model.explainStop says why
       return true;
     }
 
@@ -326,8 +340,7 @@ const ChainruleEngine = (function () {
       for (let e = 0; e < edges.length; e++) {
         const edge = edges[e];
         if (edge.operand >= 0) {
-          const at = this.program.madeAt[edge.child];
-          this.edgeValues[e] = this.program.locals(this.values, at)[edge.operand];
+          this.edgeValues[e] = this.localAt(this.values, edge);
           continue;
         }
         // Between labelled Values: the sum over the op paths that meet no other one.
@@ -337,6 +350,31 @@ const ChainruleEngine = (function () {
         }
         this.edgeValues[e] = grads[edge.parent];
       }
+    }
+
+    localAt(values, edge) {
+      return this.program.locals(values, this.program.madeAt[edge.child])[edge.operand];
+    }
+
+    // Edge e's local derivative with some Values replaced, {slot: number}: its formula's
+    // arithmetic done on other numbers (those a page shows, rounded). The Values between
+    // the labelled ones, which its formula writes out in terms of them, follow.
+    edgeWith(e, numbers) {
+      const edge = this.data.edges[e];
+      const values = Float64Array.from(this.values);
+      for (const [slot, number] of Object.entries(numbers)) values[Number(slot)] = number;
+      const code = this.program.code;
+      for (let i = 0; i < code.length; i += 4) {
+        const out = code[i + 1];
+        if (this.stop[out] || out in numbers) continue;
+        const op = this.program.ops[code[i]];
+        const b = code[i + 3];
+        values[out] = b < 0 ? op.forward(values[code[i + 2]]) : op.forward(values[code[i + 2]], values[b]);
+      }
+      if (edge.operand >= 0) return this.localAt(values, edge);
+      const grads = new Float64Array(this.program.slots);
+      this.program.sweep(values, grads, new Uint8Array(this.program.slots), edge.child, this.stop);
+      return grads[edge.parent];
     }
 
     notFinite(at) {
@@ -538,6 +576,7 @@ const ChainruleEngine = (function () {
         if (trainer.stopped !== null || trainer.epochs >= run.target) {
           run.running = false;
           this.adopt(trainer.stopped === "diverged" ? run.start : trainer.weights);
+          if (trainer.stopped === "still") this.explainStop(trainer);
           this.changed("train");
           run.finished(this.snapshot());
           return;
@@ -550,6 +589,65 @@ const ChainruleEngine = (function () {
       };
       later(slice);
       return run.done;
+    }
+
+    // Why the weights stopped moving, as nn.train's _explain_stop decides it from the
+    // same measurements: saturated units, a loss still steep, a fit no better than the
+    // mean target, else converged. Run at the weights the run stopped at.
+    explainStop(trainer) {
+      const share = this.saturatedShare();
+      if (share >= SATURATED_SHARE) {
+        trainer.stopped = "saturated";
+        trainer.why = { share };
+        return;
+      }
+      const slope = steepest(this.batchGrads);
+      if (trainer.startSlope > 0 && slope >= STILL_STEEP * trainer.startSlope) {
+        trainer.stopped = "steps_too_small";
+        trainer.why = { slope, start: trainer.startSlope };
+        return;
+      }
+      const fit = this.objective.evaluate(this.weights(), 0).loss;
+      const constant = this.meanTargetLoss();
+      if (constant > 0 && fit >= STALLED_SHARE * constant) {
+        trainer.stopped = "stalled";
+        trainer.why = { fit, constant };
+        return;
+      }
+      trainer.stopped = "converged";
+    }
+
+    // The share of (row, unit) pairs whose tanh/sigmoid unit is saturated there: its
+    // local derivative below 1e-4 of its largest, the value at 0 (nn.saturated_share).
+    saturatedShare() {
+      const units = this.batch.bounded;
+      if (units.length === 0) return 0;
+      const program = this.program;
+      const values = program.newValues();
+      const weights = this.weights();
+      let saturated = 0;
+      for (let n = 0; n < this.objective.X.length; n++) {
+        this.objective.load(values, weights, n);
+        program.forward(values);
+        for (const slot of units) {
+          const at = program.madeAt[slot];
+          const op = program.ops[program.code[at]];
+          const largest = op.derivatives[0](0, op.forward(0));
+          if (program.locals(values, at)[0] < SATURATED_SLOPE * largest) saturated++;
+        }
+      }
+      return saturated / (units.length * this.objective.X.length);
+    }
+
+    // The loss of predicting each target's mean for every row: sum_j sum_n (y_nj - mean_j)^2.
+    meanTargetLoss() {
+      const Y = this.objective.Y;
+      let total = 0;
+      for (let j = 0; j < Y[0].length; j++) {
+        const mean = Y.reduce((sum, row) => sum + row[j], 0) / Y.length;
+        total += Y.reduce((sum, row) => sum + (row[j] - mean) ** 2, 0);
+      }
+      return total;
     }
 
     pause() {

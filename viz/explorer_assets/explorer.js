@@ -64,10 +64,14 @@
       if (key in holeValues) hole.textContent = holeValues[key];
       else if (kind === "d") hole.textContent = known.local(n) ? factor(model.edgeValues[n], 4) : "?";
       else if (kind === "r") hole.textContent = known.local(n) ? minus(fmt(model.edgeValues[n], 4)) : "?";
-      else if (kind === "v") hole.textContent = known.value(n) ? factor(model.values[n], 4) : "?";
+      else if (kind === "v") hole.textContent = known.value(n) ? factor(model.values[n], digitsOf(n)) : "?";
     }
   }
   let holeValues = {};
+  // Significant digits of the Values the picked ledger's where block writes, slot ->
+  // digits (4 for any other): see digitsToShow.
+  let valueDigits = new Map();
+  const digitsOf = (slot, digits = valueDigits) => digits.get(slot) ?? 4;
 
   // --- the steps: the forward pass Value by Value, then the backward pass -------------
   const computed = nodes.filter((n) => program.madeAt[n.slot] >= 0).sort((a, b) => a.slot - b.slot);
@@ -432,6 +436,7 @@
     }
     $("node-title").innerHTML = `Your turn: ${picked.html}`;
     $("node-body").innerHTML = ask + verdict + another;
+    fill($("verdict"));
     $("another").addEventListener("click", () => {
       practice = newQuestion();
       render();
@@ -467,6 +472,57 @@
   };
   // A sign slip, as chainrule grade names it: right but for the sign.
   const flipped = (x, truth) => truth !== 0 && same(-x, truth);
+  // A number as the page writes it (4 significant digits), read back: what a learner
+  // computes with.
+  const asShown = (x) => Number(fmt(x, 4));
+  // Edge e's local derivative from its formula's arithmetic on its Values rounded to
+  // `digits` (slot -> significant digits, 4 if absent), as the op table's JavaScript
+  // computes it.
+  function redone(e, digits) {
+    const numbers = {};
+    for (const slot of data.edges[e].symbols) numbers[slot] = Number(fmt(model.values[slot], digitsOf(slot, digits)));
+    return model.edgeWith(e, numbers);
+  }
+  // The digits a where block gives its Values, by the Python ledgers' rule
+  // (viz.symbolic.digits_to_show): each starts with 4; while a line's arithmetic on the
+  // values as shown misses the result the line shows, the Value whose rounding costs the
+  // most in that line gets one more. One count per Value, so it reads the same in every
+  // line; a saturated O = 0.99684 is not written 0.9968 where 1 - O^2 cancels.
+  function digitsToShow(edges) {
+    const digits = new Map();
+    for (const e of edges) {
+      const result = model.edgeValues[e];
+      const wanted = fmt(result, 4);
+      while (fmt(redone(e, digits), 4) !== wanted) {
+        let best = null;
+        let least = Infinity;
+        for (const slot of data.edges[e].symbols) {
+          if (digitsOf(slot, digits) >= 17) continue; // every digit a double has
+          const miss = Math.abs(redone(e, new Map(digits).set(slot, digitsOf(slot, digits) + 1)) - result);
+          const cost = Number.isNaN(miss) ? Infinity : miss;
+          if (best === null || cost < least) [best, least] = [slot, cost];
+        }
+        if (best === null) break; // the arithmetic is as exact as it gets
+        digits.set(best, digitsOf(best, digits) + 1);
+      }
+    }
+    return digits;
+  }
+  // How far a wrong answer is from `reference`, without giving the reference away.
+  function howFar(x, reference) {
+    if (reference === 0 || x === 0) return x === 0 ? "0, which it is not" : "not 0, which it is";
+    const ratio = Math.abs(x / reference);
+    const sign = x / reference < 0 ? "of the other sign, and " : "";
+    const tens = Math.log10(ratio);
+    if (Math.round(tens) !== 0 && Math.abs(tens - Math.round(tens)) < 0.01) {
+      const times = 10 ** Math.abs(Math.round(tens));
+      return `${sign}${times} times too ${tens > 0 ? "large" : "small"}: check the decimal point`;
+    }
+    const times = (r) => (r >= 10 ? Math.round(r).toLocaleString("en") : fmt(r, 2)); // 130, not 1.3e+02
+    if (ratio >= 2) return `${sign}${times(ratio)} times too large`;
+    if (ratio <= 0.5) return `${sign}${times(1 / ratio)} times too small`;
+    return `${sign}${fmt(Math.abs(ratio - 1) * 100, 2)}% too ${ratio > 1 ? "large" : "small"}${sign ? " in size" : ""}`;
+  }
 
   function check(ledger) {
     const inputs = [...document.querySelectorAll("input.answer")];
@@ -483,32 +539,64 @@
     } else if (practice.edge !== null) {
       const e = practice.edge;
       const edge = data.edges[e];
+      const name = d(edge.child, edge.parent);
       const truth = model.edgeValues[e];
       const x = answers[0].value;
+      // Worked out from the where line's numbers, or from 4 digits of each Value (as the
+      // picture writes them): the rounding, not the learner, is off.
+      const where = redone(e, valueDigits);
+      const rounded = [where, redone(e, new Map())].find((v) => same(x, v));
       const f = edge.formula;
-      const it = f ? ` It is ${f.symbols}.` : "";
-      if (same(x, truth)) verdict = `Right: ${d(edge.child, edge.parent)} = ${minus(fmt(truth, 6))}.`;
-      else if (flipped(x, truth)) verdict = `Not right: the sign is flipped.${it}`;
+      // Its formula, and the same with the numbers the where line shows (holes, filled).
+      const line = f === null ? "" : `${f.symbols}${f.values ? ` = ${f.values}` : ""}`;
+      const it = f ? ` It is ${line}.` : "";
+      if (same(x, truth)) verdict = `Right: ${name} = ${minus(fmt(truth, 6))}.`;
+      else if (rounded !== undefined) {
+        verdict = `Right from the numbers shown: with its Values rounded as they are written, ${name} = `
+          + `${minus(fmt(rounded, 4))}. The exact value is ${minus(fmt(truth, 6))}: the Values have more digits.`;
+      } else if (flipped(x, truth) || flipped(x, where)) verdict = `Not right: the sign is flipped.${it}`;
       else {
         const onPaths = ledger.paths.map((p, i) => (p.includes(e) ? i + 1 : 0)).filter((i) => i > 0);
-        verdict = `Not right: the factor ${d(edge.child, edge.parent)} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).${it}`;
+        verdict = `Not right: the factor ${name} differs (on path${onPaths.length === 1 ? "" : "s"} ${onPaths.join(" and ")}).${it}`
+          + ` Your answer is ${howFar(x, where)}.`;
       }
     } else {
       const products = ledger.paths.map((p) => p.reduce((acc, e) => acc * model.edgeValues[e], 1));
-      const wrong = products.map((p, i) => (same(answers[i].value, p) ? 0 : i + 1)).filter((i) => i > 0);
-      const signs = wrong.every((i) => flipped(answers[i - 1].value, products[i - 1]));
+      // As the table shows each factor: what a learner multiplies.
+      const shown = ledger.paths.map((p) => p.reduce((acc, e) => acc * asShown(model.edgeValues[e]), 1));
+      const typed = answers.slice(0, -1).map((a) => a.value);
+      const pathRight = (i) => same(typed[i], products[i]) || same(typed[i], shown[i]);
+      const wrong = products.map((p, i) => (pathRight(i) ? 0 : i + 1)).filter((i) => i > 0);
+      const signs = wrong.every((i) => flipped(typed[i - 1], products[i - 1]) || flipped(typed[i - 1], shown[i - 1]));
       const sum = answers[answers.length - 1].value;
+      const add = (list) => list.reduce((a, c) => a + c, 0);
+      // The sum of the learner's own (right) products is right too: adding them may
+      // cancel digits that no rounding of the paths' can bring back.
+      const sums = [add(shown), add(typed)];
       const paths = `path ${wrong.join(" and path ")}`;
-      if (wrong.length === 0 && same(sum, g)) verdict = `Right: d${rootHtml}/d${picked.html} = ${minus(fmt(g, 6))}.`;
-      else if (wrong.length > 0 && signs) verdict = `Not right: the sign of ${paths} is flipped: count its negative factors again.`;
-      else if (wrong.length > 0) verdict = `Not right: ${paths} differ${wrong.length === 1 ? "s" : ""}: multiply its local derivatives again.`;
-      else if (flipped(sum, g)) verdict = "Not right: each path is right; the sign of their sum is flipped.";
-      else verdict = "Not right: each path is right, their sum is not: add the paths again.";
+      const total = `d${rootHtml}/d${picked.html}`;
+      if (wrong.length === 0 && same(sum, g)) verdict = `Right: ${total} = ${minus(fmt(g, 6))}.`;
+      else if (wrong.length === 0 && sums.some((s) => same(sum, s))) {
+        verdict = `Right from the numbers shown. The exact value is ${total} = ${minus(fmt(g, 6))}: `
+          + "the factors behind the table have more digits than the 4 shown.";
+      } else if (wrong.length > 0 && signs) verdict = `Not right: the sign of ${paths} is flipped: count its negative factors again.`;
+      else if (wrong.length > 0) {
+        const far = wrong.map((i) => `path ${i} is ${howFar(typed[i - 1], shown[i - 1])}`).join("; ");
+        verdict = `Not right: ${paths} differ${wrong.length === 1 ? "s: multiply its" : ": multiply their"} local derivatives again (${far}).`;
+      } else if (flipped(sum, g) || sums.some((s) => flipped(sum, s))) verdict = "Not right: each path is right; the sign of their sum is flipped.";
+      else verdict = `Not right: each path is right, their sum is not: add the paths again (your sum is ${howFar(sum, add(typed))}).`;
     }
     practice.verdict = verdict;
     practice.solved = verdict.startsWith("Right");
     const el = $("verdict");
-    if (el) el.innerHTML = verdict;
+    if (el) {
+      el.innerHTML = verdict;
+      fill(el);
+      // In view in its panel (scrolled down only: the paths' table is wider than it).
+      const panel = $("node");
+      const below = el.getBoundingClientRect().bottom - panel.getBoundingClientRect().bottom;
+      if (below > 0) panel.scrollTop += below;
+    }
     if (practice.solved) { // nothing is secret any more
       drawPicture();
       drawStep();
@@ -611,7 +699,9 @@
       const step = trainer.largest[n - 1] ?? 0;
       const loss = batchLoss();
       status = `${n} epoch${n === 1 ? "" : "s"}: L = ${fmt(loss, 6)}, the last step's largest |w_new \u2212 w_old| = ${fmt(step, 3)}`;
-      if (trainer.stopped === "converged") status += ` < tol = ${fmt(model.tol, 3)}: stopped, w_new \u2248 w_old.`;
+      const below = ` < tol = ${fmt(model.tol, 3)}`;
+      if (trainer.stopped === "converged") status += `${below}: stopped, w_new \u2248 w_old.`;
+      else if (trainer.why !== null) status += `${below}: the weights stopped moving, but not at a fit: ${noFit(trainer)}.`;
       else if (trainer.stopped === "diverged") status = trainer.message + "; the weights are back where the run started.";
       else if (run.running) status += " \u2026";
       else status += n >= run.target ? "." : " (paused).";
@@ -620,6 +710,25 @@
     $("train-pause").disabled = !(run && run.running);
     $("train-reset").disabled = run === null;
     drawCurve(losses);
+  }
+
+  // Why stopped weights are no fit, and what to try, in nn.train's words (its stop_note
+  // and stop_advice) from what the model measured.
+  function noFit(trainer) {
+    const why = trainer.why;
+    const percent = (x) => `${Math.round(100 * x)}%`;
+    if (trainer.stopped === "saturated") {
+      return `${percent(why.share)} of the units with a bounded activation are saturated (outputs pinned at `
+        + `the ends of their range, so almost no gradient flows back); try a smaller learning rate, e.g. \u03b7 = ${fmt(trainer.eta / 10, 6)}`;
+    }
+    if (trainer.stopped === "steps_too_small") {
+      return `the loss is still steep (largest |dL/dw| = ${fmt(why.slope, 3)}, ${percent(why.slope / why.start)} of `
+        + `its value at the start): the steps are smaller than tol, not at a minimum; try a larger learning rate, `
+        + `e.g. \u03b7 = ${fmt(10 * trainer.eta, 6)}, or a smaller tol, e.g. ${fmt(trainer.tol / 10, 6)}`;
+    }
+    return `the loss \u03a3 (y \u2212 \u0177)\u00b2 = ${fmt(why.fit, 4)} is no better than predicting the mean `
+      + `target for every row (${fmt(why.constant, 4)}): the network cannot fit this data as it is; try more `
+      + "hidden neurons, or another initialisation or seed";
   }
 
   const SVG = "http://www.w3.org/2000/svg";
@@ -654,6 +763,9 @@
   // --- putting it together ------------------------------------------------------------
   function render() {
     known = knownAt();
+    // Every panel writes a Value with the digits the picked ledger's where block gives it.
+    const ledger = picked === null ? undefined : data.ledgers[picked.id];
+    valueDigits = ledger ? digitsToShow(ledger.factors.filter((e) => data.edges[e].formula?.values)) : new Map();
     drawPicture();
     drawStep();
     drawDetail();
