@@ -681,7 +681,8 @@ def _advice(history: History, model: MLP, large_start: bool) -> str:
         )
     if reason == "max_epochs":
         lowest = min(history.losses)
-        if history.losses[-1] > SPIKED * lowest:
+        _, window = _loss_rises(history.losses)  # 0: too few epochs to tell
+        if window and history.losses[-1] > SPIKED * lowest:
             return (
                 f"try {smaller}: the loss ends at {history.losses[-1]:.4g}, above its "
                 f"lowest, {lowest:.4g} in epoch {history.losses.index(lowest) + 1}, so "
