@@ -9,9 +9,11 @@ when asked: an op defined after ``import nn`` is offered as the built-in ones ar
 
 from __future__ import annotations
 
+import math
+
 from autograd import OPS, Op
 
-__all__ = ["activation_names", "activation_op"]
+__all__ = ["activation_names", "activation_op", "saturates"]
 
 
 def activation_names() -> tuple[str, ...]:
@@ -57,4 +59,19 @@ def activation_op(name: str, what: str = "activation") -> Op | None:
     raise ValueError(
         f"unknown {what} {name!r}: choose one of {offered}, or define it first with "
         f"autograd.define_op({name!r}, forward, derivatives, activation=(low, high))"
+    )
+
+
+def saturates(op: Op | None) -> bool:
+    """Whether units through activation ``op`` can saturate: its range is bounded at both
+    ends (tanh, sigmoid; not relu, not ``None`` for linear), so an output pinned near an
+    end passes almost no gradient back.
+
+    >>> saturates(activation_op("tanh")), saturates(activation_op("relu")), saturates(None)
+    (True, False, False)
+    """
+    return (
+        op is not None
+        and op.activation is not None
+        and all(math.isfinite(end) for end in op.activation)
     )

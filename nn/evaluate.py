@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Program, Value, no_grad, trace
-from nn.activations import activation_op
+from nn.activations import activation_op, saturates
 from nn.labels import (
     TASKS,
     ClassEncoding,
@@ -47,6 +47,7 @@ __all__ = [
     "predict",
     "accuracy",
     "saturated_share",
+    "SATURATED_SLOPE",
     "check_model",
     "check_inputs",
     "encode_targets",
@@ -341,7 +342,13 @@ def accuracy(model: MLP, X: Any, y: Any, *, engine: str = "auto") -> float:
     return float(right.mean())
 
 
-def saturated_share(model: MLP, X: Any, *, threshold: float = 1e-4, engine: str = "auto") -> float:
+SATURATED_SLOPE = 1e-4
+"""A unit's local derivative below this share of its largest: saturated."""
+
+
+def saturated_share(
+    model: MLP, X: Any, *, threshold: float = SATURATED_SLOPE, engine: str = "auto"
+) -> float:
     """The share of (row, unit) pairs, over units with a bounded activation such as tanh
     or sigmoid, whose unit is saturated on that row.
 
@@ -360,7 +367,7 @@ def saturated_share(model: MLP, X: Any, *, threshold: float = 1e-4, engine: str 
     layers = zip(model.weight_matrices(), layer_outputs(model, X, engine=engine), strict=True)
     for (W, b, activation), out in layers:
         op = activation_op(activation)
-        if op is not None and op.activation is not None and all(map(math.isfinite, op.activation)):
+        if op is not None and saturates(op):
             rule = op.derivatives[0]
             z = below @ W if b is None else below @ W + b
             slope = rule(z, out)

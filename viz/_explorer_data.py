@@ -14,15 +14,17 @@ paths, backward's gradient and whether they agree.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from autograd import Value, op_named, topological_order, trace
 from autograd.trace import Program, slot_numbers
+from nn.activations import saturates
+from nn.evaluate import SATURATED_SLOPE
 from nn.losses import l2 as l2_penalty
 from nn.notation import is_output_label, parse_label
+from nn.train import SATURATED_SHARE, STALLED_SHARE, STILL_STEEP
 from viz import ledger
 from viz._drawing import constant_partners, constants_read, node_kind
 from viz._js import ops_javascript
@@ -432,13 +434,19 @@ def _batch(
         ],
         "penalty": _program(program, ops, penalty_order, penalty_slots),
         "bounded": [slots[n] for n in order if _bounded_unit(n)],
+        # nn.train's measured thresholds for calling stopped weights a fit.
+        "stops": {
+            "saturatedShare": SATURATED_SHARE,
+            "saturatedSlope": SATURATED_SLOPE,
+            "stillSteep": STILL_STEEP,
+            "stalledShare": STALLED_SHARE,
+        },
     }
 
 
 def _bounded_unit(node: Value) -> bool:
-    """Whether ``node`` is a neuron's output through an activation with a bounded range
-    (tanh, sigmoid): the units :func:`nn.saturated_share` counts, by the same test."""
+    """Whether ``node`` is a neuron's output through an activation that saturates (tanh,
+    sigmoid): the units :func:`nn.saturated_share` counts, by the same test."""
     if not (node.label and is_output_label(node.label) and node.parents):
         return False
-    bounds = op_named(node.op).activation
-    return bounds is not None and all(map(math.isfinite, bounds))
+    return saturates(op_named(node.op))

@@ -124,8 +124,8 @@ def explorer(
     (``epochs`` is how many epochs Train runs at most; ``task`` reads ``y`` as in
     ``nn.train``). Weights that stop moving are called converged only as ``nn.train``
     would: saturated units, steps too small or a fit no better than the mean target are
-    named with ``nn.train``'s advice. The page is built from the model's current weights; the model itself
-    is not changed.
+    named with ``nn.train``'s advice. The page is built from the model's current weights;
+    the model itself is not changed.
 
     ``explorer(root)`` shows a Value's graph, every labelled leaf editable:
     ``level="auto"`` works between neurons (``O_kj``) when the graph names them, between

@@ -11,12 +11,6 @@ const ChainruleEngine = (function () {
 
   const steepest = (grads) => grads.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
 
-  // nn.train's measured thresholds for calling stopped weights a fit (nn/train.py).
-  const SATURATED_SHARE = 0.5;
-  const SATURATED_SLOPE = 1e-4; // nn.saturated_share's threshold
-  const STILL_STEEP = 0.1;
-  const STALLED_SHARE = 0.9;
-
   class Program {
     // `data` as viz/_explorer_data.py writes it: slots, inputs, constants, code (per
     // instruction: op index, output slot, operand slots, -1 for none), output, needsGrad.
@@ -596,20 +590,20 @@ const ChainruleEngine = (function () {
     // mean target, else converged. Run at the weights the run stopped at.
     explainStop(trainer) {
       const share = this.saturatedShare();
-      if (share >= SATURATED_SHARE) {
+      if (share >= this.batch.stops.saturatedShare) {
         trainer.stopped = "saturated";
         trainer.why = { share };
         return;
       }
       const slope = steepest(this.batchGrads);
-      if (trainer.startSlope > 0 && slope >= STILL_STEEP * trainer.startSlope) {
+      if (trainer.startSlope > 0 && slope >= this.batch.stops.stillSteep * trainer.startSlope) {
         trainer.stopped = "steps_too_small";
         trainer.why = { slope, start: trainer.startSlope };
         return;
       }
       const fit = this.objective.evaluate(this.weights(), 0).loss;
       const constant = this.meanTargetLoss();
-      if (constant > 0 && fit >= STALLED_SHARE * constant) {
+      if (constant > 0 && fit >= this.batch.stops.stalledShare * constant) {
         trainer.stopped = "stalled";
         trainer.why = { fit, constant };
         return;
@@ -633,7 +627,7 @@ const ChainruleEngine = (function () {
           const at = program.madeAt[slot];
           const op = program.ops[program.code[at]];
           const largest = op.derivatives[0](0, op.forward(0));
-          if (program.locals(values, at)[0] < SATURATED_SLOPE * largest) saturated++;
+          if (program.locals(values, at)[0] < this.batch.stops.saturatedSlope * largest) saturated++;
         }
       }
       return saturated / (units.length * this.objective.X.length);
