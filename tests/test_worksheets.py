@@ -20,6 +20,7 @@ import pytest
 from cli_runs import main_captured
 
 import nn
+import viz
 from autograd import Value
 from chainrule.worksheets import (
     ExpressionSheet,
@@ -404,3 +405,17 @@ def test_a_sheet_calls_only_the_notes_own_network_the_lecture_notes() -> None:
     assert "A 2-2-2-1 network, in the lecture notes' notation" in page
     assert "A 2-2-2-1 network, in the lecture notes' notation" in worksheets.moodle_xml()
     assert "network of the lecture notes" not in page
+
+
+def test_the_sheet_b_key_says_how_its_picture_counts_paths() -> None:
+    worksheets = make_worksheets(8, SEED)
+    said = 0
+    for student in worksheets.students:
+        h, x = student.expression.build()
+        named = len(viz.explain(h, x, level="neuron").paths)
+        edges = len(viz.explain(h, x).paths)
+        key = worksheets.key_pages(student)[-1]
+        line = f"so it draws two): {edges} paths. The ledger above counts the named"
+        assert (line in key) == (named != edges), (student.student, named, edges)
+        said += named != edges
+    assert said  # the notes' x*x form is among the eight

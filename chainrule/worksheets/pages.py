@@ -357,10 +357,22 @@ def expression_key(sheet: ExpressionSheet, *, seed: int, name: str = "") -> str:
         + f"<pre>{_esc(str(rule))}</pre></div>"
         + "</div>"
         + "<h2>Every path from h to x, at the level of operations</h2>"
+        + _path_counts(len(rule.paths), len(viz.explain(h, x).paths))
         + f"<figure class='paths'>{picture}</figure>"
         + "<h2>Slips to look for when marking by hand</h2>"
         + _slips_list(sheet.questions[-1:])
         + "</section>"
+    )
+
+
+def _path_counts(named: int, edges: int) -> str:
+    """A line for the marker when the picture counts paths otherwise than the ledger."""
+    if named == edges:
+        return ""
+    return (
+        f"<p class='intro'>Here a path is a chain of edges, one edge per operand slot (x*x "
+        f"takes x twice, so it draws two): {edges} paths. The ledger above counts the "
+        f"named Values a path passes, F and g: {named} paths. Both sums are dh/dx.</p>"
     )
 
 
