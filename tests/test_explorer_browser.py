@@ -1054,7 +1054,7 @@ def test_a_tall_network_on_a_wide_screen_is_read_by_scrolling_its_picture(
     assert page.page.evaluate(PICTURE_SCROLLS) == [True, False]
     assert page.page.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
     assert not page.page.evaluate(LOWEST_SEEN)
-    page.page.evaluate("() => { const p = document.getElementById('picture'); p.scrollTop = p.scrollHeight; }")
+    page.page.locator("#picture").evaluate("(panel) => { panel.scrollTop = panel.scrollHeight; }")
     assert page.page.evaluate(LOWEST_SEEN)
     # The notes' network still fits its panel whole, on a projector and on a large screen.
     demo = nn.MLP(4, [3, 2, 1], seed=0)
