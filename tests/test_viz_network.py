@@ -225,3 +225,22 @@ def test_draw_network_can_leave_out_its_weight_labels_and_legend() -> None:
     assert "w1_1_1" in full.source and "edge colour" in full.source
     assert "w1_1_1" not in bare.source and "edge colour" not in bare.source
     assert bare.source.count(" -> ") == full.source.count(" -> ") == 6
+
+
+def test_draw_network_names_its_circles_at_the_size_asked_and_they_fit(dot: str) -> None:
+    model = nn.MLP(10, [12, 1], seed=0, bias=True)  # the widest names: x_10, O_1,12
+    nn.total_loss(model, [[0.123456] * 10], [1.0]).backward()  # value and bias lines too
+    for size in (12, 24):  # the default, and the largest
+        objects = json.loads(viz.draw_network(model, name_size=size).pipe(format="json"))
+        circles = [o for o in objects["objects"] if o["name"][0] in "xo"]
+        assert len(circles) == 10 + 12 + 1
+        for circle in circles:
+            ops = circle["_ldraw_"]
+            fonts = [op["size"] for op in ops if op["op"] == "F"]
+            assert fonts[0] == size and set(fonts[2:]) <= {size, 9.0}, circle["name"]
+            top = max(op["pt"][1] for op in ops if op["op"] == "T")
+            name = [op for op in ops if op["op"] == "T" and op["pt"][1] == top]
+            assert sum(op["width"] for op in name) < 0.85 * float(circle["width"]) * 72
+    for bad, error in (("24", TypeError), (True, TypeError), (30, ValueError), (4, ValueError)):
+        with pytest.raises(error, match="name_size"):
+            viz.draw_network(model, name_size=bad)  # type: ignore[arg-type]

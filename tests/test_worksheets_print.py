@@ -229,8 +229,29 @@ def test_without_graphviz_nothing_is_written_and_one_line_says_so(tmp_path: Path
     assert not out.exists()
 
 
+def _printed_name_size(out: Path) -> float:
+    """The point size the network's names print at on sheet A: their size in the SVG
+    times the print's scale, the distance between x_1 and x_2 on paper over that in the SVG."""
+    page = (out / "worksheet-01.html").read_text(encoding="utf-8")
+    svg = page[page.index("<figure class='network'>") :]
+    inputs = re.findall(
+        r'<ellipse fill="#f3f4f6"[^>]* cy="([-\d.]+)"[^>]*/>\s*<text [^>]*font-size="([\d.]+)"',
+        svg[: svg.index("</svg>")],
+    )
+    (svg_y1, size), (svg_y2, _) = inputs[:2]
+    bbox = subprocess.run(
+        [_tool("pdftotext"), "-bbox", "-f", "1", "-l", "1", str(out / "worksheets.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    # The names' base letters are words of their own: the x of each input, one above another.
+    xs = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>x</word>', bbox)
+    column = [float(y) for x, y in xs if x == xs[0][0]]
+    assert len(column) == len(inputs), column
+    return float(size) * (column[1] - column[0]) / (float(svg_y2) - float(svg_y1))
+
+
 @pytest.mark.parametrize(("paper", "size"), [("letter", "612 x 792"), ("a4", "594.96 x 841.92")])
-def test_the_largest_network_still_gives_one_page_per_sheet(
+def test_the_largest_network_gives_one_page_per_sheet_and_names_a_student_can_read(
     paper: str, size: str, tmp_path: Path, chromium: str
 ) -> None:
     _require(shutil.which("dot"), "Graphviz's dot is missing")
@@ -241,3 +262,5 @@ def test_the_largest_network_still_gives_one_page_per_sheet(
     for pdf in ("worksheets.pdf", "answer-keys.pdf"):
         info = _pdfinfo(out / pdf)
         assert info["Pages"].strip() == "4" and size in info["Page size"], pdf
+    # The tallest picture, on the shorter paper too, keeps x_1, O_11 as large as the text.
+    assert _printed_name_size(out) >= 10

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from autograd import Value, topological_order
+from autograd import Value, as_float, topological_order
 from nn import MLP
 from nn.notation import input_label, output_label, parse_label
 from viz._drawing import FONT
@@ -35,6 +35,8 @@ _PAD = 0.12  # free space around labels
 _LABEL_HEIGHT = 0.34
 _CHAR = 0.075  # width of one character at the labels' 9 pt, generously
 _MIN_GAP = 2.2  # smallest distance between two columns
+# The circles' names, in points: "x_10" still fits the smaller circle at the largest.
+_NAME_SIZES = (8.0, 24.0)
 
 
 def _inputs(model: MLP) -> list[Value | None]:
@@ -113,6 +115,7 @@ def draw_network(
     title: str = "",
     weight_labels: bool = True,
     legend: bool = True,
+    name_size: float = 12,
 ) -> ChainGraph:
     """The neuron-level picture of ``model``: x_i, then O_kj per layer, edges w^k_ij.
 
@@ -122,18 +125,25 @@ def draw_network(
     say there whose gradients these are (which sample, its ``y`` and ``yhat``).
     ``weight_labels=False`` leaves the edges' labels out and ``legend=False`` the line
     under the picture: a printed page that lists the weights in tables, at a size where
-    those labels would be too small to read, says them itself.
+    those labels would be too small to read, says them itself. ``name_size`` is the
+    point size of the names in the circles (8 to 24; the lines under them stay at 9):
+    such a page, which prints the picture at half its size, asks for 24.
 
     >>> import nn
     >>> model = nn.MLP(4, [3, 2, 1], seed=0)
     >>> g = draw_network(model)
     >>> g.source.count(" -> ")  # one edge per weight: 12 + 6 + 2
     20
+    >>> "fontsize=24" in draw_network(model, name_size=24).source
+    True
     """
     if not isinstance(model, MLP):
         raise TypeError(f"draw_network expects an nn.MLP, got {type(model).__name__}")
     if show not in ("value", "grad", "both"):
         raise ValueError(f"show must be 'value', 'grad' or 'both', got {show!r}")
+    size, (low, high) = as_float(name_size, "name_size"), _NAME_SIZES
+    if not low <= size <= high:
+        raise ValueError(f"name_size must be from {low:g} to {high:g} points, got {size:g}")
     params = [w for layer in model.layers for n in layer.neurons for w in n.weights]
     has_grad = any(w.grad != 0.0 for w in params)
     by_grad = show == "grad"
@@ -144,7 +154,7 @@ def draw_network(
     # neato keeps the pinned positions; edges drawn first so the labels sit on top.
     # layout=neato too, so that the DOT source alone (the demo writes it without dot) keeps them.
     graph.attr(bgcolor="white", splines="line", outputorder="edgesfirst", pad="0.2", layout="neato")
-    graph.attr("node", fontname=FONT, fontsize="12", shape="circle", style="filled")
+    graph.attr("node", fontname=FONT, fontsize=f"{size:g}", shape="circle", style="filled")
     graph.attr("edge", fontname=FONT, fontsize="9", arrowhead="none")
     lines = []
 

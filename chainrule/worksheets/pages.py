@@ -161,7 +161,10 @@ def network_page(sheet: NetworkSheet, *, name: str = "") -> str:
     forward, local, gradients, update = _sections(sheet)
     model = sheet.model()  # no forward pass yet: the picture shows no answers
     # On paper the edges' labels would be too small to read: the tables give the weights.
-    picture = _svg(viz.draw_network(model, show="value", weight_labels=False, legend=False))
+    # The page prints the picture at under half its size: its names are drawn large.
+    picture = _svg(
+        viz.draw_network(model, show="value", weight_labels=False, legend=False, name_size=24)
+    )
     two, one = sheet.ledger(sheet.two_path), sheet.ledger(sheet.one_path)
     paths = "".join(
         f"<li><code>{_esc(rule.describe_path(p))}</code></li>"
