@@ -1015,3 +1015,53 @@ def test_readable_at_800x600_and_on_a_projector(open_page: Any, size: tuple[int,
     for _ in range(15):
         assert not page.page.evaluate(LAST_WORD_HIDDEN), counter(page)
         page.page.keyboard.press("ArrowRight")
+
+
+# Once the page has laid itself out: a resize is answered before the frame after it.
+SETTLED = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+# The height of the picture's smallest text (the edges' numbers), in CSS pixels.
+SMALLEST_TEXT = """() => Math.min(...[...document.querySelectorAll("#picture text")]
+  .map((text) => text.getBoundingClientRect().height))"""
+
+# Whether the picture's panel scrolls, down and across.
+PICTURE_SCROLLS = """() => {
+  const panel = document.getElementById("picture");
+  return [panel.scrollHeight > panel.clientHeight + 1, panel.scrollWidth > panel.clientWidth + 1];
+}"""
+
+# Whether the picture's lowest Value is seen whole in its panel, as it is scrolled now.
+LOWEST_SEEN = """() => {
+  const panel = document.getElementById("picture");
+  const bottoms = [...panel.querySelectorAll("g.node")].map((node) => node.getBoundingClientRect());
+  const lowest = bottoms.reduce((a, b) => (b.bottom > a.bottom ? b : a));
+  const view = panel.getBoundingClientRect();
+  return lowest.top >= view.top && lowest.bottom <= Math.min(view.bottom, innerHeight);
+}"""
+
+
+def test_a_tall_network_on_a_wide_screen_is_read_by_scrolling_its_picture(
+    open_page: Any,
+) -> None:
+    # Iris's three species through a 4 -> 4 -> 3 network with biases: 35 weights in a
+    # column far taller than wide. Fitted to a 1400x900 window its text was 7 px.
+    iris = nn.load_iris()
+    model = nn.MLP(4, [4, 3], bias=True, seed=0)
+    page = open_page(viz.explorer(model, iris.X, iris.y), (1400, 900))
+    page.page.evaluate(SETTLED)
+    assert page.page.evaluate(SMALLEST_TEXT) >= 10
+    # As wide as its panel, it scrolls down only, within the picture: the page does not.
+    assert page.page.evaluate(PICTURE_SCROLLS) == [True, False]
+    assert page.page.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
+    assert not page.page.evaluate(LOWEST_SEEN)
+    page.page.locator("#picture").evaluate("(panel) => { panel.scrollTop = panel.scrollHeight; }")
+    assert page.page.evaluate(LOWEST_SEEN)
+    # The notes' network still fits its panel whole, on a projector and on a large screen.
+    demo = nn.MLP(4, [3, 2, 1], seed=0)
+    binary = nn.iris_binary(DEMO_SPECIES)
+    for size in [(1280, 720), (1600, 1100)]:
+        page = open_page(viz.explorer(demo, binary.X, binary.y, l2=1e-3), size)
+        page.page.evaluate(SETTLED)
+        assert page.page.evaluate(PICTURE_SCROLLS) == [False, False], size
+        assert page.page.evaluate(PICTURE_SEEN), size
+        assert page.page.evaluate(SMALLEST_TEXT) >= 10, size

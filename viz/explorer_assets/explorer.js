@@ -24,11 +24,25 @@
   const bySlot = new Map(nodes.map((n) => [n.slot, n]));
   const drawnEdges = data.edges.map((e, i) => ({ ...e, index: i })).filter((e) => e.drawn);
   const summary = data.summary !== null;
-  // On a narrow screen the picture scrolls rather than shrink its text below 9 px (it
-  // is 14 points of the SVG's units): the style sheet applies this there. At 800 px the
-  // notes' network just fits, L and all.
+  // The picture's text is 14 of the SVG's units (explorer.py's _FONT). Fitted to its
+  // panel it could shrink below reading, so it stops at 9 px on a narrow screen (at
+  // 800 px the notes' network just fits, L and all) and at 10.5 px on a wide one. There
+  // a picture that fitting would take below that is drawn as wide as its panel instead,
+  // no smaller than readable and no larger than the page's own text, and its panel
+  // scrolls. The style sheet sizes the picture from these widths; the script only says
+  // when fitting is too small.
+  const FONT = 14;
+  const WIDE_TEXT = 10.5;
   const box = svg.viewBox.baseVal;
-  svg.style.setProperty("--readable-width", `${(box.width * 9) / 14}px`);
+  svg.style.setProperty("--readable-width", `${(box.width * 9) / FONT}px`);
+  svg.style.setProperty("--wide-readable-width", `${(box.width * WIDE_TEXT) / FONT}px`);
+  svg.style.setProperty("--text-size-width", `${box.width / FONT}rem`);
+  const picture = $("picture");
+  new ResizeObserver(([panel]) => {
+    const { width, height } = panel.contentRect;
+    const fitted = Math.min(width / box.width, height / box.height);
+    picture.classList.toggle("unfitted", fitted * FONT < WIDE_TEXT);
+  }).observe(picture);
   document.body.classList.toggle("expression", data.batch === null);
   document.body.classList.toggle("summary", summary);
 
