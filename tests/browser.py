@@ -55,3 +55,18 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+class Watched:
+    """A new page of ``browser`` at ``size`` that records its console errors, its uncaught
+    exceptions and every URL it requests (a self-contained page requests none but its own).
+    """
+
+    def __init__(self, browser: Any, size: tuple[int, int], timeout_ms: int = 20_000) -> None:
+        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        self.page.set_default_timeout(timeout_ms)
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))

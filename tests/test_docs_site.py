@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-from browser import chromium
+from browser import Watched, chromium
 from oracles import on_ci
 from test_readme import README, python_blocks
 
@@ -80,17 +80,11 @@ def pages(site: Path) -> list[Path]:
     return sorted(path for path in site.rglob("*.html") if path.name != "404.html")
 
 
-class Opened:
+class Opened(Watched):
     """A page in Chromium, with its console errors and every URL it requested."""
 
     def __init__(self, browser: Any, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1280, "height": 720})
-        self.page.set_default_timeout(10_000)
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
+        super().__init__(browser, (1280, 720), timeout_ms=10_000)
         self.page.goto(url)
         self.page.wait_for_load_state("load")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium
+from browser import Watched, chromium
 from op_cases import case_for, random_graph
 from random_models import CASES, random_case
 
@@ -53,18 +53,12 @@ def browser() -> Iterator[Any]:
         yield launched
 
 
-class Opened:
+class Opened(Watched):
     """One page opened from file://, recording console errors and every request."""
 
     def __init__(self, browser: Any, path: Path, size: tuple[int, int]) -> None:
+        super().__init__(browser, size)
         self.url = path.resolve().as_uri()
-        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-        self.page.set_default_timeout(20_000)
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(self.url)
 
     def snapshot(self) -> dict[str, Any]:

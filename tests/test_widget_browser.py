@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium
+from browser import Watched, chromium
 from widget_comm import Comms, from_page, recording
 
 import nn
@@ -131,13 +131,8 @@ class Connected:
         payload = json.dumps(state).replace("</", "<\\/")
         path = folder / "harness.html"
         path.write_text(HARNESS.replace("{state}", payload), encoding="utf-8")
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
-        self.page.set_default_timeout(20_000)
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
+        watched = Watched(browser, (1280, 900))
+        self.page, self.errors, self.requests = watched.page, watched.errors, watched.requests
         self.page.goto(path.resolve().as_uri())
         self.page.wait_for_function(f"() => window.harness && {PAGE}")
         self.frame = self.page.frame_locator("iframe")

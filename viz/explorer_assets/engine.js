@@ -58,22 +58,22 @@ const ChainruleEngine = (function () {
       return [op.derivatives[0](values[a], values[b], out), op.derivatives[1](values[a], values[b], out)];
     }
 
-    // The reverse sweep of autograd.sweep.backpropagate over the slots: d(seed)/d(slot)
+    // The reverse sweep of autograd.sweep.backpropagate over the slots: d(root)/d(slot)
     // for every slot the gradient reaches (`reached`), in the engine's order, so in its
-    // rounding. A slot marked in `stop` (other than the seed) sends nothing on: the sweep
+    // rounding. A slot marked in `stop` (other than the root) sends nothing on: the sweep
     // that contracts a graph onto its labelled Values. Returns -1, or a slot whose
     // gradient is not a finite number.
-    sweep(values, grads, reached, seed, stop) {
+    sweep(values, grads, reached, root, stop) {
       grads.fill(0);
       reached.fill(0);
-      grads[seed] = 1;
-      reached[seed] = 1;
+      grads[root] = 1;
+      reached[root] = 1;
       const code = this.code;
       const ops = this.ops;
       const needs = this.needsGrad;
-      for (let i = this.madeAt[seed]; i >= 0; i -= 4) {
+      for (let i = this.madeAt[root]; i >= 0; i -= 4) {
         const out = code[i + 1];
-        if (!reached[out] || (stop !== null && stop[out] && out !== seed)) continue;
+        if (!reached[out] || (stop !== null && stop[out] && out !== root)) continue;
         const g = grads[out];
         const op = ops[code[i]];
         const a = code[i + 2];
